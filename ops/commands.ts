@@ -1,0 +1,3 @@
+import { Command } from 'commander';
+
+export function registerOperatorCommands(_program: Command): void {}

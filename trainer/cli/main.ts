@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerSampleCommand } from './sample-command';
+import { registerTrainCommands } from './train-command';
+import { registerOperatorCommands } from '../../ops/commands';
+
+/** The `facepoints` command: trainer subcommands plus the operator commands that read a deployed run. */
+export function buildProgram(): Command {
+  const program = new Command('facepoints')
+    .description('Train facial-keypoint models locally or on a self-terminating AWS GPU instance.')
+    .showHelpAfterError();
+  registerSampleCommand(program);
+  registerTrainCommands(program);
+  registerOperatorCommands(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  await buildProgram().parseAsync(process.argv);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`facepoints: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+  });
+}

@@ -1,0 +1,3 @@
+import { Command } from 'commander';
+
+export function registerSampleCommand(_program: Command): void {}

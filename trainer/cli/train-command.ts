@@ -1,0 +1,3 @@
+import { Command } from 'commander';
+
+export function registerTrainCommands(_program: Command): void {}

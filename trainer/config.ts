@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { MODEL_NAMES, RUN_ID_PATTERN } from './run-layout';
+
+/**
+ * The trainer's options: one schema that validates every source (presets, command-line flags, a resumed
+ * run's config.json) and yields the types. Everything is checked before any data is read or model built.
+ */
+
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export const PRESETS = ['seed', 'quick'] as const;
+export type PresetName = (typeof PRESETS)[number];
+
+export const AUGMENTATIONS = ['contrast-stretch', 'sharpen', 'adaptive-3x3', 'adaptive-9x9'] as const;
+export type AugmentationName = (typeof AUGMENTATIONS)[number];
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().gt(0).lt(1);
+
+export const NetworkSchema = z.object({
+  /** Filters of the three convolutions. @default [32, 64, 128] */
+  convFilters: z.tuple([positiveInt, positiveInt, positiveInt]),
+  /** Kernel sizes of the three convolutions. @default [3, 2, 2] */
+  convKernels: z.tuple([positiveInt, positiveInt, positiveInt]),
+  /** Dropout after each conv block. @default [0.1, 0.2, 0.3] */
+  convDropout: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1), z.number().min(0).lt(1)]),
+  /** Units of the two hidden dense layers. @default [1000, 1000] */
+  denseUnits: z.tuple([positiveInt, positiveInt]),
+  /** Dropout between the dense layers. @default 0.5 */
+  denseDropout: z.number().min(0).lt(1),
+});
+
+export const ScheduleSchema = z.object({
+  /** Maximum epochs; the learning-rate and momentum schedules span them. */
+  maxEpochs: positiveInt,
+  /** Early-stopping patience in epochs on dev loss, restoring the best weights. */
+  patience: positiveInt,
+  learningRateStart: z.number().positive(),
+  learningRateEnd: z.number().positive(),
+  momentumStart: z.number().min(0).lt(1),
+  momentumEnd: z.number().min(0).lt(1),
+});
+
+export const TrainConfigSchema = z.object({
+  runId: z.string().regex(RUN_ID_PATTERN, 'a run id is 1-64 letters, digits, dot, dash or underscore'),
+  preset: z.enum(PRESETS),
+  /** Folder or s3:// prefix holding training.csv, test.csv and IdLookupTable.csv. */
+  data: z.string().min(1),
+  /** file://DIR or s3://BUCKET/PREFIX; the run lives in `<out>/<runId>/`. */
+  out: z.string().regex(/^(file|s3):\/\/.+/, 'expected file://DIR or s3://BUCKET/PREFIX'),
+  /** Models of the ladder to train; `mean` is always computed as the reference line. */
+  models: z.array(z.enum(MODEL_NAMES)).min(1),
+  backend: z.enum(BACKENDS).optional(),
+  requireGpu: z.boolean(),
+  seed: z.number().int().nonnegative(),
+  /** Share of rows held out for dev, stratified by missing-keypoint pattern. */
+  devFraction: fraction,
+  batchSize: positiveInt,
+  /** Flip half of each batch horizontally with the left/right swap. */
+  flip: z.boolean(),
+  network: NetworkSchema,
+  /** Hidden units of Model 1 (mlp) and of Model 2's dense layer (cnn). */
+  mlpHidden: positiveInt,
+  cnnHidden: positiveInt,
+  mlp: ScheduleSchema,
+  cnn: ScheduleSchema,
+  baseline: ScheduleSchema,
+  /** Specialists: max epochs = round(specialistEpochBudget / rows), capped by `specialists.maxEpochs`. */
+  specialists: ScheduleSchema,
+  specialistEpochBudget: positiveInt,
+  /** Initialise each specialist from the trained baseline (all layers but the output). */
+  specialistsFromBaseline: z.boolean(),
+  augmentations: z.array(z.enum(AUGMENTATIONS)),
+  /** Checkpoint at least every this many epochs and minutes, and at every new best. */
+  checkpointEveryEpochs: positiveInt,
+  checkpointEveryMinutes: z.number().positive(),
+  /** Limit rows read from training.csv (0 = all), for experiments. */
+  maxRows: z.number().int().nonnegative(),
+  dryRun: z.boolean(),
+});
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;

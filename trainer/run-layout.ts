@@ -1,0 +1,62 @@
+/**
+ * Where everything of a run lives, relative to the run's directory (`<out>/<runId>/`, a local folder or
+ * an S3 prefix). The trainer writes these paths, the operator commands and the tests read them; nothing
+ * else spells them out.
+ */
+
+/** Model names of the seed's ladder, as they appear in reports and `report/summary.json`. */
+export const MODEL_NAMES = ['mean', 'mlp', 'cnn', 'baseline', 'specialists', 'specialists-augmented'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** Bucket prefixes: the Kaggle files are uploaded under DATA_PREFIX, runs live under RUNS_PREFIX. */
+export const DATA_PREFIX = 'data/';
+export const RUNS_PREFIX = 'runs/';
+
+/** The Kaggle files a run reads from its data directory. */
+export const DATA_FILES = {
+  training: 'training.csv',
+  test: 'test.csv',
+  lookup: 'IdLookupTable.csv',
+} as const;
+
+/**
+ * A trained unit: a whole model (`baseline`) or one specialist of a group (`specialists/nose-tip`).
+ * Unit ids double as folder names below `models/`, `checkpoints/` and `metrics/`.
+ */
+export function unitId(model: ModelName, specialist?: string): string {
+  return specialist ? `${model}/${specialist}` : model;
+}
+
+export const runLayout = {
+  /** The resolved configuration the run was started with (resuming runs reuse it). */
+  config: 'config.json',
+  /** Live status, rewritten at least every minute (see trainer/status.ts). */
+  status: 'status.json',
+  /** Per-epoch metrics of one unit, CSV with a header. */
+  metrics: (unit: string) => `metrics/${unit}.csv`,
+  /** Final model of one unit, loadable with tf.loadLayersModel (model.json + weights.bin). */
+  modelDir: (unit: string) => `models/${unit}`,
+  modelJson: (unit: string) => `models/${unit}/model.json`,
+  /** Checkpoints of one unit: numbered folders, each committed by its manifest, written last. */
+  checkpointsDir: (unit: string) => `checkpoints/${unit}`,
+  checkpointDir: (unit: string, seq: number) => `checkpoints/${unit}/${String(seq).padStart(6, '0')}`,
+  checkpointManifest: (unit: string, seq: number) => `checkpoints/${unit}/${String(seq).padStart(6, '0')}/manifest.json`,
+  /** Marks a unit as finished: its final model and metrics are in the store. */
+  unitDone: (unit: string) => `models/${unit}/done.json`,
+  reportDir: 'report',
+  summary: 'report/summary.json',
+  reportMarkdown: 'report/report.md',
+  learningCurves: 'report/learning-curves.png',
+  bestWorst: 'report/best-worst.png',
+  submission: 'report/submission.csv',
+  /** Manifest of the final artifacts (size and sha256 of each), written last when a run succeeds. */
+  resultsManifest: 'report/manifest.json',
+} as const;
+
+/** `YYYYMMDD-HHMMSS` in UTC: sortable, safe in S3 keys and folder names. */
+export function defaultRunId(now: Date = new Date()): string {
+  const iso = now.toISOString();
+  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+}
+
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** The run's live status (`status.json`), written by the trainer and read by `facepoints status` and `runs`. */
+export const RunStateSchema = z.enum(['running', 'succeeded', 'failed', 'interrupted']);
+export type RunState = z.infer<typeof RunStateSchema>;
+
+export const RunStatusSchema = z.object({
+  runId: z.string(),
+  state: RunStateSchema,
+  /** e.g. `loading`, `baseline`, `specialists`, `report`, `done`. */
+  phase: z.string(),
+  /** Unit in training, e.g. `specialists/nose-tip`; null between units. */
+  model: z.string().nullable(),
+  epoch: z.number().int().nonnegative().nullable(),
+  maxEpochs: z.number().int().nonnegative().nullable(),
+  bestDevRmsePx: z.number().nullable(),
+  imagesPerSecond: z.number().nullable(),
+  etaPhaseSeconds: z.number().nullable(),
+  etaRunSeconds: z.number().nullable(),
+  backend: z.string().nullable(),
+  gpuName: z.string().nullable(),
+  instanceType: z.string().nullable(),
+  startedAt: z.string(),
+  /** Heartbeat: when this object was last written. */
+  updatedAt: z.string(),
+  lastCheckpointAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  /** Why the run stopped early when state is `interrupted` (SIGTERM, spot notice). */
+  interruption: z.string().nullable(),
+});
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+/** Exit code meaning "interrupted, resume later": the boot script restarts instead of counting a failure. */
+export const EXIT_INTERRUPTED = 75;
+/** Exit code for invalid configuration or data: retrying cannot help. */
+export const EXIT_USAGE = 64;
