@@ -1,0 +1,27 @@
+/**
+ * Names shared by the CDK app and the operator commands: stack names, output keys and tags. This file
+ * must not import aws-cdk-lib, so that the `facepoints` command can read it without the CDK.
+ */
+
+export const STACK_NAMES = {
+  /** Bucket and cost guard; survives `cdk destroy FacepointsTraining`. */
+  persistent: 'FacepointsData',
+  /** VPC, instance, log group and budget action: everything billed by the hour. */
+  training: 'FacepointsTraining',
+} as const;
+
+export const OUTPUT_KEYS = {
+  bucketName: 'BucketName',
+  budgetName: 'BudgetName',
+  alertTopicArn: 'AlertTopicArn',
+  runId: 'RunId',
+  instanceId: 'InstanceId',
+  instanceType: 'InstanceType',
+  spot: 'Spot',
+  logGroupName: 'LogGroupName',
+  preset: 'Preset',
+} as const;
+
+/** Cost allocation tag on every resource (activate it once in the Billing console or with `facepoints cost --activate-tag`). */
+export const PROJECT_TAG = { key: 'Project', value: 'facepoints' } as const;
+export const RUN_TAG_KEY = 'facepoints:run-id';
