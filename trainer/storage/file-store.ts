@@ -69,6 +69,9 @@ export class FileStore implements Store {
     await fs.rm(this.resolve(key), { force: true });
   }
 
+  /** Local writes are durable when put() resolves. */
+  async flush(): Promise<void> {}
+
   child(prefix: string): Store {
     return new FileStore(this.resolve(prefix));
   }

@@ -17,6 +17,8 @@ export interface Store {
   /** Objects below a key prefix, sorted by key. */
   list(prefix: string): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
-  /** A store for the keys below `prefix` (e.g. one run's directory). */
+  /** A store for the keys below `prefix` (e.g. one run's directory); it shares this store's upload queue. */
   child(prefix: string): Store;
+  /** Resolves when every write accepted so far is durable in the store (writes may be queued in the background). */
+  flush(): Promise<void>;
 }
