@@ -1,0 +1,91 @@
+import { runLayout } from '../run-layout';
+import { SEED_DEV_RMSE_PX, SEED_MODEL_TITLES, SEED_TIME_AND_COST } from './seed-reference';
+import type { RunSummary } from './summary';
+
+/** `report/report.md`: the seed's results table for this run, with the seed's own figures beside it. */
+export function renderReportMarkdown(summary: RunSummary): string {
+  const lines: string[] = [];
+  const out = (s = ''): void => {
+    lines.push(s);
+  };
+  out(`# facepoints run ${summary.runId}`);
+  out();
+  out(`- Preset: \`${summary.preset}\`; backend: \`${summary.backend}\`${summary.gpuName ? ` (${summary.gpuName})` : ''}` +
+    `${summary.instanceType ? `; instance: ${summary.instanceType}` : '; local machine'}`);
+  out(`- Started ${summary.startedAt}, finished ${summary.finishedAt} (${formatDuration(summary.totalSeconds)} in this attempt)`);
+  out(`- Data: ${summary.data.trainRows} training rows, ${summary.data.devRows} dev rows, ` +
+    `${summary.data.testImages} test images; submission of ${summary.data.submissionRows} rows`);
+  out();
+  out('## Dev RMSE (pixels)');
+  out();
+  out('| Model | dev RMSE px | seed px | best 4 labels | worst 4 labels | training time |');
+  out('|---|---:|---:|---|---|---:|');
+  for (const m of summary.models) {
+    const seed = SEED_DEV_RMSE_PX[m.name];
+    out(`| ${SEED_MODEL_TITLES[m.name]} | ${m.devRmsePx.toFixed(2)} | ${seed === undefined ? '' : seed.toFixed(1)} | ` +
+      `${m.bestLabels.join(', ')} | ${m.worstLabels.join(', ')} | ${formatDuration(m.trainSeconds)} |`);
+  }
+  out();
+  out('The seed reported the mean predictor at 3.2 px, the baseline at 1.5 px and the six specialists at 1.4 px ' +
+    '(its Model 1 and 2 figures came from a split that leaked rows between train and dev).');
+  out();
+  out('## Trained units');
+  out();
+  out('| unit | train rows | dev rows | parameters | epochs run / max | best epoch | best dev RMSE px | time |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const u of summary.units) {
+    out(`| ${u.unit} | ${u.trainRows} | ${u.devRows} | ${u.params.toLocaleString('en-US')} | ${u.epochsRun} / ${u.maxEpochs}` +
+      `${u.stoppedEarly ? ' (early stop)' : ''} | ${u.bestEpoch} | ${u.bestDevRmsePx.toFixed(2)} | ${formatDuration(u.trainSeconds)} |`);
+  }
+  out();
+  out('## Time and cost');
+  out();
+  const price = summary.hourlyPriceUsd;
+  out(price === null
+    ? 'Local run: no instance cost.'
+    : `Cost at $${price.toFixed(3)} per hour${summary.instanceType ? ` (${summary.instanceType})` : ''}.`);
+  out();
+  out('| phase | time | cost |');
+  out('|---|---:|---:|');
+  for (const p of summary.phases) {
+    out(`| ${p.name} | ${formatDuration(p.seconds)} | ${price === null ? '-' : formatUsd((p.seconds / 3600) * price)} |`);
+  }
+  out(`| **total** | **${formatDuration(summary.totalSeconds)}** | **${summary.costUsd === null ? '-' : formatUsd(summary.costUsd)}** |`);
+  out();
+  out(`The seed, on a ${SEED_TIME_AND_COST.instanceType} at $${SEED_TIME_AND_COST.hourlyPriceUsd} per hour:`);
+  out();
+  out('| phase | time | cost |');
+  out('|---|---:|---:|');
+  for (const p of SEED_TIME_AND_COST.phases) out(`| ${p.name} | ${p.hours} h | $${p.usd} |`);
+  out(`| **total** | **${SEED_TIME_AND_COST.total.hours} h** | **$${SEED_TIME_AND_COST.total.usd}** |`);
+  out();
+  out('## Pictures');
+  out();
+  out(`Learning curves (train and dev RMSE per epoch of every unit):`);
+  out();
+  out(`![learning curves](${relative(runLayout.learningCurves)})`);
+  out();
+  out('The four best and four worst dev images of the best model, true keypoints and predictions drawn:');
+  out();
+  out(`![best and worst dev images](${relative(runLayout.bestWorst)})`);
+  out();
+  out(`Kaggle submission: [${relative(runLayout.submission)}](${relative(runLayout.submission)}).`);
+  out();
+  return lines.join('\n');
+}
+
+/** Paths in the markdown are relative to report/, where report.md lives. */
+function relative(key: string): string {
+  return key.startsWith(`${runLayout.reportDir}/`) ? key.slice(runLayout.reportDir.length + 1) : key;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${String(Math.round(seconds % 60)).padStart(2, '0')} s`;
+  const h = Math.floor(seconds / 3600);
+  return `${h} h ${String(Math.round((seconds % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+function formatUsd(usd: number): string {
+  return `$${usd < 10 ? usd.toFixed(2) : usd.toFixed(0)}`;
+}
