@@ -1,0 +1,96 @@
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SIZE } from '../keypoints';
+import type { TrainConfig } from '../config';
+import { SeededDropout } from './seeded-dropout';
+import type { SeedSource } from './seed-source';
+
+/** The trainable networks of the seed's ladder: Model 1 (mlp), Model 2 (cnn), Model 3 (baseline, also each specialist). */
+export type NetworkKind = 'mlp' | 'cnn' | 'baseline';
+export const NETWORK_KINDS: readonly NetworkKind[] = ['mlp', 'cnn', 'baseline'];
+
+/** What buildNetwork reads from the trainer configuration. */
+export type NetworkConfig = Pick<TrainConfig, 'network' | 'mlpHidden' | 'cnnHidden'>;
+
+/** Images enter as [96, 96, 1] floats scaled to [0, 1] (bytes / 255). */
+export const INPUT_SHAPE: [number, number, number] = [IMAGE_SIZE, IMAGE_SIZE, 1];
+
+/**
+ * Build one network of the ladder with linear outputs for targets (px - 48) / 48 and an MSE loss.
+ * Weights start Glorot-uniform (Lasagne's default, as in the seed) from seeds drawn from `seeds`, biases at
+ * zero; dropout layers draw their masks from `seeds` too until the trainer attaches its own generator.
+ * The network is not compiled: trainUnit runs its own loop.
+ */
+export function buildNetwork(kind: NetworkKind, outputs: number, config: NetworkConfig, seeds: SeedSource): tf.LayersModel {
+  if (!Number.isInteger(outputs) || outputs < 1) throw new Error(`buildNetwork: expected outputs >= 1, found ${outputs}`);
+  const init = () => tf.initializers.glorotUniform({ seed: seeds.nextSeed() });
+  const dense = (units: number, activation: 'relu' | 'linear', name: string) =>
+    tf.layers.dense({ units, activation, kernelInitializer: init(), biasInitializer: 'zeros', name });
+  const net = config.network;
+  const layers: tf.layers.Layer[] = [];
+  const conv = (i: number, withDropout: boolean) => {
+    layers.push(
+      tf.layers.conv2d({
+        filters: net.convFilters[i],
+        kernelSize: net.convKernels[i],
+        padding: 'valid',
+        activation: 'relu',
+        kernelInitializer: init(),
+        biasInitializer: 'zeros',
+        name: `conv${i + 1}`,
+        ...(i === 0 ? { inputShape: INPUT_SHAPE } : {}),
+      }),
+      tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `pool${i + 1}` }),
+    );
+    if (withDropout) layers.push(new SeededDropout({ rate: net.convDropout[i], seeds, name: `dropout${i + 1}` }));
+  };
+  switch (kind) {
+    case 'mlp':
+      layers.push(tf.layers.flatten({ inputShape: INPUT_SHAPE, name: 'flatten' }), dense(config.mlpHidden, 'relu', 'hidden1'));
+      break;
+    case 'cnn':
+      for (let i = 0; i < 3; i++) conv(i, false);
+      layers.push(tf.layers.flatten({ name: 'flatten' }), dense(config.cnnHidden, 'relu', 'hidden4'));
+      break;
+    case 'baseline':
+      for (let i = 0; i < 3; i++) conv(i, true);
+      layers.push(
+        tf.layers.flatten({ name: 'flatten' }),
+        dense(net.denseUnits[0], 'relu', 'hidden4'),
+        new SeededDropout({ rate: net.denseDropout, seeds, name: 'dropout4' }),
+        dense(net.denseUnits[1], 'relu', 'hidden5'),
+      );
+      break;
+    default:
+      throw new Error(`buildNetwork: expected one of ${NETWORK_KINDS.join(', ')}, found "${kind as string}"`);
+  }
+  layers.push(dense(outputs, 'linear', 'output'));
+  return tf.sequential({ layers, name: kind });
+}
+
+/** Trainable and non-trainable parameters, as the seed counts them (16,561,502 for its baseline). */
+export function countParams(model: tf.LayersModel): number {
+  return model.countParams();
+}
+
+/**
+ * Initialise `to` from `from` in every layer but the last (the output layer, whose size differs between
+ * the baseline and a specialist), as the tutorial starts each specialist from the trained baseline.
+ */
+export function copyAllButOutput(from: tf.LayersModel, to: tf.LayersModel): void {
+  if (from.layers.length !== to.layers.length) {
+    throw new Error(`copyAllButOutput: expected networks with the same layers, found ${from.layers.length} layers in "${from.name}" and ${to.layers.length} in "${to.name}"`);
+  }
+  for (let i = 0; i < from.layers.length - 1; i++) {
+    const src = from.layers[i].getWeights();
+    const dst = to.layers[i].getWeights();
+    src.forEach((w, j) => {
+      if (dst[j] === undefined || !tf.util.arraysEqual(w.shape, dst[j].shape)) {
+        throw new Error(`copyAllButOutput: layer ${i} ("${to.layers[i].name}") weight ${j}: expected shape [${dst[j]?.shape ?? 'none'}], found [${w.shape}] in "${from.layers[i].name}"`);
+      }
+    });
+    if (src.length !== dst.length) {
+      throw new Error(`copyAllButOutput: layer ${i} ("${to.layers[i].name}"): expected ${dst.length} weights, found ${src.length}`);
+    }
+    if (src.length > 0) to.layers[i].setWeights(src);
+  }
+}

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import type { SeedSource } from './seed-source';
+
+export interface SeededDropoutArgs {
+  rate: number;
+  /** Where each training call draws its mask seed; may be attached later with `attachSeedSource`. */
+  seeds?: SeedSource | null;
+  name?: string;
+  trainable?: boolean;
+}
+
+/**
+ * Dropout whose mask comes from the trainer's saved PRNG: tf.layers.dropout with a fixed seed repeats
+ * one mask on every call, and without a seed it draws from Math.random, so neither resumes exactly.
+ * Each training call draws a fresh seed; inference passes the input through.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static className = 'SeededDropout';
+  readonly rate: number;
+  seeds: SeedSource | null;
+
+  constructor(args: SeededDropoutArgs) {
+    super({ name: args.name, trainable: args.trainable });
+    if (!(args.rate >= 0 && args.rate < 1)) {
+      throw new Error(`SeededDropout: expected a rate in [0, 1), found ${args.rate}`);
+    }
+    this.rate = args.rate;
+    this.seeds = args.seeds ?? null;
+    this.supportsMasking = true;
+  }
+
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    const input = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (kwargs['training'] !== true || this.rate === 0) return input;
+    if (!this.seeds) {
+      throw new Error(`SeededDropout "${this.name}": training needs a SeedSource; call attachSeedSource(model, seeds) first`);
+    }
+    const seed = this.seeds.nextSeed();
+    return tf.tidy(() => tf.dropout(input, this.rate, undefined, seed));
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate };
+  }
+}
+tf.serialization.registerClass(SeededDropout);
+
+/** Make every SeededDropout layer of `model` draw from `seeds` (the trainer's checkpointed generator). */
+export function attachSeedSource(model: tf.LayersModel, seeds: SeedSource): void {
+  for (const layer of model.layers) {
+    if (layer instanceof SeededDropout) layer.seeds = seeds;
+  }
+}

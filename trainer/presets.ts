@@ -1,0 +1,73 @@
+import type { PresetName, TrainConfig } from './config';
+
+/** The settings a preset fixes; the run's identity, data, output, backend and model list come from the command line. */
+export type PresetSettings = Omit<TrainConfig, 'runId' | 'data' | 'out' | 'dryRun' | 'backend' | 'requireGpu' | 'preset' | 'models'>;
+
+/**
+ * The seed's settings (FACTS.md, "The seed's models"): Nouri's net1/net2 for Models 1 and 2 (constant
+ * learning rate 0.01 and momentum 0.9, no early stopping), the net7 schedule for the baseline and the
+ * specialists.
+ */
+const SEED: PresetSettings = {
+  seed: 42,
+  devFraction: 0.2,
+  batchSize: 128,
+  flip: true,
+  network: {
+    convFilters: [32, 64, 128],
+    convKernels: [3, 2, 2],
+    convDropout: [0.1, 0.2, 0.3],
+    denseUnits: [1000, 1000],
+    denseDropout: 0.5,
+  },
+  mlpHidden: 100,
+  cnnHidden: 500,
+  mlp: { maxEpochs: 1000, patience: 1000, learningRateStart: 0.01, learningRateEnd: 0.01, momentumStart: 0.9, momentumEnd: 0.9 },
+  cnn: { maxEpochs: 1000, patience: 1000, learningRateStart: 0.01, learningRateEnd: 0.01, momentumStart: 0.9, momentumEnd: 0.9 },
+  baseline: { maxEpochs: 3000, patience: 200, learningRateStart: 0.03, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.999 },
+  // The tutorial's specialists run int(1e7 / rows) epochs (1,462 for 6,839 rows, 5,025 for 1,990); the cap only guards tiny row counts.
+  specialists: { maxEpochs: 10000, patience: 200, learningRateStart: 0.03, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.999 },
+  specialistEpochBudget: 10_000_000,
+  specialistsFromBaseline: true,
+  augmentations: ['contrast-stretch', 'sharpen', 'adaptive-3x3', 'adaptive-9x9'],
+  // The seed's longest epochs were 25 s (a specialist on ~6,800 images on a GRID K520): a checkpoint
+  // every 4 minutes, checked after every batch, keeps the work lost to a crash under 5 minutes.
+  checkpointEveryEpochs: 50,
+  checkpointEveryMinutes: 4,
+  maxRows: 0,
+};
+
+/**
+ * Narrow networks and few epochs so the whole ladder (mean, mlp, cnn, baseline, 6 specialists and 6
+ * augmented specialists) runs in minutes on 2 CPU cores on ~2000 generated rows, and still learns.
+ * Tuned by measurement (see test/trainer/presets.test.ts for what it must reach).
+ */
+const QUICK: PresetSettings = {
+  ...SEED,
+  network: {
+    convFilters: [8, 16, 32],
+    convKernels: [3, 2, 2],
+    convDropout: [0, 0, 0.1],
+    denseUnits: [128, 128],
+    denseDropout: 0.1,
+  },
+  mlpHidden: 100,
+  cnnHidden: 128,
+  mlp: { maxEpochs: 10, patience: 10, learningRateStart: 0.01, learningRateEnd: 0.01, momentumStart: 0.9, momentumEnd: 0.9 },
+  cnn: { maxEpochs: 10, patience: 10, learningRateStart: 0.01, learningRateEnd: 0.01, momentumStart: 0.9, momentumEnd: 0.9 },
+  baseline: { maxEpochs: 20, patience: 10, learningRateStart: 0.03, learningRateEnd: 0.005, momentumStart: 0.9, momentumEnd: 0.95 },
+  specialists: { maxEpochs: 10, patience: 5, learningRateStart: 0.02, learningRateEnd: 0.005, momentumStart: 0.9, momentumEnd: 0.95 },
+  specialistEpochBudget: 10_000,
+  augmentations: ['contrast-stretch', 'sharpen'],
+  checkpointEveryEpochs: 5,
+  checkpointEveryMinutes: 1,
+};
+
+const PRESET_SETTINGS: Record<PresetName, PresetSettings> = { seed: SEED, quick: QUICK };
+
+/** The settings of a preset, as a fresh deep copy the caller may override field by field. */
+export function presetConfig(preset: PresetName): PresetSettings {
+  const settings = PRESET_SETTINGS[preset];
+  if (!settings) throw new Error(`unknown preset "${preset}"; expected one of ${Object.keys(PRESET_SETTINGS).join(', ')}`);
+  return structuredClone(settings);
+}

@@ -1,0 +1,109 @@
+import type { CheckpointFiles } from '../storage/checkpointer';
+import type { SeedSourceState } from '../models/seed-source';
+import type { EpochMetrics } from './train-unit';
+
+export const CHECKPOINT_FORMAT = 1;
+
+/** Shapes of the arrays packed one after the other into a .bin file of float32 values. */
+export type PackedShapes = number[][];
+
+/** state.json: everything but the big arrays, which go to weights.bin, optimizer.bin and best.bin. */
+export interface TrainState {
+  format: typeof CHECKPOINT_FORMAT;
+  unit: string;
+  /** True once the unit has finished: weights.bin then holds the final (best) weights and nothing resumes. */
+  finished: boolean;
+  stoppedEarly: boolean;
+  /** Index (0-based) of the epoch in progress or next to start. */
+  epochIndex: number;
+  /** Batches of that epoch already trained; 0 at an epoch boundary. */
+  batchInEpoch: number;
+  /** The shuffled row order of the epoch in progress (only when batchInEpoch > 0). */
+  epochOrder: number[] | null;
+  epochLossSum: number;
+  epochSeconds: number;
+  rng: SeedSourceState;
+  /** Dev loss (MSE on the target scale) and 1-based epoch of the best weights so far. */
+  best: { devLoss: number; epoch: number } | null;
+  /** best.bin is absent when the current weights are the best ones (saved right after a new best). */
+  bestIsCurrent: boolean;
+  history: EpochMetrics[];
+  iterations: number;
+  weightShapes: PackedShapes;
+  optimizerShapes: PackedShapes;
+}
+
+export interface DecodedCheckpoint {
+  state: TrainState;
+  weights: Float32Array[];
+  accumulators: Float32Array[];
+  /** Null when bestIsCurrent or no best yet. */
+  best: Float32Array[] | null;
+}
+
+export const CHECKPOINT_FILE = { state: 'state.json', weights: 'weights.bin', optimizer: 'optimizer.bin', best: 'best.bin' } as const;
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+export function pack(arrays: Float32Array[]): Uint8Array {
+  const total = arrays.reduce((n, a) => n + a.length, 0);
+  const out = new Float32Array(total);
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+export function unpack(bytes: Uint8Array, shapes: PackedShapes, where: string): Float32Array[] {
+  const expected = shapes.reduce((n, s) => n + size(s), 0) * 4;
+  if (bytes.byteLength !== expected) {
+    throw new Error(`checkpoint ${where}: expected ${expected} bytes for shapes ${JSON.stringify(shapes)}, found ${bytes.byteLength}`);
+  }
+  // A Node Buffer may start at any offset of its pool; Float32Array needs 4-byte alignment, so copy.
+  const all = new Float32Array(bytes.slice().buffer);
+  const out: Float32Array[] = [];
+  let at = 0;
+  for (const s of shapes) {
+    out.push(all.subarray(at, at + size(s)));
+    at += size(s);
+  }
+  return out;
+}
+
+export function encodeCheckpoint(c: DecodedCheckpoint): CheckpointFiles {
+  const files: CheckpointFiles = {
+    [CHECKPOINT_FILE.state]: new TextEncoder().encode(JSON.stringify(c.state)),
+    [CHECKPOINT_FILE.weights]: pack(c.weights),
+    [CHECKPOINT_FILE.optimizer]: pack(c.accumulators),
+  };
+  if (c.best) files[CHECKPOINT_FILE.best] = pack(c.best);
+  return files;
+}
+
+/** Parse a checkpoint of `unit`, checking that it is complete and of this format. */
+export function decodeCheckpoint(files: CheckpointFiles, unit: string): DecodedCheckpoint {
+  const need = (name: string) => {
+    const f = files[name];
+    if (!f) throw new Error(`checkpoint of "${unit}": expected file ${name}, found only ${Object.keys(files).join(', ') || 'none'}`);
+    return f;
+  };
+  let state: TrainState;
+  try {
+    state = JSON.parse(new TextDecoder().decode(need(CHECKPOINT_FILE.state))) as TrainState;
+  } catch (e) {
+    throw new Error(`checkpoint of "${unit}": ${CHECKPOINT_FILE.state} is not JSON (${(e as Error).message})`);
+  }
+  if (state.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "format": expected ${CHECKPOINT_FORMAT}, found ${JSON.stringify(state.format)}`);
+  }
+  if (state.unit !== unit) {
+    throw new Error(`checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "unit": expected "${unit}", found ${JSON.stringify(state.unit)}`);
+  }
+  const weights = unpack(need(CHECKPOINT_FILE.weights), state.weightShapes, `of "${unit}" ${CHECKPOINT_FILE.weights}`);
+  const accumulators = unpack(need(CHECKPOINT_FILE.optimizer), state.optimizerShapes, `of "${unit}" ${CHECKPOINT_FILE.optimizer}`);
+  const best =
+    state.best && !state.bestIsCurrent ? unpack(need(CHECKPOINT_FILE.best), state.weightShapes, `of "${unit}" ${CHECKPOINT_FILE.best}`) : null;
+  return { state, weights, accumulators, best };
+}
