@@ -20,6 +20,12 @@ export const OUTPUT_KEYS = {
   spot: 'Spot',
   logGroupName: 'LogGroupName',
   preset: 'Preset',
+  /** Shell commands printed after deploy: follow the container log, see the run's status, open a shell. */
+  watchLogsCommand: 'WatchLogsCommand',
+  statusCommand: 'StatusCommand',
+  sessionCommand: 'SessionCommand',
+  /** Only with jupyter=true: prints JupyterLab's token. */
+  jupyterTokenCommand: 'JupyterTokenCommand',
 } as const;
 
 /** Cost allocation tag on every resource (activate it once in the Billing console or with `facepoints cost --activate-tag`). */

@@ -1,0 +1,56 @@
+/**
+ * GPU instance types the training stack accepts, and what they cost. Read by the CDK app (validation,
+ * outputs) and by the operator `cost` command, so this module must not import aws-cdk-lib.
+ *
+ * Why only g4dn and g5: @tensorflow/tfjs-node-gpu 4.22 bundles libtensorflow 2.9.1 (CUDA 11.2, cuDNN 8.1),
+ * compiled natively up to sm_75 (T4 on g4dn) with compute_80 PTX that the driver JIT-compiles for sm_86
+ * (A10G on g5; the first start takes minutes). g6/g6e (L4/L40S, sm_89) need CUDA >= 11.8 to be supported
+ * natively and cuDNN 8.1 predates them: nobody has run this stack there, so they are refused rather than
+ * left to fail after the instance is billed. Only single-GPU sizes: the trainer uses one GPU.
+ */
+
+export interface GpuInstanceFamily {
+  /** GPU model. */
+  gpu: string;
+  /** CUDA compute capability of the GPU. */
+  computeCapability: string;
+  /** How libtensorflow 2.9.1 runs on it. */
+  kernels: 'native' | 'ptx-jit';
+}
+
+export const GPU_FAMILIES: Record<string, GpuInstanceFamily> = {
+  g4dn: { gpu: 'NVIDIA T4', computeCapability: '7.5', kernels: 'native' },
+  g5: { gpu: 'NVIDIA A10G', computeCapability: '8.6', kernels: 'ptx-jit' },
+};
+
+/**
+ * On-Demand price in USD per hour, Linux, US East (N. Virginia), from the Amazon EC2 On-Demand pricing
+ * page (https://aws.amazon.com/ec2/pricing/on-demand/, the same figures the AWS Price List API returns),
+ * as quoted on 2026-11-29. Other regions cost more or less; spot is usually 50-70% cheaper.
+ */
+export const ON_DEMAND_USD_PER_HOUR: Record<string, number> = {
+  'g4dn.xlarge': 0.526,
+  'g4dn.2xlarge': 0.752,
+  'g4dn.4xlarge': 1.204,
+  'g4dn.8xlarge': 2.176,
+  'g4dn.16xlarge': 4.352,
+  'g5.xlarge': 1.006,
+  'g5.2xlarge': 1.212,
+  'g5.4xlarge': 1.624,
+  'g5.8xlarge': 2.448,
+  'g5.16xlarge': 4.096,
+};
+
+export const PRICES_AS_OF = '2026-11-29';
+export const PRICES_REGION = 'us-east-1';
+export const PRICES_SOURCE = 'https://aws.amazon.com/ec2/pricing/on-demand/';
+
+export const SUPPORTED_INSTANCE_TYPES: readonly string[] = Object.keys(ON_DEMAND_USD_PER_HOUR);
+
+export const DEFAULT_INSTANCE_TYPE = 'g4dn.xlarge';
+
+/** The GPU family of a supported instance type, or undefined for anything else. */
+export function gpuFamilyOf(instanceType: string): GpuInstanceFamily | undefined {
+  if (!SUPPORTED_INSTANCE_TYPES.includes(instanceType)) return undefined;
+  return GPU_FAMILIES[instanceType.split('.')[0]];
+}
