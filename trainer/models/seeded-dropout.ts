@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SeedSource } from './seed-source';
 
-export interface SeededDropoutArgs {
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+
+export interface SeededDropoutArgs extends LayerArgs {
   rate: number;
   /** Where each training call draws its mask seed; may be attached later with `attachSeedSource`. */
   seeds?: SeedSource | null;
-  name?: string;
-  trainable?: boolean;
 }
 
 /**
@@ -19,13 +19,11 @@ export class SeededDropout extends tf.layers.Layer {
   readonly rate: number;
   seeds: SeedSource | null;
 
-  constructor(args: SeededDropoutArgs) {
-    super({ name: args.name, trainable: args.trainable });
-    if (!(args.rate >= 0 && args.rate < 1)) {
-      throw new Error(`SeededDropout: expected a rate in [0, 1), found ${args.rate}`);
-    }
-    this.rate = args.rate;
-    this.seeds = args.seeds ?? null;
+  constructor({ rate, seeds, ...layerArgs }: SeededDropoutArgs) {
+    super(layerArgs);
+    if (!(rate >= 0 && rate < 1)) throw new Error(`SeededDropout: expected a rate in [0, 1), found ${rate}`);
+    this.rate = rate;
+    this.seeds = seeds ?? null;
     this.supportsMasking = true;
   }
 

@@ -1,24 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
+import type { FlipSpec } from '../data/flip';
 import { MIRROR_X_OFFSET, TARGET_SCALE } from '../keypoints';
 
-/** How a horizontal flip maps a unit's label columns (structurally trainer/data/flip.ts's FlipSpec). */
-export interface LabelFlip {
-  /** Output column i takes input column permutation[i] (left/right partners swapped). */
-  permutation: Int32Array;
-  /** 1 for x columns. */
-  isX: Uint8Array;
-}
-
 /**
- * The flip on the target scale, as constants kept for the whole training: x -> 95 - x in pixels is
- * t -> -t + (95 - 2 * 48) / 48 = -t - 1/48 on t = (x - 48) / 48; y columns are only permuted.
+ * trainer/data/flip.ts's flipFace on batch tensors and on the target scale, its constants kept for the
+ * whole training: x -> 95 - x in pixels is t -> -t + (95 - 2 * 48) / 48 = -t - 1/48 on t = (x - 48) / 48;
+ * y columns are only permuted.
  */
 export class BatchFlipper {
   private readonly permutation: tf.Tensor1D;
   private readonly scale: tf.Tensor1D;
   private readonly offset: tf.Tensor1D;
 
-  constructor(spec: LabelFlip) {
+  constructor(spec: FlipSpec) {
     const cols = spec.permutation.length;
     if (spec.isX.length !== cols) throw new Error(`flip: expected isX of ${cols} columns, found ${spec.isX.length}`);
     const xOffset = (MIRROR_X_OFFSET - 2 * TARGET_SCALE) / TARGET_SCALE;

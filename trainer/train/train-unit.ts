@@ -6,7 +6,8 @@ import type { Checkpointer } from '../storage/checkpointer';
 import { fillImages, fillTargets } from './batches';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, type TrainState } from './checkpoint-state';
 import { outputCount, predictTargets } from './evaluate';
-import { BatchFlipper, chooseHalf, type LabelFlip } from './flip-batch';
+import type { FlipSpec } from '../data/flip';
+import { BatchFlipper, chooseHalf } from './flip-batch';
 import { NesterovSgd } from './nesterov';
 import { learningRateAt, momentumAt, type Schedule } from './schedule';
 
@@ -42,7 +43,7 @@ export interface TrainUnitOptions {
   schedule: Schedule;
   batchSize: number;
   /** Null: no flip augmentation. */
-  flip: LabelFlip | null;
+  flip: FlipSpec | null;
   train: UnitRows;
   dev: UnitRows;
   /** Seeds shuffling, flips and dropout masks (the state of that generator is checkpointed). */
