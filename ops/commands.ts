@@ -1,3 +1,15 @@
 import { Command } from 'commander';
+import { registerCostCommand } from './commands/cost';
+import { registerLogsCommand } from './commands/logs';
+import { registerResultsCommand } from './commands/results';
+import { registerRunsCommand } from './commands/runs';
+import { registerStatusCommand } from './commands/status';
 
-export function registerOperatorCommands(_program: Command): void {}
+/** The operator commands that read a deployed run: status, logs, cost, results, runs. */
+export function registerOperatorCommands(program: Command): void {
+  registerStatusCommand(program);
+  registerLogsCommand(program);
+  registerCostCommand(program);
+  registerResultsCommand(program);
+  registerRunsCommand(program);
+}

@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { runLayout } from '../../trainer/run-layout';
+import { emit, openContext, openRunReader } from '../context';
+import { renderTable } from '../format/table';
+import { formatPx } from '../format/units';
+import { CommonOptions, withCommonOptions } from '../options';
+import { bestRmse, SummarySchema } from '../run-files';
+import { S3RunReader } from '../s3-run-reader';
+
+export interface RunListing {
+  runId: string;
+  /** The status's state; `no status` before the first heartbeat. */
+  state: string;
+  phase: string | null;
+  startedAt: string | null;
+  updatedAt: string | null;
+  /** Best dev RMSE over the run's models: from the summary when the run has one, else the live status. */
+  bestDevRmsePx: number | null;
+  bestModel: string | null;
+  /** True once the results manifest exists, i.e. `facepoints results` can download the run. */
+  hasResults: boolean;
+}
+
+export async function listRuns(reader: S3RunReader): Promise<RunListing[]> {
+  const ids = await reader.listRunIds();
+  return Promise.all(
+    ids.map(async (runId): Promise<RunListing> => {
+      const [status, summary, manifest] = await Promise.all([
+        reader.getStatus(runId),
+        reader.getJson(runId, runLayout.summary, SummarySchema),
+        reader.head(runId, runLayout.resultsManifest),
+      ]);
+      const best = summary ? bestRmse(summary) : null;
+      return {
+        runId,
+        state: status?.state ?? 'no status',
+        phase: status?.phase ?? null,
+        startedAt: status?.startedAt ?? null,
+        updatedAt: status?.updatedAt ?? null,
+        bestDevRmsePx: best?.devRmsePx ?? status?.bestDevRmsePx ?? null,
+        bestModel: best?.model ?? (status?.bestDevRmsePx != null ? status.model : null),
+        hasResults: manifest !== null,
+      };
+    }),
+  );
+}
+
+export function formatRuns(runs: RunListing[]): string {
+  if (runs.length === 0) return 'no runs in this bucket yet';
+  return renderTable(
+    [{ header: 'RUN' }, { header: 'STATE' }, { header: 'PHASE' }, { header: 'BEST DEV RMSE', right: true }, { header: 'MODEL' }, { header: 'RESULTS' }, { header: 'STARTED' }],
+    runs.map((r) => [r.runId, r.state, r.phase ?? '-', formatPx(r.bestDevRmsePx), r.bestModel ?? '-', r.hasResults ? 'ready' : '-', r.startedAt ?? '-']),
+  );
+}
+
+export function registerRunsCommand(program: Command): void {
+  withCommonOptions(program.command('runs'))
+    .description('list the runs in the bucket with their state and best dev RMSE')
+    .action(async (flags: CommonOptions) => {
+      const ctx = await openContext(flags);
+      emit(flags, await listRuns(openRunReader(ctx)), formatRuns);
+    });
+}

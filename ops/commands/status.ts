@@ -1,0 +1,196 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Command } from 'commander';
+import { RunStatus } from '../../trainer/status';
+import { InstanceInfo, describeInstance } from '../aws/instance';
+import { OpsContext, emit, openContext, openRunReader, resolveRunId } from '../context';
+import { renderFields } from '../format/table';
+import { formatAgo, formatDuration, formatPx, formatUsd, secondsBetween } from '../format/units';
+import { LiveCostEstimate, estimateLiveCost } from '../live-cost';
+import { CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
+import { S3RunReader } from '../s3-run-reader';
+import { abortableSleep } from '../sleep';
+
+/** The trainer rewrites status.json at least every minute; five missed beats mean it is likely dead. */
+export const STALE_HEARTBEAT_SECONDS = 300;
+
+export interface StatusReport {
+  bucket: string;
+  runId: string;
+  runUrl: string;
+  /** null while the run has not written its first status. */
+  status: RunStatus | null;
+  heartbeatAgeSeconds: number | null;
+  /** Set when the run claims to be running but its heartbeat is older than STALE_HEARTBEAT_SECONDS. */
+  staleHeartbeat: string | null;
+  lastCheckpointAt: string | null;
+  lastCheckpointAgeSeconds: number | null;
+  instance: InstanceInfo | null;
+  /** Why no instance is shown, when none is. */
+  instanceNote: string | null;
+  cost: LiveCostEstimate | null;
+  checkedAt: string;
+}
+
+export interface StatusSources {
+  reader: S3RunReader;
+  /** EC2 client and the instance working on this run; null when there is none to ask about. */
+  ec2: EC2Client | null;
+  instanceId: string | null;
+  /** Explains a null instanceId in the report. */
+  noInstanceReason?: string;
+  now: Date;
+}
+
+export async function collectStatus(src: StatusSources, runId: string): Promise<StatusReport> {
+  const { reader, now } = src;
+  const status = await reader.getStatus(runId);
+  const lastCheckpoint = status?.lastCheckpointAt ?? (await reader.newestCheckpointAt(runId))?.toISOString() ?? null;
+
+  let instance: InstanceInfo | null = null;
+  let instanceNote: string | null = src.noInstanceReason ?? null;
+  let cost: LiveCostEstimate | null = null;
+  if (src.ec2 && src.instanceId) {
+    instance = await describeInstance(src.ec2, src.instanceId);
+    if (!instance) instanceNote = `instance ${src.instanceId} is no longer known to EC2 (terminated instances disappear after about an hour)`;
+    else cost = await estimateLiveCost(src.ec2, instance, now);
+  }
+
+  const heartbeatAgeSeconds = secondsBetween(status?.updatedAt, now);
+  return {
+    bucket: reader.bucket,
+    runId,
+    runUrl: reader.url(runId),
+    status,
+    heartbeatAgeSeconds,
+    staleHeartbeat: staleHeartbeat(status, heartbeatAgeSeconds, instance),
+    lastCheckpointAt: lastCheckpoint,
+    lastCheckpointAgeSeconds: secondsBetween(lastCheckpoint, now),
+    instance,
+    instanceNote,
+    cost,
+    checkedAt: now.toISOString(),
+  };
+}
+
+function staleHeartbeat(status: RunStatus | null, age: number | null, instance: InstanceInfo | null): string | null {
+  if (!status || status.state !== 'running' || age === null) return null;
+  const instanceGone = instance !== null && instance.state !== 'running' && instance.state !== 'pending';
+  if (instanceGone) {
+    return `the run says it is running but instance ${instance!.instanceId} is ${instance!.state}: it stopped without recording its end (spot reclaim or crash); redeploy to resume from the last checkpoint`;
+  }
+  if (age <= STALE_HEARTBEAT_SECONDS) return null;
+  const where = instance ? `instance ${instance.instanceId} is ${instance.state}` : 'the instance state is unknown';
+  return `STALE: no heartbeat for ${formatDuration(age)} (expected at least every minute) while ${where}; check \`facepoints logs\``;
+}
+
+export function formatStatus(r: StatusReport): string {
+  const s = r.status;
+  const fields: Array<[string, string]> = [['run', `${r.runId}  (${r.runUrl})`]];
+  if (!s) {
+    fields.push(['state', 'no status.json yet: the instance is probably still booting or pulling the image']);
+  } else {
+    fields.push(['state', s.state + (s.error ? ` (${s.error})` : '') + (s.interruption ? ` (${s.interruption})` : '')]);
+    fields.push(['phase', s.phase]);
+    fields.push(['model', s.model ?? '-']);
+    fields.push(['epoch', s.epoch === null ? '-' : `${s.epoch}${s.maxEpochs ? ` / ${s.maxEpochs}` : ''}`]);
+    fields.push(['best dev RMSE', formatPx(s.bestDevRmsePx)]);
+    fields.push(['speed', s.imagesPerSecond === null ? '-' : `${s.imagesPerSecond.toFixed(1)} images/s`]);
+    fields.push(['time left', `phase ${formatDuration(s.etaPhaseSeconds)}, run ${formatDuration(s.etaRunSeconds)}`]);
+    fields.push(['backend', [s.backend, s.gpuName, s.instanceType].filter(Boolean).join(', ') || '-']);
+    fields.push(['started', s.startedAt]);
+    if (s.finishedAt) fields.push(['finished', s.finishedAt]);
+    fields.push(['heartbeat', formatAgo(r.heartbeatAgeSeconds)]);
+  }
+  fields.push(['last checkpoint', formatAgo(r.lastCheckpointAgeSeconds)]);
+  if (r.instance) {
+    const i = r.instance;
+    fields.push(['instance', `${i.instanceId} ${i.instanceType} ${i.spot ? 'spot' : 'on-demand'}, ${i.state}${i.stateReason && i.state !== 'running' ? ` (${i.stateReason})` : ''}`]);
+  } else {
+    fields.push(['instance', r.instanceNote ?? '-']);
+  }
+  if (r.cost) {
+    const c = r.cost;
+    fields.push([
+      'cost so far',
+      `${formatUsd(c.usd)} (${c.hours === null ? '?' : c.hours.toFixed(2)} h x ${formatUsd(c.usdPerHour)}/h, ${c.priceSource}; instance only, estimated ${r.checkedAt})`,
+    ]);
+  }
+  let text = renderFields(fields);
+  if (r.staleHeartbeat) text += `\n\n!! ${r.staleHeartbeat}`;
+  return text;
+}
+
+/** Gathers what collectStatus needs from the deployment: the instance only when it works on this run. */
+export async function statusSources(ctx: OpsContext): Promise<{ sources: StatusSources; runId: string }> {
+  const reader = openRunReader(ctx);
+  const runId = await resolveRunId(ctx.deployment, reader);
+  const dep = ctx.deployment;
+  let instanceId: string | null = null;
+  let noInstanceReason: string | undefined;
+  if (dep.stacks === null) noInstanceReason = 'not looked up (--endpoint-url skips the stacks)';
+  else if (!dep.stacks.training) noInstanceReason = 'none: stack FacepointsTraining is not deployed';
+  else if (dep.stackRunId && dep.stackRunId !== runId) noInstanceReason = `none for this run (the training stack runs ${dep.stackRunId})`;
+  else instanceId = dep.instanceId;
+  return { sources: { reader, ec2: instanceId ? ctx.clients.ec2 : null, instanceId, noInstanceReason, now: ctx.now() }, runId };
+}
+
+/** ANSI: move the cursor home and clear to the end of the screen, so each refresh redraws in place. */
+export const REDRAW = '\x1b[H\x1b[J';
+
+export interface WatchOptions {
+  intervalMs: number;
+  out: NodeJS.WritableStream;
+  shouldStop: () => boolean;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Redraws the status until stopped or until the run has ended and its instance is gone. */
+export async function watchStatus(load: () => Promise<StatusReport>, opts: WatchOptions): Promise<StatusReport> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (;;) {
+    const report = await load();
+    opts.out.write(`${REDRAW}${formatStatus(report)}\n\nrefreshing every ${formatDuration(opts.intervalMs / 1000)}; Ctrl-C to stop\n`);
+    const ended = report.status !== null && report.status.state !== 'running';
+    const instanceGone = !report.instance || ['terminated', 'stopped'].includes(report.instance.state);
+    if ((ended && instanceGone) || opts.shouldStop()) return report;
+    await sleep(opts.intervalMs);
+    if (opts.shouldStop()) return report;
+  }
+}
+
+interface StatusFlags extends CommonOptions {
+  watch?: boolean;
+  interval: number;
+}
+
+export function registerStatusCommand(program: Command): void {
+  withCommonOptions(program.command('status'))
+    .description("show the run's progress, its instance, heartbeat and checkpoint ages, and its cost so far")
+    .option('--watch', 'refresh in place until the run ends (Ctrl-C to stop)', false)
+    .option('--interval <duration>', 'refresh interval with --watch, e.g. 30s or 2m', parseDurationSeconds('--interval'), 30)
+    .action(async (flags: StatusFlags) => {
+      const ctx = await openContext(flags);
+      const load = async () => {
+        const { sources, runId } = await statusSources(ctx);
+        return collectStatus(sources, runId);
+      };
+      if (!flags.watch || flags.json) {
+        emit(flags, await load(), formatStatus);
+        return;
+      }
+      // Ctrl-C ends the current wait at once instead of after the interval.
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        await watchStatus(load, {
+          intervalMs: flags.interval * 1000,
+          out: process.stdout,
+          shouldStop: () => abort.signal.aborted,
+          sleep: (ms) => abortableSleep(ms, abort.signal),
+        });
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    });
+}
