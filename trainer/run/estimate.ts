@@ -1,0 +1,56 @@
+import { PIXELS } from '../keypoints';
+import { SeedSource } from '../models/seed-source';
+import { buildNetwork, type NetworkConfig, type NetworkKind } from '../models/ladder';
+import type { Checkpointer } from '../storage/checkpointer';
+import { trainUnit, type UnitRows } from '../train/train-unit';
+import type { Schedule } from '../train/schedule';
+
+/** Measures training speed (images per second) of a network on the active backend. */
+export type SpeedProbe = (kind: NetworkKind, outputs: number) => Promise<number>;
+
+/** A checkpointer that keeps nothing: the probe's few steps are thrown away. */
+const DISCARD: Checkpointer = {
+  save: async () => undefined,
+  loadLatest: async () => null,
+  flush: async () => undefined,
+};
+
+/**
+ * Time real training steps of the network on `sample` rows (labels for `outputs` columns are taken from
+ * the sample's first columns, values do not matter for speed). The first batch includes tfjs's warm-up,
+ * so the figure errs on the slow side. One measurement per network kind: specialists differ only in the
+ * output layer, which costs nothing next to the convolutions.
+ */
+export function speedProbe(config: NetworkConfig & { batchSize: number }, sample: UnitRows, batches = 2): SpeedProbe {
+  const cache = new Map<NetworkKind, number>();
+  return async (kind, outputs) => {
+    const cached = cache.get(kind);
+    if (cached !== undefined) return cached;
+    const count = Math.min(sample.count, config.batchSize * batches);
+    const labelsPx = new Float32Array(count * outputs).fill(48);
+    const rows: UnitRows = { pixels: sample.pixels.subarray(0, count * PIXELS), labelsPx, count };
+    const seeds = new SeedSource(1);
+    const model = buildNetwork(kind, outputs, config, seeds);
+    const schedule: Schedule = { maxEpochs: 1, patience: 1, learningRateStart: 0.001, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.9 };
+    try {
+      const result = await trainUnit({
+        unit: `speed-probe/${kind}`,
+        model,
+        schedule,
+        batchSize: config.batchSize,
+        flip: null,
+        train: rows,
+        dev: { pixels: rows.pixels.subarray(0, PIXELS), labelsPx: labelsPx.subarray(0, outputs), count: 1 },
+        seed: 1,
+        checkpointer: DISCARD,
+        checkpointEveryEpochs: 1000,
+        checkpointEveryMinutes: 1e6,
+      });
+      const ips = result.history[0]?.imagesPerSecond ?? Number.NaN;
+      cache.set(kind, ips);
+      return ips;
+    } finally {
+      model.dispose();
+    }
+  };
+}

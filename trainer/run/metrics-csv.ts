@@ -1,0 +1,38 @@
+import type { EpochMetrics } from '../train/train-unit';
+import { lossToRmsePx } from '../train/train-unit';
+
+/** Columns of `metrics/<unit>.csv`; RMSE columns are in pixels, losses are MSE on the [-1, 1] target scale. */
+export const METRICS_HEADER = [
+  'epoch', 'trainLoss', 'devLoss', 'trainRmsePx', 'devRmsePx', 'learningRate', 'momentum', 'seconds', 'imagesPerSecond',
+] as const;
+
+export function formatMetricsCsv(history: readonly EpochMetrics[]): string {
+  const lines = [METRICS_HEADER.join(',')];
+  for (const m of history) {
+    lines.push([
+      m.epoch, m.trainLoss, m.devLoss, lossToRmsePx(m.trainLoss), m.devRmsePx, m.learningRate, m.momentum, m.seconds, m.imagesPerSecond,
+    ].map((v) => (Number.isInteger(v) ? String(v) : Number(v).toPrecision(7))).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Parse a metrics CSV written by formatMetricsCsv; `where` names the file in errors. */
+export function parseMetricsCsv(text: string, where: string): EpochMetrics[] {
+  const lines = text.split(/\r?\n/).filter((l) => l !== '');
+  if (lines.length === 0 || lines[0] !== METRICS_HEADER.join(',')) {
+    throw new Error(`${where}:1: expected the header "${METRICS_HEADER.join(',')}", found "${lines[0] ?? ''}"`);
+  }
+  return lines.slice(1).map((line, i) => {
+    const v = line.split(',').map(Number);
+    if (v.length !== METRICS_HEADER.length || v.some((x) => Number.isNaN(x))) {
+      throw new Error(`${where}:${i + 2}: expected ${METRICS_HEADER.length} numbers, found "${line}"`);
+    }
+    const [epoch, trainLoss, devLoss, , devRmsePx, learningRate, momentum, seconds, imagesPerSecond] = v;
+    return { epoch, trainLoss, devLoss, devRmsePx, learningRate, momentum, seconds, imagesPerSecond };
+  });
+}
+
+/** Add an epoch to the history, replacing epochs at or after it (a resumed unit repeats epochs after its checkpoint). */
+export function appendEpoch(history: EpochMetrics[], m: EpochMetrics): EpochMetrics[] {
+  return [...history.filter((h) => h.epoch < m.epoch), m];
+}

@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs';
+import { runLayout } from '../run-layout';
+import type { Store } from '../storage/store';
+
+const WEIGHTS_FILE = 'weights.bin';
+
+/**
+ * Save a trained model into the run store as `model.json` + `weights.bin` (the layout tf.loadLayersModel
+ * reads from a folder or URL). The weights go first, so a reader that finds model.json finds its weights.
+ */
+export async function saveModel(model: tf.LayersModel, store: Store, unit: string): Promise<void> {
+  const dir = runLayout.modelDir(unit);
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      if (!artifacts.weightData || !artifacts.weightSpecs) throw new Error(`saving model "${unit}": tfjs produced no weights`);
+      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
+      await store.put(`${dir}/${WEIGHTS_FILE}`, weights);
+      const modelJson = {
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+      };
+      await store.put(runLayout.modelJson(unit), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}
+
+/** Load a model saved by saveModel from the run store (any Store: local folder or S3). */
+export async function loadModel(store: Store, unit: string): Promise<tf.LayersModel> {
+  const jsonKey = runLayout.modelJson(unit);
+  return tf.loadLayersModel({
+    load: async () => {
+      const body = await store.get(jsonKey);
+      if (body === null) throw new Error(`expected the model of "${unit}" at ${jsonKey} in ${store.url}, found nothing`);
+      const modelJson = JSON.parse(body.toString('utf8')) as tf.io.ModelJSON;
+      return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const parts: Buffer[] = [];
+        for (const group of manifest) {
+          for (const p of group.paths) {
+            const key = `${runLayout.modelDir(unit)}/${p}`;
+            const data = await store.get(key);
+            if (data === null) throw new Error(`expected the weights of "${unit}" at ${key} in ${store.url}, found nothing`);
+            parts.push(data);
+          }
+          specs.push(...group.weights);
+        }
+        const joined = Buffer.concat(parts);
+        return [specs, joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength)];
+      });
+    },
+  });
+}

@@ -1,0 +1,187 @@
+import type { TrainConfig } from '../config';
+import type { FaceSet } from '../data/dataset';
+import { rowsWithAll } from '../data/split';
+import { FLIP_PAIRS, KEYPOINT_COLUMNS, SPECIALISTS } from '../keypoints';
+import { SeedSource } from '../models/seed-source';
+import { buildNetwork, countParams, type NetworkKind } from '../models/ladder';
+import { unitId, type ModelName } from '../run-layout';
+import type { Schedule } from '../train/schedule';
+import type { SpeedProbe } from './estimate';
+import { UsageError } from './usage-error';
+
+/** One step of a run: the mean reference, a whole network, or one specialist. */
+export interface PlannedUnit {
+  /** `mean`, `baseline`, `specialists/nose-tip`, ... (folder name in the run layout). */
+  unit: string;
+  model: ModelName;
+  /** Network trained for this unit; null for `mean`, which is computed, not trained. */
+  network: NetworkKind | null;
+  /** Label columns it predicts, in output order. */
+  columns: readonly string[];
+  /** Index pairs into `columns` swapped by a horizontal flip. */
+  flipPairs: ReadonlyArray<readonly [number, number]>;
+  /** Training-set rows (original rows; augmented units train on their augmented copies too). */
+  trainRows: Int32Array;
+  /** Dev rows where all of `columns` are present. */
+  devRows: Int32Array;
+  /** Images per epoch: trainRows, times (1 + augmentations) for `specialists-augmented`. */
+  trainImages: number;
+  schedule: Schedule | null;
+  maxEpochs: number;
+  params: number;
+  /** Initialise from the trained baseline (all layers but the output). */
+  initFromBaseline: boolean;
+  /** Finished by an earlier attempt of this run (its done marker exists): never retrained. */
+  done: boolean;
+  /** Training time on this backend: measured images/s x images x epochs; null when not estimated. */
+  estimatedSeconds: number | null;
+}
+
+export interface RunPlan {
+  units: PlannedUnit[];
+  /** Images per second measured per network kind on this backend. */
+  imagesPerSecond: Partial<Record<NetworkKind, number>>;
+}
+
+export interface PlanInputs {
+  config: TrainConfig;
+  training: FaceSet;
+  split: { train: Int32Array; dev: Int32Array };
+  /** Whether the unit's done marker exists in the run store. */
+  isDone: (unit: string) => Promise<boolean>;
+  /** Measures training speed; without it no time is estimated. */
+  probe?: SpeedProbe;
+}
+
+/** The models of the ladder in the order they train (specialists need the baseline first). */
+export const LADDER_ORDER: readonly ModelName[] = ['mean', 'mlp', 'cnn', 'baseline', 'specialists', 'specialists-augmented'];
+
+/**
+ * The ordered units of a run: `mean` always (the reference line), then the requested models in ladder
+ * order. Specialists that start from the baseline need it trained in this run or finished earlier.
+ */
+export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
+  const { config, training, split } = inputs;
+  const requested = new Set<ModelName>(['mean', ...config.models]);
+  const wantsSpecialists = requested.has('specialists') || requested.has('specialists-augmented');
+  if (wantsSpecialists && config.specialistsFromBaseline && !requested.has('baseline') && !(await inputs.isDone('baseline'))) {
+    throw new UsageError(
+      `--models ${config.models.join(',')}: the specialists start from the trained baseline, but this run has none ` +
+        `(${unitId('baseline')} is not requested and models/baseline/done.json is not in the run); ` +
+        'add baseline to --models, resume a run whose baseline is done, or --set specialistsFromBaseline=false',
+    );
+  }
+
+  const units: PlannedUnit[] = [];
+  const problems: string[] = [];
+  const paramsCache = new Map<string, number>();
+  const imagesPerSecond: RunPlan['imagesPerSecond'] = {};
+  const augmentFactor = 1 + config.augmentations.length;
+
+  const add = async (
+    model: ModelName,
+    network: NetworkKind | null,
+    columns: readonly string[],
+    flipPairs: ReadonlyArray<readonly [number, number]>,
+    specialist?: string,
+  ): Promise<void> => {
+    const unit = unitId(model, specialist);
+    // The mean is taken per column over every row that has it, and judged on every dev label.
+    const trainRows = network === null ? split.train : rowsWithAll(training, split.train, columns);
+    const devRows = network === null ? split.dev : rowsWithAll(training, split.dev, columns);
+    if (network !== null && (trainRows.length === 0 || devRows.length === 0)) {
+      problems.push(`${unit}: expected train and dev rows where all of its ${columns.length} columns are present, ` +
+        `found ${trainRows.length} train and ${devRows.length} dev rows (use more data, or fewer --set maxRows)`);
+    }
+    const trainImages = model === 'specialists-augmented' ? trainRows.length * augmentFactor : trainRows.length;
+    const schedule = network === null ? null : scheduleOf(config, model);
+    let maxEpochs = schedule?.maxEpochs ?? 0;
+    if (schedule && specialist) {
+      // The tutorial's epoch budget: small specialists see more epochs, so every one trains about as many steps.
+      maxEpochs = Math.max(1, Math.min(schedule.maxEpochs, Math.round(config.specialistEpochBudget / Math.max(1, trainImages))));
+    }
+    const params = network === null ? columns.length : paramsOf(network, columns.length, config, paramsCache);
+    let estimatedSeconds: number | null = network === null ? 0 : null;
+    if (network !== null && inputs.probe) {
+      const ips = await inputs.probe(network, columns.length);
+      imagesPerSecond[network] = ips;
+      // Dev evaluation is a forward pass only, about a third of a training step per image.
+      estimatedSeconds = (maxEpochs * (trainImages + devRows.length / 3)) / ips;
+    }
+    units.push({
+      unit, model, network, columns, flipPairs, trainRows, devRows, trainImages,
+      schedule: schedule ? { ...schedule, maxEpochs } : null,
+      maxEpochs, params,
+      initFromBaseline: specialist !== undefined && config.specialistsFromBaseline,
+      done: network === null ? false : await inputs.isDone(unit),
+      estimatedSeconds,
+    });
+  };
+
+  for (const model of LADDER_ORDER) {
+    if (!requested.has(model)) continue;
+    if (model === 'mean') await add('mean', null, KEYPOINT_COLUMNS, []);
+    else if (model === 'mlp' || model === 'cnn' || model === 'baseline') await add(model, model, KEYPOINT_COLUMNS, FLIP_PAIRS);
+    else for (const s of SPECIALISTS) await add(model, 'baseline', s.columns, s.flipPairs, s.name);
+  }
+  if (problems.length > 0) throw new UsageError(`cannot plan the run:\n  ${problems.join('\n  ')}`);
+  return { units, imagesPerSecond };
+}
+
+function scheduleOf(config: TrainConfig, model: ModelName): Schedule {
+  switch (model) {
+    case 'mlp':
+      return config.mlp;
+    case 'cnn':
+      return config.cnn;
+    case 'baseline':
+      return config.baseline;
+    default:
+      return config.specialists;
+  }
+}
+
+function paramsOf(kind: NetworkKind, outputs: number, config: TrainConfig, cache: Map<string, number>): number {
+  const key = `${kind}/${outputs}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  const model = buildNetwork(kind, outputs, config, new SeedSource(0));
+  const n = countParams(model);
+  model.dispose();
+  cache.set(key, n);
+  return n;
+}
+
+/** A fixed-width table of the plan for the terminal (dry run and the start of a run). */
+export function formatPlan(plan: RunPlan, backend: string): string {
+  const rows = plan.units.map((u) => [
+    u.unit,
+    u.network ?? 'computed',
+    String(u.trainImages),
+    String(u.devRows.length),
+    u.params.toLocaleString('en-US'),
+    u.network === null ? '-' : String(u.maxEpochs),
+    u.done ? 'done' : u.estimatedSeconds === null ? '?' : formatSeconds(u.estimatedSeconds),
+  ]);
+  const header = ['unit', 'network', 'train images', 'dev rows', 'params', 'max epochs', 'estimated time'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const total = plan.units.filter((u) => !u.done).reduce((s, u) => s + (u.estimatedSeconds ?? 0), 0);
+  const speed = Object.entries(plan.imagesPerSecond).map(([k, v]) => `${k} ${v.toFixed(1)} img/s`).join(', ');
+  return [
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    '',
+    `estimated training time on ${backend}: ${formatSeconds(total)} at most (early stopping can end units sooner)` +
+      (speed ? `; measured ${speed}` : ''),
+  ].join('\n');
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
+  if (s < 86400 * 2) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86400).toFixed(1)} days`;
+}

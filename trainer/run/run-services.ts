@@ -1,0 +1,60 @@
+import type { Checkpointer, CheckpointFiles } from '../storage/checkpointer';
+import { openStore } from '../storage/open-store';
+import type { Store } from '../storage/store';
+
+/**
+ * Everything the run needs from storage and the machine, in one place so tests can swap any of it and the
+ * production wiring stays a few lines.
+ */
+export interface RunServices {
+  /** The store `--out` names; the run lives in its `<runId>/` child. */
+  openStore(url: string): Store;
+  createCheckpointer(runStore: Store, log: (line: string) => void): Checkpointer;
+  /** A local folder holding the Kaggle files (s3:// data is downloaded into `cacheDir` first). */
+  resolveDataDir(data: string, cacheDir: string, log: (line: string) => void): Promise<string>;
+  /** Aborted on SIGTERM or an EC2 spot interruption notice. */
+  watchInterruptions(log: (line: string) => void): { signal: AbortSignal; dispose(): void };
+}
+
+export function defaultRunServices(): RunServices {
+  return {
+    openStore: (url) => openStore(url),
+    createCheckpointer: (store) => new InterimCheckpointer(store),
+    resolveDataDir: async (data) => {
+      if (data.startsWith('s3://')) throw new Error(`--data ${data}: reading data from S3 is not available in this build; download it to a folder`);
+      return data;
+    },
+    watchInterruptions: () => {
+      const controller = new AbortController();
+      const onTerm = (): void => controller.abort('SIGTERM');
+      process.once('SIGTERM', onTerm);
+      return { signal: controller.signal, dispose: () => process.off('SIGTERM', onTerm) };
+    },
+  };
+}
+
+/** Keeps the newest checkpoint of each unit in the run store: files first, manifest last. */
+class InterimCheckpointer implements Checkpointer {
+  constructor(private readonly store: Store) {}
+
+  async save(unit: string, files: CheckpointFiles): Promise<void> {
+    const dir = `checkpoints/${unit}/latest`;
+    for (const [name, body] of Object.entries(files)) await this.store.put(`${dir}/${name}`, body);
+    await this.store.put(`${dir}/manifest.json`, JSON.stringify(Object.keys(files)));
+  }
+
+  async loadLatest(unit: string): Promise<CheckpointFiles | null> {
+    const dir = `checkpoints/${unit}/latest`;
+    const manifest = await this.store.get(`${dir}/manifest.json`);
+    if (manifest === null) return null;
+    const files: CheckpointFiles = {};
+    for (const name of JSON.parse(manifest.toString('utf8')) as string[]) {
+      const body = await this.store.get(`${dir}/${name}`);
+      if (body === null) return null;
+      files[name] = new Uint8Array(body);
+    }
+    return files;
+  }
+
+  async flush(): Promise<void> {}
+}
