@@ -1,0 +1,63 @@
+import { S3Client } from '@aws-sdk/client-s3';
+
+/**
+ * An S3 client configured the SDK's standard way: credentials and region from the default chain
+ * (environment, shared config, instance role), endpoint from `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`.
+ * With an endpoint override (a local S3 server) path-style addressing is used, since such servers do not
+ * serve `BUCKET.host` names.
+ */
+export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const credentials =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
+      : undefined;
+  // Values found in `env` are passed explicitly so that a client built from a given environment keeps it;
+  // anything missing is left to the SDK's default chain (shared config files, instance role).
+  return new S3Client({
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
+    forcePathStyle: endpoint !== undefined,
+    // Without a request timeout a half-open connection would stall the upload queue forever.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+  });
+}
+
+/** HTTP status of an SDK error, when the service answered. */
+export function httpStatusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+/** True when the object does not exist (GetObject/HeadObject 404). */
+export function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name;
+  return name === 'NoSuchKey' || name === 'NotFound' || httpStatusOf(err) === 404;
+}
+
+// Errors that a retry can fix even though S3 answered with a 4xx.
+const TRANSIENT_NAMES = new Set(['ExpiredToken', 'RequestTimeTooSkewed', 'RequestTimeout', 'SlowDown', 'TokenRefreshRequired']);
+
+/**
+ * True when retrying cannot help: S3 answered and refused (missing bucket, access denied, bad request).
+ * Network errors and 5xx/429 answers are transient.
+ */
+export function isPermanentS3Error(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  const name = (err as { name?: string } | null)?.name ?? '';
+  if (status === undefined || TRANSIENT_NAMES.has(name)) return false;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/** One line describing an SDK or network error. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const status = httpStatusOf(err);
+    return [err.name !== 'Error' ? err.name : code, status ? `HTTP ${status}` : undefined, err.message]
+      .filter(Boolean)
+      .join(': ');
+  }
+  return String(err);
+}
