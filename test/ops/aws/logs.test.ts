@@ -1,0 +1,52 @@
+import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException, ThrottlingException } from '@aws-sdk/client-cloudwatch-logs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { LogLine, fetchLogEvents, followLogEvents } from '../../../ops/aws/logs';
+
+const logs = mockClient(CloudWatchLogsClient);
+const client = new CloudWatchLogsClient({ region: 'eu-west-1' });
+const noWait = { sleep: async () => {} };
+
+function event(id: string, timestamp: number, message: string) {
+  return { logStreamName: 'i-0abc/trainer', timestamp, message, ingestionTime: timestamp + 500, eventId: id };
+}
+
+beforeEach(() => logs.reset());
+
+test('pages are followed through empty pages until nextToken is gone; a trailing newline is dropped', async () => {
+  logs.on(FilterLogEventsCommand)
+    .resolvesOnce({ events: [event('1', 1000, 'loading data\n')], searchedLogStreams: [], nextToken: 'a' })
+    .resolvesOnce({ events: [], nextToken: 'b' })
+    .resolvesOnce({ events: [event('2', 2000, 'epoch 1/30')] });
+  const lines = await fetchLogEvents(client, { logGroupName: '/facepoints/training', startTime: 500 }, noWait);
+  expect(lines.map((l) => l.message)).toEqual(['loading data', 'epoch 1/30']);
+  expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 'a', 'b']);
+});
+
+test('throttling is retried; a missing group is passed on', async () => {
+  logs.on(FilterLogEventsCommand).rejectsOnce(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' })).resolves({ events: [event('1', 1, 'x')] });
+  expect(await fetchLogEvents(client, { logGroupName: 'g', startTime: 0 }, noWait)).toHaveLength(1);
+
+  logs.reset();
+  logs.on(FilterLogEventsCommand).rejects(new ResourceNotFoundException({ $metadata: {}, message: 'The specified log group does not exist.' }));
+  await expect(fetchLogEvents(client, { logGroupName: 'g', startTime: 0 }, noWait)).rejects.toThrow('The specified log group does not exist.');
+});
+
+test('follow prints each event once, also events sharing the boundary millisecond', async () => {
+  logs.on(FilterLogEventsCommand)
+    .resolvesOnce({ events: [event('1', 1000, 'a'), event('2', 2000, 'b')] })
+    // The next poll starts at 2000 and sees b again, plus c at the same millisecond.
+    .resolvesOnce({ events: [event('2', 2000, 'b'), event('3', 2000, 'c')] })
+    .resolvesOnce({ events: [event('3', 2000, 'c'), event('4', 3000, 'd')] });
+  const seen: LogLine[] = [];
+  let polls = 0;
+  await followLogEvents(client, { logGroupName: 'g', startTime: 0 }, (l) => seen.push(l), {
+    intervalMs: 1,
+    shouldStop: () => polls >= 3,
+    sleep: async () => {
+      polls++;
+    },
+    retry: noWait,
+  });
+  expect(seen.map((l) => l.message)).toEqual(['a', 'b', 'c', 'd']);
+  expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.startTime)).toEqual([0, 2000, 2000]);
+});
