@@ -80,10 +80,13 @@ function relative(key: string): string {
 }
 
 export function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${String(Math.round(seconds % 60)).padStart(2, '0')} s`;
-  const h = Math.floor(seconds / 3600);
-  return `${h} h ${String(Math.round((seconds % 3600) / 60)).padStart(2, '0')} min`;
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  // Round once at the display precision, so 59.7 s reads "1 min 00 s" rather than "60 s".
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
 function formatUsd(usd: number): string {
