@@ -74,6 +74,7 @@ export function renderBootUserData(values: BootValues, script: string = readFile
     'FACEPOINTS_SCRIPT',
     `chmod 0755 ${BOOT_SCRIPT_TARGET}`,
     'set -a',
+    '# shellcheck source=/dev/null',
     `. ${BOOT_ENV_TARGET}`,
     'set +a',
     `exec ${BOOT_SCRIPT_TARGET} install`,

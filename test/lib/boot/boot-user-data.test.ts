@@ -1,0 +1,49 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BOOT_SCRIPT_PATH, BootValues, renderBootEnv, renderBootUserData } from '../../../lib/boot/boot-user-data';
+
+const VALUES: BootValues = {
+  region: 'eu-west-1',
+  imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:tag',
+  runId: 'run-1',
+  preset: 'seed',
+  dataUri: 's3://b/data/',
+  outUri: 's3://b/runs',
+  logGroupName: '/facepoints/training',
+  instanceType: 'g4dn.xlarge',
+  maxHours: 12,
+  maxAttempts: 3,
+};
+
+describe('renderBootUserData', () => {
+  it('is a shellcheck-clean script', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facepoints-ud-'));
+    writeFileSync(join(dir, 'user-data.sh'), renderBootUserData(VALUES));
+    const result = spawnSync('shellcheck', [join(dir, 'user-data.sh')], { encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('writes settings that bash reads back exactly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facepoints-env-'));
+    writeFileSync(join(dir, 'run.env'), renderBootEnv({ ...VALUES, jupyter: { image: 'quay.io/jupyter/minimal-notebook:2026-04-02', tokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:t-AbC' } }));
+    const out = spawnSync('bash', ['-c', `set -a; . ${join(dir, 'run.env')}; printf '%s|' "$FACEPOINTS_IMAGE" "$FACEPOINTS_MAX_HOURS" "$FACEPOINTS_JUPYTER" "$FACEPOINTS_JUPYTER_SECRET_ARN"`], { encoding: 'utf8', env: {} });
+    expect(out.stdout).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:tag|12|true|arn:aws:secretsmanager:eu-west-1:1:secret:t-AbC|');
+  });
+
+  it('refuses a value that a shell or systemd would not read verbatim', () => {
+    expect(() => renderBootEnv({ ...VALUES, runId: 'a b' })).toThrow(
+      'Boot setting FACEPOINTS_RUN_ID: expected letters, digits and . _ : / @ + = , - only, found "a b"',
+    );
+    expect(() => renderBootEnv({ ...VALUES, preset: '$(reboot)' })).toThrow('Boot setting FACEPOINTS_PRESET');
+  });
+
+  it('embeds the boot script from its file', () => {
+    const text = renderBootUserData(VALUES);
+    const encoded = text.split("<<'FACEPOINTS_SCRIPT'\n")[1].split('\nFACEPOINTS_SCRIPT')[0];
+    expect(encoded.split('\n').every((line) => line.length <= 76)).toBe(true);
+    expect(Buffer.from(encoded.replace(/\n/g, ''), 'base64').toString('utf8')).toBe(readFileSync(BOOT_SCRIPT_PATH, 'utf8'));
+  });
+});
