@@ -8,7 +8,9 @@ describe('NesterovSgd', () => {
 
   // Loss g * w has the constant gradient g, so each update can be written out by hand.
   const step = (opt: NesterovSgd, w: tf.Variable, g: number) => {
-    tf.tidy(() => opt.optimizer.minimize(() => tf.sum(tf.mul(w, g)) as tf.Scalar, false, [w]));
+    tf.tidy(() => {
+      opt.optimizer.minimize(() => tf.sum(tf.mul(w, g)) as tf.Scalar, false, [w]);
+    });
   };
 
   it('applies the learning rate and momentum set for each epoch (Nesterov update)', () => {
