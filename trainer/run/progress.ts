@@ -11,7 +11,7 @@ export interface UnitProgress {
 
 export interface ProgressOptions {
   /** Stream the progress goes to. @default process.stderr */
-  stream?: NodeJS.WriteStream;
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Plain lines when false; the default follows the stream's isTTY. */
   tty?: boolean;
 }
@@ -50,7 +50,7 @@ class BarProgress implements UnitProgress {
   private epochsDone = 0;
   private text: string;
 
-  constructor(unit: string, private readonly maxEpochs: number, stream: NodeJS.WriteStream) {
+  constructor(unit: string, private readonly maxEpochs: number, stream: NodeJS.WritableStream) {
     this.text = `epoch 1/${maxEpochs} ...`;
     this.bar = new SingleBar({
       format: `${unit.padEnd(34)} {bar} {text}`,
