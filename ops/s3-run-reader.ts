@@ -15,7 +15,8 @@ export interface ObjectInfo {
 
 function isMissing(err: unknown): boolean {
   const name = err instanceof Error ? err.name : '';
-  return name === 'NoSuchKey' || name === 'NotFound';
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return name === 'NoSuchKey' || name === 'NotFound' || status === 404;
 }
 
 /**
