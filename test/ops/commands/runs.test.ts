@@ -1,0 +1,38 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { formatRuns, listRuns } from '../../../ops/commands/runs';
+import { S3RunReader } from '../../../ops/s3-run-reader';
+import { LocalS3Server, startS3Server } from '../../support/s3-server';
+import { localS3Client, runStatus, seedRun } from '../support/run-fixture';
+
+let server: LocalS3Server;
+let s3: S3Client;
+
+beforeAll(async () => {
+  server = await startS3Server({ bucket: 'facepoints-runs' });
+  s3 = localS3Client(server.endpoint);
+});
+afterAll(async () => {
+  s3?.destroy();
+  await server?.close();
+});
+
+test('lists each run with its state and best dev RMSE: from the summary when finished, else the live status', async () => {
+  const reader = new S3RunReader(s3, server.bucket);
+  expect(await listRuns(reader)).toEqual([]);
+  expect(formatRuns([])).toBe('no runs in this bucket yet');
+
+  await seedRun(s3, server.bucket, '20261128-220000', { status: runStatus('20261128-220000', { state: 'succeeded', phase: 'done' }), finished: true });
+  await seedRun(s3, server.bucket, '20261129-010000', { status: runStatus('20261129-010000', { bestDevRmsePx: 1.9 }), finished: false });
+  await seedRun(s3, server.bucket, '20261129-030000', { status: null, finished: false });
+
+  const runs = await listRuns(reader);
+  expect(runs.map((r) => [r.runId, r.state, r.bestDevRmsePx, r.bestModel, r.hasResults])).toEqual([
+    ['20261128-220000', 'succeeded', 1.588, 'specialists', true],
+    ['20261129-010000', 'running', 1.9, 'specialists/nose-tip', false],
+    ['20261129-030000', 'no status', null, null, false],
+  ]);
+  const lines = formatRuns(runs).split('\n');
+  expect(lines[0]).toMatch(/^RUN\s+STATE\s+PHASE\s+BEST DEV RMSE\s+MODEL\s+RESULTS\s+STARTED$/);
+  expect(lines[2]).toMatch(/^20261128-220000\s+succeeded\s+done\s+1\.588 px\s+specialists\s+ready/);
+  expect(lines[4]).toMatch(/^20261129-030000\s+no status\s+-\s+-\s+-\s+-\s+-$/);
+});

@@ -1,0 +1,128 @@
+import { DescribeInstancesCommand, DescribeSpotPriceHistoryCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { collectStatus, formatStatus, REDRAW, STALE_HEARTBEAT_SECONDS, watchStatus } from '../../../ops/commands/status';
+import { S3RunReader } from '../../../ops/s3-run-reader';
+import { ON_DEMAND_USD_PER_HOUR } from '../../../lib/instance-prices';
+import { LocalS3Server, startS3Server } from '../../support/s3-server';
+import { localS3Client, runStatus, seedRun } from '../support/run-fixture';
+
+const ec2 = mockClient(EC2Client);
+const ec2Client = new EC2Client({ region: 'us-east-1' });
+let server: LocalS3Server;
+let s3: S3Client;
+let reader: S3RunReader;
+const now = new Date('2026-11-29T04:00:00Z');
+
+function instanceResponse(state: string, opts: { spot?: boolean; type?: string; reason?: string } = {}) {
+  return {
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: 'i-0abc',
+            InstanceType: (opts.type ?? 'g4dn.xlarge') as never,
+            State: { Name: state as never },
+            LaunchTime: new Date('2026-11-29T01:00:00Z'),
+            InstanceLifecycle: opts.spot ? ('spot' as const) : undefined,
+            Placement: { AvailabilityZone: 'us-east-1a' },
+            StateTransitionReason: opts.reason ?? '',
+          },
+        ],
+      },
+    ],
+  };
+}
+
+beforeAll(async () => {
+  server = await startS3Server({ bucket: 'facepoints-status' });
+  s3 = localS3Client(server.endpoint);
+  reader = new S3RunReader(s3, server.bucket);
+  await seedRun(s3, server.bucket, 'live', { status: runStatus('live', { updatedAt: '2026-11-29T03:59:30.000Z' }), finished: false });
+  await seedRun(s3, server.bucket, 'stale', { status: runStatus('stale', { updatedAt: '2026-11-29T03:40:00.000Z' }), finished: false });
+  await seedRun(s3, server.bucket, 'booting', { status: null, finished: false });
+  await seedRun(s3, server.bucket, 'done', { status: runStatus('done', { state: 'succeeded', phase: 'done', finishedAt: '2026-11-29T03:00:00.000Z' }), finished: true });
+});
+afterAll(async () => {
+  s3?.destroy();
+  await server?.close();
+});
+beforeEach(() => ec2.reset());
+
+test('a live on-demand run: progress, ages, instance and cost so far from the list price', async () => {
+  ec2.on(DescribeInstancesCommand).resolves(instanceResponse('running'));
+  const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'live');
+
+  expect(r.status?.phase).toBe('specialists');
+  expect(r.heartbeatAgeSeconds).toBe(30);
+  expect(r.staleHeartbeat).toBeNull();
+  expect(r.lastCheckpointAgeSeconds).toBe(180);
+  expect(r.instance?.state).toBe('running');
+  expect(r.cost?.hours).toBeCloseTo(3, 6);
+  expect(r.cost?.usd).toBeCloseTo(3 * ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'], 6);
+
+  const text = formatStatus(r);
+  expect(text).toMatch(/phase:\s+specialists/);
+  expect(text).toMatch(/model:\s+specialists\/nose-tip/);
+  expect(text).toMatch(/epoch:\s+412 \/ 1462/);
+  expect(text).toMatch(/best dev RMSE:\s+1\.612 px/);
+  expect(text).toMatch(/time left:\s+phase 1h 30m, run 2h 30m/);
+  expect(text).toMatch(/heartbeat:\s+30s ago/);
+  expect(text).toMatch(/last checkpoint:\s+3m 00s ago/);
+  expect(text).toContain('i-0abc g4dn.xlarge on-demand, running');
+  expect(text).not.toContain('STALE');
+});
+
+test('a spot instance is priced at the newest spot price', async () => {
+  ec2.on(DescribeInstancesCommand).resolves(instanceResponse('running', { spot: true }));
+  ec2.on(DescribeSpotPriceHistoryCommand).resolves({
+    SpotPriceHistory: [{ AvailabilityZone: 'us-east-1a', InstanceType: 'g4dn.xlarge', ProductDescription: 'Linux/UNIX', SpotPrice: '0.210000', Timestamp: new Date('2026-11-29T02:00:00Z') }],
+  });
+  const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'live');
+  expect(r.cost?.pricing).toBe('spot');
+  expect(r.cost?.usd).toBeCloseTo(0.63, 6);
+});
+
+test(`a heartbeat older than ${STALE_HEARTBEAT_SECONDS}s on a running instance is flagged`, async () => {
+  ec2.on(DescribeInstancesCommand).resolves(instanceResponse('running'));
+  const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'stale');
+  expect(r.staleHeartbeat).toBe('STALE: no heartbeat for 20m 00s (expected at least every minute) while instance i-0abc is running; check `facepoints logs`');
+  expect(formatStatus(r)).toContain('!! STALE: no heartbeat for 20m 00s');
+});
+
+test('a run that claims to run on a terminated instance is flagged, and the cost stops at termination', async () => {
+  ec2.on(DescribeInstancesCommand).resolves(instanceResponse('terminated', { reason: 'Service initiated (2026-11-29 03:30:00 GMT)' }));
+  const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'live');
+  expect(r.staleHeartbeat).toContain('instance i-0abc is terminated: it stopped without recording its end');
+  expect(r.cost?.hours).toBeCloseTo(2.5, 6);
+  expect(r.cost?.running).toBe(false);
+});
+
+test('before the first heartbeat, and without an instance to ask about', async () => {
+  const r = await collectStatus({ reader, ec2: null, instanceId: null, noInstanceReason: 'none: stack FacepointsTraining is not deployed', now }, 'booting');
+  expect(r.status).toBeNull();
+  expect(r.lastCheckpointAt).not.toBeNull(); // from the checkpoint manifest's LastModified
+  const text = formatStatus(r);
+  expect(text).toContain('no status.json yet');
+  expect(text).toMatch(/instance:\s+none: stack FacepointsTraining is not deployed/);
+  expect(ec2.calls()).toHaveLength(0);
+});
+
+test('--watch redraws in place and stops once the run has ended and its instance is gone', async () => {
+  ec2.on(DescribeInstancesCommand).resolvesOnce(instanceResponse('running')).resolves(instanceResponse('terminated'));
+  let out = '';
+  const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  let sleeps = 0;
+  const final = await watchStatus(() => collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'done'), {
+    intervalMs: 30_000,
+    out: sink,
+    shouldStop: () => sleeps > 5,
+    sleep: async () => {
+      sleeps++;
+    },
+  });
+  expect(final.instance?.state).toBe('terminated');
+  expect(sleeps).toBe(1);
+  expect(out.split(REDRAW)).toHaveLength(3); // two frames, each starting with the redraw sequence
+  expect(out).toContain('refreshing every 30s; Ctrl-C to stop');
+});
