@@ -1,0 +1,52 @@
+import { TrainConfigSchema } from '../../trainer/config';
+import { presetConfig } from '../../trainer/presets';
+
+const identity = { runId: 'r1', preset: 'seed', data: 'data', out: 'file://runs', models: ['baseline'], requireGpu: false, dryRun: false } as const;
+
+describe('presets', () => {
+  it("seed: the seed's settings from its slide deck and the kfkd tutorial", () => {
+    const s = presetConfig('seed');
+    expect(TrainConfigSchema.safeParse({ ...identity, ...s }).success).toBe(true);
+    expect(s.network).toEqual({ convFilters: [32, 64, 128], convKernels: [3, 2, 2], convDropout: [0.1, 0.2, 0.3], denseUnits: [1000, 1000], denseDropout: 0.5 });
+    expect([s.batchSize, s.flip, s.devFraction, s.mlpHidden, s.cnnHidden]).toEqual([128, true, 0.2, 100, 500]);
+    expect(s.baseline).toEqual({ maxEpochs: 3000, patience: 200, learningRateStart: 0.03, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.999 });
+    expect(s.mlp.maxEpochs).toBe(1000);
+    expect(s.cnn.maxEpochs).toBe(1000);
+    expect({ ...s.specialists, maxEpochs: undefined }).toEqual({ ...s.baseline, maxEpochs: undefined });
+    // int(1e7 / rows) epochs per specialist, not capped for the seed's smallest specialist (1,990 rows).
+    expect(s.specialistEpochBudget).toBe(1e7);
+    expect(s.specialists.maxEpochs).toBeGreaterThanOrEqual(Math.round(1e7 / 1990));
+    expect(s.specialistsFromBaseline).toBe(true);
+  });
+
+  it('seed: checkpoints often enough to lose under 5 minutes of work', () => {
+    const s = presetConfig('seed');
+    expect(s.checkpointEveryMinutes).toBeLessThan(5);
+    // The seed's slowest epoch (a specialist on ~6,800 images) took 25 s on its GPU.
+    expect(Math.min(s.checkpointEveryEpochs * 25, s.checkpointEveryMinutes * 60)).toBeLessThan(300);
+  });
+
+  it('quick: valid, narrower networks and far fewer epochs than the seed', () => {
+    const s = presetConfig('seed');
+    const q = presetConfig('quick');
+    expect(TrainConfigSchema.safeParse({ ...identity, preset: 'quick', ...q }).success).toBe(true);
+    q.network.convFilters.forEach((f, i) => expect(f).toBeLessThan(s.network.convFilters[i]));
+    q.network.denseUnits.forEach((u, i) => expect(u).toBeLessThan(s.network.denseUnits[i]));
+    expect(q.network.convKernels).toEqual(s.network.convKernels);
+    for (const k of ['mlp', 'cnn', 'baseline', 'specialists'] as const) expect(q[k].maxEpochs).toBeLessThanOrEqual(20);
+    expect(q.flip).toBe(true);
+    expect(q.specialistsFromBaseline).toBe(true);
+  });
+
+  it('returns a fresh copy each time', () => {
+    const a = presetConfig('seed');
+    a.network.convFilters[0] = 1;
+    a.baseline.maxEpochs = 1;
+    expect(presetConfig('seed').network.convFilters[0]).toBe(32);
+    expect(presetConfig('seed').baseline.maxEpochs).toBe(3000);
+  });
+
+  it('names the presets it knows when asked for another', () => {
+    expect(() => presetConfig('fast' as never)).toThrow('unknown preset "fast"; expected one of seed, quick');
+  });
+});
