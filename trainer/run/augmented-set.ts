@@ -1,12 +1,20 @@
 import type { AugmentationName } from '../config';
+import { augmentSet } from '../data/augment';
 import type { FaceSet } from '../data/dataset';
 
-/** The training rows plus their augmented copies (Model 5's training set). */
+/**
+ * Model 5's training set: the training rows followed by one augmented copy per augmentation. Built once
+ * per process and shared by the six augmented specialists (each then keeps the rows it has labels for).
+ */
 export async function augmentedTrainingSet(
-  _set: FaceSet,
-  _rows: Int32Array,
-  _names: readonly AugmentationName[],
-  _log: (line: string) => void,
+  set: FaceSet,
+  rows: Int32Array,
+  names: readonly AugmentationName[],
+  log: (line: string) => void,
 ): Promise<FaceSet> {
-  throw new Error('specialists-augmented: augmentation is not available in this build');
+  const started = Date.now();
+  const augmented = await augmentSet(set, rows, names);
+  log(`augmentation: ${rows.length} training rows x (1 + ${names.length}: ${names.join(', ') || 'none'}) = ` +
+    `${augmented.count} images in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return augmented;
 }
