@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Composing wasm kernels at the TensorInfo level. Kernels here call other wasm kernels directly (no tensors,
+ * no tape) and free every intermediate with `backend.disposeData`, so a replacement kernel allocates nothing
+ * beyond its output. Wrapping TensorInfos into tensors instead would free the caller's data on dispose.
+ */
+
+export type TensorInfo = tf.TensorInfo;
+export type Attrs = tf.NamedAttrMap;
+
+export interface KernelBackend {
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+export type KernelFn = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs }) => TensorInfo;
+
+/** The wasm kernel registered under `name` when first asked; captured once so later replacements can still call it. */
+const originals = new Map<string, KernelFn>();
+
+export function originalKernel(name: string): KernelFn {
+  let fn = originals.get(name);
+  if (!fn) {
+    const config = tf.getKernel(name, 'wasm');
+    if (!config) throw new Error(`expected a wasm kernel '${name}' in @tensorflow/tfjs-backend-wasm, found none`);
+    fn = config.kernelFunc as unknown as KernelFn;
+    originals.set(name, fn);
+  }
+  return fn;
+}
+
+/** Runs the shipped wasm kernel `name`; the caller owns (and must free) the result. */
+export function run(
+  backend: KernelBackend,
+  name: string,
+  inputs: Record<string, TensorInfo> | TensorInfo[],
+  attrs: Record<string, unknown> = {},
+): TensorInfo {
+  // Concat takes its inputs as an array, as tfjs-core passes them.
+  return originalKernel(name)({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs: attrs as Attrs });
+}
+
+export function free(backend: KernelBackend, ...infos: TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+export function reshape(backend: KernelBackend, x: TensorInfo, shape: number[]): TensorInfo {
+  return run(backend, 'Reshape', { x }, { shape });
+}
+
+export function transpose(backend: KernelBackend, x: TensorInfo, perm: number[]): TensorInfo {
+  return run(backend, 'Transpose', { x }, { perm });
+}

@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { originalKernel, type KernelFn } from './kernels/compose';
+import { conv2DBackpropFilter } from './kernels/conv2d-backprop-filter';
+
+/** The training kernels this project registers for wasm, by tfjs kernel name. */
+export const WASM_TRAINING_KERNELS: Readonly<Record<string, KernelFn>> = {
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+};
+
+let registered = false;
+
+/**
+ * Registers the wasm training kernels through tfjs's public kernel registry: the missing filter gradient and
+ * faster compositions of the slow shipped gradient paths. Idempotent; call before the wasm backend is used.
+ */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  for (const [name, kernelFunc] of Object.entries(WASM_TRAINING_KERNELS)) {
+    const shipped = tf.getKernel(name, 'wasm');
+    if (shipped) {
+      // Keep the shipped kernel reachable (the replacements call it), then replace it without the registry's
+      // warning. Its setupFunc stays on the replacement: the backend runs it at init to bind the wasm export.
+      originalKernel(name);
+      tf.unregisterKernel(name, 'wasm');
+    }
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      setupFunc: shipped?.setupFunc,
+      disposeFunc: shipped?.disposeFunc,
+    });
+  }
+  registered = true;
+}
