@@ -8,7 +8,7 @@ import { activateTag, getTagActivation, getTaggedCostByDayAndService, TagActivat
 import { describeInstance } from '../aws/instance';
 import { emit, openContext } from '../context';
 import { renderFields, renderTable } from '../format/table';
-import { formatUsd } from '../format/units';
+import { formatUsd, formatUsdPerHour } from '../format/units';
 import { LiveCostEstimate, estimateLiveCost } from '../live-cost';
 import { CommonOptions, positiveInt, withCommonOptions } from '../options';
 import { SEED_EXPERIMENT, seedComparisonLine } from '../seed-cost';
@@ -107,7 +107,7 @@ export function formatCost(r: CostReport): string {
       ? renderFields([
           ['instance', `${est.instanceId} ${est.instanceType} ${est.pricing}${est.running ? ', running' : ''}`],
           ['hours', est.hours === null ? '-' : est.hours.toFixed(2)],
-          ['price', `${formatUsd(est.usdPerHour)}/h (${est.priceSource})`],
+          ['price', `${formatUsdPerHour(est.usdPerHour)} (${est.priceSource})`],
           ['cost', formatUsd(est.usd)],
         ])
       : `  ${r.live.note}`,

@@ -4,7 +4,7 @@ import { RunStatus } from '../../trainer/status';
 import { InstanceInfo, describeInstance } from '../aws/instance';
 import { OpsContext, emit, openContext, openRunReader, resolveRunId } from '../context';
 import { renderFields } from '../format/table';
-import { formatAgo, formatDuration, formatPx, formatUsd, secondsBetween } from '../format/units';
+import { formatAgo, formatDuration, formatPx, formatUsd, formatUsdPerHour, secondsBetween } from '../format/units';
 import { LiveCostEstimate, estimateLiveCost } from '../live-cost';
 import { CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
 import { S3RunReader } from '../s3-run-reader';
@@ -112,7 +112,7 @@ export function formatStatus(r: StatusReport): string {
     const c = r.cost;
     fields.push([
       'cost so far',
-      `${formatUsd(c.usd)} (${c.hours === null ? '?' : c.hours.toFixed(2)} h x ${formatUsd(c.usdPerHour)}/h, ${c.priceSource}; instance only, estimated ${r.checkedAt})`,
+      `${formatUsd(c.usd)} (${c.hours === null ? '?' : c.hours.toFixed(2)} h x ${formatUsdPerHour(c.usdPerHour)}, ${c.priceSource}; instance only, estimated ${r.checkedAt})`,
     ]);
   }
   let text = renderFields(fields);

@@ -38,3 +38,8 @@ export function secondsBetween(from: Date | string | null | undefined, to: Date)
   const t = typeof from === 'string' ? Date.parse(from) : from.getTime();
   return Number.isNaN(t) ? null : (to.getTime() - t) / 1000;
 }
+
+/** Hourly prices keep three decimals, as AWS lists them ($0.526/h). */
+export function formatUsdPerHour(amount: number | null | undefined): string {
+  return amount === null || amount === undefined || !Number.isFinite(amount) ? '-' : `$${amount.toFixed(3)}/h`;
+}
