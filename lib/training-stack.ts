@@ -1,12 +1,11 @@
-import { CfnOutput, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { CfnOutput, IgnoreMode, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { IgnoreMode } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
 import { DATA_PREFIX, RUNS_PREFIX } from '../trainer/run-layout';
 import { renderBootUserData } from './boot/boot-user-data';
 import { BudgetStopAction } from './constructs/budget-stop-action';
@@ -14,9 +13,9 @@ import { DataUpload } from './constructs/data-upload';
 import { JupyterToken } from './constructs/jupyter-token';
 import { TrainingInstance } from './constructs/training-instance';
 import { TrainingNetwork } from './constructs/training-network';
+import { resultsBucketName } from './constructs/results-bucket';
 import { DeployConfig } from './deploy-config';
 import { OUTPUT_KEYS } from './deployment-names';
-import { resultsBucketName } from './constructs/results-bucket';
 
 /** Build context of the trainer image: the repository root, trimmed by its .dockerignore. */
 export const REPOSITORY_ROOT = join(__dirname, '..');

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { BOOT_SCRIPT_PATH } from '../../lib/boot/boot-user-data';
 import { BUDGET_NAME } from '../../lib/create-stacks';
 import { GPU_AMI_SSM_PARAMETER } from '../../lib/constructs/training-instance';
@@ -81,6 +82,13 @@ describe('cdk-nag AwsSolutions', () => {
     const { app, nag } = get();
     const violations = nag.validateScope(app).violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
     expect(violations).toEqual([]);
+  });
+
+  it('reports a finding that nobody acknowledged (the check is not vacuous)', () => {
+    const probe = buildApp(BASE_CONTEXT);
+    new Topic(probe.training, 'UnencryptedProbeTopic');
+    const rules = probe.nag.validateScope(probe.app).violations.map((v) => v.ruleName);
+    expect(rules).toContain('AwsSolutions-SNS3');
   });
 
   it('gives a reason for every acknowledgment', () => {
@@ -180,6 +188,12 @@ describe('cost guard', () => {
     expect(joinedText(stop.Resource)).toBe('arn:<token>:ec2:<token>:<token>:instance/<token>');
     expect(stop.Resource['Fn::Join'][1]).toContainEqual({ Ref: instanceId });
     expect(statements.map((s: any) => s.Action).sort()).toEqual(['ec2:DescribeInstanceStatus', 'ec2:StopInstances', 'ssm:StartAutomationExecution']);
+  });
+
+  it('counts the whole account with budgetScope=account', () => {
+    const account = Template.fromStack(buildApp({ ...BASE_CONTEXT, budgetScope: 'account' }).data);
+    const [budget] = resourcesOf(account, 'AWS::Budgets::Budget');
+    expect(budget.Properties.Budget.FilterExpression).toBeUndefined();
   });
 
   it('deploys no budget and no budget action with budgetUsd=0', () => {
