@@ -1,3 +1,107 @@
-import { Command } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import * as path from 'path';
+import { fileURLToPath } from 'url';
+import { BACKENDS, PRESETS, type TrainConfig } from '../config';
+import { DataError } from '../data/dataset';
+import { runLayout } from '../run-layout';
+import { EXIT_INTERRUPTED, EXIT_USAGE } from '../status';
+import { DEFAULT_MODELS, resolveTrainConfig, settingKeys, type TrainCliOptions } from '../run/resolve-config';
+import { dryRun, runTraining, type RunDeps, type RunOutcome } from '../run/run-training';
+import { UsageError } from '../run/usage-error';
+import { ensureSampleData } from './sample-command';
 
-export function registerTrainCommands(_program: Command): void {}
+/** Rows of generated sample data quickstart trains on: enough for every specialist, small enough for minutes on 2 cores. */
+export const QUICKSTART_ROWS = 2000;
+export const QUICKSTART_DATA = './data/sample';
+export const QUICKSTART_OUT = 'file://./runs';
+
+/**
+ * `facepoints train` (any preset, any models, local or S3) and `facepoints quickstart` (the first command
+ * on a fresh machine: sample data, the quick preset, a local run). `deps` lets tests replace storage and
+ * output; the CLI uses the defaults.
+ */
+export function registerTrainCommands(program: Command, deps: RunDeps = {}): void {
+  program
+    .command('train')
+    .description('train the models of a run (resumes when the run already exists) and write its report')
+    .option('--data <dir>', 'folder or s3://BUCKET/PREFIX with training.csv, test.csv and IdLookupTable.csv')
+    .option('--out <url>', 'where runs live: file://DIR or s3://BUCKET/PREFIX', QUICKSTART_OUT)
+    .option('--run <id>', 'run id; give an existing one to resume it (default: the UTC time, YYYYMMDD-HHMMSS)')
+    .addOption(new Option('--preset <name>', 'settings preset').choices([...PRESETS]).default('seed'))
+    .option('--models <list>', 'comma-separated models: mlp, cnn, baseline, specialists, specialists-augmented, or all (mean is always computed)', DEFAULT_MODELS.join(','))
+    .addOption(new Option('--backend <name>', 'force a TensorFlow.js backend (default: the fastest that loads)').choices([...BACKENDS]))
+    .option('--require-gpu', 'fail at once unless a GPU backend works', false)
+    .option('--dry-run', 'load and check the data, print the plan with time estimates, train nothing, write nothing', false)
+    .option('--seed <n>', 'seed of the split, initial weights, shuffles, flips and dropout (default: the preset\'s)')
+    .option('--set <key=value>', `override a preset setting, repeatable (e.g. --set baseline.maxEpochs=50 --set batchSize=64); keys: ${settingKeys().join(', ')}`, collect, [])
+    .exitOverride(usageExit)
+    .action(async (opts: TrainCliOptions) => {
+      await runCommand(() => resolveTrainConfig(opts), deps);
+    });
+
+  program
+    .command('quickstart')
+    .description('generate sample faces if missing, then train the baseline and the six specialists with the quick preset, locally')
+    .option('--data <dir>', 'folder of the sample data (generated there when missing)', QUICKSTART_DATA)
+    .option('--out <url>', 'where runs live', QUICKSTART_OUT)
+    .option('--rows <n>', 'training rows of the generated sample', String(QUICKSTART_ROWS))
+    .exitOverride(usageExit)
+    .action(async (opts: { data: string; out: string; rows: string }) => {
+      const rows = Number(opts.rows);
+      if (!Number.isInteger(rows) || rows < 1) {
+        process.exitCode = EXIT_USAGE;
+        throw new UsageError(`invalid options: --rows: expected a positive integer, found "${opts.rows}"`);
+      }
+      await ensureSampleData(opts.data, rows, 1);
+      await runCommand(() => resolveTrainConfig({ data: opts.data, out: opts.out, preset: 'quick', models: DEFAULT_MODELS.join(',') }), deps);
+    });
+}
+
+/** Validate, run (or dry-run), print where the results are, and set the exit code the boot script relies on. */
+async function runCommand(resolve: () => TrainConfig, deps: RunDeps): Promise<RunOutcome | null> {
+  try {
+    const config = resolve();
+    if (config.dryRun) {
+      await dryRun(config, deps);
+      return null;
+    }
+    const outcome = await runTraining(config, deps);
+    if (outcome.state === 'interrupted') {
+      process.exitCode = EXIT_INTERRUPTED;
+    } else {
+      printResults(outcome);
+    }
+    return outcome;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof DataError) process.exitCode = EXIT_USAGE;
+    throw err;
+  }
+}
+
+function printResults(outcome: RunOutcome): void {
+  const where = (key: string): string => {
+    const url = `${outcome.runUrl}/${key}`;
+    return url.startsWith('file://') ? path.relative(process.cwd(), fileURLToPath(url)) || '.' : url;
+  };
+  const lines = [
+    `run:              ${where('.').replace(/\/\.$/, '')}`,
+    `report:           ${where(runLayout.reportMarkdown)}`,
+    `summary:          ${where(runLayout.summary)}`,
+    `learning curves:  ${where(runLayout.learningCurves)}`,
+    `best/worst faces: ${where(runLayout.bestWorst)}`,
+    `submission:       ${where(runLayout.submission)}`,
+  ];
+  if (outcome.summary) {
+    lines.push('', 'dev RMSE (px):', ...outcome.summary.models.map((m) => `  ${m.name.padEnd(22)} ${m.devRmsePx.toFixed(2)}`));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Commander's own usage errors (unknown option, bad choice) exit with EXIT_USAGE; --help and --version with 0. */
+function usageExit(err: CommanderError): never {
+  process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+}
