@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { Token } from 'aws-cdk-lib';
 
 /** The boot script, kept as its own shellcheck-clean file and embedded into user data at synth. */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 export const BOOT_SCRIPT_PATH = join(__dirname, 'train-on-boot.sh');
 
 /** Where user data puts the script and its settings on the instance. */
@@ -61,7 +63,8 @@ export function renderBootEnv(values: BootValues): string {
  * `train-on-boot.sh install` (power-off deadline first, then the systemd unit that runs on every boot).
  */
 export function renderBootUserData(values: BootValues, script: string = readFileSync(BOOT_SCRIPT_PATH, 'utf8')): string {
-  const encoded = Buffer.from(script, 'utf8').toString('base64').replace(/(.{76})/g, '$1\n');
+  // EC2 takes at most 16 KB of user data: the script travels gzipped (a third of its size).
+  const encoded = gzipSync(Buffer.from(script, 'utf8'), { level: 9 }).toString('base64').replace(/(.{76})/g, '$1\n');
   return [
     '#!/bin/bash',
     'set -euo pipefail',
@@ -69,7 +72,7 @@ export function renderBootUserData(values: BootValues, script: string = readFile
     `cat >${BOOT_ENV_TARGET} <<'FACEPOINTS_ENV'`,
     renderBootEnv(values),
     'FACEPOINTS_ENV',
-    `base64 -d >${BOOT_SCRIPT_TARGET} <<'FACEPOINTS_SCRIPT'`,
+    `base64 -d <<'FACEPOINTS_SCRIPT' | gunzip >${BOOT_SCRIPT_TARGET}`,
     encoded,
     'FACEPOINTS_SCRIPT',
     `chmod 0755 ${BOOT_SCRIPT_TARGET}`,

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -324,8 +325,8 @@ describe('boot user data', () => {
 
   it('embeds the boot script file byte for byte', () => {
     const text = userData(baseTraining);
-    const encoded = text.split("<<'FACEPOINTS_SCRIPT'\n")[1].split('\nFACEPOINTS_SCRIPT')[0];
-    expect(Buffer.from(encoded.replace(/\n/g, ''), 'base64').toString('utf8')).toBe(readFileSync(BOOT_SCRIPT_PATH, 'utf8'));
+    const encoded = text.split("<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n")[1].split('\nFACEPOINTS_SCRIPT')[0];
+    expect(gunzipSync(Buffer.from(encoded.replace(/\n/g, ''), 'base64')).toString('utf8')).toBe(readFileSync(BOOT_SCRIPT_PATH, 'utf8'));
     expect(text.trimEnd().split('\n').pop()).toBe('exec /opt/facepoints/train-on-boot.sh install');
   });
 

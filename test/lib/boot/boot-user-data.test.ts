@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BOOT_SCRIPT_PATH, BootValues, renderBootEnv, renderBootUserData } from '../../../lib/boot/boot-user-data';
+import { gunzipSync } from 'node:zlib';
+import { BOOT_SCRIPT_PATH, BootValues, USER_DATA_LIMIT_BYTES, renderBootEnv, renderBootUserData } from '../../../lib/boot/boot-user-data';
 
 const VALUES: BootValues = {
   region: 'eu-west-1',
@@ -40,10 +41,31 @@ describe('renderBootUserData', () => {
     expect(() => renderBootEnv({ ...VALUES, preset: '$(reboot)' })).toThrow('Boot setting FACEPOINTS_PRESET');
   });
 
+  it('stays under the EC2 user data limit with long real values', () => {
+    const long = (n: number) => 'x'.repeat(n);
+    const text = renderBootUserData({
+      ...VALUES,
+      imageUri: `123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/cdk-hnb659fds-container-assets-123456789012-ap-southeast-2:${long(64)}`,
+      runId: long(64),
+      jupyter: { image: 'quay.io/jupyter/minimal-notebook:2026-04-02', tokenSecretArn: `arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:${long(60)}` },
+    });
+    expect(Buffer.byteLength(text)).toBeLessThan(USER_DATA_LIMIT_BYTES / 2);
+  });
+
+  it('writes the boot script byte for byte when run', () => {
+    // Run the unpacking line of the user data against a temporary target instead of /opt.
+    const dir = mkdtempSync(join(tmpdir(), 'facepoints-unpack-'));
+    const text = renderBootUserData(VALUES).replace(/\/opt\/facepoints\/train-on-boot\.sh/g, join(dir, 'script.sh'));
+    const block = text.slice(text.indexOf('base64 -d'), text.indexOf('\nFACEPOINTS_SCRIPT\n') + '\nFACEPOINTS_SCRIPT\n'.length);
+    const result = spawnSync('bash', ['-c', block], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(dir, 'script.sh'), 'utf8')).toBe(readFileSync(BOOT_SCRIPT_PATH, 'utf8'));
+  });
+
   it('embeds the boot script from its file', () => {
     const text = renderBootUserData(VALUES);
-    const encoded = text.split("<<'FACEPOINTS_SCRIPT'\n")[1].split('\nFACEPOINTS_SCRIPT')[0];
+    const encoded = text.split("<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n")[1].split('\nFACEPOINTS_SCRIPT')[0];
     expect(encoded.split('\n').every((line) => line.length <= 76)).toBe(true);
-    expect(Buffer.from(encoded.replace(/\n/g, ''), 'base64').toString('utf8')).toBe(readFileSync(BOOT_SCRIPT_PATH, 'utf8'));
+    expect(gunzipSync(Buffer.from(encoded.replace(/\n/g, ''), 'base64')).toString('utf8')).toBe(readFileSync(BOOT_SCRIPT_PATH, 'utf8'));
   });
 });
