@@ -7,7 +7,10 @@ import { Construct } from 'constructs';
 export const GPU_AMI_SSM_PARAMETER =
   '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id';
 
-/** Root volume: the AMI (~75 GB snapshot), the CUDA/cuDNN trainer image (~6 GB) and the data with room to spare. */
+/**
+ * Root volume: the AMI's own snapshot (tens of GB: several CUDA toolkits), the CUDA/cuDNN trainer image
+ * (~6 GB) and the data, with room to spare. A launch fails if the AMI ever outgrows it.
+ */
 export const ROOT_VOLUME_SIZE = Size.gibibytes(120);
 
 export interface TrainingInstanceProps {
