@@ -16,22 +16,22 @@ const DISCARD: Checkpointer = {
 };
 
 /**
- * Time real training steps of the network on `sample` rows (labels for `outputs` columns are taken from
- * the sample's first columns, values do not matter for speed). The first batch includes tfjs's warm-up,
- * so the figure errs on the slow side. One measurement per network kind: specialists differ only in the
- * output layer, which costs nothing next to the convolutions.
+ * Time real training steps of the network on `sample` rows (labels for `outputs` columns are constant:
+ * values do not matter for speed). The probe trains two one-batch epochs and keeps the second: the first
+ * pays for tfjs's warm-up (kernel setup, weight upload), which a long run does once. One measurement per
+ * network kind: specialists differ only in the output layer, which costs nothing next to the convolutions.
  */
-export function speedProbe(config: NetworkConfig & { batchSize: number }, sample: UnitRows, batches = 2): SpeedProbe {
+export function speedProbe(config: NetworkConfig & { batchSize: number }, sample: UnitRows): SpeedProbe {
   const cache = new Map<NetworkKind, number>();
   return async (kind, outputs) => {
     const cached = cache.get(kind);
     if (cached !== undefined) return cached;
-    const count = Math.min(sample.count, config.batchSize * batches);
+    const count = Math.min(sample.count, config.batchSize);
     const labelsPx = new Float32Array(count * outputs).fill(48);
     const rows: UnitRows = { pixels: sample.pixels.subarray(0, count * PIXELS), labelsPx, count };
     const seeds = new SeedSource(1);
     const model = buildNetwork(kind, outputs, config, seeds);
-    const schedule: Schedule = { maxEpochs: 1, patience: 1, learningRateStart: 0.001, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.9 };
+    const schedule: Schedule = { maxEpochs: 2, patience: 2, learningRateStart: 0.001, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.9 };
     try {
       const result = await trainUnit({
         unit: `speed-probe/${kind}`,
@@ -46,7 +46,7 @@ export function speedProbe(config: NetworkConfig & { batchSize: number }, sample
         checkpointEveryEpochs: 1000,
         checkpointEveryMinutes: 1e6,
       });
-      const ips = result.history[0]?.imagesPerSecond ?? Number.NaN;
+      const ips = result.history[result.history.length - 1]?.imagesPerSecond ?? Number.NaN;
       cache.set(kind, ips);
       return ips;
     } finally {

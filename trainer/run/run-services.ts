@@ -1,4 +1,5 @@
-import type { Checkpointer, CheckpointFiles } from '../storage/checkpointer';
+import type { Checkpointer } from '../storage/checkpointer';
+import { createCheckpointer } from '../storage/durable-checkpointer';
 import { openStore } from '../storage/open-store';
 import type { Store } from '../storage/store';
 
@@ -19,7 +20,7 @@ export interface RunServices {
 export function defaultRunServices(): RunServices {
   return {
     openStore: (url) => openStore(url),
-    createCheckpointer: (store) => new InterimCheckpointer(store),
+    createCheckpointer: (store, log) => createCheckpointer(store, log),
     resolveDataDir: async (data) => {
       if (data.startsWith('s3://')) throw new Error(`--data ${data}: reading data from S3 is not available in this build; download it to a folder`);
       return data;
@@ -31,30 +32,4 @@ export function defaultRunServices(): RunServices {
       return { signal: controller.signal, dispose: () => process.off('SIGTERM', onTerm) };
     },
   };
-}
-
-/** Keeps the newest checkpoint of each unit in the run store: files first, manifest last. */
-class InterimCheckpointer implements Checkpointer {
-  constructor(private readonly store: Store) {}
-
-  async save(unit: string, files: CheckpointFiles): Promise<void> {
-    const dir = `checkpoints/${unit}/latest`;
-    for (const [name, body] of Object.entries(files)) await this.store.put(`${dir}/${name}`, body);
-    await this.store.put(`${dir}/manifest.json`, JSON.stringify(Object.keys(files)));
-  }
-
-  async loadLatest(unit: string): Promise<CheckpointFiles | null> {
-    const dir = `checkpoints/${unit}/latest`;
-    const manifest = await this.store.get(`${dir}/manifest.json`);
-    if (manifest === null) return null;
-    const files: CheckpointFiles = {};
-    for (const name of JSON.parse(manifest.toString('utf8')) as string[]) {
-      const body = await this.store.get(`${dir}/${name}`);
-      if (body === null) return null;
-      files[name] = new Uint8Array(body);
-    }
-    return files;
-  }
-
-  async flush(): Promise<void> {}
 }

@@ -161,7 +161,7 @@ async function loadAndPlan(config: TrainConfig, store: Store, services: RunServi
   const backend = await selectBackend({ backend: config.backend, requireGpu: config.requireGpu, log });
   const split = splitTrainDev(data.training, config.devFraction, config.seed);
   log(`split: ${split.train.length} train rows, ${split.dev.length} dev rows (seed ${config.seed})`);
-  const sample = gatherUnitRows(data.training, split.train.subarray(0, config.batchSize * 2), []);
+  const sample = gatherUnitRows(data.training, split.train.subarray(0, config.batchSize), []);
   const plan = await planRun({
     config,
     training: data.training,
