@@ -137,13 +137,19 @@ start_jupyter() {
   local view="$STATE_DIR/run-view" token
   mkdir -p "$view"
   # The token stays in this process's environment: never on a command line, in user data or in a log.
+  # Checked explicitly: `set -e` does not apply here (the caller handles failure), and an empty token
+  # would start JupyterLab without authentication.
   token="$(aws secretsmanager get-secret-value --region "$FACEPOINTS_REGION" \
-    --secret-id "$FACEPOINTS_JUPYTER_SECRET_ARN" --query SecretString --output text)"
+    --secret-id "$FACEPOINTS_JUPYTER_SECRET_ARN" --query SecretString --output text)" || return 1
+  if [[ -z "$token" || "$token" == None ]]; then
+    log "the JupyterLab token secret is empty"
+    return 1
+  fi
   docker rm -f "$JUPYTER_CONTAINER" >/dev/null 2>&1 || true
   JUPYTER_TOKEN="$token" docker run --detach --name "$JUPYTER_CONTAINER" --restart unless-stopped \
     --publish 8888:8888 --env JUPYTER_TOKEN \
     --volume "${view}:/home/jovyan/run:ro" \
-    "$FACEPOINTS_JUPYTER_IMAGE" >/dev/null
+    "$FACEPOINTS_JUPYTER_IMAGE" >/dev/null || return 1
   # The trainer writes to S3; a periodic copy gives the notebook a read-only view of the run directory.
   (
     while true; do

@@ -38,7 +38,7 @@ ${RECORD}
 record "$@"
 case "$1 $2" in
   "ecr get-login-password") echo ecr-password ;;
-  "secretsmanager get-secret-value") echo "$SANDBOX_TOKEN" ;;
+  "secretsmanager get-secret-value") echo "\${SANDBOX_TOKEN_OUTPUT-$SANDBOX_TOKEN}" ;;
 esac
 exit 0
 `,

@@ -229,6 +229,20 @@ describe('train-on-boot.sh', () => {
     expect(isPowerOff(boot.calls[boot.calls.length - 1])).toBe(true);
   });
 
+  it('with jupyter: starts no unauthenticated JupyterLab when the token is empty, and still trains', () => {
+    sandbox.trainerExits(0);
+    const boot = sandbox.boot('run', {
+      FACEPOINTS_JUPYTER: 'true',
+      FACEPOINTS_JUPYTER_IMAGE: 'quay.io/jupyter/minimal-notebook:2026-04-02',
+      FACEPOINTS_JUPYTER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf',
+      SANDBOX_TOKEN_OUTPUT: '',
+    });
+    expect(boot.stderr).toContain('the JupyterLab token secret is empty');
+    expect(boot.calls.filter((c) => c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-jupyter'))).toHaveLength(0);
+    expect(boot.calls.filter(isTrainerRun)).toHaveLength(1);
+    expect(isPowerOff(boot.calls[boot.calls.length - 1])).toBe(true);
+  });
+
   it('refuses to run without its settings', () => {
     const boot = sandbox.boot('run', { FACEPOINTS_IMAGE: '' });
     expect(boot.stderr).toContain('missing setting FACEPOINTS_IMAGE');
