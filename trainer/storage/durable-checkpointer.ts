@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { webcrypto } from 'crypto';
 import { z } from 'zod';
 import { runLayout } from '../run-layout';
 import type { Checkpointer, CheckpointFiles } from './checkpointer';
@@ -34,7 +34,11 @@ export function createCheckpointer(store: Store, log: (line: string) => void, op
   return new DurableCheckpointer(store, log, Math.max(1, opts.keep ?? 2));
 }
 
-const sha256 = (body: Uint8Array): string => createHash('sha256').update(body).digest('hex');
+// WebCrypto hashes on libuv's thread pool: hashing ~200 MB per checkpoint (measured ~0.45 s with
+// createHash) does not stall the training loop on the main thread.
+async function sha256(body: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', body)).toString('hex');
+}
 
 /** Sequence numbers of a unit's checkpoint folders, and which of them have a manifest. */
 interface Listing {
@@ -45,8 +49,9 @@ interface Listing {
 
 class DurableCheckpointer implements Checkpointer {
   private readonly nextSeq = new Map<string, number>();
-  // Saves of one checkpointer run one after another: a save must see the previous one's listing.
-  private chain: Promise<unknown> = Promise.resolve();
+  // Commits run one after another in the background: a commit must see the previous one's listing.
+  private chain: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
 
   constructor(
     private readonly store: Store,
@@ -54,10 +59,22 @@ class DurableCheckpointer implements Checkpointer {
     private readonly keep: number,
   ) {}
 
+  /**
+   * Starts committing in the background (hashing, then queueing the writes) and resolves once the previous
+   * commit is queued, so at most one checkpoint is in preparation; a failure is reported by flush().
+   */
   save(unit: string, files: CheckpointFiles): Promise<void> {
-    const run = this.chain.then(() => this.commit(unit, files));
-    this.chain = run.catch(() => undefined);
-    return run;
+    if (MANIFEST in files) {
+      return Promise.reject(new Error(`checkpoint of ${unit}: a file may not be named ${MANIFEST}, which the checkpointer writes`));
+    }
+    const previous = this.chain;
+    this.chain = previous
+      .then(() => this.commit(unit, files))
+      .catch((err: unknown) => {
+        this.failure ??= err instanceof Error ? err : new Error(String(err));
+        this.log(`checkpoint: commit of ${unit} to ${this.store.url} failed: ${this.failure.message}`);
+      });
+    return previous;
   }
 
   async loadLatest(unit: string): Promise<CheckpointFiles | null> {
@@ -81,12 +98,15 @@ class DurableCheckpointer implements Checkpointer {
     return null;
   }
 
-  flush(): Promise<void> {
-    return this.store.flush();
+  async flush(): Promise<void> {
+    await this.chain;
+    const failure = this.failure;
+    this.failure = null;
+    if (failure) throw failure;
+    await this.store.flush();
   }
 
   private async commit(unit: string, files: CheckpointFiles): Promise<void> {
-    if (MANIFEST in files) throw new Error(`checkpoint of ${unit}: a file may not be named ${MANIFEST}, which the checkpointer writes`);
     let seq = this.nextSeq.get(unit);
     if (seq === undefined) {
       // Continue after whatever an earlier process left, committed or not, so no folder is ever reused.
@@ -97,7 +117,7 @@ class DurableCheckpointer implements Checkpointer {
 
     const manifest: CheckpointManifest = { version: 1, unit, seq, createdAt: new Date().toISOString(), files: {} };
     for (const [name, body] of Object.entries(files)) {
-      manifest.files[name] = { size: body.byteLength, sha256: sha256(body) };
+      manifest.files[name] = { size: body.byteLength, sha256: await sha256(body) };
       await this.store.put(`${runLayout.checkpointDir(unit, seq)}/${name}`, body);
     }
     await this.store.put(runLayout.checkpointManifest(unit, seq), JSON.stringify(manifest, null, 1));
@@ -162,7 +182,7 @@ class DurableCheckpointer implements Checkpointer {
       const body = await this.store.get(key);
       if (body === null) return { reason: `${name} is missing` };
       if (body.byteLength !== expected.size) return { reason: `${name} has ${body.byteLength} bytes, expected ${expected.size}` };
-      const actual = sha256(body);
+      const actual = await sha256(body);
       if (actual !== expected.sha256) return { reason: `${name} sha256 ${actual.slice(0, 12)}..., expected ${expected.sha256.slice(0, 12)}...` };
       files[name] = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
     }

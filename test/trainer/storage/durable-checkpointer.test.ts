@@ -81,6 +81,12 @@ describe.each(backends)('durable checkpointer on %s', (_name, makeBackend) => {
     logs = [];
   });
 
+  it('refuses a file named like the manifest', async () => {
+    await expect(createCheckpointer(store, log).save('baseline', { 'manifest.json': new Uint8Array(1) })).rejects.toThrow(
+      'checkpoint of baseline: a file may not be named manifest.json, which the checkpointer writes',
+    );
+  });
+
   it('returns null when a unit has no checkpoint', async () => {
     expect(await createCheckpointer(store, log).loadLatest('baseline')).toBeNull();
     expect(logs).toEqual([]);
@@ -131,6 +137,7 @@ describe.each(backends)('durable checkpointer on %s', (_name, makeBackend) => {
   ])('falls back to the previous checkpoint and says why when %s', async (_what, damage, reason) => {
     const ck = createCheckpointer(store, log);
     for (let e = 1; e <= 3; e++) await ck.save('baseline', checkpoint(e));
+    await ck.flush();
     const other = await reopened();
     await damage(other);
     await other.flush();
@@ -144,6 +151,7 @@ describe.each(backends)('durable checkpointer on %s', (_name, makeBackend) => {
   it('reports that no checkpoint is usable when every one is damaged', async () => {
     const ck = createCheckpointer(store, log, { keep: 1 });
     await ck.save('baseline', checkpoint(1));
+    await ck.flush();
     const other = await reopened();
     await other.delete(`${runLayout.checkpointDir('baseline', 1)}/weights.bin`);
     await other.flush();
@@ -185,8 +193,10 @@ describe('durable checkpointer commit order', () => {
     const ck = createCheckpointer(store, () => {});
     await ck.save('cnn', checkpoint(1));
     await ck.save('cnn', checkpoint(2));
+    await ck.flush();
     calls.length = 0;
     await ck.save('cnn', checkpoint(3));
+    await ck.flush();
     expect(calls).toEqual([
       'put checkpoints/cnn/000003/state.json',
       'put checkpoints/cnn/000003/weights.bin',
@@ -202,8 +212,13 @@ describe('durable checkpointer commit order', () => {
     const healthy = createCheckpointer(new FileStore(dir), () => {});
     await healthy.save('cnn', checkpoint(1));
     await healthy.save('cnn', checkpoint(2));
+    await healthy.flush();
     const { store } = recordingStore(new FileStore(dir), (key) => key.endsWith('000003/manifest.json'));
-    await expect(createCheckpointer(store, () => {}).save('cnn', checkpoint(3))).rejects.toThrow('simulated crash');
+    const crashing = createCheckpointer(store, (l) => logs.push(l));
+    await crashing.save('cnn', checkpoint(3));
+    await expect(crashing.flush()).rejects.toThrow('simulated crash before writing checkpoints/cnn/000003/manifest.json');
+    expect(logs).toEqual(['checkpoint: commit of cnn to ' + store.url + ' failed: simulated crash before writing checkpoints/cnn/000003/manifest.json']);
+    logs.length = 0;
     const files = (await new FileStore(dir).list('checkpoints/cnn/')).map((o) => o.key);
     expect(files).toContain('checkpoints/cnn/000001/manifest.json');
     expect(files).toContain('checkpoints/cnn/000003/weights.bin');
@@ -213,6 +228,7 @@ describe('durable checkpointer commit order', () => {
     expect(logs[0]).toMatch(/using checkpoints\/cnn\/000002 .* skipped newer checkpoints\/cnn\/000003: no manifest\.json \(the commit did not finish\)/);
     // The torn folder's number is not reused; it is cleaned up once a newer checkpoint is committed.
     await next.save('cnn', checkpoint(4));
+    await next.flush();
     const dirs = new Set((await new FileStore(dir).list('checkpoints/cnn/')).map((o) => o.key.split('/')[2]));
     expect([...dirs]).toEqual(['000002', '000004']);
   });
