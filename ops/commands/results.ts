@@ -26,6 +26,9 @@ export async function fetchResults(reader: S3RunReader, runId: string, outDir: s
   return { download, summary };
 }
 
+/** Labels per model in the table, to keep it within a terminal's width; summary.json and --json hold them all. */
+export const TABLE_LABELS = 2;
+
 export function formatSummaryTable(summary: Summary): string {
   return renderTable(
     [{ header: 'MODEL' }, { header: 'DEV RMSE (px)', right: true }, { header: 'TRAIN TIME', right: true }, { header: 'BEST LABELS' }, { header: 'WORST LABELS' }],
@@ -33,8 +36,8 @@ export function formatSummaryTable(summary: Summary): string {
       m.name,
       m.devRmsePx === null ? '-' : m.devRmsePx.toFixed(3),
       formatDuration(m.trainSeconds ?? null),
-      m.bestLabels.map(labelText).join(', ') || '-',
-      m.worstLabels.map(labelText).join(', ') || '-',
+      m.bestLabels.slice(0, TABLE_LABELS).map(labelText).join(', ') || '-',
+      m.worstLabels.slice(0, TABLE_LABELS).map(labelText).join(', ') || '-',
     ]),
   );
 }
