@@ -14,6 +14,12 @@ import {
   trainerArgs,
 } from './sandbox';
 
+const JUPYTER = {
+  FACEPOINTS_JUPYTER: 'true',
+  FACEPOINTS_JUPYTER_IMAGE: 'quay.io/jupyter/minimal-notebook:2026-04-02',
+  FACEPOINTS_JUPYTER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf',
+};
+
 let sandbox: Sandbox;
 beforeEach(() => {
   sandbox = new Sandbox();
@@ -210,14 +216,10 @@ describe('train-on-boot.sh', () => {
 
   it('with jupyter: fetches the token from Secrets Manager and never puts it on a command line or in the log', () => {
     sandbox.trainerExits(0);
-    const boot = sandbox.boot('run', {
-      FACEPOINTS_JUPYTER: 'true',
-      FACEPOINTS_JUPYTER_IMAGE: 'quay.io/jupyter/minimal-notebook:2026-04-02',
-      FACEPOINTS_JUPYTER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf',
-    });
+    const boot = sandbox.boot('run', JUPYTER);
     expect(boot.status).toBe(0);
     const fetch = boot.calls.find((c) => c.cmd === 'aws' && c.args[0] === 'secretsmanager');
-    expect(fetch?.args).toEqual(expect.arrayContaining(['get-secret-value', '--secret-id', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf']));
+    expect(fetch?.args).toEqual(expect.arrayContaining(['get-secret-value', '--secret-id', JUPYTER.FACEPOINTS_JUPYTER_SECRET_ARN]));
     const jupyter = boot.calls.find((c) => c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-jupyter'));
     expect(jupyter?.args).toEqual(expect.arrayContaining(['--publish', '8888:8888', '--env', 'JUPYTER_TOKEN']));
     expect(jupyter?.args.find((a) => a.endsWith(':/home/jovyan/run:ro'))).toBe(`${join(sandbox.stateDir, 'run-view')}:/home/jovyan/run:ro`);
@@ -231,12 +233,7 @@ describe('train-on-boot.sh', () => {
 
   it('with jupyter: starts no unauthenticated JupyterLab when the token is empty, and still trains', () => {
     sandbox.trainerExits(0);
-    const boot = sandbox.boot('run', {
-      FACEPOINTS_JUPYTER: 'true',
-      FACEPOINTS_JUPYTER_IMAGE: 'quay.io/jupyter/minimal-notebook:2026-04-02',
-      FACEPOINTS_JUPYTER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf',
-      SANDBOX_TOKEN_OUTPUT: '',
-    });
+    const boot = sandbox.boot('run', { ...JUPYTER, SANDBOX_TOKEN_OUTPUT: '' });
     expect(boot.stderr).toContain('the JupyterLab token secret is empty');
     expect(boot.calls.filter((c) => c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-jupyter'))).toHaveLength(0);
     expect(boot.calls.filter(isTrainerRun)).toHaveLength(1);
