@@ -61,6 +61,13 @@ describe('stack wiring', () => {
     expect(JSON.stringify(baseTraining.toJSON())).not.toContain('Fn::ImportValue');
   });
 
+  it('retains nothing of the training stack on destroy (the uploaded data stays: the deployment keeps it)', () => {
+    const retained = Object.entries(fullTraining.toJSON().Resources as Record<string, any>)
+      .filter(([, r]) => r.DeletionPolicy === 'Retain' || r.UpdateReplacePolicy === 'Retain')
+      .map(([id]) => id);
+    expect(retained).toEqual([]);
+  });
+
   it('passes the built-in CloudFormation validation', () => {
     base.app.synth();
     const report = JSON.parse(readFileSync(join(base.app.outdir, 'validation-report.json'), 'utf8'));
