@@ -2,11 +2,13 @@
  * GPU instance types the training stack accepts, and what they cost. Read by the CDK app (validation,
  * outputs) and by the operator `cost` command, so this module must not import aws-cdk-lib.
  *
- * Why only g4dn and g5: @tensorflow/tfjs-node-gpu 4.22 bundles libtensorflow 2.9.1 (CUDA 11.2, cuDNN 8.1),
- * compiled natively up to sm_75 (T4 on g4dn) with compute_80 PTX that the driver JIT-compiles for sm_86
- * (A10G on g5; the first start takes minutes). g6/g6e (L4/L40S, sm_89) need CUDA >= 11.8 to be supported
- * natively and cuDNN 8.1 predates them: nobody has run this stack there, so they are refused rather than
- * left to fail after the instance is billed. Only single-GPU sizes: the trainer uses one GPU.
+ * Why only g4dn and g5: @tensorflow/tfjs-node-gpu 4.22 bundles libtensorflow 2.9.1 (CUDA 11.2, cuDNN 8.1).
+ * Its own kernels are compiled natively up to sm_75 (T4 on g4dn) and carry compute_80 PTX, which the host
+ * driver JIT-compiles for sm_86 (A10G on g5; the first start takes minutes); cuDNN 8.1 and cuBLAS 11.2
+ * ship sm_86 kernels. The L4/L40S of g6/g6e (sm_89) would need the same PTX JIT for TensorFlow's kernels,
+ * but cuDNN 8.1 and cuBLAS 11.2 predate that architecture (support came with CUDA 11.8 and cuDNN 8.6), and
+ * nobody has run this stack there: they are refused rather than left to fail after the instance is billed.
+ * Only single-GPU sizes: the trainer uses one GPU.
  */
 
 export interface GpuInstanceFamily {
