@@ -29,6 +29,8 @@ export class S3RunReader {
     readonly s3: S3Client,
     readonly bucket: string,
     readonly runsPrefix: string = RUNS_PREFIX,
+    /** Keys per ListObjectsV2 page; S3's own maximum (1000) unless a test wants several pages. */
+    private readonly pageSize?: number,
   ) {}
 
   /** Full key of a file of a run, e.g. `runs/20261129-041500/status.json`. */
@@ -46,7 +48,7 @@ export class S3RunReader {
     let token: string | undefined;
     do {
       const res = await callAws({ action: 's3:ListBucket', target: `s3://${this.bucket}/${this.runsPrefix}` }, () =>
-        this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.runsPrefix, Delimiter: '/', ContinuationToken: token })),
+        this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.runsPrefix, Delimiter: '/', ContinuationToken: token, MaxKeys: this.pageSize })),
       );
       for (const p of res.CommonPrefixes ?? []) if (p.Prefix) ids.push(p.Prefix.slice(this.runsPrefix.length).replace(/\/$/, ''));
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
@@ -60,7 +62,7 @@ export class S3RunReader {
     let token: string | undefined;
     do {
       const res = await callAws({ action: 's3:ListBucket', target: `s3://${this.bucket}/${prefix}` }, () =>
-        this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
+        this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: this.pageSize })),
       );
       for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? null });
       token = res.IsTruncated ? res.NextContinuationToken : undefined;

@@ -1,4 +1,5 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { OpsError } from '../errors';
 import { callAws, RetryOptions } from './call';
 
 export interface LogLine {
@@ -23,14 +24,23 @@ export async function fetchLogEvents(client: CloudWatchLogsClient, query: LogQue
   const lines: LogLine[] = [];
   let nextToken: string | undefined;
   do {
-    const res = await callAws(
-      { action: 'logs:FilterLogEvents', target: `log group ${query.logGroupName}` },
-      () =>
-        client.send(
-          new FilterLogEventsCommand({ logGroupName: query.logGroupName, startTime: query.startTime, endTime: query.endTime, nextToken }),
-        ),
-      retry,
-    );
+    let res;
+    try {
+      res = await callAws(
+        { action: 'logs:FilterLogEvents', target: `log group ${query.logGroupName}` },
+        () =>
+          client.send(
+            new FilterLogEventsCommand({ logGroupName: query.logGroupName, startTime: query.startTime, endTime: query.endTime, nextToken }),
+          ),
+        retry,
+      );
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ResourceNotFoundException') {
+        const region = await client.config.region().catch(() => 'this region');
+        throw new OpsError(`log group ${query.logGroupName} not found in ${region}: the training stack creates it; deploy FacepointsTraining, or pass --log-group and --region`);
+      }
+      throw err;
+    }
     for (const e of res.events ?? []) {
       lines.push({ timestamp: e.timestamp ?? 0, stream: e.logStreamName ?? '', message: (e.message ?? '').replace(/\n$/, ''), eventId: e.eventId ?? '' });
     }

@@ -23,26 +23,40 @@ export interface RunListing {
 
 export async function listRuns(reader: S3RunReader): Promise<RunListing[]> {
   const ids = await reader.listRunIds();
-  return Promise.all(
-    ids.map(async (runId): Promise<RunListing> => {
-      const [status, summary, manifest] = await Promise.all([
-        reader.getStatus(runId),
-        reader.getJson(runId, runLayout.summary, SummarySchema),
-        reader.head(runId, runLayout.resultsManifest),
-      ]);
-      const best = summary ? bestRmse(summary) : null;
-      return {
-        runId,
-        state: status?.state ?? 'no status',
-        phase: status?.phase ?? null,
-        startedAt: status?.startedAt ?? null,
-        updatedAt: status?.updatedAt ?? null,
-        bestDevRmsePx: best?.devRmsePx ?? status?.bestDevRmsePx ?? null,
-        bestModel: best?.model ?? (status?.bestDevRmsePx != null ? status.model : null),
-        hasResults: manifest !== null,
-      };
-    }),
-  );
+  return mapLimit(ids, LIST_CONCURRENCY, async (runId): Promise<RunListing> => {
+    const [status, summary, manifest] = await Promise.all([
+      reader.getStatus(runId),
+      reader.getJson(runId, runLayout.summary, SummarySchema),
+      reader.head(runId, runLayout.resultsManifest),
+    ]);
+    const best = summary ? bestRmse(summary) : null;
+    return {
+      runId,
+      state: status?.state ?? 'no status',
+      phase: status?.phase ?? null,
+      startedAt: status?.startedAt ?? null,
+      updatedAt: status?.updatedAt ?? null,
+      bestDevRmsePx: best?.devRmsePx ?? status?.bestDevRmsePx ?? null,
+      bestModel: best?.model ?? (status?.bestDevRmsePx != null ? status.model : null),
+      hasResults: manifest !== null,
+    };
+  });
+}
+
+/** Runs read at once: three small GETs each; a bucket with hundreds of runs should not open hundreds of sockets. */
+const LIST_CONCURRENCY = 8;
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 export function formatRuns(runs: RunListing[]): string {

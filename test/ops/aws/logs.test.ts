@@ -22,13 +22,15 @@ test('pages are followed through empty pages until nextToken is gone; a trailing
   expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 'a', 'b']);
 });
 
-test('throttling is retried; a missing group is passed on', async () => {
+test('throttling is retried; a missing group says how to fix it', async () => {
   logs.on(FilterLogEventsCommand).rejectsOnce(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' })).resolves({ events: [event('1', 1, 'x')] });
   expect(await fetchLogEvents(client, { logGroupName: 'g', startTime: 0 }, noWait)).toHaveLength(1);
 
   logs.reset();
   logs.on(FilterLogEventsCommand).rejects(new ResourceNotFoundException({ $metadata: {}, message: 'The specified log group does not exist.' }));
-  await expect(fetchLogEvents(client, { logGroupName: 'g', startTime: 0 }, noWait)).rejects.toThrow('The specified log group does not exist.');
+  await expect(fetchLogEvents(client, { logGroupName: '/facepoints/training', startTime: 0 }, noWait)).rejects.toThrow(
+    'log group /facepoints/training not found in eu-west-1: the training stack creates it; deploy FacepointsTraining, or pass --log-group and --region',
+  );
 });
 
 test('follow prints each event once, also events sharing the boundary millisecond', async () => {

@@ -36,3 +36,17 @@ test('lists each run with its state and best dev RMSE: from the summary when fin
   expect(lines[2]).toMatch(/^20261128-220000\s+succeeded\s+done\s+1\.588 px\s+specialists\s+ready/);
   expect(lines[4]).toMatch(/^20261129-030000\s+no status\s+-\s+-\s+-\s+-\s+-$/);
 });
+
+test('the run list follows ListObjectsV2 continuation across pages', async () => {
+  const ids = ['p-1', 'p-2', 'p-3', 'p-4', 'p-5'];
+  const other = await startS3Server({ bucket: 'facepoints-paged' });
+  const client = localS3Client(other.endpoint);
+  try {
+    for (const id of ids) await seedRun(client, other.bucket, id, { status: runStatus(id), finished: false });
+    const reader = new S3RunReader(client, other.bucket, 'runs/', 2);
+    expect(await reader.listRunIds()).toEqual(ids);
+  } finally {
+    client.destroy();
+    await other.close();
+  }
+});
