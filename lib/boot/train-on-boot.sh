@@ -81,7 +81,7 @@ power_off() {
   powering_off=true
   stop_sync
   log "powering off"
-  shutdown -h now "facepoints: training finished"
+  shutdown -h now "facepoints: the run is over"
   exit 0
 }
 
@@ -195,9 +195,9 @@ on_term() {
 }
 
 run() {
-  schedule_power_off
   trap on_exit EXIT
   trap on_term TERM
+  schedule_power_off
   require FACEPOINTS_REGION FACEPOINTS_IMAGE FACEPOINTS_RUN_ID FACEPOINTS_PRESET FACEPOINTS_DATA_URI \
     FACEPOINTS_OUT_URI FACEPOINTS_LOG_GROUP FACEPOINTS_INSTANCE_TYPE FACEPOINTS_MAX_ATTEMPTS
 

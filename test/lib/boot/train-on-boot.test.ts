@@ -240,6 +240,13 @@ describe('train-on-boot.sh', () => {
     expect(isPowerOff(boot.calls[boot.calls.length - 1])).toBe(true);
   });
 
+  it('powers off at once when even the max-hours setting is missing', () => {
+    const boot = sandbox.boot('run', { FACEPOINTS_MAX_HOURS: '' });
+    expect(boot.stderr).toContain('missing setting FACEPOINTS_MAX_HOURS');
+    expect(boot.calls.map((c) => c.cmd)).toEqual(['shutdown']);
+    expect(isPowerOff(boot.calls[0])).toBe(true);
+  });
+
   it('refuses to run without its settings', () => {
     const boot = sandbox.boot('run', { FACEPOINTS_IMAGE: '' });
     expect(boot.stderr).toContain('missing setting FACEPOINTS_IMAGE');
