@@ -1,11 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { originalKernel, type KernelFn } from './kernels/compose';
+import { batchMatMul } from './kernels/batch-mat-mul';
 import { conv2DBackpropFilter } from './kernels/conv2d-backprop-filter';
+import { conv2DBackpropInput } from './kernels/conv2d-backprop-input';
 
 /** The training kernels this project registers for wasm, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS: Readonly<Record<string, KernelFn>> = {
   Conv2DBackpropFilter: conv2DBackpropFilter,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  BatchMatMul: batchMatMul,
 };
 
 let registered = false;

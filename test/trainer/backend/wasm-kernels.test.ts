@@ -3,13 +3,13 @@ import { registerWasmTrainingKernels } from '../../../trainer/backend/wasm-kerne
 import { compareWithCpu } from './kernel-check';
 
 // Every convolution of the project's networks: 3x3 on the 96x96x1 input, then 2x2 with 32 -> 64 and
-// 64 -> 128 channels. The cpu reference kernels are plain JS loops (seconds per layer at full size), so the
-// deeper layers keep their channel counts and kernel sizes on a smaller image; the kernels do not branch on
-// spatial size or batch.
+// 64 -> 128 channels. The cpu reference kernels are plain JS loops (its Conv2DBackpropFilter takes ~10 s
+// for conv1 at 96x96 here), so the layers keep their channel counts and kernel sizes on smaller images,
+// and conv1 is checked once at full size; the kernels do not branch on spatial size or batch.
 const CONV_LAYERS: Array<{ name: string; x: [number, number, number, number]; filter: [number, number, number, number] }> = [
-  { name: 'conv1', x: [1, 96, 96, 1], filter: [3, 3, 1, 32] },
-  { name: 'conv2', x: [1, 13, 11, 32], filter: [2, 2, 32, 64] },
-  { name: 'conv3', x: [1, 9, 10, 64], filter: [2, 2, 64, 128] },
+  { name: 'conv1', x: [1, 17, 14, 1], filter: [3, 3, 1, 32] },
+  { name: 'conv2', x: [1, 7, 6, 32], filter: [2, 2, 32, 64] },
+  { name: 'conv3', x: [1, 5, 6, 64], filter: [2, 2, 64, 128] },
 ];
 const BATCHES = [1, 3];
 const PADDINGS = ['valid', 'same'] as const;
@@ -38,6 +38,80 @@ describe('wasm training kernels agree with the cpu backend', () => {
           expect(relError).toBeLessThan(TOLERANCE);
         });
       }
+    }
+  }
+
+  test('Conv2DBackpropFilter conv1 at full size (96x96 input)', async () => {
+    const { relError } = await compareWithCpu(
+      {
+        kernel: 'Conv2DBackpropFilter',
+        inputs: { x: { shape: [1, 96, 96, 1] }, dy: { shape: [1, 94, 94, 32] } },
+        attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 1, 32] },
+      },
+      97,
+    );
+    expect(relError).toBeLessThan(TOLERANCE);
+  });
+
+  for (const layer of CONV_LAYERS.slice(1)) {
+    // conv1's input gradient is never needed (it would be the gradient of the images).
+    for (const batch of BATCHES) {
+      for (const pad of PADDINGS) {
+        const x = [batch, ...layer.x.slice(1)];
+        test(`Conv2DBackpropInput ${layer.name} batch ${batch} ${pad}`, async () => {
+          const { relError, shape } = await compareWithCpu(
+            {
+              kernel: 'Conv2DBackpropInput',
+              inputs: { dy: { shape: outShape(x, layer.filter, pad) }, filter: { shape: layer.filter } },
+              attrs: { strides: [1, 1], pad, dataFormat: 'NHWC', inputShape: x },
+            },
+            seed++,
+          );
+          expect(shape).toEqual(x);
+          expect(relError).toBeLessThan(TOLERANCE);
+        });
+      }
+    }
+  }
+
+  test('Conv2DBackpropInput with stride 2 falls back to the shipped kernel and stays correct', async () => {
+    const { relError } = await compareWithCpu(
+      {
+        kernel: 'Conv2DBackpropInput',
+        inputs: { dy: { shape: [2, 4, 5, 5] }, filter: { shape: [3, 3, 3, 5] } },
+        attrs: { strides: [2, 2], pad: 'valid', dataFormat: 'NHWC', inputShape: [2, 9, 11, 3] },
+      },
+      98,
+    );
+    expect(relError).toBeLessThan(TOLERANCE);
+  });
+
+  // Dense layers of the networks: 100 to 1000 units; the gradients use a^T b (weights) and a b^T (inputs).
+  const DENSE: Array<{ name: string; batch: number; inputs: number; units: number }> = [
+    { name: 'mlp hidden', batch: 3, inputs: 576, units: 100 },
+    { name: 'baseline hidden', batch: 1, inputs: 968, units: 1000 },
+    { name: 'baseline hidden', batch: 5, inputs: 1000, units: 1000 },
+    { name: 'output', batch: 5, inputs: 1000, units: 30 },
+  ];
+  for (const d of DENSE) {
+    for (const [transposeA, transposeB] of [
+      [true, false],
+      [false, true],
+      [true, true],
+      [false, false],
+    ]) {
+      test(`BatchMatMul ${d.name} batch ${d.batch} transposeA=${transposeA} transposeB=${transposeB}`, async () => {
+        // dW = x^T dy is [inputs, units]; dx = dy W^T is [batch, inputs]; both-transposed covers the rest.
+        const [m, k, n] = transposeA ? [d.inputs, d.batch, d.units] : [d.batch, d.units, d.inputs];
+        const a = transposeA ? [k, m] : [m, k];
+        const b = transposeB ? [n, k] : [k, n];
+        const { relError, shape } = await compareWithCpu(
+          { kernel: 'BatchMatMul', inputs: { a: { shape: [1, ...a] }, b: { shape: [1, ...b] } }, attrs: { transposeA, transposeB } },
+          seed++,
+        );
+        expect(shape).toEqual([1, m, n]);
+        expect(relError).toBeLessThan(TOLERANCE);
+      });
     }
   }
 

@@ -1,0 +1,182 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { existsSync } from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../trainer/config';
+import { selectBackend } from '../trainer/backend/select-backend';
+import { buildNetwork } from '../trainer/models/ladder';
+import { attachSeedSource } from '../trainer/models/seeded-dropout';
+import { SeedSource } from '../trainer/models/seed-source';
+import { presetConfig } from '../trainer/presets';
+import { NesterovSgd } from '../trainer/train/nesterov';
+
+/** The seed's baseline network has exactly this many parameters (FACTS.md); the bench refuses any other. */
+export const BASELINE_PARAMS = 16_561_502;
+const OUTPUTS = 30;
+
+export interface TrainSpeedOptions {
+  /** Force a backend; default: the best that loads here (selectBackend's order). */
+  backend?: BackendName;
+  /** @default 128 */
+  batch?: number;
+  /** Timed steps after one warm-up step. @default 5 */
+  steps?: number;
+  /** Also time one extra step kernel by kernel (tf.profile). @default true */
+  profile?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface TrainSpeedResult {
+  trainImagesPerSecond: number;
+  backend: string;
+  /** Milliseconds per tfjs kernel name in one profiled step, largest first. */
+  perKernelMs?: Record<string, number>;
+  /** Mean wall time of one timed step. */
+  stepMs: number;
+  /** tf.memory().numTensors after the warm-up step and after the last timed step: equal when nothing leaks. */
+  tensorsAfterWarmup: number;
+  tensorsAfterSteps: number;
+  /** Process RSS after the warm-up step and after the last timed step. */
+  rssMBAfterWarmup: number;
+  rssMBAfterSteps: number;
+}
+
+/**
+ * Images per second of training the seed's baseline network (trainer/models/ladder.ts, seed preset) with
+ * the trainer's own optimizer (SGD, Nesterov momentum) and an MSE loss, on synthetic inputs: the speed does
+ * not depend on pixel values, and the bench needs no data set.
+ */
+export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<TrainSpeedResult> {
+  const batch = opts.batch ?? 128;
+  const steps = opts.steps ?? 5;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const selected = await selectBackend({ backend: opts.backend, requireGpu: false, log });
+
+  const seeds = new SeedSource(1);
+  const model = buildNetwork('baseline', OUTPUTS, presetConfig('seed'), seeds);
+  attachSeedSource(model, seeds);
+  if (model.countParams() !== BASELINE_PARAMS) {
+    throw new Error(`bench: expected the baseline network to have ${BASELINE_PARAMS} parameters, found ${model.countParams()}`);
+  }
+  const optimizer = new NesterovSgd(0.03, 0.9);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const images = tf.tidy(() => tf.randomUniform([batch, 96, 96, 1], 0, 1, 'float32', 7));
+  const targets = tf.tidy(() => tf.randomUniform([batch, OUTPUTS], -1, 1, 'float32', 8));
+  const step = (): void => {
+    const loss = tf.tidy(
+      () =>
+        optimizer.optimizer.minimize(
+          () => tf.losses.meanSquaredError(targets, model.apply(images, { training: true }) as tf.Tensor),
+          true,
+          variables,
+        ) as tf.Scalar,
+    );
+    // Reading the loss waits for the step to finish on asynchronous backends (tfjs-node-gpu).
+    loss.dataSync();
+    loss.dispose();
+  };
+
+  try {
+    step();
+    const tensorsAfterWarmup = tf.memory().numTensors;
+    const rssMBAfterWarmup = rssMB();
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    const stepMs = (performance.now() - t0) / steps;
+    const tensorsAfterSteps = tf.memory().numTensors;
+    const rssMBAfterSteps = rssMB();
+    const result: TrainSpeedResult = {
+      trainImagesPerSecond: (batch * 1000) / stepMs,
+      backend: selected.name,
+      stepMs,
+      tensorsAfterWarmup,
+      tensorsAfterSteps,
+      rssMBAfterWarmup,
+      rssMBAfterSteps,
+    };
+    if (opts.profile ?? true) result.perKernelMs = await profileStep(step);
+    return result;
+  } finally {
+    tf.dispose([images, targets]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+async function profileStep(step: () => void): Promise<Record<string, number>> {
+  const info = await tf.profile(step);
+  const totals = new Map<string, number>();
+  for (const k of info.kernels) {
+    const ms = Number(await k.kernelTimeMs);
+    totals.set(k.name, (totals.get(k.name) ?? 0) + (Number.isFinite(ms) ? ms : 0));
+  }
+  return Object.fromEntries([...totals].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v)]));
+}
+
+function rssMB(): number {
+  return Math.round(process.memoryUsage().rss / 2 ** 20);
+}
+
+export interface PyTorchReferenceResult {
+  /** PyTorch on all cores (torch's default thread count here). */
+  pytorchImagesPerSecond: number;
+  pytorchImagesPerSecond1Thread: number;
+  pytorchThreads: number;
+  pytorchVersion: string;
+  /** trainImagesPerSecond / pytorchImagesPerSecond, when the tfjs figure was passed in. */
+  vsPyTorch?: number;
+}
+
+const DEBIAN_PYTHON = '/usr/bin/python3';
+// Next to this file when run from source (tsx), two levels up from dist/bench when built.
+const REFERENCE_SCRIPT = [path.join(__dirname, 'pytorch_reference.py'), path.resolve(__dirname, '..', '..', 'bench', 'pytorch_reference.py')].find(
+  (p) => existsSync(p),
+);
+
+/**
+ * The same network and step in PyTorch (bench/pytorch_reference.py), on 2 threads and on 1, when Debian's
+ * python3-torch is installed; null otherwise. PyTorch is a reference for the benchmark only.
+ */
+export async function benchPyTorchReference(opts: {
+  batch?: number;
+  steps?: number;
+  trainImagesPerSecond?: number;
+  threads?: number;
+}): Promise<PyTorchReferenceResult | null> {
+  if (!torchInstalled() || !REFERENCE_SCRIPT) return null;
+  const batch = opts.batch ?? 128;
+  const steps = opts.steps ?? 5;
+  const threads = opts.threads ?? 2;
+  const all = runReference(REFERENCE_SCRIPT, batch, steps, threads);
+  const one = runReference(REFERENCE_SCRIPT, batch, steps, 1);
+  const result: PyTorchReferenceResult = {
+    pytorchImagesPerSecond: all.imagesPerSecond,
+    pytorchImagesPerSecond1Thread: one.imagesPerSecond,
+    pytorchThreads: threads,
+    pytorchVersion: all.torch,
+  };
+  if (opts.trainImagesPerSecond !== undefined) result.vsPyTorch = opts.trainImagesPerSecond / all.imagesPerSecond;
+  return result;
+}
+
+function torchInstalled(): boolean {
+  try {
+    execFileSync(DEBIAN_PYTHON, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function runReference(script: string, batch: number, steps: number, threads: number): { imagesPerSecond: number; torch: string; params: number } {
+  const args = [script, '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)];
+  const run = spawnSync(DEBIAN_PYTHON, args, { encoding: 'utf8', timeout: 30 * 60_000 });
+  if (run.status !== 0) {
+    throw new Error(`bench: ${DEBIAN_PYTHON} ${args.join(' ')} exited ${run.status}: ${run.stderr.trim().split('\n').pop()}`);
+  }
+  const parsed = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as { imagesPerSecond: number; torch: string; params: number };
+  if (parsed.params !== BASELINE_PARAMS) {
+    throw new Error(`bench: expected the PyTorch reference network to have ${BASELINE_PARAMS} parameters, found ${parsed.params}`);
+  }
+  return parsed;
+}
