@@ -246,15 +246,28 @@ async function render(svg: string): Promise<Uint8Array> {
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
+/**
+ * 2^16 standard normal draws made once; each face reads them from its own seeded start with its own odd
+ * stride. Measured: a Box-Muller draw per pixel took a fifth of the generation time.
+ */
+const NORMALS = (() => {
+  const rng = seedrandom.alea('sensor-noise');
+  return Float32Array.from({ length: 1 << 16 }, () => gaussian(rng));
+})();
+
 /** Contrast around the mean and Gaussian sensor noise, drawn from their own seeded generator. */
 function finish(pixels: Uint8Array, contrast: number, noiseSd: number, noiseSeed: number): Uint8Array {
   const rng = seedrandom.alea(String(noiseSeed));
+  const start = Math.floor(rng() * NORMALS.length);
+  // An odd stride visits 9216 distinct entries of the power-of-two table.
+  const stride = 2 * Math.floor(rng() * (NORMALS.length / 2)) + 1;
+  const mask = NORMALS.length - 1;
   let mean = 0;
   for (let k = 0; k < PIXELS; k++) mean += pixels[k];
   mean /= PIXELS;
   const out = new Uint8Array(PIXELS);
   for (let k = 0; k < PIXELS; k++) {
-    const v = mean + (pixels[k] - mean) * contrast + noiseSd * gaussian(rng);
+    const v = mean + (pixels[k] - mean) * contrast + noiseSd * NORMALS[(start + k * stride) & mask];
     out[k] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
   }
   return out;
@@ -318,14 +331,15 @@ async function renderInOrder(
 }
 
 /** A file written line by line, waiting when the stream's buffer is full. */
-async function withLines(file: string, write: (line: (text: string) => Promise<void>) => Promise<void>): Promise<void> {
+async function withLines(file: string, write: (line: (text: string | Buffer) => Promise<void>) => Promise<void>): Promise<void> {
   const out = createWriteStream(file);
   const done = new Promise<void>((resolve, reject) => {
     out.on('error', reject);
     out.on('finish', resolve);
   });
-  const line = async (text: string): Promise<void> => {
-    if (!out.write(`${text}\n`)) await new Promise<void>((resolve) => out.once('drain', resolve));
+  /** A string gets its newline here; a Buffer (see csvRow) carries its own. */
+  const line = async (text: string | Buffer): Promise<void> => {
+    if (!out.write(typeof text === 'string' ? `${text}\n` : text)) await new Promise<void>((resolve) => out.once('drain', resolve));
   };
   try {
     await write(line);
@@ -336,7 +350,25 @@ async function withLines(file: string, write: (line: (text: string) => Promise<v
 }
 
 const label = (v: number): string => String(Math.round(v * 1e4) / 1e4);
-const pixelList = (p: Uint8Array): string => Array.prototype.join.call(p, ' ');
+const DIGITS: readonly Buffer[] = Array.from({ length: 256 }, (_, v) => Buffer.from(String(v)));
+
+/**
+ * `prefix` then the space-separated pixel values and a newline, built as bytes: measured, joining the
+ * values into a string and encoding it took a third of the generation time.
+ */
+function csvRow(prefix: string, pixels: Uint8Array): Buffer {
+  const head = Buffer.from(prefix, 'latin1');
+  const out = Buffer.allocUnsafe(head.length + PIXELS * 4 + 1);
+  head.copy(out);
+  let o = head.length;
+  for (let k = 0; k < PIXELS; k++) {
+    if (k > 0) out[o++] = 0x20;
+    const d = DIGITS[pixels[k]];
+    for (let j = 0; j < d.length; j++) out[o++] = d[j];
+  }
+  out[o++] = 0x0a;
+  return out.subarray(0, o);
+}
 
 export interface SampleOptions {
   /** Rows of training.csv. */
@@ -373,7 +405,7 @@ export async function writeSampleData(outDir: string, opts: SampleOptions): Prom
     await renderInOrder(opts.rows, rng, async (face) => {
       const present = samplePresence(patternRng);
       const labels = Array.from(face.labelsPx, (v, c) => (present[c >> 1] ? label(v) : ''));
-      await line(`${labels.join(',')},${pixelList(face.pixels)}`);
+      await line(csvRow(`${labels.join(',')},`, face.pixels));
       opts.onProgress?.(++done, total);
     });
   });
@@ -384,7 +416,7 @@ export async function writeSampleData(outDir: string, opts: SampleOptions): Prom
     await renderInOrder(opts.testRows, rng, async (face, i) => {
       const four = patternRng() < FOUR_ONLY_SHARE;
       lookupFeatures.push(four ? KEYPOINT_COLUMNS.filter((c) => ALWAYS_LABELLED.some((k) => c.startsWith(`${k}_`))) : [...KEYPOINT_COLUMNS]);
-      await line(`${i + 1},${pixelList(face.pixels)}`);
+      await line(csvRow(`${i + 1},`, face.pixels));
       opts.onProgress?.(++done, total);
     });
   });
