@@ -153,7 +153,7 @@ const grey = (v: number): string => {
   return `rgb(${g},${g},${g})`;
 };
 
-/** The SVG of a face whose keypoints are `p` (pixels, pixel centres on integers). */
+/** The SVG of a face whose keypoints are `p` (pixels, pixel centres on integers); `id` prefixes its element ids. */
 function faceSvg(p: Point[], rng: () => number, id: string): string {
   const at = (k: Keypoint) => p[KEYPOINTS.indexOf(k)];
   const eyeL = at('left_eye_center');
@@ -273,8 +273,6 @@ function finish(pixels: Uint8Array, contrast: number, noiseSd: number, noiseSeed
   return out;
 }
 
-let svgIds = 0;
-
 /**
  * One generated face and its 30 labels (pixels, KEYPOINT_COLUMNS order, all present). Every draw from
  * `rng` happens before the first await, so faces started one after another without waiting are still
@@ -282,7 +280,7 @@ let svgIds = 0;
  */
 export async function generateFace(rng: () => number): Promise<{ pixels: Uint8Array; labelsPx: Float32Array }> {
   const points = sampleKeypoints(rng);
-  const svg = faceSvg(points, rng, `f${svgIds++}`);
+  const svg = faceSvg(points, rng, 'face');
   const contrast = uniform(rng, 0.6, 1.25);
   const noiseSd = uniform(rng, 0, 8);
   const noiseSeed = Math.floor(rng() * 2 ** 32);
