@@ -1,5 +1,7 @@
 import type { Checkpointer } from '../storage/checkpointer';
+import { resolveDataDir } from '../storage/data-cache';
 import { createCheckpointer } from '../storage/durable-checkpointer';
+import { watchInterruptions } from '../storage/interruptions';
 import { openStore } from '../storage/open-store';
 import type { Store } from '../storage/store';
 
@@ -13,7 +15,7 @@ export interface RunServices {
   createCheckpointer(runStore: Store, log: (line: string) => void): Checkpointer;
   /** A local folder holding the Kaggle files (s3:// data is downloaded into `cacheDir` first). */
   resolveDataDir(data: string, cacheDir: string, log: (line: string) => void): Promise<string>;
-  /** Aborted on SIGTERM or an EC2 spot interruption notice. */
+  /** Aborted on SIGTERM, SIGINT or an EC2 spot interruption notice. */
   watchInterruptions(log: (line: string) => void): { signal: AbortSignal; dispose(): void };
 }
 
@@ -21,15 +23,7 @@ export function defaultRunServices(): RunServices {
   return {
     openStore: (url) => openStore(url),
     createCheckpointer: (store, log) => createCheckpointer(store, log),
-    resolveDataDir: async (data) => {
-      if (data.startsWith('s3://')) throw new Error(`--data ${data}: reading data from S3 is not available in this build; download it to a folder`);
-      return data;
-    },
-    watchInterruptions: () => {
-      const controller = new AbortController();
-      const onTerm = (): void => controller.abort('SIGTERM');
-      process.once('SIGTERM', onTerm);
-      return { signal: controller.signal, dispose: () => process.off('SIGTERM', onTerm) };
-    },
+    resolveDataDir: (data, cacheDir, log) => resolveDataDir(data, cacheDir, log),
+    watchInterruptions: (log) => watchInterruptions({ log }),
   };
 }

@@ -161,3 +161,44 @@ describe('runTraining on generated data', () => {
     expect(log).toMatch(/estimated training time on \w+/);
   });
 });
+
+describe('runTraining interrupted', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'facepoints-stop-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('checkpoints, records the interruption, and the same command resumes to success', async () => {
+    const data = path.join(root, 'data');
+    await writeKaggleFixture(data, 90, 6);
+    const config = resolveTrainConfig({
+      data, out: `file://${root}/runs`, run: 'stop', preset: 'quick', models: 'baseline',
+      set: [...TINY.filter((s) => !s.startsWith('baseline.maxEpochs')), 'baseline.maxEpochs=3', 'baseline.patience=3'],
+    });
+    const controller = new AbortController();
+    const progress = new PassThrough();
+    // Stop as a SIGTERM would, once the first epoch has been reported.
+    progress.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('baseline: epoch 1/3')) controller.abort('SIGTERM');
+    });
+    const quiet = { log: () => undefined, progress: { stream: progress, tty: false }, instanceType: null };
+    const first = await runTraining(config, { ...quiet, signal: controller.signal });
+    expect(first.state).toBe('interrupted');
+    const dir = path.join(root, 'runs', 'stop');
+    const status = RunStatusSchema.parse(JSON.parse(await fs.readFile(path.join(dir, runLayout.status), 'utf8')));
+    expect([status.state, status.interruption, status.epoch]).toEqual(['interrupted', 'SIGTERM', 1]);
+    expect(existsSync(path.join(dir, runLayout.unitDone('baseline')))).toBe(false);
+    expect(existsSync(path.join(dir, runLayout.checkpointsDir('baseline')))).toBe(true);
+
+    const resumedProgress = new PassThrough();
+    const epochs: string[] = [];
+    resumedProgress.on('data', (chunk: Buffer) => epochs.push(...(chunk.toString().match(/epoch \d\/3/g) ?? [])));
+    const second = await runTraining(config, { ...quiet, progress: { stream: resumedProgress, tty: false } });
+    expect(second.state).toBe('succeeded');
+    // Epoch 1 is not trained again: the run continues from its checkpoint.
+    expect(epochs).toEqual(['epoch 2/3', 'epoch 3/3']);
+    const csv = (await fs.readFile(path.join(dir, runLayout.metrics('baseline')), 'utf8')).trim().split('\n');
+    expect(csv.map((l) => l.split(',')[0])).toEqual(['epoch', '1', '2', '3']);
+  });
+});
