@@ -66,7 +66,16 @@ export class FileStore implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    await fs.rm(this.resolve(key), { force: true });
+    const target = this.resolve(key);
+    await fs.rm(target, { force: true });
+    // Remove folders the delete emptied (pruned checkpoints), as S3 has no folders to leave behind.
+    for (let dir = path.dirname(target); dir !== this.root && dir.startsWith(this.root + path.sep); dir = path.dirname(dir)) {
+      try {
+        await fs.rmdir(dir);
+      } catch {
+        break; // not empty (or already gone): stop climbing
+      }
+    }
   }
 
   /** Local writes are durable when put() resolves. */

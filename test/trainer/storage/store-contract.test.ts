@@ -121,6 +121,18 @@ describe.each(harnesses)('%s', (_name, makeHarness) => {
     expect((await h.reopen(store).get('run-1/models/m/model.json'))?.toString()).toBe('m');
   });
 
+  it('leaves no empty folders behind after deleting the last object below them', async () => {
+    await store.put('e/1/2/x.txt', 'x');
+    await store.put('e/keep.txt', 'k');
+    await store.delete('e/1/2/x.txt');
+    await store.flush();
+    const other = h.reopen(store);
+    expect((await other.list('e/')).map((o) => o.key)).toEqual(['e/keep.txt']);
+    if (other instanceof FileStore) {
+      await expect(fs.readdir(other.url.slice('file://'.length) + '/e')).resolves.toEqual(['keep.txt']);
+    }
+  });
+
   it('rejects keys that escape the store', async () => {
     await expect(store.put('../outside.txt', 'x')).rejects.toThrow(/outside\.txt/);
   });
