@@ -71,7 +71,7 @@ export function registerSampleCommand(program: Command): void {
       const sizes = await Promise.all(
         [DATA_FILES.training, DATA_FILES.test, DATA_FILES.lookup].map(async (name) => {
           const { size } = await fs.stat(path.join(opts.out, name));
-          return `${name} (${(size / 1e6).toFixed(1)} MB)`;
+          return `${name} (${size >= 1e6 ? `${(size / 1e6).toFixed(1)} MB` : `${(size / 1e3).toFixed(1)} kB`})`;
         }),
       );
       process.stdout.write(

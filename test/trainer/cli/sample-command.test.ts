@@ -34,7 +34,7 @@ describe('facepoints sample', () => {
     expect(data.training.count).toBe(6);
     expect(data.test.count).toBe(4);
     const said = stdout.mock.calls.map((c) => String(c[0])).join('');
-    expect(said).toMatch(new RegExp(`^wrote 6 training rows and 4 test images to ${out}: training.csv \\(\\d+\\.\\d MB\\), test.csv`));
+    expect(said).toMatch(new RegExp(`^wrote 6 training rows and 4 test images to ${out}: training.csv \\(\\d+\\.\\d [kM]B\\), test.csv`));
     expect(said).toContain('seed 3');
   });
 
