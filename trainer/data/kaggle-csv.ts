@@ -26,9 +26,9 @@ export interface LoadOptions {
   /** Bytes read so far and the file size, after each read. */
   onProgress?: (bytes: number, total: number) => void;
   /**
-   * Worker threads that parse training.csv (1 = parse in this thread). Measured on the project's 2-vCPU
-   * machines, two threads took more CPU and more wall time than one (0.80 s CPU on one thread, 1.3 s on
-   * two, 116 vs 176 MB peak), so more only pays on machines with real spare cores. @default 1
+   * Worker threads that parse training.csv (1 = parse in this thread). Measured on the project's busy
+   * 2-vCPU machine, two threads took more CPU and more wall time than one (0.80 s CPU on one thread, 1.3 s
+   * on two; 116 vs 176 MB peak), so more only pays with spare physical cores. @default 1
    */
   threads?: number;
 }
@@ -44,7 +44,10 @@ export const COORDINATE_MAX = IMAGE_SIZE + 10;
 const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const INTEGER = /^\d+$/;
 
-/** Average bytes per row of the real training.csv and test.csv (238 MB / 7049), to size the pixel buffer. */
+/**
+ * Bytes per row used to size the pixel buffer from the file size: a little under the real files' average
+ * (238 MB / 7049 = 33.8 kB), so the buffer rarely has to grow and is trimmed at most a little.
+ */
 const BYTES_PER_ROW_ESTIMATE = 30000;
 
 async function expectedRows(file: string): Promise<number> {
