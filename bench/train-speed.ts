@@ -33,6 +33,8 @@ export interface TrainSpeedResult {
   perKernelMs?: Record<string, number>;
   /** Mean wall time of one timed step. */
   stepMs: number;
+  /** Mean CPU time (user + system, all threads) of one timed step: steadier than wall time on a shared machine. */
+  stepCpuMs: number;
   /** tf.memory().numTensors after the warm-up step and after the last timed step: equal when nothing leaks. */
   tensorsAfterWarmup: number;
   tensorsAfterSteps: number;
@@ -81,14 +83,18 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
     const tensorsAfterWarmup = tf.memory().numTensors;
     const rssMBAfterWarmup = rssMB();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) step();
     const stepMs = (performance.now() - t0) / steps;
+    const cpu = process.cpuUsage(cpu0);
+    const stepCpuMs = (cpu.user + cpu.system) / 1000 / steps;
     const tensorsAfterSteps = tf.memory().numTensors;
     const rssMBAfterSteps = rssMB();
     const result: TrainSpeedResult = {
       trainImagesPerSecond: (batch * 1000) / stepMs,
       backend: selected.name,
       stepMs,
+      stepCpuMs,
       tensorsAfterWarmup,
       tensorsAfterSteps,
       rssMBAfterWarmup,

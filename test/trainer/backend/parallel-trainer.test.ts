@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs';
+import { ParallelTrainer } from '../../../trainer/backend/parallel-trainer';
+import { selectBackend } from '../../../trainer/backend/select-backend';
+import { buildNetwork, type NetworkConfig } from '../../../trainer/models/ladder';
+import { SeedSource } from '../../../trainer/models/seed-source';
+import { NesterovSgd } from '../../../trainer/train/nesterov';
+import { relativeError } from './kernel-check';
+
+// The baseline's layer structure at quick-preset width, so each step takes milliseconds.
+function smallNetwork(dropout: boolean): NetworkConfig {
+  const d = dropout ? 0.2 : 0;
+  return {
+    network: { convFilters: [4, 8, 16], convKernels: [3, 2, 2], convDropout: [d, d, d], denseUnits: [32, 32], denseDropout: d },
+    mlpHidden: 100,
+    cnnHidden: 64,
+  };
+}
+
+const BATCH = 6;
+const OUTPUTS = 30;
+
+function batchData(step: number): { images: Float32Array; targets: Float32Array } {
+  const rng = new SeedSource(1000 + step);
+  const images = Float32Array.from({ length: BATCH * 96 * 96 }, () => rng.next());
+  const targets = Float32Array.from({ length: BATCH * OUTPUTS }, () => rng.next() * 2 - 1);
+  return { images, targets };
+}
+
+const SCHEDULE = [
+  { learningRate: 0.05, momentum: 0.9, seed: 11 },
+  { learningRate: 0.04, momentum: 0.92, seed: 12 },
+  { learningRate: 0.03, momentum: 0.95, seed: 13 },
+];
+
+async function modelAndWeights(dropout: boolean): Promise<{ model: tf.LayersModel; weights: Float32Array[]; shapes: number[][] }> {
+  await selectBackend({ backend: 'wasm', requireGpu: false, log: () => undefined });
+  const model = buildNetwork('baseline', OUTPUTS, smallNetwork(dropout), new SeedSource(5));
+  const weights = model.trainableWeights.map((w) => w.read().dataSync() as Float32Array);
+  return { model, weights, shapes: model.trainableWeights.map((w) => w.shape as number[]) };
+}
+
+async function trainParallel(workers: number, dropout: boolean, steps = SCHEDULE.length): Promise<{ weights: Float32Array[]; losses: number[]; tensors: number[][] }> {
+  const { model, weights, shapes } = await modelAndWeights(dropout);
+  const trainer = await ParallelTrainer.create({
+    modelTopology: model.toJSON(null, false) as object,
+    weightShapes: shapes,
+    initialWeights: weights,
+    workers,
+    shards: 2,
+  });
+  model.dispose();
+  try {
+    const losses: number[] = [];
+    const tensors: number[][] = [];
+    for (let i = 0; i < steps; i++) {
+      losses.push(await trainer.step({ ...batchData(i), count: BATCH, ...SCHEDULE[i % SCHEDULE.length] }));
+      tensors.push(trainer.workerTensorCounts);
+    }
+    return { weights: trainer.getWeights(), losses, tensors };
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+describe('ParallelTrainer', () => {
+  test('two workers give the same weights as one, dropout included', async () => {
+    const one = await trainParallel(1, true);
+    const two = await trainParallel(2, true);
+    expect(two.losses).toEqual(one.losses);
+    two.weights.forEach((w, i) => expect(relativeError(w, one.weights[i])).toBeLessThan(1e-6));
+  });
+
+  test('matches single-threaded tfjs training (tf.train.momentum, Nesterov) without dropout', async () => {
+    const parallel = await trainParallel(2, false);
+    const { model } = await modelAndWeights(false);
+    const optimizer = new NesterovSgd(SCHEDULE[0].learningRate, SCHEDULE[0].momentum);
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const losses: number[] = [];
+    SCHEDULE.forEach((s, i) => {
+      optimizer.setLearningRate(s.learningRate);
+      optimizer.setMomentum(s.momentum);
+      const { images, targets } = batchData(i);
+      const cost = tf.tidy(() => {
+        const x = tf.tensor4d(images, [BATCH, 96, 96, 1]);
+        const y = tf.tensor2d(targets, [BATCH, OUTPUTS]);
+        const lossFn = () => tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
+        return optimizer.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
+      });
+      losses.push(cost.dataSync()[0]);
+      cost.dispose();
+    });
+    parallel.losses.forEach((l, i) => expect(l).toBeCloseTo(losses[i], 5));
+    model.trainableWeights.forEach((w, i) => expect(relativeError(parallel.weights[i], w.read().dataSync() as Float32Array)).toBeLessThan(1e-4));
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  test('weights and optimizer state restore into a new trainer and continue exactly', async () => {
+    const straight = await trainParallel(2, true, 2);
+    const { model, weights, shapes } = await modelAndWeights(true);
+    const topology = model.toJSON(null, false) as object;
+    model.dispose();
+    const first = await ParallelTrainer.create({ modelTopology: topology, weightShapes: shapes, initialWeights: weights, workers: 2 });
+    await first.step({ ...batchData(0), count: BATCH, ...SCHEDULE[0] });
+    const saved = { weights: first.getWeights(), optimizer: first.getOptimizerState() };
+    await first.dispose();
+    expect(saved.optimizer.iterations).toBe(1);
+    const resumed = await ParallelTrainer.create({ modelTopology: topology, weightShapes: shapes, initialWeights: saved.weights, workers: 1 });
+    resumed.setOptimizerState(saved.optimizer);
+    await resumed.step({ ...batchData(1), count: BATCH, ...SCHEDULE[1] });
+    const after = resumed.getWeights();
+    await resumed.dispose();
+    after.forEach((w, i) => expect(relativeError(w, straight.weights[i])).toBeLessThan(1e-6));
+  });
+
+  test('no tensor leaks in the workers from step to step', async () => {
+    const { tensors } = await trainParallel(2, true, 4);
+    expect(tensors[3]).toEqual(tensors[1]);
+  });
+
+  test('rejects weights that do not fit the network', async () => {
+    const { model, weights, shapes } = await modelAndWeights(false);
+    const topology = model.toJSON(null, false) as object;
+    model.dispose();
+    const trainer = await ParallelTrainer.create({ modelTopology: topology, weightShapes: shapes, initialWeights: weights, workers: 1 });
+    try {
+      expect(() => trainer.setWeights(weights.slice(1))).toThrow(`ParallelTrainer.setWeights: expected ${shapes.length} arrays, found ${shapes.length - 1}`);
+    } finally {
+      await trainer.dispose();
+    }
+  });
+});

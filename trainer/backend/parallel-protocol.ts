@@ -1,0 +1,31 @@
+/** Messages between ParallelTrainer (main thread) and its gradient workers (parallel-worker.ts). */
+
+export interface WorkerInit {
+  /** model.toJSON(null, false): the architecture; weights arrive through `weights`. */
+  modelTopology: object;
+  /** Trainable weights, in model.trainableWeights order, as views over one SharedArrayBuffer. */
+  weights: SharedArrayBuffer;
+  /** One gradient region per shard (same layout as `weights`), also shared. */
+  gradients: SharedArrayBuffer[];
+  shapes: number[][];
+  backend: 'wasm' | 'cpu';
+}
+
+export interface ShardJob {
+  shard: number;
+  /** count x inputSize image floats and count x outputs targets for this shard. */
+  images: Float32Array;
+  targets: Float32Array;
+  count: number;
+  /** count / batch count: the shard's share of the batch mean loss. */
+  weight: number;
+  /** Seeds this shard's dropout masks; derived from the step seed and the shard index. */
+  seed: number;
+}
+
+export type ToWorker = { type: 'step'; jobs: ShardJob[] } | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'done'; losses: Array<{ shard: number; loss: number }>; tensors: number }
+  | { type: 'error'; message: string };

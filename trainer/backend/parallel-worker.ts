@@ -1,0 +1,76 @@
+import { parentPort, workerData } from 'worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { SeedSource } from '../models/seed-source';
+import { attachSeedSource } from '../models/seeded-dropout';
+import type { FromWorker, ShardJob, ToWorker, WorkerInit } from './parallel-protocol';
+import { selectBackend } from './select-backend';
+
+/**
+ * A gradient worker of ParallelTrainer: holds its own copy of the network on its own tfjs backend (each
+ * worker thread has its own wasm instance, so two workers use two cores), and for each shard of a batch
+ * reads the current weights from shared memory, computes the gradient of the shard's weighted mean squared
+ * error, and writes it into that shard's shared gradient region.
+ */
+async function start(init: WorkerInit): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('parallel-worker: expected to run in a worker thread, found the main thread');
+  await selectBackend({ backend: init.backend, requireGpu: false, log: () => undefined });
+  const model = await tf.models.modelFromJSON(init.modelTopology as tf.serialization.ConfigDict);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const weightViews = views(init.weights, init.shapes);
+  const gradientViews = init.gradients.map((g) => views(g, init.shapes));
+  const inputShape = (model.inputs[0].shape as Array<number | null>).slice(1) as number[];
+  const outputs = model.outputs[0].shape[1] as number;
+
+  const loadWeights = (): void => {
+    // Copy the shared weights into this worker's variables (the wasm heap cannot alias a SharedArrayBuffer).
+    variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(weightViews[i], v.shape))));
+  };
+
+  const runShard = (job: ShardJob): number => {
+    attachSeedSource(model, new SeedSource(job.seed));
+    const { value, grads } = tf.tidy(() => {
+      const x = tf.tensor(job.images, [job.count, ...inputShape]);
+      const y = tf.tensor2d(job.targets, [job.count, outputs]);
+      return tf.variableGrads(
+        () => tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)).mul(job.weight) as tf.Scalar,
+        variables,
+      );
+    });
+    const out = gradientViews[job.shard];
+    variables.forEach((v, i) => out[i].set(grads[v.name].dataSync() as Float32Array));
+    const loss = value.dataSync()[0];
+    tf.dispose([value, ...Object.values(grads)]);
+    return loss;
+  };
+
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'close') {
+      model.dispose();
+      port.close();
+      return;
+    }
+    try {
+      loadWeights();
+      const losses = msg.jobs.map((job) => ({ shard: job.shard, loss: runShard(job) }));
+      port.postMessage({ type: 'done', losses, tensors: tf.memory().numTensors } satisfies FromWorker);
+    } catch (err) {
+      port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+    }
+  });
+  port.postMessage({ type: 'ready' } satisfies FromWorker);
+}
+
+function views(buffer: SharedArrayBuffer, shapes: number[][]): Float32Array[] {
+  let offset = 0;
+  return shapes.map((shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const view = new Float32Array(buffer, offset * 4, size);
+    offset += size;
+    return view;
+  });
+}
+
+start(workerData as WorkerInit).catch((err: unknown) => {
+  parentPort?.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+});
