@@ -24,7 +24,7 @@ import { speedProbe } from './estimate';
 import { appendEpoch, formatMetricsCsv, parseMetricsCsv } from './metrics-csv';
 import { loadModel, saveModel } from './model-io';
 import { formatPlan, planRun, type PlannedUnit, type RunPlan } from './plan';
-import { unitProgress, type ProgressOptions } from './progress';
+import { unitProgress, type ProgressOptions, type UnitProgress } from './progress';
 import { defaultRunServices, type RunServices } from './run-services';
 import { StatusReporter } from './status-reporter';
 import { gatherAllColumns, gatherUnitRows } from './unit-data';
@@ -192,7 +192,7 @@ class UnitTrainer {
     const { training } = this.loaded.data;
     const seed = unitSeed(config.seed, u.unit);
     const model = buildNetwork(u.network!, u.columns.length, config, new SeedSource(seed));
-    const progress = unitProgress(u.unit, u.maxEpochs, this.progressOptions);
+    let progress: UnitProgress | null = null;
     try {
       if (u.initFromBaseline) {
         const baseline = await loadModel(store, 'baseline');
@@ -215,7 +215,10 @@ class UnitTrainer {
       const epochSeconds: number[] = [];
 
       await this.status.update({ phase: u.model, model: u.unit, epoch: 0, maxEpochs: u.maxEpochs, bestDevRmsePx: null, imagesPerSecond: null });
-      this.log(`${u.unit}: ${trainRows.length} train images, ${u.devRows.length} dev rows, up to ${u.maxEpochs} epochs`);
+      this.log(`${u.unit}: ${trainRows.length} train images, ${u.devRows.length} dev rows, up to ${u.maxEpochs} epoch${u.maxEpochs === 1 ? "" : "s"}`);
+      // The bar owns the terminal line while the unit trains: nothing else is logged until it stops.
+      const bar = unitProgress(u.unit, u.maxEpochs, this.progressOptions);
+      progress = bar;
       const result = await trainUnit({
         unit: u.unit,
         model,
@@ -229,14 +232,14 @@ class UnitTrainer {
         checkpointEveryEpochs: config.checkpointEveryEpochs,
         checkpointEveryMinutes: config.checkpointEveryMinutes,
         signal: this.signal,
-        onBatch: (done, total) => progress.batch(done, total),
+        onBatch: (done, total) => bar.batch(done, total),
         onCheckpoint: (at) => void this.status.update({ lastCheckpointAt: at.toISOString() }).catch(() => undefined),
         onEpoch: async (m, p) => {
           history = appendEpoch(history, m);
           epochSeconds.push(m.seconds);
           await store.put(metricsKey, formatMetricsCsv(history));
           const eta = this.eta(u, m.epoch, epochSeconds);
-          progress.epoch(m, p.maxEpochs, eta.unit);
+          bar.epoch(m, p.maxEpochs, eta.unit);
           await this.status.update({
             epoch: m.epoch,
             maxEpochs: p.maxEpochs,
@@ -247,6 +250,8 @@ class UnitTrainer {
           });
         },
       });
+      bar.stop();
+      progress = null;
       if (result.interrupted) return 'interrupted';
 
       await store.put(metricsKey, formatMetricsCsv(result.history));
@@ -270,7 +275,7 @@ class UnitTrainer {
         `${result.stoppedEarly ? ' (stopped early)' : ''}`);
       return 'done';
     } finally {
-      progress.stop();
+      progress?.stop();
       model.dispose();
     }
   }
