@@ -15,6 +15,9 @@ export type PresetName = (typeof PRESETS)[number];
 export const AUGMENTATIONS = ['contrast-stretch', 'sharpen', 'adaptive-3x3', 'adaptive-9x9'] as const;
 export type AugmentationName = (typeof AUGMENTATIONS)[number];
 
+export const INITIALIZERS = ['glorot-uniform', 'he-normal'] as const;
+export type InitializerName = (typeof INITIALIZERS)[number];
+
 const positiveInt = z.number().int().positive();
 const fraction = z.number().gt(0).lt(1);
 
@@ -29,6 +32,13 @@ export const NetworkSchema = z.object({
   denseUnits: z.tuple([positiveInt, positiveInt]),
   /** Dropout between the dense layers. @default 0.5 */
   denseDropout: z.number().min(0).lt(1),
+  /**
+   * Subtract 0.5 from the [0, 1] pixels inside the network (a layer without parameters): centred inputs
+   * let SGD leave the mean prediction several times sooner. @default false (the seed fed pixels / 255)
+   */
+  centerInput: z.boolean().optional(),
+  /** Initialiser of the convolution and hidden-layer weights. @default 'glorot-uniform' (Lasagne's default, the seed) */
+  initializer: z.enum(INITIALIZERS).optional(),
 });
 
 export const ScheduleSchema = z.object({

@@ -16,17 +16,29 @@ export const INPUT_SHAPE: [number, number, number] = [IMAGE_SIZE, IMAGE_SIZE, 1]
 
 /**
  * Build one network of the ladder with linear outputs for targets (px - 48) / 48 and an MSE loss.
- * Weights start Glorot-uniform (Lasagne's default, as in the seed) from seeds drawn from `seeds`, biases at
- * zero; dropout layers draw their masks from `seeds` too until the trainer attaches its own generator.
+ * Weights start Glorot-uniform (Lasagne's default, as in the seed) or He-normal (`network.initializer`) from
+ * seeds drawn from `seeds`, biases at zero; with `network.centerInput` a parameter-free first layer maps the
+ * pixels to [-0.5, 0.5]. Dropout layers draw their masks from `seeds` too until the trainer attaches its
+ * own generator.
  * The network is not compiled: trainUnit runs its own loop.
  */
 export function buildNetwork(kind: NetworkKind, outputs: number, config: NetworkConfig, seeds: SeedSource): tf.LayersModel {
   if (!Number.isInteger(outputs) || outputs < 1) throw new Error(`buildNetwork: expected outputs >= 1, found ${outputs}`);
-  const init = () => tf.initializers.glorotUniform({ seed: seeds.nextSeed() });
-  const dense = (units: number, activation: 'relu' | 'linear', name: string) =>
-    tf.layers.dense({ units, activation, kernelInitializer: init(), biasInitializer: 'zeros', name });
   const net = config.network;
+  const hidden = () =>
+    net.initializer === 'he-normal' ? tf.initializers.heNormal({ seed: seeds.nextSeed() }) : tf.initializers.glorotUniform({ seed: seeds.nextSeed() });
+  const dense = (units: number, activation: 'relu' | 'linear', name: string) =>
+    tf.layers.dense({
+      units,
+      activation,
+      // The linear output layer stays Glorot: He's gain is meant for ReLU units.
+      kernelInitializer: activation === 'relu' ? hidden() : tf.initializers.glorotUniform({ seed: seeds.nextSeed() }),
+      biasInitializer: 'zeros',
+      name,
+    });
   const layers: tf.layers.Layer[] = [];
+  if (net.centerInput) layers.push(tf.layers.rescaling({ scale: 1, offset: -0.5, inputShape: INPUT_SHAPE, name: 'center' }));
+  const inputShape = net.centerInput ? {} : { inputShape: INPUT_SHAPE };
   const conv = (i: number, withDropout: boolean) => {
     layers.push(
       tf.layers.conv2d({
@@ -34,10 +46,10 @@ export function buildNetwork(kind: NetworkKind, outputs: number, config: Network
         kernelSize: net.convKernels[i],
         padding: 'valid',
         activation: 'relu',
-        kernelInitializer: init(),
+        kernelInitializer: hidden(),
         biasInitializer: 'zeros',
         name: `conv${i + 1}`,
-        ...(i === 0 ? { inputShape: INPUT_SHAPE } : {}),
+        ...(i === 0 ? inputShape : {}),
       }),
       tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `pool${i + 1}` }),
     );
@@ -45,7 +57,7 @@ export function buildNetwork(kind: NetworkKind, outputs: number, config: Network
   };
   switch (kind) {
     case 'mlp':
-      layers.push(tf.layers.flatten({ inputShape: INPUT_SHAPE, name: 'flatten' }), dense(config.mlpHidden, 'relu', 'hidden1'));
+      layers.push(tf.layers.flatten({ ...inputShape, name: 'flatten' }), dense(config.mlpHidden, 'relu', 'hidden1'));
       break;
     case 'cnn':
       for (let i = 0; i < 3; i++) conv(i, false);

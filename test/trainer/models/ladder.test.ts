@@ -44,6 +44,7 @@ describe('the seed ladder networks', () => {
       expect(countParams(q)).toBeGreaterThan(0);
       if (kind === 'baseline') {
         expect(q.layers.map((l) => l.getClassName())).toEqual([
+          ...(quick.network.centerInput ? ['Rescaling'] : []),
           'Conv2D', 'MaxPooling2D', 'SeededDropout', 'Conv2D', 'MaxPooling2D', 'SeededDropout',
           'Conv2D', 'MaxPooling2D', 'SeededDropout', 'Flatten', 'Dense', 'SeededDropout', 'Dense', 'Dense',
         ]);
@@ -51,6 +52,26 @@ describe('the seed ladder networks', () => {
       }
       q.dispose();
     }
+  });
+
+  it('centres the input without adding parameters, and draws He-normal weights when asked', () => {
+    const quick = presetConfig('quick');
+    const plain = { ...quick, network: { ...quick.network, centerInput: false, initializer: 'glorot-uniform' as const } };
+    const centred = { ...quick, network: { ...quick.network, centerInput: true, initializer: 'he-normal' as const } };
+    const a = buildNetwork('baseline', 30, plain, new SeedSource(1));
+    const b = buildNetwork('baseline', 30, centred, new SeedSource(1));
+    expect(countParams(b)).toBe(countParams(a));
+    expect(b.layers[0].getClassName()).toBe('Rescaling');
+    const out = tf.tidy(() => Array.from((b.layers[0].apply(tf.tensor4d([0, 1, 0.25, 0.5], [1, 2, 2, 1])) as tf.Tensor).dataSync()));
+    expect(out).toEqual([-0.5, 0.5, -0.25, 0]);
+    // hidden5 is 64 x 64 in both: He-normal (std sqrt(2 / 64), truncated) is wider than Glorot-uniform (std sqrt(2 / 128)).
+    const std = (m: tf.LayersModel) =>
+      tf.tidy(() => tf.moments(m.layers.find((l) => l.name === 'hidden5')!.getWeights()[0]).variance.sqrt().dataSync()[0]);
+    const units = quick.network.denseUnits;
+    expect(std(a)).toBeCloseTo(Math.sqrt(2 / (units[0] + units[1])), 2);
+    expect(std(b)).toBeGreaterThan(std(a) * 1.15);
+    a.dispose();
+    b.dispose();
   });
 
   it('gives each specialist its own output size', () => {
@@ -91,11 +112,14 @@ describe('the seed ladder networks', () => {
 
   it('refuses to copy between different networks, naming the layer', () => {
     const quick = presetConfig('quick');
-    const wide = buildNetwork('baseline', 30, { ...quick, network: { ...quick.network, denseUnits: [64, 64] } }, new SeedSource(1));
+    const units = quick.network.denseUnits[0];
+    const wide = buildNetwork('baseline', 30, { ...quick, network: { ...quick.network, denseUnits: [units * 2, units] } }, new SeedSource(1));
     const narrow = buildNetwork('baseline', 30, quick, new SeedSource(1));
-    expect(() => copyAllButOutput(wide, narrow)).toThrow(/layer 10 \("hidden4"\) weight 0: expected shape \[3872,128\], found \[3872,64\]/);
+    const at = narrow.layers.findIndex((l) => l.name === 'hidden4');
+    const inputs = narrow.layers[at].getWeights()[0].shape[0];
+    expect(() => copyAllButOutput(wide, narrow)).toThrow(`layer ${at} ("hidden4") weight 0: expected shape [${inputs},${units}], found [${inputs},${units * 2}]`);
     const mlp = buildNetwork('mlp', 30, quick, new SeedSource(1));
-    expect(() => copyAllButOutput(mlp, narrow)).toThrow(/expected networks with the same layers, found 3 layers/);
+    expect(() => copyAllButOutput(mlp, narrow)).toThrow(`expected networks with the same layers, found ${mlp.layers.length} layers in "mlp" and ${narrow.layers.length} in "baseline"`);
     [wide, narrow, mlp].forEach((m) => m.dispose());
   });
 });
