@@ -16,8 +16,23 @@ export async function openContext(options: CommonOptions): Promise<OpsContext> {
   // A local S3 stand-in does not care about the region; the SDK still wants one.
   const region = options.endpointUrl && !options.region ? 'us-east-1' : await resolveRegion(options.region, options.profile);
   const clients = new AwsClients({ region, profile: options.profile, s3Endpoint: options.endpointUrl });
-  const deployment = await discoverDeployment(clients, options);
-  return { options, clients, deployment, now: () => new Date() };
+  try {
+    const deployment = await discoverDeployment(clients, options);
+    return { options, clients, deployment, now: () => new Date() };
+  } catch (err) {
+    clients.destroy();
+    throw err;
+  }
+}
+
+/** Runs a command body with a context whose clients are closed afterwards, whatever the outcome. */
+export async function withContext<T>(options: CommonOptions, body: (ctx: OpsContext) => Promise<T>): Promise<T> {
+  const ctx = await openContext(options);
+  try {
+    return await body(ctx);
+  } finally {
+    ctx.clients.destroy();
+  }
 }
 
 export function openRunReader(ctx: OpsContext): S3RunReader {

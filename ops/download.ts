@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { once } from 'node:events';
 import * as path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { runLayout } from '../trainer/run-layout';
 import { OpsError } from './errors';
@@ -159,15 +159,24 @@ async function fetchOne(reader: S3RunReader, runId: string, file: ManifestFile, 
 
 async function appendFromBucket(reader: S3RunReader, runId: string, key: string, part: string, from: number, opts: DownloadOptions): Promise<number> {
   const body = await reader.stream(runId, key, from);
+  const out = createWriteStream(part, { flags: from > 0 ? 'a' : 'w' });
+  let writeError: Error | null = null;
+  out.on('error', (err) => (writeError = err));
   let count = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
+  try {
+    // Every chunk received is handed to the file before the abort is honoured, and the file is closed
+    // gracefully, so an interruption keeps all it got (a destroyed pipeline would drop buffered writes).
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (writeError) break;
+      if (!out.write(chunk)) await once(out, 'drain');
       count += chunk.length;
       opts.progress?.advance(chunk.length);
-      cb(null, chunk);
-    },
-  });
-  // Appending to the partial file keeps every byte received, so an interruption loses nothing.
-  await pipeline(body, counter, createWriteStream(part, { flags: from > 0 ? 'a' : 'w' }), opts.signal ? { signal: opts.signal } : {});
+      if (opts.signal?.aborted) break;
+    }
+  } finally {
+    await new Promise<void>((resolve) => out.end(() => resolve()));
+  }
+  if (writeError) throw writeError;
+  if (opts.signal?.aborted) throw Object.assign(new Error(`download of ${key} aborted`), { name: 'AbortError' });
   return count;
 }

@@ -30,6 +30,12 @@ export class AwsClients {
     return { region, ...(this.target.profile ? { profile: this.target.profile } : {}) };
   }
 
+  /** Closes the clients' sockets, so that the command's process ends as soon as its work is done. */
+  destroy(): void {
+    for (const client of this.cache.values()) (client as { destroy(): void }).destroy();
+    this.cache.clear();
+  }
+
   get s3(): S3Client {
     return this.get('s3', () =>
       new S3Client(this.target.s3Endpoint ? { ...this.base(), endpoint: this.target.s3Endpoint, forcePathStyle: true } : this.base()),

@@ -6,7 +6,7 @@ import { PROJECT_TAG } from '../../lib/deployment-names';
 import { describeBudget, BudgetView } from '../aws/budget';
 import { activateTag, getTagActivation, getTaggedCostByDayAndService, TagActivation, TaggedCost } from '../aws/cost-explorer';
 import { describeInstance } from '../aws/instance';
-import { emit, openContext } from '../context';
+import { emit, withContext } from '../context';
 import { renderFields, renderTable } from '../format/table';
 import { formatUsd, formatUsdPerHour } from '../format/units';
 import { LiveCostEstimate, estimateLiveCost } from '../live-cost';
@@ -158,23 +158,24 @@ export function registerCostCommand(program: Command): void {
     .option('--days <n>', 'days of Cost Explorer history, today included (each query costs $0.01)', positiveInt('--days'), 7)
     .option('--activate-tag', `activate the ${PROJECT_TAG.key} cost allocation tag in Billing, then exit`, false)
     .action(async (flags: CostFlags) => {
-      const ctx = await openContext(flags);
-      if (flags.activateTag) {
-        await activateTag(ctx.clients.costExplorer, PROJECT_TAG.key);
-        emit(flags, { activated: PROJECT_TAG.key }, () => `cost allocation tag ${PROJECT_TAG.key} activated; Cost Explorer shows tagged cost within 24 hours`);
-        return;
-      }
-      const dep = ctx.deployment;
-      const report = await collectCost({
-        ec2: ctx.clients.ec2,
-        costExplorer: ctx.clients.costExplorer,
-        budgets: ctx.clients.budgets,
-        instanceId: dep.instanceId,
-        accountId: dep.accountId,
-        budgetName: dep.budgetName,
-        days: flags.days,
-        now: ctx.now(),
+      await withContext(flags, async (ctx) => {
+        if (flags.activateTag) {
+          await activateTag(ctx.clients.costExplorer, PROJECT_TAG.key);
+          emit(flags, { activated: PROJECT_TAG.key }, () => `cost allocation tag ${PROJECT_TAG.key} activated; Cost Explorer shows tagged cost within 24 hours`);
+          return;
+        }
+        const dep = ctx.deployment;
+        const report = await collectCost({
+          ec2: ctx.clients.ec2,
+          costExplorer: ctx.clients.costExplorer,
+          budgets: ctx.clients.budgets,
+          instanceId: dep.instanceId,
+          accountId: dep.accountId,
+          budgetName: dep.budgetName,
+          days: flags.days,
+          now: ctx.now(),
+        });
+        emit(flags, report, formatCost);
       });
-      emit(flags, report, formatCost);
     });
 }

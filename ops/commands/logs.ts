@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { LogLine, fetchLogEvents, followLogEvents } from '../aws/logs';
-import { openContext } from '../context';
+import { withContext } from '../context';
 import { requireTrainingOutput } from '../deployment';
 import { CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
 import { abortableSleep } from '../sleep';
@@ -27,32 +27,33 @@ export function registerLogsCommand(program: Command): void {
     .option('--interval <duration>', 'poll interval with --follow', parseDurationSeconds('--interval'), 5)
     .option('--log-group <name>', 'log group (default: output LogGroupName of stack FacepointsTraining)')
     .action(async (flags: LogsFlags) => {
-      const ctx = await openContext(flags);
-      const logGroupName = flags.logGroup ?? requireTrainingOutput(ctx.deployment, ctx.deployment.logGroupName, OUTPUT_KEYS.logGroupName, 'pass --log-group');
-      const query = { logGroupName, startTime: ctx.now().getTime() - flags.since * 1000 };
-      const streams = new Set<string>();
-      const print = (line: LogLine) => {
-        streams.add(line.stream);
-        process.stdout.write(flags.json ? `${JSON.stringify(line)}\n` : `${formatLogLine(line, streams.size > 1)}\n`);
-      };
-      if (!flags.follow) {
-        const lines = await fetchLogEvents(ctx.clients.logs, query);
-        for (const l of lines) streams.add(l.stream);
-        for (const l of lines) print(l);
-        if (lines.length === 0 && !flags.json) process.stderr.write(`no log events in ${logGroupName} in the last ${flags.since}s (try --since 1d)\n`);
-        return;
-      }
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        await followLogEvents(ctx.clients.logs, query, print, {
-          intervalMs: flags.interval * 1000,
-          shouldStop: () => abort.signal.aborted,
-          sleep: (ms) => abortableSleep(ms, abort.signal),
-        });
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+      await withContext(flags, async (ctx) => {
+        const logGroupName = flags.logGroup ?? requireTrainingOutput(ctx.deployment, ctx.deployment.logGroupName, OUTPUT_KEYS.logGroupName, 'pass --log-group');
+        const query = { logGroupName, startTime: ctx.now().getTime() - flags.since * 1000 };
+        const streams = new Set<string>();
+        const print = (line: LogLine) => {
+          streams.add(line.stream);
+          process.stdout.write(flags.json ? `${JSON.stringify(line)}\n` : `${formatLogLine(line, streams.size > 1)}\n`);
+        };
+        if (!flags.follow) {
+          const lines = await fetchLogEvents(ctx.clients.logs, query);
+          for (const l of lines) streams.add(l.stream);
+          for (const l of lines) print(l);
+          if (lines.length === 0 && !flags.json) process.stderr.write(`no log events in ${logGroupName} in the last ${flags.since}s (try --since 1d)\n`);
+          return;
+        }
+        const abort = new AbortController();
+        const onSigint = () => abort.abort();
+        process.once('SIGINT', onSigint);
+        try {
+          await followLogEvents(ctx.clients.logs, query, print, {
+            intervalMs: flags.interval * 1000,
+            shouldStop: () => abort.signal.aborted,
+            sleep: (ms) => abortableSleep(ms, abort.signal),
+          });
+        } finally {
+          process.removeListener('SIGINT', onSigint);
+        }
+      });
     });
 }

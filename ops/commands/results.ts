@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { runLayout } from '../../trainer/run-layout';
-import { emit, openContext, openRunReader, resolveRunId } from '../context';
+import { emit, withContext, openRunReader, resolveRunId } from '../context';
 import { DownloadReport, ProgressSink, downloadResults } from '../download';
 import { OpsError } from '../errors';
 import { renderTable } from '../format/table';
@@ -86,21 +86,22 @@ export function registerResultsCommand(program: Command): void {
     .description("download the run's report, pictures, submission and final models, verify them and print the summary")
     .option('--out <dir>', 'download folder (default: results/RUN_ID)')
     .action(async (flags: ResultsFlags) => {
-      const ctx = await openContext(flags);
-      const reader = openRunReader(ctx);
-      const runId = await resolveRunId(ctx.deployment, reader);
-      const outDir = path.resolve(flags.out ?? path.join('results', runId));
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        const progress = !flags.json && process.stderr.isTTY ? progressBar() : undefined;
-        const report = await fetchResults(reader, runId, outDir, { signal: abort.signal, progress });
-        emit(flags, report, formatResults);
-        const corrupt = report.download.files.filter((f) => f.outcome === 'corrupt');
-        if (corrupt.length > 0) throw new OpsError(`${corrupt.length} corrupt object(s) in ${report.download.source}; the other files are verified in ${outDir}`);
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+      await withContext(flags, async (ctx) => {
+        const reader = openRunReader(ctx);
+        const runId = await resolveRunId(ctx.deployment, reader);
+        const outDir = path.resolve(flags.out ?? path.join('results', runId));
+        const abort = new AbortController();
+        const onSigint = () => abort.abort();
+        process.once('SIGINT', onSigint);
+        try {
+          const progress = !flags.json && process.stderr.isTTY ? progressBar() : undefined;
+          const report = await fetchResults(reader, runId, outDir, { signal: abort.signal, progress });
+          emit(flags, report, formatResults);
+          const corrupt = report.download.files.filter((f) => f.outcome === 'corrupt');
+          if (corrupt.length > 0) throw new OpsError(`${corrupt.length} corrupt object(s) in ${report.download.source}; the other files are verified in ${outDir}`);
+        } finally {
+          process.removeListener('SIGINT', onSigint);
+        }
+      });
     });
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { runLayout } from '../../trainer/run-layout';
-import { emit, openContext, openRunReader } from '../context';
+import { emit, withContext, openRunReader } from '../context';
 import { renderTable } from '../format/table';
 import { formatPx } from '../format/units';
 import { CommonOptions, withCommonOptions } from '../options';
@@ -71,7 +71,8 @@ export function registerRunsCommand(program: Command): void {
   withCommonOptions(program.command('runs'))
     .description('list the runs in the bucket with their state and best dev RMSE')
     .action(async (flags: CommonOptions) => {
-      const ctx = await openContext(flags);
-      emit(flags, await listRuns(openRunReader(ctx)), formatRuns);
+      await withContext(flags, async (ctx) => {
+        emit(flags, await listRuns(openRunReader(ctx)), formatRuns);
+      });
     });
 }

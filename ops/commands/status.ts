@@ -2,7 +2,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { Command } from 'commander';
 import { RunStatus } from '../../trainer/status';
 import { InstanceInfo, describeInstance } from '../aws/instance';
-import { OpsContext, emit, openContext, openRunReader, resolveRunId } from '../context';
+import { OpsContext, emit, withContext, openRunReader, resolveRunId } from '../context';
 import { renderFields } from '../format/table';
 import { formatAgo, formatDuration, formatPx, formatUsd, formatUsdPerHour, secondsBetween } from '../format/units';
 import { LiveCostEstimate, estimateLiveCost } from '../live-cost';
@@ -169,28 +169,29 @@ export function registerStatusCommand(program: Command): void {
     .option('--watch', 'refresh in place until the run ends (Ctrl-C to stop)', false)
     .option('--interval <duration>', 'refresh interval with --watch, e.g. 30s or 2m', parseDurationSeconds('--interval'), 30)
     .action(async (flags: StatusFlags) => {
-      const ctx = await openContext(flags);
-      const load = async () => {
-        const { sources, runId } = await statusSources(ctx);
-        return collectStatus(sources, runId);
-      };
-      if (!flags.watch || flags.json) {
-        emit(flags, await load(), formatStatus);
-        return;
-      }
-      // Ctrl-C ends the current wait at once instead of after the interval.
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        await watchStatus(load, {
-          intervalMs: flags.interval * 1000,
-          out: process.stdout,
-          shouldStop: () => abort.signal.aborted,
-          sleep: (ms) => abortableSleep(ms, abort.signal),
-        });
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+      await withContext(flags, async (ctx) => {
+        const load = async () => {
+          const { sources, runId } = await statusSources(ctx);
+          return collectStatus(sources, runId);
+        };
+        if (!flags.watch || flags.json) {
+          emit(flags, await load(), formatStatus);
+          return;
+        }
+        // Ctrl-C ends the current wait at once instead of after the interval.
+        const abort = new AbortController();
+        const onSigint = () => abort.abort();
+        process.once('SIGINT', onSigint);
+        try {
+          await watchStatus(load, {
+            intervalMs: flags.interval * 1000,
+            out: process.stdout,
+            shouldStop: () => abort.signal.aborted,
+            sleep: (ms) => abortableSleep(ms, abort.signal),
+          });
+        } finally {
+          process.removeListener('SIGINT', onSigint);
+        }
+      });
     });
 }
