@@ -7,7 +7,16 @@ describe('presets', () => {
   it("seed: the seed's settings from its slide deck and the kfkd tutorial", () => {
     const s = presetConfig('seed');
     expect(TrainConfigSchema.safeParse({ ...identity, ...s }).success).toBe(true);
-    expect(s.network).toEqual({ convFilters: [32, 64, 128], convKernels: [3, 2, 2], convDropout: [0.1, 0.2, 0.3], denseUnits: [1000, 1000], denseDropout: 0.5 });
+    expect(s.network).toEqual({
+      convFilters: [32, 64, 128],
+      convKernels: [3, 2, 2],
+      convDropout: [0.1, 0.2, 0.3],
+      denseUnits: [1000, 1000],
+      denseDropout: 0.5,
+      // Lasagne fed pixels / 255 as they are, with Glorot-uniform weights.
+      centerInput: false,
+      initializer: 'glorot-uniform',
+    });
     expect([s.batchSize, s.flip, s.devFraction, s.mlpHidden, s.cnnHidden]).toEqual([128, true, 0.2, 100, 500]);
     expect(s.baseline).toEqual({ maxEpochs: 3000, patience: 200, learningRateStart: 0.03, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.999 });
     expect(s.mlp.maxEpochs).toBe(1000);
