@@ -8,6 +8,7 @@ import { WriteQueue, type WriteOp } from './write-queue';
 export interface S3StoreOptions {
   /** A configured client. @default createS3Client() (SDK default chain, `AWS_ENDPOINT_URL_S3`) */
   client?: S3Client;
+  /** Where outages and refused writes are reported. @default a line on stderr */
   log?: (line: string) => void;
   /** Bodies above this size are uploaded in parts of this size (S3's minimum part is 5 MiB). @default 8 MiB */
   partSize?: number;
@@ -56,7 +57,7 @@ export class S3Store implements Store {
         send: (op) => sendWrite(client, loc.bucket, op, opts),
         isPermanent: isPermanentS3Error,
         target,
-        log: opts.log,
+        log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
         baseDelayMs: opts.retryBaseMs,
         maxDelayMs: opts.retryMaxMs,
         flushGiveUpMs: opts.flushGiveUpMs,
