@@ -26,6 +26,8 @@ export function renderReportMarkdown(summary: RunSummary): string {
       `${m.bestLabels.join(', ')} | ${m.worstLabels.join(', ')} | ${formatDuration(m.trainSeconds)} |`);
   }
   out();
+  out(`The submission and the pictures come from ${SEED_MODEL_TITLES[summary.bestModel]}, the trained model with the lowest dev RMSE.`);
+  out();
   out('The seed reported the mean predictor at 3.2 px, the baseline at 1.5 px and the six specialists at 1.4 px ' +
     '(its Model 1 and 2 figures came from a split that leaked rows between train and dev).');
   out();

@@ -54,6 +54,8 @@ export const RunSummarySchema = z.object({
     submissionRows: z.number().int().nonnegative(),
   }),
   models: z.array(ModelSummarySchema),
+  /** The trained model with the lowest dev RMSE (mean only when nothing was trained): it makes the submission and the pictures. */
+  bestModel: z.enum(MODEL_NAMES),
   units: z.array(UnitSummarySchema),
   /** Wall time per phase of this process (loading, each model group, report). */
   phases: z.array(PhaseTimeSchema),

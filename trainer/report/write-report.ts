@@ -94,6 +94,7 @@ export async function writeReport(store: Store, input: ReportInput): Promise<Run
       submissionRows: input.lookup.length,
     },
     models,
+    bestModel: best.name,
     units: input.units,
     phases: input.phases,
     totalSeconds: input.totalSeconds,

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { ON_DEMAND_USD_PER_HOUR } from '../../lib/instance-prices';
 import { selectBackend, type SelectedBackend } from '../backend/select-backend';
 import type { TrainConfig } from '../config';
-import type { FaceSet } from '../data/dataset';
+import { DataError, type FaceSet } from '../data/dataset';
 import { flipSpec } from '../data/flip';
 import { loadKaggleDir, type KaggleData } from '../data/kaggle-csv';
 import { rowsWithAll, splitTrainDev } from '../data/split';
@@ -27,6 +27,7 @@ import { formatPlan, planRun, type PlannedUnit, type RunPlan } from './plan';
 import { unitProgress, type ProgressOptions, type UnitProgress } from './progress';
 import { defaultRunServices, type RunServices } from './run-services';
 import { StatusReporter } from './status-reporter';
+import { UsageError } from './usage-error';
 import { gatherAllColumns, gatherUnitRows } from './unit-data';
 
 export interface RunDeps {
@@ -153,9 +154,12 @@ export async function dryRun(config: TrainConfig, deps: RunDeps = {}): Promise<R
 }
 
 async function loadAndPlan(config: TrainConfig, store: Store, services: RunServices, deps: RunDeps, log: (line: string) => void): Promise<Loaded> {
-  const dataDir = await services.resolveDataDir(config.data, path.resolve(deps.cacheDir ?? '.cache/data'), log);
   const started = Date.now();
-  const data = await loadKaggleDir(dataDir, { maxRows: config.maxRows > 0 ? config.maxRows : undefined });
+  const data = await asUsageErrorForLocalData(config.data, async () => {
+    const dataDir = await services.resolveDataDir(config.data, path.resolve(deps.cacheDir ?? '.cache/data'), log);
+    return { dir: dataDir, ...(await loadKaggleDir(dataDir, { maxRows: config.maxRows > 0 ? config.maxRows : undefined })) };
+  });
+  const dataDir = data.dir;
   log(`data: ${data.training.count} training rows, ${data.test.count} test images, ${data.lookup.length} lookup rows ` +
     `from ${dataDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const backend = await selectBackend({ backend: config.backend, requireGpu: config.requireGpu, log });
@@ -170,6 +174,21 @@ async function loadAndPlan(config: TrainConfig, store: Store, services: RunServi
     probe: speedProbe(config, sample),
   });
   return { data, split, backend, plan };
+}
+
+/**
+ * A local data folder that is missing or lacks a Kaggle file is the user's to fix (exit 64, no retry);
+ * a download from S3 can fail for reasons a retry cures, so its errors pass unchanged.
+ */
+async function asUsageErrorForLocalData<T>(data: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if (data.startsWith('s3://') || err instanceof DataError || !(err instanceof Error)) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== undefined && code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+    throw new UsageError(err.message);
+  }
 }
 
 /** Trains one planned unit at a time and keeps status, progress and metrics current. */

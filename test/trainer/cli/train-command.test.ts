@@ -57,6 +57,14 @@ describe('facepoints train', () => {
     await expect(program([]).parseAsync(['train', '--preset', 'fast'], { from: 'user' })).rejects.toThrow(`process.exit(${EXIT_USAGE})`);
   });
 
+  it('exits with 64 when the data folder does not exist', async () => {
+    const missing = path.join(root, 'no-such-data');
+    await expect(
+      program([]).parseAsync(['train', '--data', missing, '--out', `file://${root}/runs`, '--run', 'nodata'], { from: 'user' }),
+    ).rejects.toThrow(`found nothing at ${missing}`);
+    expect(process.exitCode).toBe(EXIT_USAGE);
+  });
+
   it('shows every option with its default in --help', async () => {
     const lines: string[] = [];
     await expect(program(lines).parseAsync(['train', '--help'], { from: 'user' })).rejects.toThrow('process.exit(0)');

@@ -14,6 +14,7 @@ const summary: RunSummary = RunSummarySchema.parse({
     { name: 'mean', devRmsePx: 3.19, devLabels: 100, perKeypointRmsePx: {}, bestLabels: ['a', 'b', 'c', 'd'], worstLabels: ['w', 'x', 'y', 'z'], trainSeconds: 0 },
     { name: 'baseline', devRmsePx: 1.62, devLabels: 100, perKeypointRmsePx: {}, bestLabels: ['left_eye_inner_corner_x'], worstLabels: ['mouth_center_bottom_lip_y'], trainSeconds: 5400 },
   ],
+  bestModel: 'baseline',
   units: [{ unit: 'baseline', trainRows: 1712, devRows: 428, params: 16561502, maxEpochs: 3000, epochsRun: 812, bestEpoch: 612, bestDevRmsePx: 1.6, stoppedEarly: true, trainSeconds: 5400 }],
   phases: [{ name: 'loading', seconds: 12 }, { name: 'baseline', seconds: 5400 }],
   totalSeconds: 7200,
@@ -28,6 +29,7 @@ describe('report.md', () => {
     expect(md).toContain('| Model 0: training mean | 3.19 | 3.2 | a, b, c, d | w, x, y, z | 0.0 s |');
     expect(md).toContain('| Model 3: baseline CNN + dropout + flips | 1.62 | 1.5 | left_eye_inner_corner_x | mouth_center_bottom_lip_y | 1 h 30 min |');
     expect(md).toContain('specialists at 1.4 px');
+    expect(md).toContain('The submission and the pictures come from Model 3: baseline CNN + dropout + flips');
   });
 
   it('prices each phase at the instance rate and shows the seed time and cost table', () => {

@@ -71,6 +71,8 @@ describe('runTraining on generated data', () => {
       expect(m.worstLabels).toHaveLength(4);
     }
     expect(summary.units.map((u) => u.unit)).toEqual(UNITS);
+    const trained = summary.models.filter((m) => m.name !== 'mean');
+    expect(summary.bestModel).toBe(trained.reduce((a, b) => (b.devRmsePx < a.devRmsePx ? b : a)).name);
     expect(summary.phases.map((p) => p.name)).toEqual(['loading', 'baseline', 'specialists', 'evaluation']);
   });
 
