@@ -50,9 +50,14 @@ export async function collectStatus(src: StatusSources, runId: string): Promise<
   let instanceNote: string | null = src.noInstanceReason ?? null;
   let cost: LiveCostEstimate | null = null;
   if (src.ec2 && src.instanceId) {
-    instance = await describeInstance(src.ec2, src.instanceId);
-    if (!instance) instanceNote = `instance ${src.instanceId} is no longer known to EC2 (terminated instances disappear after about an hour)`;
-    else cost = await estimateLiveCost(src.ec2, instance, now);
+    // The run's own status is worth showing even when EC2 cannot be asked (a missing permission).
+    try {
+      instance = await describeInstance(src.ec2, src.instanceId);
+      if (!instance) instanceNote = `instance ${src.instanceId} is no longer known to EC2 (terminated instances disappear after about an hour)`;
+      else cost = await estimateLiveCost(src.ec2, instance, now);
+    } catch (err) {
+      instanceNote = err instanceof Error ? err.message : String(err);
+    }
   }
 
   const heartbeatAgeSeconds = secondsBetween(status?.updatedAt, now);
@@ -166,7 +171,7 @@ interface StatusFlags extends CommonOptions {
 export function registerStatusCommand(program: Command): void {
   withCommonOptions(program.command('status'))
     .description("show the run's progress, its instance, heartbeat and checkpoint ages, and its cost so far")
-    .option('--watch', 'refresh in place until the run ends (Ctrl-C to stop)', false)
+    .option('--watch', 'refresh in place until the run ends (Ctrl-C to stop; ignored with --json)', false)
     .option('--interval <duration>', 'refresh interval with --watch, e.g. 30s or 2m', parseDurationSeconds('--interval'), 30)
     .action(async (flags: StatusFlags) => {
       await withContext(flags, async (ctx) => {

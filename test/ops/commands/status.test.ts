@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, DescribeSpotPriceHistoryCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeSpotPriceHistoryCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { collectStatus, formatStatus, REDRAW, STALE_HEARTBEAT_SECONDS, watchStatus } from '../../../ops/commands/status';
@@ -125,4 +125,14 @@ test('--watch redraws in place and stops once the run has ended and its instance
   expect(sleeps).toBe(1);
   expect(out.split(REDRAW)).toHaveLength(3); // two frames, each starting with the redraw sequence
   expect(out).toContain('refreshing every 30s; Ctrl-C to stop');
+});
+
+test('without ec2:DescribeInstances the run status still shows, with the permission named', async () => {
+  ec2.on(DescribeInstancesCommand).rejects(
+    new EC2ServiceException({ name: 'UnauthorizedOperation', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'You are not authorized to perform this operation.' }),
+  );
+  const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'live');
+  expect(r.status?.phase).toBe('specialists');
+  expect(r.instance).toBeNull();
+  expect(formatStatus(r)).toMatch(/instance:\s+access denied: your AWS identity lacks the permission ec2:DescribeInstances \(instance i-0abc\)/);
 });
