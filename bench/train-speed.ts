@@ -3,6 +3,7 @@ import { existsSync } from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../trainer/config';
+import { ParallelTrainer } from '../trainer/backend/parallel-trainer';
 import { selectBackend } from '../trainer/backend/select-backend';
 import { buildNetwork } from '../trainer/models/ladder';
 import { attachSeedSource } from '../trainer/models/seeded-dropout';
@@ -23,13 +24,20 @@ export interface TrainSpeedOptions {
   steps?: number;
   /** Also time one extra step kernel by kernel (tf.profile). @default true */
   profile?: boolean;
+  /**
+   * Train with ParallelTrainer in this many worker threads (wasm or cpu in each) instead of in this
+   * thread. @default 1 (in-process, the trainer's default path)
+   */
+  workers?: number;
   log?: (line: string) => void;
 }
 
 export interface TrainSpeedResult {
   trainImagesPerSecond: number;
   backend: string;
-  /** Milliseconds per tfjs kernel name in one profiled step, largest first. */
+  /** Worker threads that trained (1: in-process). */
+  workers: number;
+  /** Milliseconds per tfjs kernel name in one profiled step, largest first (in-process only). */
   perKernelMs?: Record<string, number>;
   /** Mean wall time of one timed step. */
   stepMs: number;
@@ -53,6 +61,7 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
   const steps = opts.steps ?? 5;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const selected = await selectBackend({ backend: opts.backend, requireGpu: false, log });
+  if ((opts.workers ?? 1) > 1) return benchParallel({ ...opts, batch, steps, backendName: selected.name });
 
   const seeds = new SeedSource(1);
   const model = buildNetwork('baseline', OUTPUTS, presetConfig('seed'), seeds);
@@ -93,6 +102,7 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
     const result: TrainSpeedResult = {
       trainImagesPerSecond: (batch * 1000) / stepMs,
       backend: selected.name,
+      workers: 1,
       stepMs,
       stepCpuMs,
       tensorsAfterWarmup,
@@ -106,6 +116,54 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
     tf.dispose([images, targets]);
     optimizer.dispose();
     model.dispose();
+  }
+}
+
+async function benchParallel(
+  opts: TrainSpeedOptions & { batch: number; steps: number; backendName: BackendName },
+): Promise<TrainSpeedResult> {
+  if (opts.backendName !== 'wasm' && opts.backendName !== 'cpu') {
+    throw new Error(`bench: --workers needs the wasm or cpu backend, found ${opts.backendName}`);
+  }
+  const workers = opts.workers ?? 2;
+  const model = buildNetwork('baseline', OUTPUTS, presetConfig('seed'), new SeedSource(1));
+  const trainer = await ParallelTrainer.create({
+    modelTopology: model.toJSON(null, false) as object,
+    weightShapes: model.trainableWeights.map((w) => w.shape as number[]),
+    initialWeights: model.trainableWeights.map((w) => w.read().dataSync() as Float32Array),
+    workers,
+    shards: workers,
+    backend: opts.backendName,
+  });
+  model.dispose();
+  const seeds = new SeedSource(2);
+  const images = Float32Array.from({ length: opts.batch * 96 * 96 }, () => seeds.next());
+  const targets = Float32Array.from({ length: opts.batch * OUTPUTS }, () => seeds.next() * 2 - 1);
+  const step = (): Promise<number> =>
+    trainer.step({ images, targets, count: opts.batch, learningRate: 0.03, momentum: 0.9, seed: seeds.nextSeed() });
+  try {
+    await step();
+    const tensorsAfterWarmup = trainer.workerTensorCounts.reduce((a, b) => a + b, 0);
+    const rssMBAfterWarmup = rssMB();
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < opts.steps; i++) await step();
+    const stepMs = (performance.now() - t0) / opts.steps;
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      trainImagesPerSecond: (opts.batch * 1000) / stepMs,
+      backend: opts.backendName,
+      workers,
+      stepMs,
+      // process.cpuUsage covers every thread of the process, workers included.
+      stepCpuMs: (cpu.user + cpu.system) / 1000 / opts.steps,
+      tensorsAfterWarmup,
+      tensorsAfterSteps: trainer.workerTensorCounts.reduce((a, b) => a + b, 0),
+      rssMBAfterWarmup,
+      rssMBAfterSteps: rssMB(),
+    };
+  } finally {
+    await trainer.dispose();
   }
 }
 
