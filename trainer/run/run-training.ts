@@ -122,7 +122,9 @@ export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Prom
 
     await status.update({ phase: 'report', model: null, epoch: null, maxEpochs: null });
     const summary = await report(config, store, loaded, loadingSeconds, startedAt, instanceType, log);
+    // "succeeded" promises the results are in the store: every queued upload lands before the status says so.
     await checkpointer.flush();
+    await store.flush();
     await status.finish('succeeded', { phase: 'done' });
     await status.flush();
     await store.flush();
