@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import type { WorkerClientConfig } from './upload-worker';
 
 /**
  * An S3 client configured the SDK's standard way: credentials and region from the default chain
@@ -7,22 +8,29 @@ import { S3Client } from '@aws-sdk/client-s3';
  * serve `BUCKET.host` names.
  */
 export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
+  return new S3Client(s3ClientConfig(env));
+}
+
+/**
+ * The settings createS3Client uses, as plain data (also handed to the upload worker). Values found in
+ * `env` are passed explicitly so that a client built from a given environment keeps it; anything missing
+ * is left to the SDK's default chain (shared config files, instance role).
+ */
+export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): WorkerClientConfig {
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const credentials =
     env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
       : undefined;
-  // Values found in `env` are passed explicitly so that a client built from a given environment keeps it;
-  // anything missing is left to the SDK's default chain (shared config files, instance role).
-  return new S3Client({
+  return {
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(credentials ? { credentials } : {}),
     forcePathStyle: endpoint !== undefined,
     // Without a request timeout a half-open connection would stall the upload queue forever.
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
-  });
+  };
 }
 
 /** HTTP status of an SDK error, when the service answered. */

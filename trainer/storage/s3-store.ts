@@ -1,13 +1,19 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createS3Client, describeError, isNotFound, isPermanentS3Error } from './s3-client';
+import { createS3Client, describeError, isNotFound, isPermanentS3Error, s3ClientConfig } from './s3-client';
 import { formatS3Url, normalizePrefix, parseS3Url, type S3Location } from './s3-url';
 import type { Store, StoredObject } from './store';
+import { UploadWorker } from './upload-worker';
 import { WriteQueue, type WriteOp } from './write-queue';
 
 export interface S3StoreOptions {
   /** A configured client. @default createS3Client() (SDK default chain, `AWS_ENDPOINT_URL_S3`) */
   client?: S3Client;
+  /**
+   * Upload on a worker thread with its own client (configured like createS3Client()), keeping the
+   * training loop's thread free. @default true unless `client` is given
+   */
+  uploadInWorker?: boolean;
   /** Where outages and refused writes are reported. @default a line on stderr */
   log?: (line: string) => void;
   /** Bodies above this size are uploaded in parts of this size (S3's minimum part is 5 MiB). @default 8 MiB */
@@ -28,6 +34,7 @@ interface Shared {
   bucket: string;
   queue: WriteQueue;
   opts: S3StoreOptions;
+  worker: UploadWorker | null;
 }
 
 /**
@@ -53,8 +60,12 @@ export class S3Store implements Store {
     } else {
       const client = opts.client ?? createS3Client();
       const target = formatS3Url({ bucket: loc.bucket, prefix: '' });
+      const worker =
+        opts.uploadInWorker ?? !opts.client
+          ? new UploadWorker({ bucket: loc.bucket, config: s3ClientConfig(), partSize: partSize(opts), queueSize: opts.partConcurrency ?? 4 })
+          : null;
       const queue = new WriteQueue({
-        send: (op) => sendWrite(client, loc.bucket, op, opts),
+        send: (op) => (worker ? worker.send(op) : sendWrite(client, loc.bucket, op, opts)),
         isPermanent: isPermanentS3Error,
         target,
         log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
@@ -62,7 +73,7 @@ export class S3Store implements Store {
         maxDelayMs: opts.retryMaxMs,
         flushGiveUpMs: opts.flushGiveUpMs,
       });
-      this.shared = { client, bucket: loc.bucket, queue, opts };
+      this.shared = { client, bucket: loc.bucket, queue, opts, worker };
     }
   }
 
@@ -142,6 +153,7 @@ export class S3Store implements Store {
   /** Stops background retries (unsent writes are dropped) and closes the client's connections. */
   close(): void {
     this.shared.queue.close();
+    this.shared.worker?.close();
     this.shared.client.destroy();
   }
 
@@ -162,6 +174,9 @@ export class S3Store implements Store {
   }
 }
 
+// S3's smallest part is 5 MiB.
+const partSize = (opts: S3StoreOptions): number => Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
+
 async function sendWrite(client: S3Client, bucket: string, op: WriteOp, opts: S3StoreOptions): Promise<void> {
   if (op.kind === 'delete') {
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: op.key }));
@@ -171,7 +186,7 @@ async function sendWrite(client: S3Client, bucket: string, op: WriteOp, opts: S3
   const upload = new Upload({
     client,
     params: { Bucket: bucket, Key: op.key, Body: op.body },
-    partSize: Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024),
+    partSize: partSize(opts),
     queueSize: opts.partConcurrency ?? 4,
   });
   await upload.done();

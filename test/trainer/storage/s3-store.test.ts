@@ -1,31 +1,48 @@
 import { createHash } from 'crypto';
 import { createS3Client } from '../../../trainer/storage/s3-client';
 import { S3Store, type S3StoreOptions } from '../../../trainer/storage/s3-store';
-import { startS3Server, type LocalS3Server } from '../../support/s3-server';
+import { startS3Server, useLocalS3Env, type LocalS3Server } from '../../support/s3-server';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('S3Store against a local S3 server', () => {
   let server: LocalS3Server;
   const opened: S3Store[] = [];
+  let restoreEnv: () => void;
+  /** A store configured from the environment, as openStore() makes it: uploads run on a worker thread. */
   const open = (prefix: string, opts: S3StoreOptions = {}) => {
-    const s = new S3Store(`s3://${server.bucket}/${prefix}`, { client: createS3Client({ ...process.env, ...server.env }), ...opts });
+    const s = new S3Store(`s3://${server.bucket}/${prefix}`, opts);
     opened.push(s);
     return s;
   };
 
   beforeAll(async () => {
     server = await startS3Server();
+    restoreEnv = useLocalS3Env(server);
   });
   afterAll(async () => {
     for (const s of opened) s.close();
+    restoreEnv();
     await server.close();
+  });
+
+  it('uploads on a worker thread by default and reads back through its own client', async () => {
+    const store = open('worker');
+    const body = new Uint8Array(6 * 1024 * 1024 + 1).fill(9);
+    // A view into a larger buffer: exactly its bytes must be stored.
+    const view = new Uint8Array(new ArrayBuffer(100), 10, 5).fill(4);
+    await store.put('big.bin', body);
+    await store.put('view.bin', view);
+    await store.flush();
+    const fresh = open('worker', { client: createS3Client() });
+    expect(sha((await fresh.get('big.bin'))!)).toBe(sha(body));
+    expect([...(await fresh.get('view.bin'))!]).toEqual([4, 4, 4, 4, 4]);
   });
 
   it('uploads a body above the part size as a multipart upload and reads it back intact', async () => {
     const body = new Uint8Array(12 * 1024 * 1024 + 123);
     for (let i = 0; i < body.length; i += 4096) body[i] = (i / 4096) & 0xff;
-    const client = createS3Client({ ...process.env, ...server.env });
+    const client = createS3Client();
     const sent: string[] = [];
     const send = client.send.bind(client);
     jest.spyOn(client, 'send').mockImplementation(((command: { constructor: { name: string } }, ...rest: unknown[]) => {
@@ -97,7 +114,7 @@ describe('S3Store against a local S3 server', () => {
   }, 30_000);
 
   it('reports writes to a bucket that does not exist as refused instead of retrying forever', async () => {
-    const store = new S3Store('s3://no-such-bucket-here/x', { client: createS3Client({ ...process.env, ...server.env }), flushGiveUpMs: 20_000 });
+    const store = new S3Store('s3://no-such-bucket-here/x', { flushGiveUpMs: 20_000 });
     opened.push(store);
     await store.put('a.txt', 'a');
     await expect(store.flush()).rejects.toThrow(/1 write\(s\) to s3:\/\/no-such-bucket-here were refused: put x\/a\.txt: NoSuchBucket/);
