@@ -186,6 +186,9 @@ export interface PyTorchReferenceResult {
   pytorchImagesPerSecond: number;
   pytorchImagesPerSecond1Thread: number;
   pytorchThreads: number;
+  /** CPU milliseconds (all threads) per step, 2 threads and 1 thread: compare with TrainSpeedResult.stepCpuMs. */
+  pytorchStepCpuMs: number;
+  pytorchStepCpuMs1Thread: number;
   pytorchVersion: string;
   /** trainImagesPerSecond / pytorchImagesPerSecond, when the tfjs figure was passed in. */
   vsPyTorch?: number;
@@ -217,6 +220,8 @@ export async function benchPyTorchReference(opts: {
     pytorchImagesPerSecond: all.imagesPerSecond,
     pytorchImagesPerSecond1Thread: one.imagesPerSecond,
     pytorchThreads: threads,
+    pytorchStepCpuMs: all.stepCpuMs,
+    pytorchStepCpuMs1Thread: one.stepCpuMs,
     pytorchVersion: all.torch,
   };
   if (opts.trainImagesPerSecond !== undefined) result.vsPyTorch = opts.trainImagesPerSecond / all.imagesPerSecond;
@@ -232,13 +237,20 @@ function torchInstalled(): boolean {
   }
 }
 
-function runReference(script: string, batch: number, steps: number, threads: number): { imagesPerSecond: number; torch: string; params: number } {
+interface ReferenceRun {
+  imagesPerSecond: number;
+  stepCpuMs: number;
+  torch: string;
+  params: number;
+}
+
+function runReference(script: string, batch: number, steps: number, threads: number): ReferenceRun {
   const args = [script, '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)];
   const run = spawnSync(DEBIAN_PYTHON, args, { encoding: 'utf8', timeout: 30 * 60_000 });
   if (run.status !== 0) {
     throw new Error(`bench: ${DEBIAN_PYTHON} ${args.join(' ')} exited ${run.status}: ${run.stderr.trim().split('\n').pop()}`);
   }
-  const parsed = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as { imagesPerSecond: number; torch: string; params: number };
+  const parsed = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as ReferenceRun;
   if (parsed.params !== BASELINE_PARAMS) {
     throw new Error(`bench: expected the PyTorch reference network to have ${BASELINE_PARAMS} parameters, found ${parsed.params}`);
   }
