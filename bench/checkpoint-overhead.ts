@@ -3,7 +3,6 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createCheckpointer } from '../trainer/storage/durable-checkpointer';
-import { createS3Client } from '../trainer/storage/s3-client';
 import { S3Store } from '../trainer/storage/s3-store';
 
 export interface CheckpointOverheadOptions {
@@ -14,6 +13,8 @@ export interface CheckpointOverheadOptions {
   /** Size of each of the weights, optimizer-state and best-weights files. @default 66e6 (16.56M float32 parameters) */
   fileBytes?: number;
   log?: (line: string) => void;
+  /** Upload on the training loop's thread instead of the worker, to compare. @default false */
+  mainThreadUploads?: boolean;
 }
 
 export interface CheckpointOverheadResult {
@@ -49,14 +50,15 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'facepoints-bench-s3-'));
   const server = await startS3rverProcess(dir, 'bench');
-  const client = createS3Client({
+  const env = {
     ...process.env,
     AWS_ENDPOINT_URL_S3: server.endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  });
-  const store = new S3Store('s3://bench/runs/bench', { client, log });
+  };
+  // As the trainer opens it: uploads on a worker thread (opts.mainThreadUploads measures the alternative).
+  const store = new S3Store('s3://bench/runs/bench', { env, log, uploadInWorker: !opts.mainThreadUploads });
   try {
     const batches = 20;
     const workPerBatch = calibrate((epochSeconds * 1000) / batches);

@@ -9,6 +9,8 @@ import { WriteQueue, type WriteOp } from './write-queue';
 export interface S3StoreOptions {
   /** A configured client. @default createS3Client() (SDK default chain, `AWS_ENDPOINT_URL_S3`) */
   client?: S3Client;
+  /** Environment the client and the upload worker are configured from (endpoint, region, credentials). @default process.env */
+  env?: NodeJS.ProcessEnv;
   /**
    * Upload on a worker thread with its own client (configured like createS3Client()), keeping the
    * training loop's thread free. @default true unless `client` is given
@@ -58,11 +60,11 @@ export class S3Store implements Store {
     if (shared) {
       this.shared = shared;
     } else {
-      const client = opts.client ?? createS3Client();
+      const client = opts.client ?? createS3Client(opts.env);
       const target = formatS3Url({ bucket: loc.bucket, prefix: '' });
       const worker =
         opts.uploadInWorker ?? !opts.client
-          ? new UploadWorker({ bucket: loc.bucket, config: s3ClientConfig(), partSize: partSize(opts), queueSize: opts.partConcurrency ?? 4 })
+          ? new UploadWorker({ bucket: loc.bucket, config: s3ClientConfig(opts.env), partSize: partSize(opts), queueSize: opts.partConcurrency ?? 4 })
           : null;
       const queue = new WriteQueue({
         send: (op) => (worker ? worker.send(op) : sendWrite(client, loc.bucket, op, opts)),
