@@ -68,7 +68,7 @@ function panel(curve: UnitCurve, x0: number, y0: number, meanDevRmsePx: number |
   const values = curve.points.flatMap((p) => [p.trainRmsePx, p.devRmsePx]).filter((v) => Number.isFinite(v) && v > 0);
   if (meanDevRmsePx !== null && meanDevRmsePx > 0) values.push(meanDevRmsePx);
   const out: string[] = [
-    `<text x='${left}' y='${y0 + 18}' ${FONT} font-size='13' font-weight='bold' fill='#212529'>${escapeXml(curve.unit)}</text>`,
+    `<text x='${left}' y='${y0 + 18}' ${FONT} font-size='${titleSize(curve.unit, PANEL_W - MARGIN.left - 4)}' font-weight='bold' fill='#212529'>${escapeXml(curve.unit)}</text>`,
     `<rect x='${left}' y='${top}' width='${plotW}' height='${plotH}' fill='#f8f9fa' stroke='#ced4da'/>`,
   ];
   if (curve.points.length === 0 || values.length === 0) {
@@ -79,10 +79,11 @@ function panel(curve: UnitCurve, x0: number, y0: number, meanDevRmsePx: number |
   const lo = Math.log10(Math.min(...values) * 0.9);
   const hi = Math.log10(Math.max(...values) * 1.1);
   const span = Math.max(hi - lo, 1e-6);
-  const maxEpoch = Math.max(1, ...curve.points.map((p) => p.epoch));
+  const maxEpoch = Math.max(...curve.points.map((p) => p.epoch));
   const minEpoch = Math.min(...curve.points.map((p) => p.epoch));
-  const epochSpan = Math.max(1, maxEpoch - minEpoch);
-  const sx = (e: number): number => left + ((e - minEpoch) / epochSpan) * plotW;
+  // A unit of one epoch gets a range around it, so its point sits mid-panel rather than on the axis.
+  const [from, to] = maxEpoch > minEpoch ? [minEpoch, maxEpoch] : [minEpoch - 1, maxEpoch + 1];
+  const sx = (e: number): number => left + ((e - from) / (to - from)) * plotW;
   const sy = (v: number): number => top + plotH - ((Math.log10(v) - lo) / span) * plotH;
 
   for (const tick of logTicks(10 ** lo, 10 ** hi)) {
@@ -95,14 +96,14 @@ function panel(curve: UnitCurve, x0: number, y0: number, meanDevRmsePx: number |
     out.push(`<line x1='${x}' y1='${top + plotH}' x2='${x}' y2='${top + plotH + 4}' stroke='#868e96'/>`);
     out.push(`<text x='${x}' y='${top + plotH + 16}' ${FONT} font-size='10' fill='#495057' text-anchor='middle'>${e}</text>`);
   }
-  out.push(`<text x='${left + plotW / 2}' y='${top + plotH + 32}' ${FONT} font-size='11' fill='#495057' text-anchor='middle'>epoch</text>`);
+  out.push(`<text x='${left}' y='${top + plotH + 32}' ${FONT} font-size='11' fill='#495057'>epoch</text>`);
   out.push(`<text x='${x0 + 12}' y='${top + plotH / 2}' ${FONT} font-size='11' fill='#495057' text-anchor='middle' ` +
     `transform='rotate(-90 ${x0 + 12} ${top + plotH / 2})'>RMSE px</text>`);
   if (meanDevRmsePx !== null && meanDevRmsePx > 0) {
     const y = sy(meanDevRmsePx).toFixed(1);
     out.push(`<line x1='${left}' y1='${y}' x2='${left + plotW}' y2='${y}' stroke='${MEAN_COLOUR}' stroke-width='1.5' stroke-dasharray='5,4'/>`);
   }
-  if (curve.bestEpoch !== undefined && curve.bestEpoch >= minEpoch) {
+  if (curve.bestEpoch !== undefined && curve.bestEpoch >= minEpoch && maxEpoch > minEpoch) {
     const x = sx(curve.bestEpoch).toFixed(1);
     out.push(`<line x1='${x}' y1='${top}' x2='${x}' y2='${top + plotH}' stroke='#adb5bd' stroke-dasharray='2,3'/>`);
   }
@@ -110,9 +111,16 @@ function panel(curve: UnitCurve, x0: number, y0: number, meanDevRmsePx: number |
   out.push(polyline(curve.points.map((p) => [p.epoch, p.devRmsePx]), sx, sy, DEV_COLOUR));
   const last = curve.points[curve.points.length - 1];
   const best = Math.min(...curve.points.map((p) => p.devRmsePx).filter(Number.isFinite));
-  out.push(`<text x='${left + plotW - 6}' y='${top + 14}' ${FONT} font-size='11' fill='${DEV_COLOUR}' text-anchor='end'>` +
-    `best dev ${best.toFixed(2)} px · ${last.epoch} epochs</text>`);
+  // Under the axis, right-aligned: inside the plot it would hide the first epochs, which start high.
+  out.push(`<text x='${left + plotW}' y='${top + plotH + 32}' ${FONT} font-size='11' fill='${DEV_COLOUR}' text-anchor='end'>` +
+    `best dev ${best.toFixed(2)} px · ${last.epoch} epoch${last.epoch === 1 ? '' : 's'}</text>`);
   return out.join('\n');
+}
+
+/** Bold 13 px titles, smaller when a long unit name (specialists-augmented/...) would run into the next panel. */
+function titleSize(text: string, width: number): number {
+  // DejaVu Sans Bold averages about 0.62 em per character in these names.
+  return Math.max(9, Math.min(13, Math.floor(width / (0.62 * text.length))));
 }
 
 function polyline(points: Array<[number, number]>, sx: (e: number) => number, sy: (v: number) => number, colour: string): string {
