@@ -1,4 +1,5 @@
 import { COORDINATES, KEYPOINT_COLUMNS } from '../keypoints';
+import { rmsePx } from '../train/evaluate';
 
 /**
  * Dev-set error figures as the seed reports them: RMSE in pixels over every label that is present (NaN
@@ -17,26 +18,11 @@ export interface DevErrors {
 /** `truePx` and `predPx` hold `count` rows of 30 pixel coordinates in KEYPOINT_COLUMNS order. */
 export function devErrors(truePx: Float32Array, predPx: Float32Array, count: number): DevErrors {
   checkShapes(truePx, predPx, count);
-  const sums = new Float64Array(COORDINATES);
-  const counts = new Int32Array(COORDINATES);
-  for (let r = 0; r < count; r++) {
-    for (let c = 0; c < COORDINATES; c++) {
-      const t = truePx[r * COORDINATES + c];
-      if (Number.isNaN(t)) continue;
-      const d = predPx[r * COORDINATES + c] - t;
-      sums[c] += d * d;
-      counts[c] += 1;
-    }
-  }
-  let total = 0;
-  let n = 0;
-  const perColumnRmsePx: Record<string, number> = {};
-  KEYPOINT_COLUMNS.forEach((name, c) => {
-    total += sums[c];
-    n += counts[c];
-    perColumnRmsePx[name] = counts[c] > 0 ? Math.sqrt(sums[c] / counts[c]) : Number.NaN;
-  });
-  return { rmsePx: n > 0 ? Math.sqrt(total / n) : Number.NaN, labelCount: n, perColumnRmsePx };
+  const { overall, perColumn } = rmsePx(predPx, truePx, count, COORDINATES);
+  let labelCount = 0;
+  for (const v of truePx) if (!Number.isNaN(v)) labelCount++;
+  const perColumnRmsePx = Object.fromEntries(KEYPOINT_COLUMNS.map((name, c) => [name, perColumn[c]]));
+  return { rmsePx: overall, labelCount, perColumnRmsePx };
 }
 
 /** RMSE of each image over its present labels (NaN for an image without labels). */
