@@ -115,18 +115,35 @@ export class ParallelTrainer {
   }
 
   private applyNesterov(grads: Float32Array[], learningRate: number, momentum: number): void {
+    // Shards are summed first, in shard order, so the result does not depend on the number of workers.
+    // Plain loops: 16.5M parameters take ~30-60 ms here (a few % of a step) and need no tensors; the
+    // two-shard case has its own loop because a loop over shards per parameter is 2-3x slower.
+    let g = grads[0];
+    if (grads.length === 2) {
+      g = this.sumScratch();
+      const [a, b] = grads;
+      for (let i = 0; i < g.length; i++) g[i] = a[i] + b[i];
+    } else if (grads.length > 2) {
+      g = this.sumScratch();
+      g.set(grads[0]);
+      for (const more of grads.slice(1)) for (let i = 0; i < g.length; i++) g[i] += more[i];
+    }
     const w = this.weights;
     const acc = this.accumulators;
-    const n = w.length;
-    // Plain loops: 16.5M parameters take ~60 ms here, under 5% of a step, and need no tensors.
-    for (let i = 0; i < n; i++) {
-      let g = 0;
-      for (const grad of grads) g += grad[i];
-      const a = Math.fround(momentum * acc[i] + g);
+    // As tf.train.momentum(lr, m, useNesterov = true): a = m * a + g; w -= lr * (g + m * a).
+    for (let i = 0; i < w.length; i++) {
+      const a = Math.fround(momentum * acc[i] + g[i]);
       acc[i] = a;
-      w[i] = w[i] - learningRate * (g + momentum * a);
+      w[i] = w[i] - learningRate * (g[i] + momentum * a);
     }
     this.iterations++;
+  }
+
+  private scratch: Float32Array | null = null;
+
+  private sumScratch(): Float32Array {
+    this.scratch ??= new Float32Array(this.weights.length);
+    return this.scratch;
   }
 
   /** Copies of the trainable weights, in `model.trainableWeights` order. */
