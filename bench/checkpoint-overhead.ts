@@ -13,8 +13,8 @@ export interface CheckpointOverheadOptions {
   /** Size of each of the weights, optimizer-state and best-weights files. @default 66e6 (16.56M float32 parameters) */
   fileBytes?: number;
   log?: (line: string) => void;
-  /** Upload on the training loop's thread instead of the worker, to compare. @default false */
-  mainThreadUploads?: boolean;
+  /** Upload on a worker thread (S3StoreOptions.uploadInWorker), to compare. @default false */
+  uploadInWorker?: boolean;
 }
 
 export interface CheckpointOverheadResult {
@@ -57,8 +57,8 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
   };
-  // As the trainer opens it: uploads on a worker thread (opts.mainThreadUploads measures the alternative).
-  const store = new S3Store('s3://bench/runs/bench', { env, log, uploadInWorker: !opts.mainThreadUploads });
+  // As the trainer opens it (openStore), unless the worker alternative is asked for.
+  const store = new S3Store('s3://bench/runs/bench', { env, log, uploadInWorker: opts.uploadInWorker === true });
   try {
     const batches = 20;
     const workPerBatch = calibrate((epochSeconds * 1000) / batches);

@@ -9,7 +9,7 @@ describe('S3Store against a local S3 server', () => {
   let server: LocalS3Server;
   const opened: S3Store[] = [];
   let restoreEnv: () => void;
-  /** A store configured from the environment, as openStore() makes it: uploads run on a worker thread. */
+  /** A store configured from the environment, as openStore() makes it. */
   const open = (prefix: string, opts: S3StoreOptions = {}) => {
     const s = new S3Store(`s3://${server.bucket}/${prefix}`, opts);
     opened.push(s);
@@ -26,8 +26,8 @@ describe('S3Store against a local S3 server', () => {
     await server.close();
   });
 
-  it('uploads on a worker thread by default and reads back through its own client', async () => {
-    const store = open('worker');
+  it('uploads on a worker thread when asked to, storing exactly the bytes put', async () => {
+    const store = open('worker', { uploadInWorker: true });
     const body = new Uint8Array(6 * 1024 * 1024 + 1).fill(9);
     // A view into a larger buffer: exactly its bytes must be stored.
     const view = new Uint8Array(new ArrayBuffer(100), 10, 5).fill(4);
@@ -63,7 +63,7 @@ describe('S3Store against a local S3 server', () => {
 
   it('keeps accepting writes while S3 is down for ~20 s, serves them back, and stores them all once it is up again', async () => {
     const logs: string[] = [];
-    const store = open('outage', { retryBaseMs: 100, retryMaxMs: 1000, readGiveUpMs: 1000, log: (l) => logs.push(l) });
+    const store = open('outage', { uploadInWorker: true, retryBaseMs: 100, retryMaxMs: 1000, readGiveUpMs: 1000, log: (l) => logs.push(l) });
     await store.put('before.txt', 'before');
     await store.flush();
 
