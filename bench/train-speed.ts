@@ -49,6 +49,8 @@ export interface TrainSpeedResult {
   /** Process RSS after the warm-up step and after the last timed step. */
   rssMBAfterWarmup: number;
   rssMBAfterSteps: number;
+  /** RSS sampled every tenth of the timed steps: a leak climbs steadily, the wasm heap's high-water mark levels off. */
+  rssTraceMB: number[];
 }
 
 /**
@@ -93,7 +95,12 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
     const rssMBAfterWarmup = rssMB();
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    for (let i = 0; i < steps; i++) step();
+    const rssTraceMB: number[] = [];
+    const every = Math.max(1, Math.round(steps / 10));
+    for (let i = 0; i < steps; i++) {
+      step();
+      if ((i + 1) % every === 0) rssTraceMB.push(rssMB());
+    }
     const stepMs = (performance.now() - t0) / steps;
     const cpu = process.cpuUsage(cpu0);
     const stepCpuMs = (cpu.user + cpu.system) / 1000 / steps;
@@ -109,6 +116,7 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
       tensorsAfterSteps,
       rssMBAfterWarmup,
       rssMBAfterSteps,
+      rssTraceMB,
     };
     if (opts.profile ?? true) result.perKernelMs = await profileStep(step);
     return result;
@@ -147,7 +155,12 @@ async function benchParallel(
     const rssMBAfterWarmup = rssMB();
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    for (let i = 0; i < opts.steps; i++) await step();
+    const rssTraceMB: number[] = [];
+    const every = Math.max(1, Math.round(opts.steps / 10));
+    for (let i = 0; i < opts.steps; i++) {
+      await step();
+      if ((i + 1) % every === 0) rssTraceMB.push(rssMB());
+    }
     const stepMs = (performance.now() - t0) / opts.steps;
     const cpu = process.cpuUsage(cpu0);
     return {
@@ -161,6 +174,7 @@ async function benchParallel(
       tensorsAfterSteps: trainer.workerTensorCounts.reduce((a, b) => a + b, 0),
       rssMBAfterWarmup,
       rssMBAfterSteps: rssMB(),
+      rssTraceMB,
     };
   } finally {
     await trainer.dispose();
