@@ -1,0 +1,72 @@
+import { Command } from 'commander';
+import * as os from 'os';
+import * as path from 'path';
+import { benchCsvLoad } from './csv-load';
+import { benchTrainSpeed, benchPyTorchReference } from './train-speed';
+import { benchCheckpointOverhead } from './checkpoint-overhead';
+
+/**
+ * `npm run bench -- [--json] [--csv PATH]`: the speed figures the project tracks. Targets are benchmarks,
+ * never test assertions: CSV load <= 1 s and <= 500 MB peak RSS for a full-size training.csv, CPU
+ * training >= half of PyTorch's images/s on the same network and machine, checkpoint overhead < 2%.
+ */
+interface BenchOptions {
+  json: boolean;
+  csv?: string;
+  only?: string;
+  steps: number;
+  workers: number;
+}
+
+function parseArguments(argv: string[]): BenchOptions {
+  const program = new Command('bench')
+    .option('--json', 'print one JSON object instead of a table', false)
+    .option('--csv <path>', 'training.csv to load (default: a generated full-size file, cached under .cache/bench)')
+    .option('--only <parts>', 'comma-separated subset: csv,train,pytorch,checkpoint')
+    .option('--steps <n>', 'timed training steps after warm-up', (v) => Number.parseInt(v, 10), 5)
+    .option('--workers <n>', 'worker threads for the training bench (1: in-process, as the trainer trains)', (v) => Number.parseInt(v, 10), 1)
+    .parse(argv);
+  return program.opts<BenchOptions>();
+}
+
+async function main(): Promise<void> {
+  const opts = parseArguments(process.argv);
+  const parts = new Set((opts.only ?? 'csv,train,pytorch,checkpoint').split(','));
+  const log = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  const result: Record<string, unknown> = { cpus: os.cpus().length, node: process.version };
+
+  if (parts.has('csv')) {
+    log('bench: loading training.csv ...');
+    Object.assign(result, await benchCsvLoad({ csv: opts.csv, tmpDir: path.resolve('.cache/bench') }));
+  }
+  if (parts.has('train')) {
+    log('bench: training the baseline network at batch 128 ...');
+    const train = await benchTrainSpeed({ batch: 128, steps: opts.steps, workers: opts.workers, log });
+    Object.assign(result, train);
+    if (parts.has('pytorch')) {
+      log('bench: PyTorch reference (when python3-torch is installed) ...');
+      const ref = await benchPyTorchReference({ batch: 128, steps: opts.steps, trainImagesPerSecond: train.trainImagesPerSecond });
+      if (ref) Object.assign(result, ref);
+      else result.pytorch = 'not installed (apt-get install python3-torch to compare)';
+    }
+  }
+  if (parts.has('checkpoint')) {
+    log('bench: checkpoint overhead against a local S3 server ...');
+    Object.assign(result, await benchCheckpointOverhead({ log }));
+  }
+
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    for (const [k, v] of Object.entries(result)) {
+      process.stdout.write(`${k.padEnd(28)} ${typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v)}\n`);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
