@@ -42,7 +42,7 @@ describe('presets', () => {
     q.network.convFilters.forEach((f, i) => expect(f).toBeLessThan(s.network.convFilters[i]));
     q.network.denseUnits.forEach((u, i) => expect(u).toBeLessThan(s.network.denseUnits[i]));
     expect(q.network.convKernels).toEqual(s.network.convKernels);
-    for (const k of ['mlp', 'cnn', 'baseline', 'specialists'] as const) expect(q[k].maxEpochs).toBeLessThanOrEqual(20);
+    for (const k of ['mlp', 'cnn', 'baseline', 'specialists'] as const) expect(q[k].maxEpochs).toBeLessThanOrEqual(s[k].maxEpochs / 100);
     expect(q.flip).toBe(true);
     expect(q.specialistsFromBaseline).toBe(true);
   });
