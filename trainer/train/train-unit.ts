@@ -184,6 +184,9 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
         });
         const loss = (await cost.data())[0];
         cost.dispose();
+        // A step on wasm or cpu runs synchronously and data() resolves as a microtask: without a macrotask
+        // turn here, background uploads, the status heartbeat and signal handlers would wait for the epoch.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (!Number.isFinite(loss)) {
           throw new Error(`training "${o.unit}" diverged: expected a finite loss, found ${loss} at epoch ${s.epochIndex + 1} batch ${b + 1} (learning rate ${learningRate})`);
         }

@@ -166,6 +166,20 @@ describe('trainUnit', () => {
     expect(r.bestDevRmsePx).toBeLessThan(r.history[0].devRmsePx * 0.5);
   });
 
+  it('lets timers and I/O run between batches, so uploads and the status heartbeat keep going', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const ticksAtBatch: number[] = [];
+    try {
+      await trainUnit(options({ schedule: schedule(1), batchSize: 8, onBatch: () => ticksAtBatch.push(ticks) }));
+    } finally {
+      clearInterval(timer);
+    }
+    // 96 rows in batches of 8: a timer that only ran between epochs would read the same count at every batch.
+    expect(ticksAtBatch).toHaveLength(12);
+    expect(ticksAtBatch[11]).toBeGreaterThanOrEqual(ticksAtBatch[0] + 10);
+  });
+
   it('refuses inconsistent rows, naming what and where', async () => {
     const labels = Float32Array.from(train.labelsPx);
     labels[7] = NaN;
