@@ -22,7 +22,7 @@ export const REPOSITORY_ROOT = join(__dirname, '..');
 export const DOCKERFILE = 'docker/Dockerfile';
 /** Log group of the trainer container; one stream per run attempt. */
 export const TRAINING_LOG_GROUP = '/facepoints/training';
-/** JupyterLab image, pinned by tag (see docs/deploy.md to pin its digest). */
+/** JupyterLab image, pinned by tag (see the README to pin its digest). */
 export const JUPYTER_IMAGE = 'quay.io/jupyter/minimal-notebook:2026-04-02';
 
 export interface TrainingStackProps extends StackProps {
