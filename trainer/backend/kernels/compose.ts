@@ -13,6 +13,14 @@ export interface KernelBackend {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
+/** Attributes shared by Conv2DBackpropFilter and Conv2DBackpropInput (the shape attribute differs). */
+export interface ConvBackpropAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
 export type KernelFn = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs }) => TensorInfo;
 
 /** The wasm kernel registered under `name` when first asked; captured once so later replacements can still call it. */

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { free, reshape, run, transpose, type KernelBackend, type TensorInfo } from './compose';
+import { free, reshape, run, transpose, type ConvBackpropAttrs, type KernelBackend, type TensorInfo } from './compose';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
 /**
  * `Conv2DBackpropFilter` for wasm, which ships without it (so convolutions could not train).
@@ -17,13 +16,7 @@ export function conv2DBackpropFilter(args: {
 }): TensorInfo {
   const backend = args.backend as KernelBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  const attrs = (args.attrs ?? {}) as unknown as {
-    strides: [number, number] | number;
-    pad: Pad;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
+  const attrs = (args.attrs ?? {}) as unknown as ConvBackpropAttrs & { filterShape: [number, number, number, number] };
   if (attrs.dataFormat === 'NCHW') {
     throw new Error('Conv2DBackpropFilter (wasm): expected dataFormat NHWC, the only layout the wasm backend runs; found NCHW');
   }

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { free, run, transpose, type KernelBackend, type TensorInfo } from './compose';
+import { free, run, transpose, type ConvBackpropAttrs, type KernelBackend, type TensorInfo } from './compose';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
 /**
  * `Conv2DBackpropInput` for wasm at stride 1: the input gradient is the forward convolution of dy, padded
@@ -12,13 +11,7 @@ type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 export function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo {
   const backend = args.backend as KernelBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-  const attrs = (args.attrs ?? {}) as unknown as {
-    strides: [number, number] | number;
-    pad: Pad;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-  };
+  const attrs = (args.attrs ?? {}) as unknown as ConvBackpropAttrs & { inputShape: [number, number, number, number] };
   const filterShape = filter.shape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const { padInfo, filterHeight: kh, filterWidth: kw } = info;
