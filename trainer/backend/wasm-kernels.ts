@@ -4,12 +4,16 @@ import { originalKernel, type KernelFn } from './kernels/compose';
 import { batchMatMul } from './kernels/batch-mat-mul';
 import { conv2DBackpropFilter } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInput } from './kernels/conv2d-backprop-input';
+import { maxPoolGrad } from './kernels/max-pool-grad';
+import { sum } from './kernels/sum';
 
 /** The training kernels this project registers for wasm, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS: Readonly<Record<string, KernelFn>> = {
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
   BatchMatMul: batchMatMul,
+  MaxPoolGrad: maxPoolGrad,
+  Sum: sum,
 };
 
 let registered = false;

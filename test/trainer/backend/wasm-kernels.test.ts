@@ -115,6 +115,64 @@ describe('wasm training kernels agree with the cpu backend', () => {
     }
   }
 
+  // Shapes where the kernel computes (B'' A'')^T instead of A' B' because that transposes fewer values,
+  // with a batch dimension of 2.
+  for (const [transposeA, transposeB, a, b] of [
+    [false, true, [2, 3, 40], [2, 50, 40]],
+    [true, false, [2, 40, 3], [2, 40, 2]],
+    [true, true, [2, 40, 3], [2, 4, 40]],
+  ] as Array<[boolean, boolean, number[], number[]]>) {
+    test(`BatchMatMul batch 2 transposeA=${transposeA} transposeB=${transposeB} with a small result`, async () => {
+      const { relError, shape } = await compareWithCpu({ kernel: 'BatchMatMul', inputs: { a: { shape: a }, b: { shape: b } }, attrs: { transposeA, transposeB } }, seed++);
+      expect(shape).toEqual([2, transposeA ? a[2] : a[1], transposeB ? b[1] : b[2]]);
+      expect(relError).toBeLessThan(TOLERANCE);
+    });
+  }
+
+  // The networks' pools (2x2, stride 2, 'valid') after each convolution, on ReLU-like values with many ties
+  // (zeros and small integers), where the gradient must go to the first maximum as on cpu; then odd sizes,
+  // 'same' padding and overlapping windows, which take the general loop.
+  const POOLS: Array<{ name: string; x: number[]; filterSize: number; strides: number; pad: 'valid' | 'same' }> = [
+    { name: 'conv1 pool', x: [2, 94, 94, 4], filterSize: 2, strides: 2, pad: 'valid' },
+    { name: 'conv2 pool', x: [3, 10, 12, 64], filterSize: 2, strides: 2, pad: 'valid' },
+    { name: 'odd size', x: [2, 11, 9, 5], filterSize: 2, strides: 2, pad: 'valid' },
+    { name: "'same' padding", x: [2, 11, 9, 5], filterSize: 2, strides: 2, pad: 'same' },
+    { name: 'overlapping 3x3 stride 1', x: [2, 8, 7, 3], filterSize: 3, strides: 1, pad: 'valid' },
+  ];
+  for (const pool of POOLS) {
+    test(`MaxPoolGrad ${pool.name} ${JSON.stringify(pool.x)}, ties included`, async () => {
+      const info = tf.backend_util.computePool2DInfo(pool.x as [number, number, number, number], pool.filterSize, pool.strides, 1, pool.pad);
+      const size = pool.x.reduce((a, b) => a * b, 1);
+      const tied = Float32Array.from({ length: size }, (_, i) => Math.max(0, ((i * 7919) % 11) - 6));
+      const { relError, shape } = await compareWithCpu(
+        {
+          kernel: 'MaxPoolGrad',
+          inputs: { dy: { shape: info.outShape }, input: { shape: pool.x, values: tied }, output: { shape: info.outShape } },
+          attrs: { filterSize: pool.filterSize, strides: pool.strides, pad: pool.pad },
+        },
+        seed++,
+      );
+      expect(shape).toEqual(pool.x);
+      expect(relError).toBeLessThan(TOLERANCE);
+    });
+  }
+
+  // Bias gradients sum dy over every axis but the channels; other reductions go to the shipped kernel.
+  for (const [x, axis, keepDims] of [
+    [[4, 30, 31, 32], [0, 1, 2], false],
+    [[128, 1000], [0], false],
+    [[3, 5, 7], [0, 1], true],
+    [[3, 5, 7], [1], false],
+    [[3, 5, 7], [0, 1, 2], false],
+  ] as Array<[number[], number[], boolean]>) {
+    test(`Sum of ${JSON.stringify(x)} over axes ${JSON.stringify(axis)}${keepDims ? ', keepDims' : ''}`, async () => {
+      const { relError, shape } = await compareWithCpu({ kernel: 'Sum', inputs: { x: { shape: x } }, attrs: { axis, keepDims } }, seed++);
+      const kept = x.map((d, i) => (axis.includes(i) ? (keepDims ? 1 : 0) : d)).filter((d) => d > 0);
+      expect(shape).toEqual(kept);
+      expect(relError).toBeLessThan(TOLERANCE);
+    });
+  }
+
   test('Conv2DBackpropFilter with stride 2 (odd shapes, strided windows)', async () => {
     const { relError } = await compareWithCpu(
       {

@@ -13,6 +13,23 @@ export interface KernelBackend {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
+/** The parts of tfjs-backend-wasm's BackendWasm that kernels written in JS use (tfjs 4.22). */
+export interface WasmHeapBackend extends KernelBackend {
+  /** Allocates an output on the wasm heap; may grow the heap, which detaches earlier heap views. */
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  /** A view of the tensor's bytes on the wasm heap (no copy); valid until the next allocation. */
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * A float32 view on the wasm heap. Take views only after every allocation of the kernel: a later
+ * `makeOutput` may grow the heap and detach them.
+ */
+export function heapF32(backend: WasmHeapBackend, info: TensorInfo): Float32Array {
+  if (info.dtype !== 'float32') throw new Error(`expected a float32 tensor on the wasm heap, found ${info.dtype} of shape [${info.shape}]`);
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
 /** Attributes shared by Conv2DBackpropFilter and Conv2DBackpropInput (the shape attribute differs). */
 export interface ConvBackpropAttrs {
   strides: [number, number] | number;
