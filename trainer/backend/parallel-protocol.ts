@@ -5,6 +5,8 @@ export interface WorkerInit {
   modelTopology: object;
   /** Trainable weights, in model.trainableWeights order, as views over one SharedArrayBuffer. */
   weights: SharedArrayBuffer;
+  /** Momentum accumulators, same layout as `weights`, shared: each worker updates its own range. */
+  accumulators: SharedArrayBuffer;
   /** One gradient region per shard (same layout as `weights`), also shared. */
   gradients: SharedArrayBuffer[];
   shapes: number[][];
@@ -23,9 +25,19 @@ export interface ShardJob {
   seed: number;
 }
 
-export type ToWorker = { type: 'step'; jobs: ShardJob[] } | { type: 'close' };
+/** Apply the SGD step to the flat parameter range [from, to) with the gradients of `shards` (in that order). */
+export interface UpdateJob {
+  from: number;
+  to: number;
+  shards: number[];
+  learningRate: number;
+  momentum: number;
+}
+
+export type ToWorker = { type: 'step'; jobs: ShardJob[] } | { type: 'update'; job: UpdateJob } | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; losses: Array<{ shard: number; loss: number }>; tensors: number }
+  | { type: 'updated' }
   | { type: 'error'; message: string };

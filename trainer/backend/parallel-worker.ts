@@ -3,13 +3,16 @@ import * as tf from '@tensorflow/tfjs';
 import { SeedSource } from '../models/seed-source';
 import { attachSeedSource } from '../models/seeded-dropout';
 import type { FromWorker, ShardJob, ToWorker, WorkerInit } from './parallel-protocol';
+import { nesterovUpdate } from './nesterov-update';
 import { selectBackend } from './select-backend';
+import type { WasmHeapBackend } from './kernels/compose';
 
 /**
  * A gradient worker of ParallelTrainer: holds its own copy of the network on its own tfjs backend (each
  * worker thread has its own wasm instance, so two workers use two cores), and for each shard of a batch
  * reads the current weights from shared memory, computes the gradient of the shard's weighted mean squared
- * error, and writes it into that shard's shared gradient region.
+ * error, and writes it into that shard's shared gradient region; asked to, it applies the SGD step to its
+ * range of the shared weights.
  */
 async function start(init: WorkerInit): Promise<void> {
   const port = parentPort;
@@ -19,6 +22,9 @@ async function start(init: WorkerInit): Promise<void> {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weightViews = views(init.weights, init.shapes);
   const gradientViews = init.gradients.map((g) => views(g, init.shapes));
+  const flatWeights = new Float32Array(init.weights);
+  const flatAccumulators = new Float32Array(init.accumulators);
+  const flatGradients = init.gradients.map((g) => new Float32Array(g));
   const inputShape = (model.inputs[0].shape as Array<number | null>).slice(1) as number[];
   const outputs = model.outputs[0].shape[1] as number;
 
@@ -38,7 +44,7 @@ async function start(init: WorkerInit): Promise<void> {
       );
     });
     const out = gradientViews[job.shard];
-    variables.forEach((v, i) => out[i].set(grads[v.name].dataSync() as Float32Array));
+    variables.forEach((v, i) => out[i].set(gradientValues(grads[v.name])));
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
@@ -51,6 +57,12 @@ async function start(init: WorkerInit): Promise<void> {
       return;
     }
     try {
+      if (msg.type === 'update') {
+        const { from, to, shards, learningRate, momentum } = msg.job;
+        nesterovUpdate(flatWeights, flatAccumulators, shards.map((k) => flatGradients[k]), from, to, learningRate, momentum);
+        port.postMessage({ type: 'updated' } satisfies FromWorker);
+        return;
+      }
       loadWeights();
       const losses = msg.jobs.map((job) => ({ shard: job.shard, loss: runShard(job) }));
       port.postMessage({ type: 'done', losses, tensors: tf.memory().numTensors } satisfies FromWorker);
@@ -59,6 +71,16 @@ async function start(init: WorkerInit): Promise<void> {
     }
   });
   port.postMessage({ type: 'ready' } satisfies FromWorker);
+}
+
+/**
+ * A gradient's values without an intermediate copy on wasm (a view of the wasm heap, copied once into
+ * shared memory by the caller; dataSync would copy 66 MB of baseline gradients twice per step).
+ */
+function gradientValues(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as Partial<WasmHeapBackend>;
+  if (typeof backend.typedArrayFromHeap === 'function') return backend.typedArrayFromHeap(t) as Float32Array;
+  return t.dataSync() as Float32Array;
 }
 
 function views(buffer: SharedArrayBuffer, shapes: number[][]): Float32Array[] {
