@@ -1,4 +1,5 @@
-import { PIXELS, TARGET_CENTER, TARGET_SCALE } from '../keypoints';
+import type { FlipSpec } from '../data/flip';
+import { IMAGE_SIZE, MIRROR_X_OFFSET, PIXELS, TARGET_CENTER, TARGET_SCALE } from '../keypoints';
 
 /** Byte -> [0, 1] by table: one lookup per pixel, and the same float for training and prediction. */
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
@@ -6,20 +7,59 @@ const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 /**
  * Copy `n` images into `dst` as floats in [0, 1]: rows `order[start..start+n)` when `order` is given,
  * else rows start..start+n. `dst` is a buffer reused for every batch, so each byte is converted once.
+ * Where `flipRows[b]` is 1 the image is mirrored as trainer/data/flip.ts's flipFace does (column c takes
+ * column 95 - c). Flipping here, while converting, costs nothing; on wasm tensors it took ~30% of a
+ * quick-preset step (tf.where broadcasts the row mask through the slow Tile kernel).
  */
-export function fillImages(dst: Float32Array, pixels: Uint8Array, order: ArrayLike<number> | null, start: number, n: number): void {
+export function fillImages(
+  dst: Float32Array,
+  pixels: Uint8Array,
+  order: ArrayLike<number> | null,
+  start: number,
+  n: number,
+  flipRows: Uint8Array | null = null,
+): void {
   for (let b = 0; b < n; b++) {
     const row = order ? order[start + b] : start + b;
     const src = row * PIXELS;
     const out = b * PIXELS;
-    for (let p = 0; p < PIXELS; p++) dst[out + p] = BYTE_TO_UNIT[pixels[src + p]];
+    if (flipRows?.[b]) {
+      for (let r = 0; r < IMAGE_SIZE; r++) {
+        const from = src + r * IMAGE_SIZE + MIRROR_X_OFFSET;
+        const to = out + r * IMAGE_SIZE;
+        for (let c = 0; c < IMAGE_SIZE; c++) dst[to + c] = BYTE_TO_UNIT[pixels[from - c]];
+      }
+    } else {
+      for (let p = 0; p < PIXELS; p++) dst[out + p] = BYTE_TO_UNIT[pixels[src + p]];
+    }
   }
 }
 
-/** Copy `n` label rows of `cols` pixel coordinates into `dst` on the target scale (px - 48) / 48. */
-export function fillTargets(dst: Float32Array, labelsPx: Float32Array, cols: number, order: ArrayLike<number> | null, start: number, n: number): void {
+/**
+ * Copy `n` label rows of `cols` pixel coordinates into `dst` on the target scale (px - 48) / 48. Rows
+ * flagged in `flipRows` get flipFace's labels: left/right partners swapped by `flip.permutation` and every
+ * x mirrored to 95 - x, then scaled.
+ */
+export function fillTargets(
+  dst: Float32Array,
+  labelsPx: Float32Array,
+  cols: number,
+  order: ArrayLike<number> | null,
+  start: number,
+  n: number,
+  flip: { spec: FlipSpec; rows: Uint8Array } | null = null,
+): void {
   for (let b = 0; b < n; b++) {
     const row = order ? order[start + b] : start + b;
-    for (let c = 0; c < cols; c++) dst[b * cols + c] = (labelsPx[row * cols + c] - TARGET_CENTER) / TARGET_SCALE;
+    const src = row * cols;
+    if (flip?.rows[b]) {
+      const { permutation, isX } = flip.spec;
+      for (let c = 0; c < cols; c++) {
+        const v = labelsPx[src + permutation[c]];
+        dst[b * cols + c] = ((isX[c] ? MIRROR_X_OFFSET - v : v) - TARGET_CENTER) / TARGET_SCALE;
+      }
+    } else {
+      for (let c = 0; c < cols; c++) dst[b * cols + c] = (labelsPx[src + c] - TARGET_CENTER) / TARGET_SCALE;
+    }
   }
 }

@@ -7,7 +7,7 @@ import { fillImages, fillTargets } from './batches';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, type TrainState } from './checkpoint-state';
 import { outputCount, predictTargets } from './evaluate';
 import type { FlipSpec } from '../data/flip';
-import { BatchFlipper, chooseHalf } from './flip-batch';
+import { chooseHalf } from './flip-batch';
 import { NesterovSgd } from './nesterov';
 import { learningRateAt, momentumAt, type Schedule } from './schedule';
 
@@ -86,7 +86,6 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
 
   const optimizer = new NesterovSgd(schedule.learningRateStart, schedule.momentumStart);
-  const flipper = o.flip ? new BatchFlipper(o.flip) : null;
   try {
     let rng: SeedSource;
     let s: Omit<TrainState, 'rng' | 'iterations' | 'weightShapes' | 'optimizerShapes' | 'bestIsCurrent'>;
@@ -172,13 +171,12 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
       for (let b = s.batchInEpoch; b < batches; b++) {
         const start = b * batchSize;
         const n = Math.min(batchSize, o.train.count - start);
-        fillImages(images, o.train.pixels, order, start, n);
-        fillTargets(targets, o.train.labelsPx, outputs, order, start, n);
-        if (flipper) chooseHalf(n, () => rng.next(), flipRows);
+        const flips = o.flip ? { spec: o.flip, rows: chooseHalf(n, () => rng.next(), flipRows) } : null;
+        fillImages(images, o.train.pixels, order, start, n, flips?.rows ?? null);
+        fillTargets(targets, o.train.labelsPx, outputs, order, start, n, flips);
         const cost = tf.tidy(() => {
-          let x = tf.tensor4d(images.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
-          let y = tf.tensor2d(targets.subarray(0, n * outputs), [n, outputs]);
-          if (flipper) ({ images: x, targets: y } = flipper.apply(x, y, flipRows.subarray(0, n)));
+          const x = tf.tensor4d(images.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+          const y = tf.tensor2d(targets.subarray(0, n * outputs), [n, outputs]);
           const lossFn = () => tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
           return optimizer.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
         });
@@ -244,7 +242,6 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
     await save(true);
     return result(s.history, s.best, s.stoppedEarly, false, resumedFromEpoch);
   } finally {
-    flipper?.dispose();
     optimizer.dispose();
   }
 }

@@ -1,0 +1,42 @@
+import seedrandom from 'seedrandom';
+import { fillImages, fillTargets } from '../../../trainer/train/batches';
+import { flipFace, flipSpec } from '../../../trainer/data/flip';
+import { KEYPOINT_COLUMNS, FLIP_PAIRS, PIXELS } from '../../../trainer/keypoints';
+
+describe('filling a training batch', () => {
+  const rng = seedrandom('batches');
+  const rows = 5;
+  const pixels = Uint8Array.from({ length: rows * PIXELS }, () => Math.floor(rng() * 256));
+  const labelsPx = Float32Array.from({ length: rows * 30 }, () => 5 + rng() * 86);
+  const spec = flipSpec(KEYPOINT_COLUMNS, FLIP_PAIRS);
+  const order = Int32Array.from([4, 0, 3, 1, 2]);
+
+  it('takes rows in the shuffled order and mirrors the flagged ones exactly as flipFace does', () => {
+    const n = 3;
+    const start = 1;
+    const flipRows = Uint8Array.from([1, 0, 1]);
+    const images = new Float32Array(n * PIXELS).fill(-1);
+    const targets = new Float32Array(n * 30).fill(-9);
+    fillImages(images, pixels, order, start, n, flipRows);
+    fillTargets(targets, labelsPx, 30, order, start, n, { spec, rows: flipRows });
+    for (let b = 0; b < n; b++) {
+      const row = order[start + b];
+      const face = pixels.subarray(row * PIXELS, (row + 1) * PIXELS);
+      const labels = labelsPx.subarray(row * 30, (row + 1) * 30);
+      const expected = flipRows[b] ? flipFace(face, labels, spec) : { pixels: face, labels };
+      expect(Array.from(images.subarray(b * PIXELS, (b + 1) * PIXELS), (v) => Math.round(v * 255))).toEqual(Array.from(expected.pixels));
+      for (let c = 0; c < 30; c++) expect(targets[b * 30 + c] * 48 + 48).toBeCloseTo(expected.labels[c], 4);
+    }
+  });
+
+  it('without flips, converts bytes to [0, 1] and pixels to the target scale', () => {
+    const images = new Float32Array(2 * PIXELS);
+    const targets = new Float32Array(2 * 30);
+    fillImages(images, pixels, null, 3, 2);
+    fillTargets(targets, labelsPx, 30, null, 3, 2);
+    expect(images[0]).toBeCloseTo(pixels[3 * PIXELS] / 255, 6);
+    expect(images[2 * PIXELS - 1]).toBeCloseTo(pixels[5 * PIXELS - 1] / 255, 6);
+    expect(targets[0]).toBeCloseTo((labelsPx[3 * 30] - 48) / 48, 6);
+    expect(targets[59]).toBeCloseTo((labelsPx[5 * 30 - 1] - 48) / 48, 6);
+  });
+});
