@@ -63,6 +63,11 @@ export const TrainConfigSchema = z.object({
   models: z.array(z.enum(MODEL_NAMES)).min(1),
   backend: z.enum(BACKENDS).optional(),
   requireGpu: z.boolean(),
+  /**
+   * Gradient worker threads on the wasm (or cpu) backend; 0 picks: 2 on wasm with 2+ cores for batches of
+   * 32 or more, else 1 (see trainer/train/step-engine.ts). @default 0
+   */
+  workers: z.number().int().min(0).max(16).default(0),
   seed: z.number().int().nonnegative(),
   /** Share of rows held out for dev, stratified by missing-keypoint pattern. */
   devFraction: fraction,

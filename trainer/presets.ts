@@ -1,7 +1,7 @@
 import type { PresetName, TrainConfig } from './config';
 
 /** The settings a preset fixes; the run's identity, data, output, backend and model list come from the command line. */
-export type PresetSettings = Omit<TrainConfig, 'runId' | 'data' | 'out' | 'dryRun' | 'backend' | 'requireGpu' | 'preset' | 'models'>;
+export type PresetSettings = Omit<TrainConfig, 'runId' | 'data' | 'out' | 'dryRun' | 'backend' | 'requireGpu' | 'workers' | 'preset' | 'models'>;
 
 /**
  * The seed's settings (FACTS.md, "The seed's models"): Nouri's net1/net2 for Models 1 and 2 (constant

@@ -31,6 +31,7 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
     .option('--models <list>', 'comma-separated models: mlp, cnn, baseline, specialists, specialists-augmented, or all (mean is always computed)', DEFAULT_MODELS.join(','))
     .addOption(new Option('--backend <name>', 'force a TensorFlow.js backend (default: the fastest that loads)').choices([...BACKENDS]))
     .option('--require-gpu', 'fail at once unless a GPU backend works', false)
+    .option('--workers <n>', 'gradient worker threads on wasm (0: 2 when the batch is 32 or more and there are 2 cores, else 1)', '0')
     .option('--dry-run', 'load and check the data, print the plan with time estimates, train nothing, write nothing', false)
     .option('--seed <n>', 'seed of the split, initial weights, shuffles, flips and dropout (default: the preset\'s)')
     .option('--set <key=value>', `override a preset setting, repeatable (e.g. --set baseline.maxEpochs=50 --set batchSize=64); keys: ${settingKeys().join(', ')}`, collect, [])

@@ -1,3 +1,4 @@
+import type { BackendName } from '../config';
 import { PIXELS } from '../keypoints';
 import { SeedSource } from '../models/seed-source';
 import { buildNetwork, type NetworkConfig, type NetworkKind } from '../models/ladder';
@@ -16,17 +17,30 @@ const DISCARD: Checkpointer = {
 };
 
 /**
- * Time real training steps of the network on `sample` rows (labels for `outputs` columns are constant:
- * values do not matter for speed). The probe trains two one-batch epochs and keeps the second: the first
- * pays for tfjs's warm-up (kernel setup, weight upload), which a long run does once. One measurement per
- * network kind: specialists differ only in the output layer, which costs nothing next to the convolutions.
+ * Batches per probe epoch: ~256 images, at least 2 and at most 8 batches. A single small batch timed
+ * alone overstated the per-image cost (the estimates were ~2x the measured epochs).
  */
-export function speedProbe(config: NetworkConfig & { batchSize: number }, sample: UnitRows): SpeedProbe {
+export function probeBatches(batchSize: number): number {
+  return Math.min(8, Math.max(2, Math.ceil(256 / batchSize)));
+}
+
+/**
+ * Time real training steps of the network on `sample` rows (labels for `outputs` columns are constant:
+ * values do not matter for speed), with the workers the run will use. The probe trains two epochs of
+ * probeBatches() batches and keeps the second: the first pays for tfjs's warm-up (kernel setup, weight
+ * upload), which a long run does once. One measurement per network kind: specialists differ only in the
+ * output layer, which costs nothing next to the convolutions.
+ */
+export function speedProbe(
+  config: NetworkConfig & { batchSize: number },
+  sample: UnitRows,
+  engine: { workers: number; backend: BackendName } = { workers: 1, backend: 'wasm' },
+): SpeedProbe {
   const cache = new Map<NetworkKind, number>();
   return async (kind, outputs) => {
     const cached = cache.get(kind);
     if (cached !== undefined) return cached;
-    const count = Math.min(sample.count, config.batchSize);
+    const count = Math.min(sample.count, config.batchSize * probeBatches(config.batchSize));
     const labelsPx = new Float32Array(count * outputs).fill(48);
     const rows: UnitRows = { pixels: sample.pixels.subarray(0, count * PIXELS), labelsPx, count };
     const seeds = new SeedSource(1);
@@ -45,6 +59,7 @@ export function speedProbe(config: NetworkConfig & { batchSize: number }, sample
         checkpointer: DISCARD,
         checkpointEveryEpochs: 1000,
         checkpointEveryMinutes: 1e6,
+        ...engine,
       });
       const ips = result.history[result.history.length - 1]?.imagesPerSecond ?? Number.NaN;
       cache.set(kind, ips);

@@ -18,6 +18,7 @@ export interface TrainCliOptions {
   models?: string;
   backend?: string;
   requireGpu?: boolean;
+  workers?: string;
   dryRun?: boolean;
   seed?: string;
   /** Repeated `--set KEY=VALUE` overrides of any preset setting. */
@@ -41,6 +42,12 @@ export function resolveTrainConfig(opts: TrainCliOptions, now: Date = new Date()
     errors.push(`--backend: expected one of ${BACKENDS.join(', ')}, found "${opts.backend}"`);
   }
   const models = parseModels(opts.models, errors);
+  let workers = 0;
+  if (opts.workers !== undefined) {
+    const n = parseNumber(opts.workers);
+    if (n === null || !Number.isInteger(n) || n < 0 || n > 16) errors.push(`--workers: expected an integer from 0 (automatic) to 16, found "${opts.workers}"`);
+    else workers = n;
+  }
   if (opts.seed !== undefined) {
     const seed = parseNumber(opts.seed);
     if (seed === null) errors.push(`--seed: expected a non-negative integer, found "${opts.seed}"`);
@@ -57,6 +64,7 @@ export function resolveTrainConfig(opts: TrainCliOptions, now: Date = new Date()
     models,
     backend: opts.backend,
     requireGpu: opts.requireGpu ?? false,
+    workers,
     dryRun: opts.dryRun ?? false,
   };
   if (errors.length > 0) throw new UsageError(formatErrors(errors));
@@ -178,7 +186,7 @@ function optionName(path: ReadonlyArray<PropertyKey>): string {
   const key = path.map(String).join('.');
   const flags: Record<string, string> = {
     runId: '--run', data: '--data', out: '--out', preset: '--preset', models: '--models', backend: '--backend',
-    requireGpu: '--require-gpu', dryRun: '--dry-run', seed: '--seed',
+    requireGpu: '--require-gpu', workers: '--workers', dryRun: '--dry-run', seed: '--seed',
   };
   const top = String(path[0]);
   if (flags[top]) return flags[top];

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { ON_DEMAND_USD_PER_HOUR } from '../../lib/instance-prices';
 import { selectBackend, type SelectedBackend } from '../backend/select-backend';
+import { chooseWorkers } from '../train/step-engine';
 import type { TrainConfig } from '../config';
 import { DataError, type FaceSet } from '../data/dataset';
 import { flipSpec } from '../data/flip';
@@ -20,7 +21,7 @@ import { meanModel, predictPx } from '../train/evaluate';
 import { lossToRmsePx, trainUnit, type EpochMetrics } from '../train/train-unit';
 import { augmentedTrainingSet } from './augmented-set';
 import { checkResumedConfig } from './config-file';
-import { speedProbe } from './estimate';
+import { probeBatches, speedProbe } from './estimate';
 import { appendEpoch, formatMetricsCsv, parseMetricsCsv } from './metrics-csv';
 import { loadModel, saveModel } from './model-io';
 import { formatPlan, planRun, type PlannedUnit, type RunPlan } from './plan';
@@ -61,6 +62,8 @@ interface Loaded {
   data: KaggleData;
   split: { train: Int32Array; dev: Int32Array };
   backend: SelectedBackend;
+  /** Gradient worker threads of every unit (chooseWorkers). */
+  workers: number;
   plan: RunPlan;
 }
 
@@ -167,15 +170,17 @@ async function loadAndPlan(config: TrainConfig, store: Store, services: RunServi
   const backend = await selectBackend({ backend: config.backend, requireGpu: config.requireGpu, log });
   const split = splitTrainDev(data.training, config.devFraction, config.seed);
   log(`split: ${split.train.length} train rows, ${split.dev.length} dev rows (seed ${config.seed})`);
-  const sample = gatherUnitRows(data.training, split.train.subarray(0, config.batchSize), []);
+  const workers = asUsageError(() => chooseWorkers(config.workers, backend.name, config.batchSize));
+  log(`training: ${workers === 1 ? 'in this thread' : `${workers} gradient worker threads`} (${backend.name}, batch ${config.batchSize})`);
+  const sample = gatherUnitRows(data.training, split.train.subarray(0, probeBatches(config.batchSize) * config.batchSize), []);
   const plan = await planRun({
     config,
     training: data.training,
     split,
     isDone: async (unit) => (await store.get(runLayout.unitDone(unit))) !== null,
-    probe: speedProbe(config, sample),
+    probe: speedProbe(config, sample, { workers, backend: backend.name }),
   });
-  return { data, split, backend, plan };
+  return { data, split, backend, workers, plan };
 }
 
 /**
@@ -190,6 +195,14 @@ async function asUsageErrorForLocalData<T>(data: string, load: () => Promise<T>)
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== undefined && code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
     throw new UsageError(err.message);
+  }
+}
+
+function asUsageError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -253,6 +266,8 @@ class UnitTrainer {
         checkpointEveryEpochs: config.checkpointEveryEpochs,
         checkpointEveryMinutes: config.checkpointEveryMinutes,
         signal: this.signal,
+        workers: this.loaded.workers,
+        backend: this.loaded.backend.name,
         onBatch: (done, total) => bar.batch(done, total),
         onCheckpoint: (at) => void this.status.update({ lastCheckpointAt: at.toISOString() }).catch(() => undefined),
         onEpoch: async (m, p) => {

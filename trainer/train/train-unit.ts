@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
-import { IMAGE_SIZE, PIXELS, TARGET_SCALE } from '../keypoints';
-import { attachSeedSource } from '../models/seeded-dropout';
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../config';
+import { PIXELS, TARGET_SCALE } from '../keypoints';
 import { SeedSource } from '../models/seed-source';
 import type { Checkpointer } from '../storage/checkpointer';
 import { fillImages, fillTargets } from './batches';
@@ -8,7 +8,7 @@ import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, type TrainState 
 import { outputCount, predictTargets } from './evaluate';
 import type { FlipSpec } from '../data/flip';
 import { chooseHalf } from './flip-batch';
-import { NesterovSgd } from './nesterov';
+import { createStepEngine, setModelWeights, type StepEngine } from './step-engine';
 import { learningRateAt, momentumAt, type Schedule } from './schedule';
 
 export interface EpochMetrics {
@@ -56,6 +56,13 @@ export interface TrainUnitOptions {
   onEpoch?: (m: EpochMetrics, progress: { bestDevRmsePx: number; epoch: number; maxEpochs: number }) => void | Promise<void>;
   onCheckpoint?: (at: Date) => void;
   onBatch?: (done: number, total: number) => void;
+  /**
+   * Gradient worker threads (see chooseWorkers); 1 trains in this thread with tfjs's optimizer. The
+   * checkpoint format is the same either way. @default 1
+   */
+  workers?: number;
+  /** The active backend, which the workers use too. @default 'wasm' */
+  backend?: BackendName;
 }
 
 export interface TrainUnitResult {
@@ -83,35 +90,35 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
   checkOptions(o, outputs);
   const { schedule, batchSize, model } = o;
   const weightShapes = model.getWeights().map((w) => w.shape.slice());
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
 
-  const optimizer = new NesterovSgd(schedule.learningRateStart, schedule.momentumStart);
+  const saved = await o.checkpointer.loadLatest(o.unit);
+  const c = saved ? decodeCheckpoint(saved, o.unit) : null;
+  if (c && JSON.stringify(c.state.weightShapes) !== JSON.stringify(weightShapes)) {
+    throw new Error(`checkpoint of "${o.unit}": expected weight shapes ${JSON.stringify(weightShapes)} of the model, found ${JSON.stringify(c.state.weightShapes)}; was the unit's network or preset changed?`);
+  }
+  if (c?.state.finished) {
+    setModelWeights(model, c.weights);
+    return result(c.state.history, c.state.best, c.state.stoppedEarly, false, c.state.epochIndex);
+  }
+  const rng = c ? SeedSource.fromState(c.state.rng) : new SeedSource(o.seed);
+  const engine: StepEngine = await createStepEngine(model, rng, o.workers ?? 1, o.backend ?? 'wasm');
   try {
-    let rng: SeedSource;
     let s: Omit<TrainState, 'rng' | 'iterations' | 'weightShapes' | 'optimizerShapes' | 'bestIsCurrent'>;
     let bestWeights: Float32Array[] | null = null;
     let resumedFromEpoch: number | null = null;
 
-    const saved = await o.checkpointer.loadLatest(o.unit);
-    if (saved) {
-      const c = decodeCheckpoint(saved, o.unit);
-      if (JSON.stringify(c.state.weightShapes) !== JSON.stringify(weightShapes)) {
-        throw new Error(`checkpoint of "${o.unit}": expected weight shapes ${JSON.stringify(weightShapes)} of the model, found ${JSON.stringify(c.state.weightShapes)}; was the unit's network or preset changed?`);
-      }
-      setWeights(model, c.weights);
+    if (c) {
+      engine.setWeights(c.weights);
       resumedFromEpoch = c.state.epochIndex;
-      if (c.state.finished) return result(c.state.history, c.state.best, c.state.stoppedEarly, false, resumedFromEpoch);
       if (c.state.iterations > 0 || c.accumulators.length > 0) {
-        await optimizer.restore({
+        await engine.restoreOptimizer({
           iterations: c.state.iterations,
           accumulators: c.accumulators.map((values, i) => ({ values, shape: c.state.optimizerShapes[i] })),
         });
       }
-      rng = SeedSource.fromState(c.state.rng);
       bestWeights = c.best ?? (c.state.best ? c.weights.map((w) => w.slice()) : null);
       s = { ...c.state };
     } else {
-      rng = new SeedSource(o.seed);
       s = {
         format: CHECKPOINT_FORMAT,
         unit: o.unit,
@@ -126,14 +133,13 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
         history: [],
       };
     }
-    attachSeedSource(model, rng);
     let bestIsCurrent = false;
     let lastCheckpoint = Date.now();
     let epochsSinceCheckpoint = 0;
 
     const save = async (finished = false) => {
-      const current = finished && bestWeights ? bestWeights : readWeights(model);
-      const opt = finished ? { iterations: 0, accumulators: [] } : await optimizer.state();
+      const current = finished && bestWeights ? bestWeights : engine.readWeights();
+      const opt = finished ? { iterations: 0, accumulators: [] } : await engine.optimizerState();
       const state: TrainState = {
         ...s,
         finished,
@@ -160,8 +166,6 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
     while (s.epochIndex < schedule.maxEpochs && !s.stoppedEarly) {
       const learningRate = learningRateAt(schedule, s.epochIndex);
       const momentum = momentumAt(schedule, s.epochIndex);
-      optimizer.setLearningRate(learningRate);
-      optimizer.setMomentum(momentum);
       if (s.batchInEpoch === 0) {
         order = rng.shuffle(Int32Array.from({ length: o.train.count }, (_, i) => i));
         s.epochLossSum = 0;
@@ -174,14 +178,7 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
         const flips = o.flip ? { spec: o.flip, rows: chooseHalf(n, () => rng.next(), flipRows) } : null;
         fillImages(images, o.train.pixels, order, start, n, flips?.rows ?? null);
         fillTargets(targets, o.train.labelsPx, outputs, order, start, n, flips);
-        const cost = tf.tidy(() => {
-          const x = tf.tensor4d(images.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
-          const y = tf.tensor2d(targets.subarray(0, n * outputs), [n, outputs]);
-          const lossFn = () => tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
-          return optimizer.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
-        });
-        const loss = (await cost.data())[0];
-        cost.dispose();
+        const loss = await engine.step(images, targets, n, learningRate, momentum);
         // A step on wasm or cpu runs synchronously and data() resolves as a microtask: without a macrotask
         // turn here, background uploads, the status heartbeat and signal handlers would wait for the epoch.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -204,6 +201,7 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
       }
       const trainSeconds = s.epochSeconds + (performance.now() - started) / 1000;
       const evalStart = performance.now();
+      engine.syncModel();
       const devLoss = meanSquaredError(predictTargets(model, o.dev.pixels, o.dev.count, batchSize), o.dev.labelsPx);
       const epoch = s.epochIndex + 1;
       const metrics: EpochMetrics = {
@@ -220,7 +218,7 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
       const newBest = s.best === null || devLoss < s.best.devLoss;
       if (newBest) {
         s.best = { devLoss, epoch };
-        bestWeights = readWeights(model);
+        bestWeights = engine.readWeights();
         bestIsCurrent = true;
       }
       s.epochIndex = epoch;
@@ -238,11 +236,12 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
       if (!done && interrupted) return result(s.history, s.best, false, true, resumedFromEpoch);
     }
 
-    if (bestWeights) setWeights(model, bestWeights);
+    if (bestWeights) engine.setWeights(bestWeights);
+    else engine.syncModel();
     await save(true);
     return result(s.history, s.best, s.stoppedEarly, false, resumedFromEpoch);
   } finally {
-    optimizer.dispose();
+    await engine.dispose();
   }
 }
 
@@ -261,19 +260,6 @@ function result(
     interrupted,
     resumedFromEpoch,
   };
-}
-
-/** Copies of every weight of the model, in getWeights order. */
-function readWeights(model: tf.LayersModel): Float32Array[] {
-  return model.getWeights().map((w) => (w.dataSync() as Float32Array).slice());
-}
-
-function setWeights(model: tf.LayersModel, values: Float32Array[]): void {
-  const current = model.getWeights();
-  // Copies: on the cpu backend a tensor keeps the array it was made from, and these arrays stay ours.
-  const tensors = values.map((v, i) => tf.tensor(v.slice(), current[i].shape, 'float32'));
-  model.setWeights(tensors);
-  tf.dispose(tensors);
 }
 
 function meanSquaredError(pred: Float32Array, truthPx: Float32Array): number {

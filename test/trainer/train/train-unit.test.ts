@@ -84,6 +84,36 @@ describe('trainUnit', () => {
     expect(weights(rerun.model)).toEqual(weights(straight.model));
   });
 
+  it('with two gradient workers: resumes bit for bit after an interrupt, learns, and leaves no tensor behind', async () => {
+    const before = tf.memory().numTensors;
+    const two = { workers: 2, backend: 'wasm' as const };
+    const straight = options({ ...two, train: blobRows(128, 3), dev: blobRows(64, 4), batchSize: 16, schedule: { ...schedule(4), learningRateStart: 0.1, learningRateEnd: 0.02 } });
+    const reference = await trainUnit(straight);
+    expect(reference.bestDevRmsePx).toBeLessThan(reference.history[0].devRmsePx * 0.6);
+
+    const abort = new AbortController();
+    const store = new MemoryCheckpointer();
+    let batches = 0;
+    const interrupted = buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(1));
+    const stopped = await trainUnit({
+      ...straight,
+      model: interrupted,
+      checkpointer: store,
+      signal: abort.signal,
+      onBatch: () => {
+        if (++batches === 19) abort.abort();
+      },
+    });
+    expect(stopped.interrupted).toBe(true);
+    const again = { ...straight, model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(5)), checkpointer: store };
+    const finished = await trainUnit(again);
+    expect(finished.resumedFromEpoch).toBe(2);
+    expect(figures(finished.history)).toEqual(figures(reference.history));
+    expect(weights(again.model)).toEqual(weights(straight.model));
+    for (const m of [straight.model, interrupted, again.model]) m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('checkpoints at every new best, every N epochs, and once finished', async () => {
     const o = options({
       kind: 'mlp',
