@@ -24,7 +24,7 @@ function parseArguments(argv: string[]): BenchOptions {
     .option('--csv <path>', 'training.csv to load (default: a generated full-size file, cached under .cache/bench)')
     .option('--only <parts>', 'comma-separated subset: csv,train,pytorch,checkpoint')
     .option('--steps <n>', 'timed training steps after warm-up', (v) => Number.parseInt(v, 10), 5)
-    .option('--workers <n>', 'worker threads for the training bench (1: in-process, as the trainer trains)', (v) => Number.parseInt(v, 10), 1)
+    .option('--workers <n>', 'gradient worker threads for the training bench (0: as the trainer picks; 1: in this thread)', (v) => Number.parseInt(v, 10), 0)
     .parse(argv);
   return program.opts<BenchOptions>();
 }
@@ -45,6 +45,12 @@ async function main(): Promise<void> {
     log('bench: training the baseline network at batch 128 ...');
     const train = await benchTrainSpeed({ batch: 128, steps: opts.steps, workers: opts.workers, log });
     Object.assign(result, train);
+    if (train.workers > 1) {
+      // The same network in this thread: the one-core figure and where its step goes, kernel by kernel.
+      log('bench: the same in this thread, kernel by kernel ...');
+      const one = await benchTrainSpeed({ batch: 128, steps: opts.steps, workers: 1, log });
+      Object.assign(result, { trainImagesPerSecondOneThread: one.trainImagesPerSecond, perKernelMs: one.perKernelMs });
+    }
     if (parts.has('pytorch')) {
       log('bench: PyTorch reference (when python3-torch is installed) ...');
       const ref = await benchPyTorchReference({ batch: 128, steps: opts.steps, trainImagesPerSecond: train.trainImagesPerSecond });

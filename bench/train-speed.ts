@@ -10,6 +10,7 @@ import { attachSeedSource } from '../trainer/models/seeded-dropout';
 import { SeedSource } from '../trainer/models/seed-source';
 import { presetConfig } from '../trainer/presets';
 import { NesterovSgd } from '../trainer/train/nesterov';
+import { chooseWorkers } from '../trainer/train/step-engine';
 
 /** The seed's baseline network has exactly this many parameters (FACTS.md); the bench refuses any other. */
 export const BASELINE_PARAMS = 16_561_502;
@@ -25,8 +26,8 @@ export interface TrainSpeedOptions {
   /** Also time one extra step kernel by kernel (tf.profile). @default true */
   profile?: boolean;
   /**
-   * Train with ParallelTrainer in this many worker threads (wasm or cpu in each) instead of in this
-   * thread. @default 1 (in-process, the trainer's default path)
+   * Gradient worker threads, as the trainer's --workers: 0 picks as the trainer does (chooseWorkers: two
+   * on wasm with 2 cores at batch 128), 1 trains in this thread (and profiles kernels). @default 0
    */
   workers?: number;
   log?: (line: string) => void;
@@ -63,7 +64,8 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
   const steps = opts.steps ?? 5;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const selected = await selectBackend({ backend: opts.backend, requireGpu: false, log });
-  if ((opts.workers ?? 1) > 1) return benchParallel({ ...opts, batch, steps, backendName: selected.name });
+  const workers = chooseWorkers(opts.workers ?? 0, selected.name, batch);
+  if (workers > 1) return benchParallel({ ...opts, workers, batch, steps, backendName: selected.name });
 
   const seeds = new SeedSource(1);
   const model = buildNetwork('baseline', OUTPUTS, presetConfig('seed'), seeds);
