@@ -3,7 +3,7 @@ import { Worker } from 'worker_threads';
 import type { WriteOp } from './write-queue';
 
 /** The client settings a worker can receive (plain data: a client object cannot cross threads). */
-export type WorkerClientConfig = Pick<S3ClientConfig, 'region' | 'endpoint' | 'forcePathStyle'> & {
+export type WorkerClientConfig = Pick<S3ClientConfig, 'region' | 'endpoint' | 'forcePathStyle' | 'requestChecksumCalculation' | 'responseChecksumValidation'> & {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   requestHandler?: { connectionTimeout: number; requestTimeout: number };
 };
