@@ -2,8 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { COORDINATES, IMAGE_SIZE, PIXELS, toPixels } from '../keypoints';
 import { fillImages } from './batches';
 
-/** Model outputs on the target scale, count * outputs, predicted `batchSize` images at a time. */
-export function predictTargets(model: tf.LayersModel, pixels: Uint8Array, count: number, batchSize: number): Float32Array {
+/**
+ * Prediction batches hold at least this many images: without gradients a batch needs little memory, and
+ * the quick preset's training batch of 8 made each epoch's dev evaluation pay per-call overhead 50 times.
+ */
+export const MIN_PREDICT_BATCH = 64;
+
+/** Model outputs on the target scale, count * outputs, predicted max(`trainBatch`, 64) images at a time. */
+export function predictTargets(model: tf.LayersModel, pixels: Uint8Array, count: number, trainBatch: number): Float32Array {
+  const batchSize = Math.max(trainBatch, MIN_PREDICT_BATCH);
   const outputs = outputCount(model);
   const result = new Float32Array(count * outputs);
   const buffer = new Float32Array(Math.min(batchSize, Math.max(count, 1)) * PIXELS);
