@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'child_process';
-import { promises as fs } from 'fs';
+import { promises as fs, readFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createCheckpointer } from '../trainer/storage/durable-checkpointer';
@@ -13,7 +13,7 @@ export interface CheckpointOverheadOptions {
   /** Size of each of the weights, optimizer-state and best-weights files. @default 66e6 (16.56M float32 parameters) */
   fileBytes?: number;
   log?: (line: string) => void;
-  /** Upload on a worker thread (S3StoreOptions.uploadInWorker), to compare. @default false */
+  /** Upload on a worker thread (S3StoreOptions.uploadInWorker), to compare. @default the store's default (true) */
   uploadInWorker?: boolean;
 }
 
@@ -35,6 +35,14 @@ export interface CheckpointOverheadResult {
   /** Time from the last save() to everything durable in S3 (flush). */
   checkpointFinalFlushMs: number;
   checkpointUploadMegabytesPerSecond: number;
+  /**
+   * CPU time of the training thread (the process's main thread) per checkpoint, from save() until it is
+   * durable in S3, measured with no training running (Linux /proc): what checkpointing takes from training
+   * on a machine with a core to spare (the GPU instance), free of this machine's drift.
+   */
+  checkpointTrainingThreadCpuMsPerSave?: number;
+  /** checkpointTrainingThreadCpuMsPerSave over the epoch length: the overhead target (< 0.02) applies here. */
+  checkpointTrainingThreadFraction?: number;
 }
 
 /**
@@ -57,8 +65,8 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
   };
-  // As the trainer opens it (openStore), unless the worker alternative is asked for.
-  const store = new S3Store('s3://bench/runs/bench', { env, log, uploadInWorker: opts.uploadInWorker === true });
+  // As the trainer opens it (openStore), unless told otherwise.
+  const store = new S3Store('s3://bench/runs/bench', { env, log, uploadInWorker: opts.uploadInWorker });
   try {
     const batches = 20;
     const workPerBatch = calibrate((epochSeconds * 1000) / batches);
@@ -103,6 +111,16 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
     await checkpointer.flush();
     const finalFlushMs = performance.now() - flushStart;
     const withCpu = process.cpuUsage(cpu1);
+
+    log(`bench: ${epochs} more checkpoints without training, for the training thread's CPU time ...`);
+    const snapshots = Array.from({ length: epochs }, (_, e) =>
+      Object.fromEntries(Object.entries(files).map(([k, v]) => [k, k === 'state.json' ? v : changed(v, epochs + e)])),
+    );
+    const thread0 = mainThreadCpuMs();
+    for (const snapshot of snapshots) await checkpointer.save('baseline', snapshot);
+    await checkpointer.flush();
+    const thread1 = mainThreadCpuMs();
+    const threadMsPerSave = thread0 === null || thread1 === null ? undefined : (thread1 - thread0) / epochs;
     const cpuSeconds = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
     const uploadSeconds = (withMs + finalFlushMs) / 1000;
     return {
@@ -115,6 +133,9 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
       checkpointEpochSeconds: plainMs / epochs / 1000,
       checkpointFinalFlushMs: finalFlushMs,
       checkpointUploadMegabytesPerSecond: (megabytes * epochs) / uploadSeconds,
+      ...(threadMsPerSave === undefined
+        ? {}
+        : { checkpointTrainingThreadCpuMsPerSave: threadMsPerSave, checkpointTrainingThreadFraction: threadMsPerSave / (plainMs / epochs) }),
     };
   } finally {
     store.close();
@@ -123,16 +144,30 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
   }
 }
 
+// Shared memory, as the trainer's checkpoint-state pack() allocates it (the hashing thread reads it in place).
 function filled(bytes: number, seed: number): Uint8Array {
-  const a = new Uint8Array(bytes);
+  const a = new Uint8Array(new SharedArrayBuffer(bytes));
   for (let i = 0; i < bytes; i += 4096) a[i] = (i / 4096 + seed) & 0xff;
   return a;
 }
 
 function changed(a: Uint8Array, epoch: number): Uint8Array {
-  const copy = new Uint8Array(a);
+  const copy = new Uint8Array(new SharedArrayBuffer(a.byteLength));
+  copy.set(a);
   copy[0] = epoch & 0xff;
   return copy;
+}
+
+/** CPU milliseconds of this process's main thread (Linux: /proc/self/task/PID/stat, 10 ms ticks); null elsewhere. */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat(5), utime and stime, are the 12th and 13th after the command name.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 // The work of one batch: multiply-adds over a buffer the size of a CPU cache, like a small matmul.

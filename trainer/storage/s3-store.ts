@@ -12,9 +12,11 @@ export interface S3StoreOptions {
   /** Environment the client and the upload worker are configured from (endpoint, region, credentials). @default process.env */
   env?: NodeJS.ProcessEnv;
   /**
-   * Upload on a worker thread with its own client (configured like createS3Client()). Off by default:
-   * on the 2-core development machine with S3 on loopback it cost more (4.9 vs 2.8 CPU s per 198 MB
-   * checkpoint, bench/checkpoint-overhead.ts) because every body is copied to the worker. @default false
+   * Upload on a worker thread with its own client (configured like createS3Client()), so request signing,
+   * socket writes (and TLS) stay off the training thread: per 198 MB checkpoint the training thread spent
+   * ~530 ms uploading in line and ~25 ms handing the bodies over (bench/checkpoint-overhead.ts). Checkpoint
+   * bodies live in shared memory and reach the worker without a copy; other bodies are copied.
+   * @default true, unless `client` is given (the worker cannot use an injected client)
    */
   uploadInWorker?: boolean;
   /** Where outages and refused writes are reported. @default a line on stderr */
@@ -64,7 +66,7 @@ export class S3Store implements Store {
       const client = opts.client ?? createS3Client(opts.env);
       const target = formatS3Url({ bucket: loc.bucket, prefix: '' });
       const worker =
-        opts.uploadInWorker === true
+        (opts.uploadInWorker ?? opts.client === undefined)
           ? new UploadWorker({ bucket: loc.bucket, config: s3ClientConfig(opts.env), partSize: partSize(opts), queueSize: opts.partConcurrency ?? 4 })
           : null;
       const queue = new WriteQueue({

@@ -45,9 +45,14 @@ export const CHECKPOINT_FILE = { state: 'state.json', weights: 'weights.bin', op
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * The arrays end to end, as bytes. The buffer is shared memory so that the checkpointer's hashing thread
+ * reads it in place: copying 198 MB of baseline checkpoint to a worker cost ~0.9 s of the training thread
+ * per save here, hashing it on the training thread ~0.8 s.
+ */
 export function pack(arrays: Float32Array[]): Uint8Array {
   const total = arrays.reduce((n, a) => n + a.length, 0);
-  const out = new Float32Array(total);
+  const out = new Float32Array(new SharedArrayBuffer(total * 4));
   let at = 0;
   for (const a of arrays) {
     out.set(a, at);
