@@ -75,6 +75,14 @@ describe('resolveTrainConfig', () => {
     );
   });
 
+  it('takes --workers as a count from 0 (automatic) to 16', () => {
+    expect(resolveTrainConfig(base).workers).toBe(0);
+    expect(resolveTrainConfig({ ...base, workers: '2' }).workers).toBe(2);
+    for (const bad of ['two', '-1', '1.5', '17']) {
+      expect(() => resolveTrainConfig({ ...base, workers: bad })).toThrow(`invalid options: --workers: expected an integer from 0 (automatic) to 16, found "${bad}"`);
+    }
+  });
+
   it('reports schema violations under the option the user wrote', () => {
     expect(() => resolveTrainConfig({ ...base, out: 'runs' })).toThrow('invalid options: --out: expected file://DIR or s3://BUCKET/PREFIX');
     expect(() => resolveTrainConfig({ ...base, set: ['batchSize=0'] })).toThrow(/^invalid options: --set batchSize: Too small/);
