@@ -53,6 +53,36 @@ describe('wasm training kernels agree with the cpu backend', () => {
     expect(relError).toBeLessThan(TOLERANCE);
   });
 
+  test('Conv2DBackpropFilter conv1 at full size, batch 2: the product is summed over several chunks of rows', async () => {
+    const { relError } = await compareWithCpu(
+      {
+        kernel: 'Conv2DBackpropFilter',
+        inputs: { x: { shape: [2, 96, 96, 1] }, dy: { shape: [2, 94, 94, 32] } },
+        attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 1, 32] },
+      },
+      96,
+    );
+    expect(relError).toBeLessThan(TOLERANCE);
+  });
+
+  // The seed's batch of 128, on small images so the cpu reference stays quick.
+  for (const layer of CONV_LAYERS.slice(1)) {
+    test(`Conv2DBackpropFilter and Conv2DBackpropInput ${layer.name} batch 128`, async () => {
+      const x = [128, 2, 3, layer.x[3]];
+      const dyShape = outShape(x, layer.filter, 'valid');
+      const filter = await compareWithCpu(
+        { kernel: 'Conv2DBackpropFilter', inputs: { x: { shape: x }, dy: { shape: dyShape } }, attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape: layer.filter } },
+        seed++,
+      );
+      const input = await compareWithCpu(
+        { kernel: 'Conv2DBackpropInput', inputs: { dy: { shape: dyShape }, filter: { shape: layer.filter } }, attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', inputShape: x } },
+        seed++,
+      );
+      expect(filter.relError).toBeLessThan(TOLERANCE);
+      expect(input.relError).toBeLessThan(TOLERANCE);
+    });
+  }
+
   for (const layer of CONV_LAYERS.slice(1)) {
     // conv1's input gradient is never needed (it would be the gradient of the images).
     for (const batch of BATCHES) {
@@ -135,6 +165,7 @@ describe('wasm training kernels agree with the cpu backend', () => {
   const POOLS: Array<{ name: string; x: number[]; filterSize: number; strides: number; pad: 'valid' | 'same' }> = [
     { name: 'conv1 pool', x: [2, 94, 94, 4], filterSize: 2, strides: 2, pad: 'valid' },
     { name: 'conv2 pool', x: [3, 10, 12, 64], filterSize: 2, strides: 2, pad: 'valid' },
+    { name: 'conv3 pool, batch 128', x: [128, 6, 4, 128], filterSize: 2, strides: 2, pad: 'valid' },
     { name: 'odd size', x: [2, 11, 9, 5], filterSize: 2, strides: 2, pad: 'valid' },
     { name: "'same' padding", x: [2, 11, 9, 5], filterSize: 2, strides: 2, pad: 'same' },
     { name: 'overlapping 3x3 stride 1', x: [2, 8, 7, 3], filterSize: 3, strides: 1, pad: 'valid' },
@@ -160,6 +191,7 @@ describe('wasm training kernels agree with the cpu backend', () => {
   // Bias gradients sum dy over every axis but the channels; other reductions go to the shipped kernel.
   for (const [x, axis, keepDims] of [
     [[4, 30, 31, 32], [0, 1, 2], false],
+    [[128, 6, 5, 128], [0, 1, 2], false],
     [[128, 1000], [0], false],
     [[3, 5, 7], [0, 1], true],
     [[3, 5, 7], [1], false],
