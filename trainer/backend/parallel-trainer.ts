@@ -1,7 +1,6 @@
 import { existsSync } from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import type * as tf from '@tensorflow/tfjs';
 import type { OptimizerState } from '../train/nesterov';
 import type { FromWorker, ShardJob, ToWorker, UpdateJob, WorkerInit } from './parallel-protocol';
 
@@ -160,14 +159,6 @@ export class ParallelTrainer {
     );
     this.split(this.accumulators).forEach((view, i) => view.set(state.accumulators[i].values));
     this.iterations = state.iterations;
-  }
-
-  /** Writes the current weights into a model of the same architecture (for evaluation and saving). */
-  copyInto(model: tf.LayersModel, tfjs: typeof tf): void {
-    const weights = this.getWeights();
-    const tensors = model.trainableWeights.map((w, i) => tfjs.tensor(weights[i], w.shape as number[]));
-    tfjs.tidy(() => model.trainableWeights.forEach((w, i) => w.write(tensors[i])));
-    tfjs.dispose(tensors);
   }
 
   async dispose(): Promise<void> {

@@ -16,13 +16,13 @@ const DISCARD: Checkpointer = {
   flush: async () => undefined,
 };
 
+/** Epochs the probe trains; all but the first are timed. */
+const PROBE_EPOCHS = 4;
+
 /**
  * Batches per probe epoch: ~256 images, at least 2 and at most 8 batches. A single small batch timed
  * alone overstated the per-image cost (the estimates were ~2x the measured epochs).
  */
-/** Epochs the probe trains; all but the first are timed. */
-const PROBE_EPOCHS = 4;
-
 export function probeBatches(batchSize: number): number {
   return Math.min(8, Math.max(2, Math.ceil(256 / batchSize)));
 }
@@ -31,8 +31,8 @@ export function probeBatches(batchSize: number): number {
  * Time real training steps of the network on `sample` rows (labels for `outputs` columns are constant:
  * values do not matter for speed), with the workers the run will use. The probe trains PROBE_EPOCHS epochs
  * of probeBatches() batches and keeps the fastest after the first: the first pays for tfjs's warm-up
- * (kernel setup, weight upload, JIT), which a long run does once. One measurement per network kind: specialists differ only in the
- * output layer, which costs nothing next to the convolutions.
+ * (kernel setup, weight upload, JIT), which a long run does once. One measurement per network kind:
+ * specialists differ only in the output layer, which costs nothing next to the convolutions.
  */
 export function speedProbe(
   config: NetworkConfig & { batchSize: number },

@@ -13,8 +13,9 @@ export interface S3StoreOptions {
   env?: NodeJS.ProcessEnv;
   /**
    * Upload on a worker thread with its own client (configured like createS3Client()), so request signing,
-   * socket writes (and TLS) stay off the training thread: per 198 MB checkpoint the training thread spent
-   * ~530 ms uploading in line and ~25 ms handing the bodies over (bench/checkpoint-overhead.ts). Checkpoint
+   * socket writes (and TLS) stay off the training thread: per 198 MB checkpoint to a loopback S3 server the
+   * training thread spent ~530 ms uploading in line and 10-25 ms handing the bodies over (its CPU time,
+   * read from /proc; bench/checkpoint-overhead.ts reports the worker figure). Checkpoint
    * bodies live in shared memory and reach the worker without a copy; other bodies are copied.
    * @default true, unless `client` is given (the worker cannot use an injected client)
    */

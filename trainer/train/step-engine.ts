@@ -127,7 +127,8 @@ class ParallelEngine implements StepEngine {
     const trainer = await ParallelTrainer.create({
       modelTopology: model.toJSON(null, false) as object,
       weightShapes: model.trainableWeights.map((w) => w.shape as number[]),
-      initialWeights: model.trainableWeights.map((w) => (w.read().dataSync() as Float32Array).slice()),
+      // setWeights below copies these into shared memory.
+      initialWeights: model.trainableWeights.map((w) => w.read().dataSync() as Float32Array),
       workers,
       backend,
     });
@@ -159,7 +160,7 @@ class ParallelEngine implements StepEngine {
 
   syncModel(): void {
     if (!this.dirty) return;
-    this.trainer.copyInto(this.model, tf);
+    setModelWeights(this.model, this.trainer.getWeights());
     this.dirty = false;
   }
 
