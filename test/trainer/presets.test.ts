@@ -15,6 +15,8 @@ describe('presets', () => {
       denseDropout: 0.5,
       // Lasagne fed pixels / 255 as they are, with Glorot-uniform weights.
       centerInput: false,
+      // Full 96x96 resolution.
+      inputPool: 1,
       initializer: 'glorot-uniform',
     });
     expect([s.batchSize, s.flip, s.devFraction, s.mlpHidden, s.cnnHidden]).toEqual([128, true, 0.2, 100, 500]);

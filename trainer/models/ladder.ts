@@ -18,7 +18,8 @@ export const INPUT_SHAPE: [number, number, number] = [IMAGE_SIZE, IMAGE_SIZE, 1]
  * Build one network of the ladder with linear outputs for targets (px - 48) / 48 and an MSE loss.
  * Weights start Glorot-uniform (Lasagne's default, as in the seed) or He-normal (`network.initializer`) from
  * seeds drawn from `seeds`, biases at zero; with `network.centerInput` a parameter-free first layer maps the
- * pixels to [-0.5, 0.5]. Dropout layers draw their masks from `seeds` too until the trainer attaches its
+ * pixels to [-0.5, 0.5], and with `network.inputPool` > 1 an average pooling shrinks the image before the
+ * first layer that learns. Dropout layers draw their masks from `seeds` too until the trainer attaches its
  * own generator.
  * The network is not compiled: trainUnit runs its own loop.
  */
@@ -37,8 +38,11 @@ export function buildNetwork(kind: NetworkKind, outputs: number, config: Network
       name,
     });
   const layers: tf.layers.Layer[] = [];
-  if (net.centerInput) layers.push(tf.layers.rescaling({ scale: 1, offset: -0.5, inputShape: INPUT_SHAPE, name: 'center' }));
-  const inputShape = net.centerInput ? {} : { inputShape: INPUT_SHAPE };
+  // The first layer declares the input shape; the rest infer theirs.
+  const inputShape = () => (layers.length === 0 ? { inputShape: INPUT_SHAPE } : {});
+  if (net.centerInput) layers.push(tf.layers.rescaling({ scale: 1, offset: -0.5, ...inputShape(), name: 'center' }));
+  const pool = net.inputPool ?? 1;
+  if (pool > 1) layers.push(tf.layers.averagePooling2d({ poolSize: pool, strides: pool, padding: 'valid', ...inputShape(), name: 'downsample' }));
   const conv = (i: number, withDropout: boolean) => {
     layers.push(
       tf.layers.conv2d({
@@ -49,7 +53,7 @@ export function buildNetwork(kind: NetworkKind, outputs: number, config: Network
         kernelInitializer: hidden(),
         biasInitializer: 'zeros',
         name: `conv${i + 1}`,
-        ...(i === 0 ? inputShape : {}),
+        ...inputShape(),
       }),
       tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `pool${i + 1}` }),
     );
@@ -57,7 +61,7 @@ export function buildNetwork(kind: NetworkKind, outputs: number, config: Network
   };
   switch (kind) {
     case 'mlp':
-      layers.push(tf.layers.flatten({ ...inputShape, name: 'flatten' }), dense(config.mlpHidden, 'relu', 'hidden1'));
+      layers.push(tf.layers.flatten({ ...inputShape(), name: 'flatten' }), dense(config.mlpHidden, 'relu', 'hidden1'));
       break;
     case 'cnn':
       for (let i = 0; i < 3; i++) conv(i, false);

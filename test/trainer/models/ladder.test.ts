@@ -45,6 +45,7 @@ describe('the seed ladder networks', () => {
       if (kind === 'baseline') {
         expect(q.layers.map((l) => l.getClassName())).toEqual([
           ...(quick.network.centerInput ? ['Rescaling'] : []),
+          ...((quick.network.inputPool ?? 1) > 1 ? ['AveragePooling2D'] : []),
           'Conv2D', 'MaxPooling2D', 'SeededDropout', 'Conv2D', 'MaxPooling2D', 'SeededDropout',
           'Conv2D', 'MaxPooling2D', 'SeededDropout', 'Flatten', 'Dense', 'SeededDropout', 'Dense', 'Dense',
         ]);
@@ -72,6 +73,27 @@ describe('the seed ladder networks', () => {
     expect(std(b)).toBeGreaterThan(std(a) * 1.15);
     a.dispose();
     b.dispose();
+  });
+
+  it('shrinks the input by network.inputPool with an average pooling that adds no parameters', () => {
+    const quick = presetConfig('quick');
+    const at = (inputPool: number) => ({ ...quick, network: { ...quick.network, inputPool, convFilters: [4, 8, 16] as [number, number, number] } });
+    const full = buildNetwork('baseline', 30, at(1), new SeedSource(1));
+    const half = buildNetwork('baseline', 30, at(2), new SeedSource(1));
+    const pool = half.layers.find((l) => l.name === 'downsample')!;
+    expect(full.layers.some((l) => l.name === 'downsample')).toBe(false);
+    expect(half.inputs[0].shape).toEqual([null, 96, 96, 1]);
+    expect((pool.outputShape as number[]).slice(1)).toEqual([48, 48, 1]);
+    // 48 -> conv 3x3 46 -> pool 23 -> conv 2x2 22 -> pool 11 -> conv 2x2 10 -> pool 5: 5 x 5 x 16 inputs to hidden4.
+    expect((half.layers.find((l) => l.name === 'flatten')!.outputShape as number[])[1]).toBe(5 * 5 * 16);
+    expect((full.layers.find((l) => l.name === 'flatten')!.outputShape as number[])[1]).toBe(11 * 11 * 16);
+    expect(pool.countParams()).toBe(0);
+    // Each output pixel is the mean of its 2x2 block.
+    const out = tf.tidy(() => Array.from((pool.apply(tf.tensor4d([0, 1, 0.5, 0.5, 1, 1, 0.25, 0.75, 0, 0, 0, 0, 0.2, 0.6, 1, 1], [1, 4, 4, 1])) as tf.Tensor).dataSync()));
+    [0.75, 0.5, 0.2, 0.5].forEach((v, i) => expect(out[i]).toBeCloseTo(v, 6));
+    const mlp = buildNetwork('mlp', 30, at(2), new SeedSource(1));
+    expect(shapes(mlp)).toEqual([...(quick.network.centerInput ? [[96, 96, 1]] : []), [48, 48, 1], [48 * 48], [quick.mlpHidden], [30]]);
+    [full, half, mlp].forEach((m) => m.dispose());
   });
 
   it('gives each specialist its own output size', () => {
