@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMAGE_SIZE } from './keypoints';
 import { MODEL_NAMES, RUN_ID_PATTERN } from './run-layout';
 
 /**
@@ -21,30 +22,63 @@ export type InitializerName = (typeof INITIALIZERS)[number];
 const positiveInt = z.number().int().positive();
 const fraction = z.number().gt(0).lt(1);
 
-export const NetworkSchema = z.object({
-  /** Filters of the three convolutions. @default [32, 64, 128] */
-  convFilters: z.tuple([positiveInt, positiveInt, positiveInt]),
-  /** Kernel sizes of the three convolutions. @default [3, 2, 2] */
-  convKernels: z.tuple([positiveInt, positiveInt, positiveInt]),
-  /** Dropout after each conv block. @default [0.1, 0.2, 0.3] */
-  convDropout: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1), z.number().min(0).lt(1)]),
-  /** Units of the two hidden dense layers. @default [1000, 1000] */
-  denseUnits: z.tuple([positiveInt, positiveInt]),
-  /** Dropout between the dense layers. @default 0.5 */
-  denseDropout: z.number().min(0).lt(1),
-  /**
-   * Subtract 0.5 from the [0, 1] pixels inside the network (a layer without parameters): centred inputs
-   * let SGD leave the mean prediction several times sooner. @default false (the seed fed pixels / 255)
-   */
-  centerInput: z.boolean().optional(),
-  /**
-   * Average-pool the 96x96 input by this factor before the first layer (a layer without parameters): 2 feeds
-   * the network 48x48 images, a quarter of the convolution work. @default 1 (the seed's full resolution)
-   */
-  inputPool: z.number().int().min(1).max(8).optional(),
-  /** Initialiser of the convolution and hidden-layer weights. @default 'glorot-uniform' (Lasagne's default, the seed) */
-  initializer: z.enum(INITIALIZERS).optional(),
-});
+export const NetworkSchema = z
+  .object({
+    /** Filters of the three convolutions. @default [32, 64, 128] */
+    convFilters: z.tuple([positiveInt, positiveInt, positiveInt]),
+    /** Kernel sizes of the three convolutions. @default [3, 2, 2] */
+    convKernels: z.tuple([positiveInt, positiveInt, positiveInt]),
+    /** Dropout after each conv block. @default [0.1, 0.2, 0.3] */
+    convDropout: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1), z.number().min(0).lt(1)]),
+    /** Units of the two hidden dense layers. @default [1000, 1000] */
+    denseUnits: z.tuple([positiveInt, positiveInt]),
+    /** Dropout between the dense layers. @default 0.5 */
+    denseDropout: z.number().min(0).lt(1),
+    /**
+     * Subtract 0.5 from the [0, 1] pixels inside the network (a layer without parameters): centred inputs
+     * let SGD leave the mean prediction several times sooner. @default false (the seed fed pixels / 255)
+     */
+    centerInput: z.boolean().optional(),
+    /**
+     * Average-pool the 96x96 input by this factor before the first layer (a layer without parameters): 2 feeds
+     * the network 48x48 images, a quarter of the convolution work. @default 1 (the seed's full resolution)
+     */
+    inputPool: z.number().int().min(1).max(8).optional(),
+    /** Initialiser of the convolution and hidden-layer weights. @default 'glorot-uniform' (Lasagne's default, the seed) */
+    initializer: z.enum(INITIALIZERS).optional(),
+  })
+  .superRefine((network, ctx) => {
+    // Checked here so a network that cannot be built is a usage error before any data is read, not a
+    // failure of the first layer of a run.
+    const sides = featureMapSides(network);
+    if (sides.at(-1)!.side < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [(network.inputPool ?? 1) > 1 ? 'inputPool' : 'convKernels'],
+        message: `expected the ${IMAGE_SIZE}x${IMAGE_SIZE} image to keep at least 1x1 pixels through the three convolutions and pools, found ${sides.map((s) => `${s.layer} ${s.side}`).join(' -> ')}`,
+      });
+    }
+  });
+
+/**
+ * Side of the square feature map after each layer that changes it, from the 96x96 image: the input pooling
+ * (`inputPool`, floor), then per block a 'valid' convolution (side - kernel + 1) and a 2x2 max-pool (floor),
+ * as trainer/models/ladder.ts builds them. Stops at the first side below 1.
+ */
+export function featureMapSides(network: { convKernels: readonly number[]; inputPool?: number }): Array<{ layer: string; side: number }> {
+  const pool = network.inputPool ?? 1;
+  const sides = [{ layer: 'input', side: IMAGE_SIZE }];
+  let side = Math.floor(IMAGE_SIZE / pool);
+  if (pool > 1) sides.push({ layer: `inputPool ${pool}`, side });
+  for (let i = 0; i < network.convKernels.length && side >= 1; i++) {
+    side = side - network.convKernels[i] + 1;
+    sides.push({ layer: `conv${i + 1} ${network.convKernels[i]}x${network.convKernels[i]}`, side });
+    if (side < 1) break;
+    side = Math.floor(side / 2);
+    sides.push({ layer: `pool${i + 1}`, side });
+  }
+  return sides;
+}
 
 export const ScheduleSchema = z.object({
   /** Maximum epochs; the learning-rate and momentum schedules span them. */

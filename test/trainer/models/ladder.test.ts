@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, copyAllButOutput, countParams } from '../../../trainer/models/ladder';
 import { SeedSource } from '../../../trainer/models/seed-source';
+import { featureMapSides } from '../../../trainer/config';
 import { presetConfig } from '../../../trainer/presets';
 import { SPECIALISTS } from '../../../trainer/keypoints';
 
@@ -94,6 +95,15 @@ describe('the seed ladder networks', () => {
     const mlp = buildNetwork('mlp', 30, at(2), new SeedSource(1));
     expect(shapes(mlp)).toEqual([...(quick.network.centerInput ? [[96, 96, 1]] : []), [48, 48, 1], [48 * 48], [quick.mlpHidden], [30]]);
     [full, half, mlp].forEach((m) => m.dispose());
+  });
+
+  it('builds the feature map sizes the configuration check computes', () => {
+    for (const config of [presetConfig('seed'), presetConfig('quick')]) {
+      const model = buildNetwork('baseline', 30, config, new SeedSource(1));
+      const built = model.layers.filter((l) => /^(downsample|conv\d|pool\d)$/.test(l.name)).map((l) => (l.outputShape as number[])[1]);
+      expect(featureMapSides(config.network).slice(1).map((s) => s.side)).toEqual(built);
+      model.dispose();
+    }
   });
 
   it('gives each specialist its own output size', () => {

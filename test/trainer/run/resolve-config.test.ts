@@ -90,4 +90,16 @@ describe('resolveTrainConfig', () => {
       'invalid options: --run: a run id is 1-64 letters, digits, dot, dash or underscore',
     );
   });
+
+  it('refuses a network whose input pooling or kernels leave no pixels, showing the sizes layer by layer', () => {
+    expect(resolveTrainConfig({ ...base, preset: 'quick', set: ['network.inputPool=4'] }).network.inputPool).toBe(4);
+    expect(() => resolveTrainConfig({ ...base, preset: 'quick', set: ['network.inputPool=8'] })).toThrow(
+      'invalid options: --set network.inputPool: expected the 96x96 image to keep at least 1x1 pixels through the three convolutions and pools, ' +
+        'found input 96 -> inputPool 8 12 -> conv1 3x3 10 -> pool1 5 -> conv2 2x2 4 -> pool2 2 -> conv3 2x2 1 -> pool3 0',
+    );
+    expect(() => resolveTrainConfig({ ...base, set: ['network.convKernels=40,20,10'] })).toThrow(
+      'invalid options: --set network.convKernels: expected the 96x96 image to keep at least 1x1 pixels through the three convolutions and pools, ' +
+        'found input 96 -> conv1 40x40 57 -> pool1 28 -> conv2 20x20 9 -> pool2 4 -> conv3 10x10 -5',
+    );
+  });
 });
