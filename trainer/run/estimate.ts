@@ -64,7 +64,6 @@ export function speedProbe(
         checkpointEveryMinutes: 1e6,
         ...engine,
       });
-      // The fastest epoch after the first: the first pays for tfjs's and V8's warm-up, which a run pays once.
       const ips = Math.max(...result.history.slice(1).map((h) => h.imagesPerSecond));
       cache.set(kind, ips);
       return ips;

@@ -1,3 +1,5 @@
+import { createHash } from 'crypto';
+import { types } from 'util';
 import { Worker } from 'worker_threads';
 
 // Plain JavaScript evaluated in the worker, so it runs the same from sources (tsx, ts-jest) and from dist/.
@@ -13,7 +15,7 @@ parentPort.on('message', ({ id, body }) => {
  * SHA-256 off the training thread. Hashing a 198 MB checkpoint took ~0.8 s of the main thread per save,
  * with createHash and with WebCrypto alike (Node 20 runs WebCrypto digests on the calling thread): 2-3% of
  * a 30 s epoch. A body in shared memory (checkpoint-state's pack) reaches the worker without a copy;
- * any other body is copied by postMessage, which costs the main thread about as much as hashing it.
+ * any other body would be copied by postMessage, which costs the main thread about as much as hashing it.
  */
 class Sha256Worker {
   private worker: Worker | null = null;
@@ -56,7 +58,11 @@ class Sha256Worker {
 
 const shared = new Sha256Worker();
 
-/** Hex SHA-256 of `body`, computed on a worker thread (started on first use, shared by the process). */
+/**
+ * Hex SHA-256 of `body`. A body in shared memory is hashed on a worker thread (started on first use, shared
+ * by the process); any other is hashed here, since handing it over would copy it at about the cost of hashing.
+ */
 export function sha256Hex(body: Uint8Array): Promise<string> {
-  return shared.digest(body);
+  if (types.isSharedArrayBuffer(body.buffer)) return shared.digest(body);
+  return Promise.resolve(createHash('sha256').update(body).digest('hex'));
 }
