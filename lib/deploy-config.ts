@@ -90,8 +90,11 @@ const FIELD_SCHEMAS = {
     maxAttempts: numberIn(1, 10, 'attempts', 3, true),
     /** Monthly AWS Budget in USD; 0 deploys no budget and no budget action. @default 50 */
     budgetUsd: numberIn(0, 100000, 'US dollars', 50),
-    /** What the budget counts: resources tagged Project=facepoints, or the whole account. @default project */
-    budgetScope: optionalText().transform((v) => v ?? 'project'),
+    /**
+     * What the budget counts: the whole account, or only resources tagged Project=facepoints (which needs the
+     * tag activated for cost allocation first, and activation is not retroactive). @default account
+     */
+    budgetScope: optionalText().transform((v) => v ?? 'account'),
     /** Address for budget alerts; required when budgetUsd > 0. @default none */
     alertEmail: optionalText(),
     /** EC2 key pair for SSH. @default none: connect with SSM Session Manager */
@@ -186,6 +189,24 @@ export class DeployConfigError extends Error {
     this.name = 'DeployConfigError';
   }
 }
+
+/**
+ * A configuration for stacks that are only listed or destroyed (`cdk ls`, `cdk destroy` with no `-c`
+ * flags): those commands need the stacks' names, never their settings. The app marks such stacks with the
+ * configuration's problems, which `cdk deploy`, `diff` and `synth` refuse before anything is built.
+ */
+export const UNDEPLOYABLE_CONFIG: DeployConfig = {
+  allowAnyIp: false,
+  instanceType: DEFAULT_INSTANCE_TYPE,
+  spot: false,
+  maxHours: 12,
+  maxAttempts: 3,
+  budgetUsd: 0,
+  budgetScope: 'account',
+  runId: 'not-configured',
+  preset: 'seed',
+  jupyter: false,
+};
 
 /**
  * Validates the deploy's context. `getContext` is `(key) => app.node.tryGetContext(key)` in the app;

@@ -14,6 +14,8 @@ export const OUTPUT_KEYS = {
   bucketName: 'BucketName',
   budgetName: 'BudgetName',
   alertTopicArn: 'AlertTopicArn',
+  /** What the monthly budget counts, in words (printed after deploy). */
+  budgetScope: 'BudgetScope',
   runId: 'RunId',
   instanceId: 'InstanceId',
   instanceType: 'InstanceType',
@@ -27,6 +29,12 @@ export const OUTPUT_KEYS = {
   /** Only with jupyter=true: prints JupyterLab's token. */
   jupyterTokenCommand: 'JupyterTokenCommand',
 } as const;
+
+/**
+ * Log group of the trainer container, one stream per run attempt. It lives in the persistent stack, so an
+ * interrupted run's logs outlive `cdk destroy FacepointsTraining`.
+ */
+export const TRAINING_LOG_GROUP = '/facepoints/training';
 
 /** Cost allocation tag on every resource (activate it once in the Billing console or with `facepoints cost --activate-tag`). */
 export const PROJECT_TAG = { key: 'Project', value: 'facepoints' } as const;

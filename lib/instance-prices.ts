@@ -56,3 +56,18 @@ export function gpuFamilyOf(instanceType: string): GpuInstanceFamily | undefined
   if (!SUPPORTED_INSTANCE_TYPES.includes(instanceType)) return undefined;
   return GPU_FAMILIES[instanceType.split('.')[0]];
 }
+
+/**
+ * The types a launch may use, best first: the asked-for type, and for spot the next two larger sizes of
+ * the same GPU family (same GPU, more vCPUs and memory, a higher price), which draw on other spot pools
+ * when the first one has no capacity. On demand the asked-for type only: its price is what was chosen.
+ */
+export function launchInstanceTypes(instanceType: string, spot: boolean): string[] {
+  if (!spot) return [instanceType];
+  const family = instanceType.split('.')[0];
+  const sameFamily = SUPPORTED_INSTANCE_TYPES.filter((t) => t.split('.')[0] === family).sort(
+    (a, b) => ON_DEMAND_USD_PER_HOUR[a] - ON_DEMAND_USD_PER_HOUR[b],
+  );
+  const from = sameFamily.indexOf(instanceType);
+  return from < 0 ? [instanceType] : sameFamily.slice(from, from + 3);
+}

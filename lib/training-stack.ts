@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CfnOutput, IgnoreMode, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,13 +15,12 @@ import { TrainingInstance } from './constructs/training-instance';
 import { TrainingNetwork } from './constructs/training-network';
 import { resultsBucketName } from './constructs/results-bucket';
 import { DeployConfig } from './deploy-config';
-import { OUTPUT_KEYS } from './deployment-names';
+import { OUTPUT_KEYS, TRAINING_LOG_GROUP } from './deployment-names';
+import { launchInstanceTypes } from './instance-prices';
 
 /** Build context of the trainer image: the repository root, trimmed by its .dockerignore. */
 export const REPOSITORY_ROOT = join(__dirname, '..');
 export const DOCKERFILE = 'docker/Dockerfile';
-/** Log group of the trainer container; one stream per run attempt. */
-export const TRAINING_LOG_GROUP = '/facepoints/training';
 /** JupyterLab image, pinned by tag (see the README to pin its digest). */
 export const JUPYTER_IMAGE = 'quay.io/jupyter/minimal-notebook:2026-04-02';
 
@@ -33,11 +32,11 @@ export interface TrainingStackProps extends StackProps {
   readonly budgetName?: string;
 }
 
-/** Everything billed by the hour for one run: VPC, instance, log group, image, budget action. */
+/** Everything billed by the hour for one run: VPC, instance, image, budget action. */
 export class TrainingStack extends Stack {
   readonly role: iam.Role;
   readonly instance: TrainingInstance;
-  readonly logGroup: logs.LogGroup;
+  readonly logGroup: logs.ILogGroup;
   readonly image: DockerImageAsset;
 
   constructor(scope: Construct, id: string, props: TrainingStackProps) {
@@ -49,11 +48,8 @@ export class TrainingStack extends Stack {
 
     const network = new TrainingNetwork(this, 'Network', { allowedCidr: config.allowedCidr, jupyter: config.jupyter });
 
-    this.logGroup = new logs.LogGroup(this, 'TrainerLogs', {
-      logGroupName: TRAINING_LOG_GROUP,
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // The persistent stack owns the log group, so a run's logs survive this stack's destroy.
+    this.logGroup = logs.LogGroup.fromLogGroupName(this, 'TrainerLogs', TRAINING_LOG_GROUP);
 
     this.image = new DockerImageAsset(this, 'TrainerImage', {
       directory: REPOSITORY_ROOT,
@@ -97,29 +93,29 @@ export class TrainingStack extends Stack {
       vpc: network.vpc,
       securityGroup: network.securityGroup,
       role: this.role,
-      instanceType: config.instanceType,
+      instanceTypes: launchInstanceTypes(config.instanceType, config.spot),
       userData,
       spot: config.spot,
       keyPairName: config.keyPairName,
     });
     // The role's policy must exist before the instance boots and asks for the image and the data.
-    this.instance.instance.node.addDependency(this.role);
+    this.instance.fleet.node.addDependency(this.role);
 
     if (config.dataDir) {
       const upload = new DataUpload(this, 'DataUpload', { bucket, dataDir: config.dataDir });
-      this.instance.instance.node.addDependency(upload);
+      this.instance.fleet.node.addDependency(upload);
       this.acknowledgeUploadFindings();
     }
 
     if (props.budgetName && config.alertEmail) {
       new BudgetStopAction(this, 'StopAtBudget', {
         budgetName: props.budgetName,
-        instanceId: this.instance.instance.ref,
+        instanceId: this.instance.instanceId,
         alertEmail: config.alertEmail,
       });
     }
 
-    const instanceId = this.instance.instance.ref;
+    const instanceId = this.instance.instanceId;
     const output = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
     output(OUTPUT_KEYS.runId, config.runId, 'Run id; deploy again with -c runId=<this> to resume it');
     output(OUTPUT_KEYS.instanceId, instanceId, 'Training instance');
@@ -145,13 +141,12 @@ export class TrainingStack extends Stack {
 
   /** Read the shared data, read and write this run's directory: nothing else in the bucket. */
   private grantRunAccess(bucket: s3.IBucket, runPrefix: string): void {
+    // Unconditional on this single-purpose bucket: S3 answers a read of a missing key with 404 only to a
+    // caller that may ListBucket in that request's context, and a GetObject carries no s3:prefix, so a
+    // prefix-conditioned grant turns every "not there yet" into 403 AccessDenied. Listing shows key
+    // names of other runs, never their contents.
     this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListDataAndThisRun',
-        actions: ['s3:ListBucket'],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [DATA_PREFIX, `${DATA_PREFIX}*`, runPrefix, `${runPrefix}*`] } },
-      }),
+      new iam.PolicyStatement({ sid: 'ListBucket', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
     );
     this.role.addToPolicy(
       new iam.PolicyStatement({ sid: 'ReadData', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${DATA_PREFIX}*`)] }),
@@ -179,6 +174,10 @@ export class TrainingStack extends Stack {
       {
         id: `AwsSolutions-IAM5[Resource::${bucketArn}/${runPrefix}*]`,
         reason: "Read and write access to this run's own directory only: checkpoints, models, metrics and the report.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${TRAINING_LOG_GROUP}:*]`,
+        reason: "Log streams of the trainer's own log group only: one stream per run attempt, named at run time.",
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -1,6 +1,7 @@
-import { Size, Validations } from 'aws-cdk-lib';
+import { Size, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 
 /** Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04): NVIDIA driver, Docker, NVIDIA Container Toolkit. */
@@ -18,7 +19,8 @@ export interface TrainingInstanceProps {
   readonly securityGroup: ec2.ISecurityGroup;
   /** Instance role; the caller grants it what the run needs. */
   readonly role: iam.IRole;
-  readonly instanceType: string;
+  /** Instance types in order of preference; the first is the one asked for, the others are fallbacks. */
+  readonly instanceTypes: readonly string[];
   readonly userData: ec2.UserData;
   /** Launch as a one-time spot instance. @default false */
   readonly spot?: boolean;
@@ -27,18 +29,22 @@ export interface TrainingInstanceProps {
 }
 
 /**
- * The GPU instance, launched from a launch template: `ec2.Instance` has no spot option, and the template
- * also carries the IMDS settings the trainer container needs.
+ * The GPU instance, launched by a one-time ("instant") EC2 Fleet from a launch template. A fleet, unlike a
+ * plain instance, is given every public subnet (and with spot, several instance types): GPU types are not
+ * offered in every zone and run out of capacity in some, and the fleet moves on to the next pool instead
+ * of failing the deploy. Deleting an instant fleet terminates its instance, so `cdk destroy` ends billing.
  */
 export class TrainingInstance extends Construct {
   readonly launchTemplate: ec2.LaunchTemplate;
-  readonly instance: ec2.CfnInstance;
+  readonly fleet: ec2.CfnEC2Fleet;
+  /** The launched instance's id (read from the fleet once it exists). */
+  readonly instanceId: string;
 
   constructor(scope: Construct, id: string, props: TrainingInstanceProps) {
     super(scope, id);
+    if (props.instanceTypes.length === 0) throw new Error('TrainingInstance: expected at least one instance type, found none');
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ec2.MachineImage.fromSsmParameter(GPU_AMI_SSM_PARAMETER, { os: ec2.OperatingSystemType.LINUX }),
-      instanceType: new ec2.InstanceType(props.instanceType),
       role: props.role,
       securityGroup: props.securityGroup,
       userData: props.userData,
@@ -59,31 +65,67 @@ export class TrainingInstance extends Construct {
           }),
         },
       ],
-      spotOptions: props.spot
-        ? { requestType: ec2.SpotRequestType.ONE_TIME, interruptionBehavior: ec2.SpotInstanceInterruption.TERMINATE }
-        : undefined,
     });
 
-    this.instance = new ec2.CfnInstance(this, 'Instance', {
-      launchTemplate: {
-        launchTemplateId: this.launchTemplate.launchTemplateId,
-        version: this.launchTemplate.latestVersionNumber,
-      },
-      subnetId: props.vpc.publicSubnets[0].subnetId,
-    });
-    Validations.of(this.instance).acknowledge(
-      {
-        id: 'AwsSolutions-EC26',
-        reason: 'The root volume is encrypted in the launch template (BlockDeviceMappings Ebs Encrypted=true), which cdk-nag does not follow from the instance.',
-      },
-      {
-        id: 'AwsSolutions-EC28',
-        reason: 'One short-lived training instance: basic CloudWatch metrics and the container log are enough; detailed monitoring would add cost.',
-      },
-      {
-        id: 'AwsSolutions-EC29',
-        reason: 'The instance is meant to terminate itself when training ends; termination protection or an Auto Scaling group would defeat that.',
-      },
+    const subnets = props.vpc.publicSubnets;
+    // Priority 0 is the best: the asked-for type first, then each fallback type, in every zone.
+    const overrides = props.instanceTypes.flatMap((instanceType, typeRank) =>
+      subnets.map((subnet) => ({ instanceType, subnetId: subnet.subnetId, priority: typeRank })),
     );
+    this.fleet = new ec2.CfnEC2Fleet(this, 'Fleet', {
+      type: 'instant',
+      launchTemplateConfigs: [
+        {
+          launchTemplateSpecification: {
+            launchTemplateId: this.launchTemplate.launchTemplateId,
+            version: this.launchTemplate.latestVersionNumber,
+          },
+          overrides,
+        },
+      ],
+      targetCapacitySpecification: {
+        totalTargetCapacity: 1,
+        defaultTargetCapacityType: props.spot ? 'spot' : 'on-demand',
+        ...(props.spot ? { spotTargetCapacity: 1 } : { onDemandTargetCapacity: 1 }),
+      },
+      onDemandOptions: props.spot ? undefined : { allocationStrategy: 'prioritized', minTargetCapacity: 1, singleInstanceType: true },
+      // Capacity first, then the order given: a reclaimed spot instance costs more than a pricier pool.
+      spotOptions: props.spot
+        ? { allocationStrategy: 'capacity-optimized-prioritized', instanceInterruptionBehavior: 'terminate', minTargetCapacity: 1, singleInstanceType: true }
+        : undefined,
+      // The fleet launches once; it never replaces the instance when the run powers it off.
+      replaceUnhealthyInstances: false,
+    });
+
+    // An instant fleet reports the instances it launched only through DescribeFleets; a fleet that could
+    // launch none makes this lookup (and so the deploy) fail, with the fleet's errors in the EC2 console.
+    const stack = Stack.of(this);
+    const lookup = new AwsCustomResource(this, 'InstanceLookup', {
+      onUpdate: {
+        service: 'EC2',
+        action: 'describeFleets',
+        parameters: { FleetIds: [this.fleet.ref] },
+        physicalResourceId: PhysicalResourceId.of(this.fleet.ref),
+        outputPaths: ['Fleets.0.Instances.0.InstanceIds.0'],
+      },
+      // DescribeFleets has no resource-level permissions.
+      policy: AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['ec2:DescribeFleets'], resources: ['*'] })]),
+      installLatestAwsSdk: false,
+    });
+    this.instanceId = lookup.getResponseField('Fleets.0.Instances.0.InstanceIds.0');
+
+    Validations.of(lookup).acknowledge(
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ec2:DescribeFleets has no resource-level permissions; the function only reads the fleet it is given.' },
+    );
+    const provider = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
+    if (provider) {
+      Validations.of(provider).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: 'The function is generated by aws-cdk-lib custom-resources and runs only during the deploy; the basic execution policy only lets it write its own logs.',
+        },
+        { id: 'AwsSolutions-L1', reason: 'The function is generated by aws-cdk-lib custom-resources; its runtime is chosen by aws-cdk-lib.' },
+      );
+    }
   }
 }

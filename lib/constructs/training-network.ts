@@ -20,7 +20,8 @@ export class TrainingNetwork extends Construct {
   constructor(scope: Construct, id: string, props: TrainingNetworkProps) {
     super(scope, id);
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
+      // Every zone the stack knows (two when environment-agnostic): GPU capacity differs by zone.
+      maxAzs: 99,
       natGateways: 0,
       subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
     });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { BOOT_SCRIPT_PATH } from '../../lib/boot/boot-user-data';
 import { BUDGET_NAME } from '../../lib/create-stacks';
@@ -114,12 +114,19 @@ describe('bucket (persistent stack)', () => {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: Match.objectLike({
-        BucketName: { 'Fn::Join': ['', ['facepoints-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]] },
+        // The account-regional namespace: facepoints-<account>-<region>-an, which no other account can create.
+        BucketNamePrefix: 'facepoints',
+        BucketNamespace: 'account-regional',
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
         VersioningConfiguration: { Status: 'Enabled' },
       }),
     });
+  });
+
+  it('lives in a termination-protected stack, so `cdk destroy --all` cannot orphan it and block the next deploy', () => {
+    expect(base.data.terminationProtection).toBe(true);
+    expect(base.training.terminationProtection).toBe(false);
   });
 
   it('expires old checkpoint versions under runs/', () => {
@@ -142,7 +149,7 @@ describe('bucket (persistent stack)', () => {
 });
 
 describe('cost guard', () => {
-  it('budgets monthly cost of the project tag with 80% actual and 100% forecasted alerts to email and SNS', () => {
+  it('budgets the monthly cost of the whole account by default, alerting at 80% actual and 100% forecasted through the topic', () => {
     const [budget] = resourcesOf(baseData, 'AWS::Budgets::Budget');
     expect(budget.Properties.Budget).toEqual(
       expect.objectContaining({
@@ -150,17 +157,24 @@ describe('cost guard', () => {
         BudgetType: 'COST',
         TimeUnit: 'MONTHLY',
         BudgetLimit: { Amount: 50, Unit: 'USD' },
-        FilterExpression: { Tags: { Key: PROJECT_TAG.key, Values: [PROJECT_TAG.value], MatchOptions: ['EQUALS'] } },
       }),
     );
+    // A tag filter would see nothing of a first run: cost allocation tags count only from their activation.
+    expect(budget.Properties.Budget.FilterExpression).toBeUndefined();
     const alerts = budget.Properties.NotificationsWithSubscribers.map((n: any) => [n.Notification.NotificationType, n.Notification.Threshold, n.Notification.ThresholdType]);
     expect(alerts).toEqual([
       ['ACTUAL', 80, 'PERCENTAGE'],
       ['FORECASTED', 100, 'PERCENTAGE'],
     ]);
     for (const n of budget.Properties.NotificationsWithSubscribers) {
-      expect(n.Subscribers).toEqual([{ SubscriptionType: 'EMAIL', Address: 'me@example.com' }, { SubscriptionType: 'SNS', Address: { Ref: expect.any(String) } }]);
+      expect(n.Subscribers).toEqual([{ SubscriptionType: 'SNS', Address: { Ref: expect.any(String) } }]);
     }
+  });
+
+  it('mails the alert address from the alert topic, and says after deploy what the budget counts', () => {
+    const topicId = Object.keys(baseData.findResources('AWS::SNS::Topic'))[0];
+    baseData.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'me@example.com', TopicArn: { Ref: topicId } });
+    expect(baseData.toJSON().Outputs[OUTPUT_KEYS.budgetScope].Value).toMatch(/^every cost of this AWS account/);
   });
 
   it('lets AWS Budgets publish to the alert topic', () => {
@@ -175,7 +189,8 @@ describe('cost guard', () => {
 
   it('stops the instance at 100% actual spend with a role that can stop only that instance', () => {
     const [action] = resourcesOf(baseTraining, 'AWS::Budgets::BudgetsAction');
-    const instanceId = Object.keys(baseTraining.findResources('AWS::EC2::Instance'))[0];
+    const lookupId = Object.keys(baseTraining.findResources('Custom::AWS'))[0];
+    const instanceRef = { 'Fn::GetAtt': [lookupId, 'Fleets.0.Instances.0.InstanceIds.0'] };
     expect(action.Properties).toEqual(
       expect.objectContaining({
         BudgetName: BUDGET_NAME,
@@ -183,7 +198,7 @@ describe('cost guard', () => {
         ActionThreshold: { Type: 'PERCENTAGE', Value: 100 },
         NotificationType: 'ACTUAL',
         ApprovalModel: 'AUTOMATIC',
-        Definition: { SsmActionDefinition: { Subtype: 'STOP_EC2_INSTANCES', Region: { Ref: 'AWS::Region' }, InstanceIds: [{ Ref: instanceId }] } },
+        Definition: { SsmActionDefinition: { Subtype: 'STOP_EC2_INSTANCES', Region: { Ref: 'AWS::Region' }, InstanceIds: [instanceRef] } },
       }),
     );
     const roleId = action.Properties.ExecutionRoleArn['Fn::GetAtt'][0];
@@ -194,14 +209,17 @@ describe('cost guard', () => {
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
     const stop = statements.find((s: any) => s.Action === 'ec2:StopInstances');
     expect(joinedText(stop.Resource)).toBe('arn:<token>:ec2:<token>:<token>:instance/<token>');
-    expect(stop.Resource['Fn::Join'][1]).toContainEqual({ Ref: instanceId });
+    expect(stop.Resource['Fn::Join'][1]).toContainEqual(instanceRef);
     expect(statements.map((s: any) => s.Action).sort()).toEqual(['ec2:DescribeInstanceStatus', 'ec2:StopInstances', 'ssm:StartAutomationExecution']);
   });
 
-  it('counts the whole account with budgetScope=account', () => {
-    const account = Template.fromStack(buildApp({ ...BASE_CONTEXT, budgetScope: 'account' }).data);
-    const [budget] = resourcesOf(account, 'AWS::Budgets::Budget');
-    expect(budget.Properties.Budget.FilterExpression).toBeUndefined();
+  it('counts only the project tag with budgetScope=project, and warns at synth that a first run is not counted', () => {
+    const built = buildApp({ ...BASE_CONTEXT, budgetScope: 'project' });
+    const [budget] = resourcesOf(Template.fromStack(built.data), 'AWS::Budgets::Budget');
+    expect(budget.Properties.Budget.FilterExpression).toEqual({ Tags: { Key: PROJECT_TAG.key, Values: [PROJECT_TAG.value], MatchOptions: ['EQUALS'] } });
+    const warnings = Annotations.fromStack(built.data).findWarning('*', Match.stringLikeRegexp('budgetScope=project'));
+    expect(warnings.map((w) => w.entry.data)).toEqual([expect.stringContaining('a first run is not counted')]);
+    expect(Annotations.fromStack(base.data).findWarning('*', Match.stringLikeRegexp('budgetScope'))).toEqual([]);
   });
 
   it('deploys no budget and no budget action with budgetUsd=0', () => {
@@ -255,29 +273,56 @@ describe('instance', () => {
     expect(data.BlockDeviceMappings).toEqual([
       { DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true, Encrypted: true, VolumeSize: 120, VolumeType: 'gp3' } },
     ]);
-    expect(data.InstanceType).toBe('g4dn.xlarge');
+    // The fleet picks type and market; an EC2 Fleet refuses a launch template that sets the market itself.
+    expect(data.InstanceType).toBeUndefined();
     expect(data.InstanceMarketOptions).toBeUndefined();
     expect(data.KeyName).toBeUndefined();
   });
 
-  it('launches a one-time spot instance, terminated on interruption, with spot=true', () => {
-    const [lt] = resourcesOf(fullTraining, 'AWS::EC2::LaunchTemplate');
-    expect(lt.Properties.LaunchTemplateData.InstanceMarketOptions).toEqual({
-      MarketType: 'spot',
-      SpotOptions: { InstanceInterruptionBehavior: 'terminate', SpotInstanceType: 'one-time' },
-    });
-    expect(lt.Properties.LaunchTemplateData.InstanceType).toBe('g5.xlarge');
-    expect(lt.Properties.LaunchTemplateData.KeyName).toBe('my-key');
+  const subnetIds = (t: Template) => Object.keys(t.findResources('AWS::EC2::Subnet'));
+  const fleetOf = (t: Template) => resourcesOf(t, 'AWS::EC2::EC2Fleet')[0].Properties;
+
+  it('launches one on-demand instance of the asked-for type through an instant fleet that may use every public subnet', () => {
+    const fleet = fleetOf(baseTraining);
+    const ltId = Object.keys(baseTraining.findResources('AWS::EC2::LaunchTemplate'))[0];
+    expect(fleet.Type).toBe('instant');
+    expect(fleet.ReplaceUnhealthyInstances).toBe(false);
+    expect(fleet.TargetCapacitySpecification).toEqual({ TotalTargetCapacity: 1, DefaultTargetCapacityType: 'on-demand', OnDemandTargetCapacity: 1 });
+    expect(fleet.OnDemandOptions).toEqual({ AllocationStrategy: 'prioritized', MinTargetCapacity: 1, SingleInstanceType: true });
+    const [config] = fleet.LaunchTemplateConfigs;
+    expect(config.LaunchTemplateSpecification).toEqual({ LaunchTemplateId: { Ref: ltId }, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } });
+    expect(config.Overrides.map((o: any) => [o.InstanceType, o.SubnetId.Ref, o.Priority])).toEqual(
+      subnetIds(baseTraining).map((id) => ['g4dn.xlarge', id, 0]),
+    );
+    expect(subnetIds(baseTraining).length).toBeGreaterThanOrEqual(2);
+    baseTraining.resourceCountIs('AWS::EC2::Instance', 0);
   });
 
-  it('launches the instance from the template in a public subnet', () => {
-    const [instance] = resourcesOf(baseTraining, 'AWS::EC2::Instance');
-    const ltId = Object.keys(baseTraining.findResources('AWS::EC2::LaunchTemplate'))[0];
-    expect(instance.Properties.LaunchTemplate).toEqual({
-      LaunchTemplateId: { Ref: ltId },
-      Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] },
+  it('with spot=true asks for capacity first across the type and two larger sizes of its family, in every public subnet', () => {
+    const fleet = fleetOf(fullTraining);
+    expect(fleet.TargetCapacitySpecification).toEqual({ TotalTargetCapacity: 1, DefaultTargetCapacityType: 'spot', SpotTargetCapacity: 1 });
+    expect(fleet.SpotOptions).toEqual({
+      AllocationStrategy: 'capacity-optimized-prioritized',
+      InstanceInterruptionBehavior: 'terminate',
+      MinTargetCapacity: 1,
+      SingleInstanceType: true,
     });
-    expect(instance.Properties.SubnetId.Ref).toMatch(/publicSubnet1/);
+    const overrides = fleet.LaunchTemplateConfigs[0].Overrides.map((o: any) => `${o.InstanceType}@${o.SubnetId.Ref}#${o.Priority}`);
+    const subnets = subnetIds(fullTraining);
+    expect(overrides).toEqual(['g5.xlarge', 'g5.2xlarge', 'g5.4xlarge'].flatMap((type, rank) => subnets.map((id) => `${type}@${id}#${rank}`)));
+    expect(resourcesOf(fullTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.KeyName).toBe('my-key');
+  });
+
+  it('reads the launched instance id from the fleet, with DescribeFleets only', () => {
+    const [lookup] = resourcesOf(baseTraining, 'Custom::AWS');
+    const fleetId = Object.keys(baseTraining.findResources('AWS::EC2::EC2Fleet'))[0];
+    const call = JSON.stringify(lookup.Properties.Create);
+    expect(call).toContain('describeFleets');
+    expect(call).toContain(fleetId);
+    const statements = resourcesOf(baseTraining, 'AWS::IAM::Policy')
+      .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('ec2:DescribeFleets'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([{ Action: 'ec2:DescribeFleets', Effect: 'Allow', Resource: '*' }]);
   });
 });
 
@@ -286,9 +331,10 @@ describe('instance role', () => {
     const statements = instanceRolePolicy(baseTraining);
     const s3 = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
     const view = s3.map((s) => ({ sid: s.Sid, actions: [s.Action].flat(), resources: [s.Resource].flat().map(joinedText), condition: s.Condition }));
-    const bucket = 'arn:<token>:s3:::facepoints-<token>-<token>';
+    const bucket = 'arn:<token>:s3:::facepoints-<token>-<token>-an';
     expect(view).toEqual([
-      { sid: 'ListDataAndThisRun', actions: ['s3:ListBucket'], resources: [bucket], condition: { StringLike: { 's3:prefix': ['data/', 'data/*', 'runs/test-run/', 'runs/test-run/*'] } } },
+      // Unconditional: without ListBucket in a GetObject's own context, S3 answers a missing key with 403.
+      { sid: 'ListBucket', actions: ['s3:ListBucket'], resources: [bucket], condition: undefined },
       { sid: 'ReadData', actions: ['s3:GetObject'], resources: [`${bucket}/data/*`], condition: undefined },
       {
         sid: 'ReadWriteThisRun',
@@ -306,8 +352,7 @@ describe('instance role', () => {
     const ecr = statements.find((s) => [s.Action].flat().includes('ecr:BatchGetImage'));
     expect(joinedText(ecr.Resource)).toMatch(/^arn:<token>:ecr:<token>:<token>:repository\/cdk-.*-container-assets-<token>-<token>$/);
     const logs = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
-    expect([logs.Resource].flat().map(joinedText)).toEqual(['<token>']);
-    expect(JSON.stringify(logs.Resource)).toContain('TrainerLogs');
+    expect([logs.Resource].flat().map(joinedText)).toEqual(['arn:<token>:logs:<token>:<token>:log-group:/facepoints/training:*']);
     const wildcard = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
     expect(wildcard).toEqual(['ecr:GetAuthorizationToken']);
   });
@@ -345,9 +390,9 @@ describe('boot user data', () => {
       env[1],
       'FACEPOINTS_RUN_ID=test-run',
       'FACEPOINTS_PRESET=quick',
-      'FACEPOINTS_DATA_URI=s3://facepoints-<token>-<token>/data/',
-      'FACEPOINTS_OUT_URI=s3://facepoints-<token>-<token>/runs',
-      'FACEPOINTS_LOG_GROUP=<token>',
+      'FACEPOINTS_DATA_URI=s3://facepoints-<token>-<token>-an/data/',
+      'FACEPOINTS_OUT_URI=s3://facepoints-<token>-<token>-an/runs',
+      'FACEPOINTS_LOG_GROUP=/facepoints/training',
       'FACEPOINTS_INSTANCE_TYPE=g5.xlarge',
       'FACEPOINTS_MAX_HOURS=6',
       'FACEPOINTS_MAX_ATTEMPTS=3',
@@ -379,8 +424,9 @@ describe('image, logs, data upload, outputs, tags', () => {
     for (const excluded of ['node_modules', 'test', 'dist', 'cdk.out', '.git']) expect(existsSync(join(staged, excluded))).toBe(false);
   });
 
-  it('keeps the container log in a log group with a retention', () => {
-    baseTraining.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/facepoints/training', RetentionInDays: 90 });
+  it('keeps the container log in the persistent stack, so a destroyed run keeps its logs', () => {
+    baseData.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/facepoints/training', RetentionInDays: 90 });
+    baseTraining.resourceCountIs('AWS::Logs::LogGroup', 0);
   });
 
   it('uploads only the Kaggle files of dataDir to data/, keeping them on update and destroy', () => {
@@ -389,8 +435,8 @@ describe('image, logs, data upload, outputs, tags', () => {
       Prune: false,
       RetainOnDelete: true,
     });
-    const [instanceId] = Object.keys(fullTraining.findResources('AWS::EC2::Instance'));
-    const deps = fullTraining.toJSON().Resources[instanceId].DependsOn as string[];
+    const [fleetId] = Object.keys(fullTraining.findResources('AWS::EC2::EC2Fleet'));
+    const deps = fullTraining.toJSON().Resources[fleetId].DependsOn as string[];
     const uploadId = Object.keys(fullTraining.findResources('Custom::CDKBucketDeployment'))[0];
     expect(deps).toContain(uploadId);
     baseTraining.resourceCountIs('Custom::CDKBucketDeployment', 0);
@@ -399,14 +445,14 @@ describe('image, logs, data upload, outputs, tags', () => {
   it('outputs what the operator commands read, under the shared keys', () => {
     const data = Object.keys(baseData.toJSON().Outputs);
     const training = baseTraining.toJSON().Outputs;
-    expect(data.sort()).toEqual([OUTPUT_KEYS.alertTopicArn, OUTPUT_KEYS.budgetName, OUTPUT_KEYS.bucketName].sort());
+    expect(data.sort()).toEqual([OUTPUT_KEYS.alertTopicArn, OUTPUT_KEYS.budgetName, OUTPUT_KEYS.budgetScope, OUTPUT_KEYS.bucketName].sort());
     expect(training[OUTPUT_KEYS.runId].Value).toBe('test-run');
     expect(training[OUTPUT_KEYS.instanceType].Value).toBe('g4dn.xlarge');
     expect(training[OUTPUT_KEYS.spot].Value).toBe('false');
     expect(training[OUTPUT_KEYS.preset].Value).toBe('seed');
-    expect(training[OUTPUT_KEYS.instanceId].Value).toEqual({ Ref: Object.keys(baseTraining.findResources('AWS::EC2::Instance'))[0] });
+    expect(training[OUTPUT_KEYS.instanceId].Value).toEqual({ 'Fn::GetAtt': [Object.keys(baseTraining.findResources('Custom::AWS'))[0], 'Fleets.0.Instances.0.InstanceIds.0'] });
     expect(joinedText(training[OUTPUT_KEYS.watchLogsCommand].Value)).toBe(
-      'aws logs tail <token> --follow --log-stream-name-prefix test-run/ --region <token>',
+      'aws logs tail /facepoints/training --follow --log-stream-name-prefix test-run/ --region <token>',
     );
     expect(joinedText(training[OUTPUT_KEYS.statusCommand].Value)).toBe('npx facepoints status --run test-run --region <token>');
     expect(joinedText(training[OUTPUT_KEYS.sessionCommand].Value)).toBe('aws ssm start-session --target <token> --region <token>');
@@ -419,7 +465,7 @@ describe('image, logs, data upload, outputs, tags', () => {
     const tagsOf = (t: Template, type: string) => resourcesOf(t, type)[0].Properties.Tags as { Key: string; Value: string }[];
     expect(tagsOf(baseData, 'AWS::S3::Bucket')).toContainEqual({ Key: PROJECT_TAG.key, Value: PROJECT_TAG.value });
     expect(tagsOf(baseData, 'AWS::S3::Bucket').map((t) => t.Key)).not.toContain(RUN_TAG_KEY);
-    for (const type of ['AWS::EC2::Instance', 'AWS::EC2::VPC', 'AWS::Logs::LogGroup']) {
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::SecurityGroup']) {
       expect(tagsOf(baseTraining, type)).toEqual(expect.arrayContaining([{ Key: PROJECT_TAG.key, Value: PROJECT_TAG.value }, { Key: RUN_TAG_KEY, Value: 'test-run' }]));
     }
     // The launch template carries the tags to the instance and its root volume (the volume costs money too).

@@ -28,7 +28,7 @@ describe('parseDeployConfig', () => {
       maxHours: 12,
       maxAttempts: 3,
       budgetUsd: 50,
-      budgetScope: 'project',
+      budgetScope: 'account',
       alertEmail: 'me@example.com',
       keyPairName: undefined,
       dataDir: undefined,

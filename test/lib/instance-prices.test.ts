@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_INSTANCE_TYPE, ON_DEMAND_USD_PER_HOUR, SUPPORTED_INSTANCE_TYPES, gpuFamilyOf } from '../../lib/instance-prices';
+import { DEFAULT_INSTANCE_TYPE, ON_DEMAND_USD_PER_HOUR, SUPPORTED_INSTANCE_TYPES, gpuFamilyOf, launchInstanceTypes } from '../../lib/instance-prices';
 
 describe('instance prices', () => {
   it('prices every supported type and defaults to the T4 instance with native kernels', () => {
@@ -24,5 +24,16 @@ describe('instance prices', () => {
     for (const t of SUPPORTED_INSTANCE_TYPES) {
       expect(doc).toMatch(new RegExp(`\\| ${t.replace('.', '\\.')} \\|[^\\n]*\\| \\$${ON_DEMAND_USD_PER_HOUR[t].toFixed(3)} \\|`));
     }
+  });
+});
+
+describe('launchInstanceTypes', () => {
+  it('is the asked-for type alone on demand, whose price was chosen', () => {
+    expect(launchInstanceTypes('g4dn.xlarge', false)).toEqual(['g4dn.xlarge']);
+  });
+
+  it('adds the next two larger sizes of the same GPU family for spot, cheapest first', () => {
+    expect(launchInstanceTypes('g4dn.xlarge', true)).toEqual(['g4dn.xlarge', 'g4dn.2xlarge', 'g4dn.4xlarge']);
+    expect(launchInstanceTypes('g5.8xlarge', true)).toEqual(['g5.8xlarge', 'g5.16xlarge']);
   });
 });
