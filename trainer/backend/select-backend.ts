@@ -67,7 +67,9 @@ export async function selectBackend(opts: SelectBackendOptions): Promise<Selecte
     try {
       const { gpuName, threads } = await LOADERS[name]();
       if (opts.requireGpu && gpuName === null) {
-        throw new Error(`${BACKEND_PACKAGES[name]} loaded but no GPU is visible (nvidia-smi lists none)`);
+        throw new Error(
+          `${BACKEND_PACKAGES[name]} loaded but TensorFlow runs on the CPU (no GPU device: a missing CUDA 11 or cuDNN 8 library, or no GPU passed to the container)`,
+        );
       }
       opts.log(
         `backend: ${name} (${BACKEND_PACKAGES[name]}${gpuName ? `, GPU ${gpuName}` : ''}, ${threads} thread${threads === 1 ? '' : 's'})`,
@@ -96,7 +98,7 @@ export async function selectBackend(opts: SelectBackendOptions): Promise<Selecte
 const LOADERS: Record<BackendName, Loader> = {
   'tensorflow-gpu': async () => {
     await loadNative('@tensorflow/tfjs-node-gpu');
-    return { gpuName: visibleGpuName(), threads: os.cpus().length };
+    return { gpuName: gpuNameOf(tf.backend(), visibleGpuName()), threads: os.cpus().length };
   },
   tensorflow: async () => {
     await loadNative('@tensorflow/tfjs-node');
@@ -142,9 +144,18 @@ async function activate(name: string): Promise<void> {
 }
 
 /**
- * TensorFlow's C API offers tfjs-node-gpu no device list, and libtensorflow silently falls back to the CPU
- * without a GPU, so the driver's own tool is asked; the NVIDIA Container Toolkit mounts it into containers.
+ * The GPU the loaded native backend computes on, or null when it runs on the CPU. TensorFlow itself is
+ * asked first: tfjs-node's backend reports whether libtensorflow placed its context on a GPU device, which
+ * is false when a CUDA or cuDNN library is missing even though the driver and `nvidia-smi` see the GPU (the
+ * costly case: CPU training at GPU prices). The name comes from `nvidia-smi` when TensorFlow uses a GPU.
  */
+export function gpuNameOf(backend: unknown, smiName: string | null): string | null {
+  const usesGpu = (backend as { isUsingGpuDevice?: unknown } | null)?.isUsingGpuDevice === true;
+  if (!usesGpu) return null;
+  return smiName ?? 'GPU (name unknown: nvidia-smi is not available)';
+}
+
+/** The GPU's name from the driver's own tool, which the NVIDIA Container Toolkit mounts into containers. */
 function visibleGpuName(): string | null {
   try {
     const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {

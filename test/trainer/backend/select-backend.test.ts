@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BackendUnavailableError, selectBackend } from '../../../trainer/backend/select-backend';
+import { BackendUnavailableError, gpuNameOf, selectBackend } from '../../../trainer/backend/select-backend';
 
 // The native packages (@tensorflow/tfjs-node, -gpu) are optional and not installed on CI machines; these
 // tests assert what a user sees there. On a machine where they load, the GPU tests do not apply.
@@ -65,5 +65,18 @@ describe('selectBackend', () => {
       expect(lines[0]).toMatch(/^backend: skipping tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed/);
       expect(lines[1]).toMatch(/^backend: skipping tensorflow: @tensorflow\/tfjs-node is not installed/);
     }
+  });
+});
+
+describe('gpuNameOf', () => {
+  test('trusts TensorFlow, not nvidia-smi: a backend on the CPU has no GPU even when the driver sees one', () => {
+    expect(gpuNameOf({ isUsingGpuDevice: false }, 'Tesla T4')).toBeNull();
+    expect(gpuNameOf({}, 'Tesla T4')).toBeNull();
+    expect(gpuNameOf(null, 'Tesla T4')).toBeNull();
+  });
+
+  test('names the GPU TensorFlow uses, from nvidia-smi when it answers', () => {
+    expect(gpuNameOf({ isUsingGpuDevice: true }, 'Tesla T4')).toBe('Tesla T4');
+    expect(gpuNameOf({ isUsingGpuDevice: true }, null)).toBe('GPU (name unknown: nvidia-smi is not available)');
   });
 });
