@@ -18,6 +18,8 @@ set -euo pipefail
 
 readonly EXIT_INTERRUPTED=75
 readonly EXIT_USAGE=64
+# The trainer image's user (docker/Dockerfile): it owns the scratch directory.
+readonly TRAINER_UID=10001
 
 STATE_DIR="${FACEPOINTS_STATE_DIR:-/var/lib/facepoints}"
 SYSTEMD_DIR="${FACEPOINTS_SYSTEMD_DIR:-/etc/systemd/system}"
@@ -26,6 +28,13 @@ SELF="${FACEPOINTS_SELF:-/opt/facepoints/train-on-boot.sh}"
 RETRY_DELAY_SECONDS="${FACEPOINTS_RETRY_DELAY_SECONDS:-60}"
 RESUME_DELAY_SECONDS="${FACEPOINTS_RESUME_DELAY_SECONDS:-15}"
 SYNC_SECONDS="${FACEPOINTS_SYNC_SECONDS:-300}"
+# Scratch space of the trainer (data cache, CUDA's kernel cache): the instance's NVMe store when it has
+# one (g4dn, g5), else a folder on the root volume. Mounted into the container at /scratch.
+SCRATCH_DIR="${FACEPOINTS_HOST_SCRATCH_DIR:-/mnt/facepoints-scratch}"
+INSTANCE_STORE_GLOB="${FACEPOINTS_INSTANCE_STORE_GLOB:-/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*}"
+# libtensorflow 2.9.1 has no sm_86 code: on g5 the driver JIT-compiles its PTX at every start unless the
+# cache persists and is large enough; 4 GiB is CUDA's maximum (CUDA_CACHE_MAXSIZE, CUDA C Programming Guide).
+readonly CUDA_CACHE_BYTES=4294967296
 # An interrupted run restarts at most this often per boot, so a trainer that keeps exiting 75 cannot
 # keep a GPU busy until the max-hours deadline.
 MAX_RESUMES="${FACEPOINTS_MAX_RESUMES:-10}"
@@ -35,9 +44,47 @@ readonly JUPYTER_CONTAINER=facepoints-jupyter
 
 sync_pid=""
 powering_off=false
+# The boot step in progress; a failure is reported under this name.
+step="settings"
 
 log() {
-  printf '%s facepoints-boot: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
+  local line
+  line="$(printf '%s facepoints-boot: %s' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*")"
+  printf '%s\n' "$line" >&2
+  # Kept for the failure report: the journal dies with the instance.
+  if [[ -d "$STATE_DIR" ]]; then printf '%s\n' "$line" >>"$STATE_DIR/boot.log" 2>/dev/null || true; fi
+}
+
+# JSON string of the argument (python3 ships with the Ubuntu AMI; no jq there).
+json_string() {
+  python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"
+}
+
+# A boot step failed: the run's status.json says so (state failed, the step, the last log lines) and the
+# log group gets the same lines, so `facepoints status` and `facepoints logs` show why after power-off.
+report_failure() {
+  local reason="$1" lines now status_json
+  lines="$(tail -n 20 "$STATE_DIR/boot.log" 2>/dev/null || true)"
+  now="$(date -u +%Y-%m-%dT%H:%M:%S.000Z)"
+  status_json="$(printf '{"runId":%s,"state":"failed","phase":%s,"model":null,"epoch":null,"maxEpochs":null,"bestDevRmsePx":null,"imagesPerSecond":null,"etaPhaseSeconds":null,"etaRunSeconds":null,"backend":null,"gpuName":null,"instanceType":%s,"startedAt":"%s","updatedAt":"%s","lastCheckpointAt":null,"finishedAt":"%s","error":%s,"interruption":null}' \
+    "$(json_string "${FACEPOINTS_RUN_ID:-unknown}")" "$(json_string "boot: ${step}")" \
+    "$(json_string "${FACEPOINTS_INSTANCE_TYPE:-unknown}")" "$now" "$now" "$now" \
+    "$(json_string "boot step ${step} failed: ${reason}"$'\n'"${lines}")")"
+  if [[ -n "${FACEPOINTS_OUT_URI:-}" && -n "${FACEPOINTS_RUN_ID:-}" ]]; then
+    printf '%s\n' "$status_json" |
+      aws s3 cp --only-show-errors --content-type application/json - "${FACEPOINTS_OUT_URI}/${FACEPOINTS_RUN_ID}/status.json" ||
+      log "could not write the failure to ${FACEPOINTS_OUT_URI}/${FACEPOINTS_RUN_ID}/status.json"
+  fi
+  if [[ -n "${FACEPOINTS_LOG_GROUP:-}" && -n "${FACEPOINTS_REGION:-}" ]]; then
+    local stream message
+    stream="${FACEPOINTS_RUN_ID:-unknown}/boot-$(date -u +%Y%m%dT%H%M%SZ)"
+    message="boot step ${step} failed: ${reason}"$'\n'"${lines}"
+    if ! aws logs create-log-stream --region "$FACEPOINTS_REGION" --log-group-name "$FACEPOINTS_LOG_GROUP" --log-stream-name "$stream" ||
+      ! aws logs put-log-events --region "$FACEPOINTS_REGION" --log-group-name "$FACEPOINTS_LOG_GROUP" --log-stream-name "$stream" \
+        --log-events "[{\"timestamp\":$(($(date +%s) * 1000)),\"message\":$(json_string "$message")}]" >/dev/null; then
+      log "could not write the failure to log group ${FACEPOINTS_LOG_GROUP}"
+    fi
+  fi
 }
 
 require() {
@@ -48,6 +95,24 @@ require() {
       return 1
     fi
   done
+}
+
+# The instance store is blank on every new instance (and after a stop); a reboot keeps its file system.
+prepare_scratch() {
+  step="scratch"
+  mkdir -p "$SCRATCH_DIR"
+  local device
+  for device in $INSTANCE_STORE_GLOB; do
+    [[ -e "$device" ]] || continue
+    if ! mountpoint -q "$SCRATCH_DIR"; then
+      if ! blkid "$device" >/dev/null 2>&1; then mkfs.ext4 -q -F "$device" >>"$STATE_DIR/boot.log" 2>&1; fi
+      mount "$device" "$SCRATCH_DIR" >>"$STATE_DIR/boot.log" 2>&1
+      log "scratch: instance store ${device} mounted at ${SCRATCH_DIR}"
+    fi
+    break
+  done
+  mkdir -p "$SCRATCH_DIR/cuda-cache"
+  chown -R "${TRAINER_UID}:${TRAINER_UID}" "$SCRATCH_DIR"
 }
 
 read_number() {
@@ -119,11 +184,12 @@ UNIT
 }
 
 ecr_login_and_pull() {
+  step="image-pull"
   local registry="${FACEPOINTS_IMAGE%%/*}" attempt
   for attempt in 1 2 3; do
-    if aws ecr get-login-password --region "$FACEPOINTS_REGION" |
-      docker login --username AWS --password-stdin "$registry" >/dev/null &&
-      docker pull --quiet "$FACEPOINTS_IMAGE" >/dev/null; then
+    if aws ecr get-login-password --region "$FACEPOINTS_REGION" 2>>"$STATE_DIR/boot.log" |
+      docker login --username AWS --password-stdin "$registry" >/dev/null 2>>"$STATE_DIR/boot.log" &&
+      docker pull --quiet "$FACEPOINTS_IMAGE" >/dev/null 2>>"$STATE_DIR/boot.log"; then
       return 0
     fi
     log "pulling ${FACEPOINTS_IMAGE} failed (attempt ${attempt} of 3)"
@@ -173,9 +239,20 @@ run_trainer() {
     --env "AWS_REGION=${FACEPOINTS_REGION}" \
     --env FACEPOINTS_ON_EC2=1 \
     --env "FACEPOINTS_INSTANCE_TYPE=${FACEPOINTS_INSTANCE_TYPE}" \
+    --volume "${SCRATCH_DIR}:/scratch" \
+    --env FACEPOINTS_SCRATCH_DIR=/scratch \
+    --env CUDA_CACHE_PATH=/scratch/cuda-cache \
+    --env "CUDA_CACHE_MAXSIZE=${CUDA_CACHE_BYTES}" \
     "$FACEPOINTS_IMAGE" \
     train --data "$FACEPOINTS_DATA_URI" --out "$FACEPOINTS_OUT_URI" --run "$FACEPOINTS_RUN_ID" \
     --preset "$FACEPOINTS_PRESET" --require-gpu
+}
+
+# IMDSv2: 200 on spot/instance-action once EC2 has scheduled this spot instance's reclaim.
+spot_reclaim_pending() {
+  local endpoint="${FACEPOINTS_IMDS_ENDPOINT:-http://169.254.169.254}" token
+  token="$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "${endpoint}/latest/api/token" 2>/dev/null)" || return 1
+  curl -sf -o /dev/null -H "X-aws-ec2-metadata-token: ${token}" "${endpoint}/latest/meta-data/spot/instance-action" 2>/dev/null
 }
 
 on_exit() {
@@ -183,6 +260,7 @@ on_exit() {
   # Any unexpected error still ends in a power-off: an idle GPU instance is the costly failure.
   if [[ "$powering_off" != true && $code -ne 0 ]]; then
     log "boot script failed (exit ${code})"
+    report_failure "exit ${code}"
     power_off
   fi
 }
@@ -215,7 +293,9 @@ run() {
   if [[ "${FACEPOINTS_JUPYTER:-false}" == true ]]; then
     start_jupyter || log "JupyterLab did not start; training goes on without it"
   fi
+  prepare_scratch
   ecr_login_and_pull
+  step="train"
 
   while ((failures < FACEPOINTS_MAX_ATTEMPTS)); do
     attempt="$(($(read_number "$STATE_DIR/attempts") + 1))"
@@ -235,6 +315,12 @@ run() {
           log "interrupted ${resumes} times on this boot; giving up (deploy again with -c runId=${FACEPOINTS_RUN_ID} to resume)"
           break
         fi
+        # A spot instance with a reclaim notice is gone in two minutes: restarting here would lose the
+        # resume to the reclaim; the next deploy with the same run id resumes from the checkpoint instead.
+        if spot_reclaim_pending; then
+          log "spot reclaim notice: not restarting the trainer on this instance (deploy again with -c runId=${FACEPOINTS_RUN_ID} to resume)"
+          break
+        fi
         log "trainer interrupted (exit ${code}); resuming in ${RESUME_DELAY_SECONDS} s"
         sleep "$RESUME_DELAY_SECONDS"
         ;;
@@ -249,6 +335,8 @@ run() {
         if ((failures >= FACEPOINTS_MAX_ATTEMPTS)); then
           printf 'failed after %s attempts (last exit %s)\n' "$failures" "$code" >"$STATE_DIR/finished"
           log "trainer failed (exit ${code}); giving up after ${failures} failures"
+          # Exit codes above 125 are Docker's or a signal's: the trainer itself may have written nothing.
+          if ((code >= 125)); then report_failure "the trainer container exited ${code} ${failures} times"; fi
           break
         fi
         log "trainer failed (exit ${code}); retrying in ${RETRY_DELAY_SECONDS} s"

@@ -36,6 +36,7 @@ exit 0
   aws: `#!/bin/bash
 ${RECORD}
 record "$@"
+if [[ "$1 $2" == "s3 cp" && " $* " == *" - "* ]]; then cat >"$SANDBOX_DIR/uploaded-$(basename "\${*: -1}")"; fi
 case "$1 $2" in
   "ecr get-login-password") echo ecr-password ;;
   "secretsmanager get-secret-value") echo "\${SANDBOX_TOKEN_OUTPUT-$SANDBOX_TOKEN}" ;;
@@ -44,7 +45,20 @@ exit 0
 `,
   shutdown: `#!/bin/bash\n${RECORD}\nrecord "$@"\nexit 0\n`,
   systemctl: `#!/bin/bash\n${RECORD}\nrecord "$@"\nexit 0\n`,
-  curl: `#!/bin/bash\n${RECORD}\nrecord "$@"\nexit 0\n`,
+  // IMDSv2 as EC2 serves it: a token for the PUT, and spot/instance-action 404 until a reclaim is scheduled.
+  curl: `#!/bin/bash
+${RECORD}
+record "$@"
+case " $* " in
+  *"/latest/api/token"*) echo imds-token ;;
+  *"/spot/instance-action"*) if [[ "\${SANDBOX_SPOT_NOTICE:-}" == 1 ]]; then echo '{"action":"terminate"}'; else exit 22; fi ;;
+esac
+exit 0
+`,
+  mountpoint: `#!/bin/bash\n${RECORD}\nrecord "$@"\nexit 1\n`,
+  blkid: `#!/bin/bash\n${RECORD}\nrecord "$@"\nexit 2\n`,
+  'mkfs.ext4': `#!/bin/bash\n${RECORD}\nrecord "$@"\nexit 0\n`,
+  mount: `#!/bin/bash\n${RECORD}\nrecord "$@"\nexit 0\n`,
   // Real waits would make the retry tests take minutes; a short one keeps background loops from spinning.
   sleep: `#!/bin/bash\n${RECORD}\nrecord "$@"\n/bin/sleep 0.05\n`,
 };
@@ -81,6 +95,8 @@ export class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), 'facepoints-boot-'));
   readonly stateDir = join(this.dir, 'state');
   readonly systemdDir = join(this.dir, 'systemd');
+  /** The host folder mounted into the trainer container as its scratch space. */
+  readonly scratchDir = join(this.dir, 'scratch');
   private readonly binDir = join(this.dir, 'bin');
   private readonly callsFile = join(this.dir, 'calls');
   private readonly exitCodesFile = join(this.dir, 'exit-codes');
@@ -91,6 +107,20 @@ export class Sandbox {
       writeFileSync(join(this.binDir, name), body);
       chmodSync(join(this.binDir, name), 0o755);
     }
+  }
+
+  /** Gives the machine an NVMe instance store device (a plain file here). */
+  addInstanceStore(): string {
+    mkdirSync(join(this.dir, 'dev'), { recursive: true });
+    const device = join(this.dir, 'dev', 'nvme-Amazon_EC2_NVMe_Instance_Storage_AWS1234');
+    writeFileSync(device, '');
+    return device;
+  }
+
+  /** What the boot script uploaded with `aws s3 cp - URL`, by the URL's last path part; null if nothing. */
+  uploaded(name: string): string | null {
+    const file = join(this.dir, `uploaded-${name}`);
+    return existsSync(file) ? readFileSync(file, 'utf8') : null;
   }
 
   /** Exit codes the trainer container returns, in order (`term` = SIGTERM to the script, then exit 75). */
@@ -113,6 +143,9 @@ export class Sandbox {
         FACEPOINTS_STATE_DIR: this.stateDir,
         FACEPOINTS_SYSTEMD_DIR: this.systemdDir,
         FACEPOINTS_SYNC_SECONDS: '1',
+        SANDBOX_DIR: this.dir,
+        FACEPOINTS_HOST_SCRATCH_DIR: this.scratchDir,
+        FACEPOINTS_INSTANCE_STORE_GLOB: join(this.dir, 'dev', 'nvme-Amazon_EC2_NVMe_Instance_Storage_*'),
         ...SETTINGS,
         ...overrides,
       },

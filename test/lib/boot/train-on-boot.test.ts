@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BOOT_SCRIPT_PATH } from '../../../lib/boot/boot-user-data';
-import { EXIT_INTERRUPTED, EXIT_USAGE } from '../../../trainer/status';
+import { EXIT_INTERRUPTED, EXIT_USAGE, RunStatusSchema } from '../../../trainer/status';
 import {
   SETTINGS,
   Sandbox,
@@ -136,6 +136,77 @@ describe('train-on-boot.sh', () => {
     expect(sandbox.state('finished')).toMatch(/^failed: bad configuration or data/);
   });
 
+  it('gives the container a scratch folder its user owns, with a persistent CUDA kernel cache of CUDA\'s maximum size', () => {
+    sandbox.trainerExits(0);
+    const run = sandbox.boot('run').calls.find(isTrainerRun)!;
+    expect(run.args).toEqual(
+      expect.arrayContaining([
+        `${sandbox.scratchDir}:/scratch`,
+        'FACEPOINTS_SCRATCH_DIR=/scratch',
+        'CUDA_CACHE_PATH=/scratch/cuda-cache',
+        'CUDA_CACHE_MAXSIZE=4294967296',
+      ]),
+    );
+    const { statSync } = require('node:fs') as typeof import('node:fs');
+    expect(statSync(join(sandbox.scratchDir, 'cuda-cache')).uid).toBe(10001);
+    expect(statSync(sandbox.scratchDir).uid).toBe(10001);
+  });
+
+  it('puts the scratch folder on the NVMe instance store when there is one, formatting it only when blank', () => {
+    sandbox.trainerExits(0);
+    const device = sandbox.addInstanceStore();
+    const { calls } = sandbox.boot('run');
+    expect(calls.filter((c) => c.cmd === 'mkfs.ext4').map((c) => c.args)).toEqual([['-q', '-F', device]]);
+    expect(calls.filter((c) => c.cmd === 'mount').map((c) => c.args)).toEqual([[device, sandbox.scratchDir]]);
+    expect(calls.findIndex((c) => c.cmd === 'mount')).toBeLessThan(calls.findIndex(isTrainerRun));
+  });
+
+  it('uses the root volume when the instance has no instance store', () => {
+    sandbox.trainerExits(0);
+    const { calls } = sandbox.boot('run');
+    expect(calls.filter((c) => c.cmd === 'mkfs.ext4' || c.cmd === 'mount')).toEqual([]);
+    expect(calls.find(isTrainerRun)!.args).toContain(`${sandbox.scratchDir}:/scratch`);
+  });
+
+  it('does not restart an interrupted trainer on a spot instance that EC2 is reclaiming', () => {
+    sandbox.trainerExits(EXIT_INTERRUPTED, 0);
+    const boot = sandbox.boot('run', { SANDBOX_SPOT_NOTICE: '1' });
+    expect(boot.calls.filter(isTrainerRun)).toHaveLength(1);
+    expect(boot.stderr).toContain('spot reclaim notice: not restarting the trainer on this instance');
+    expect(isPowerOff(boot.calls[boot.calls.length - 1])).toBe(true);
+  });
+
+  it("when the image cannot be pulled: writes the step and the last lines to the run's status.json and to the log group, then powers off", () => {
+    sandbox.trainerExits(0);
+    const boot = sandbox.boot('run', { SANDBOX_PULL_FAILS: '1' });
+    const status = RunStatusSchema.parse(JSON.parse(sandbox.uploaded('status.json') ?? 'null'));
+    expect(status).toEqual(expect.objectContaining({ runId: 'run-42', state: 'failed', phase: 'boot: image-pull', instanceType: 'g4dn.xlarge' }));
+    expect(status.error).toMatch(/^boot step image-pull failed: exit 1\n/);
+    expect(status.error).toContain(`pulling ${SETTINGS.FACEPOINTS_IMAGE} failed (attempt 3 of 3)`);
+    const upload = boot.calls.find((c) => c.cmd === 'aws' && c.args[0] === 's3' && c.args[1] === 'cp')!;
+    expect(upload.args.at(-1)).toBe('s3://facepoints-bucket/runs/run-42/status.json');
+    const put = boot.calls.find((c) => c.cmd === 'aws' && c.args[1] === 'put-log-events')!;
+    expect(flagValue(put.args, '--log-group-name')).toBe('/facepoints/training');
+    expect(flagValue(put.args, '--log-stream-name')).toMatch(/^run-42\/boot-/);
+    expect(JSON.parse(flagValue(put.args, '--log-events')!)[0].message).toContain('boot step image-pull failed');
+    const last = boot.calls.findIndex((c) => c.cmd === 'aws' && c.args[1] === 'put-log-events');
+    expect(last).toBeLessThan(boot.calls.findIndex(isPowerOff));
+  });
+
+  it('reports a trainer container that Docker could not start (exit 125 and up), since the trainer wrote nothing', () => {
+    sandbox.trainerExits(125, 125, 125);
+    sandbox.boot('run');
+    const status = RunStatusSchema.parse(JSON.parse(sandbox.uploaded('status.json') ?? 'null'));
+    expect(status.phase).toBe('boot: train');
+    expect(status.error).toContain('the trainer container exited 125 3 times');
+  });
+
+  it('leaves the status to the trainer when the trainer itself failed', () => {
+    sandbox.trainerExits(1, 1, 1);
+    sandbox.boot('run');
+    expect(sandbox.uploaded('status.json')).toBeNull();
+  });
+
   it('powers off when the image cannot be pulled, after three tries', () => {
     sandbox.trainerExits(0);
     const boot = sandbox.boot('run', { SANDBOX_PULL_FAILS: '1' });
@@ -243,8 +314,9 @@ describe('train-on-boot.sh', () => {
   it('powers off at once when even the max-hours setting is missing', () => {
     const boot = sandbox.boot('run', { FACEPOINTS_MAX_HOURS: '' });
     expect(boot.stderr).toContain('missing setting FACEPOINTS_MAX_HOURS');
-    expect(boot.calls.map((c) => c.cmd)).toEqual(['shutdown']);
-    expect(isPowerOff(boot.calls[0])).toBe(true);
+    // Only the failure report comes before the power-off: nothing else can run without a deadline.
+    expect(boot.calls.map((c) => `${c.cmd} ${c.args.slice(0, 2).join(' ')}`)).toEqual(['aws s3 cp', 'aws logs create-log-stream', 'aws logs put-log-events', 'shutdown -h now']);
+    expect(RunStatusSchema.parse(JSON.parse(sandbox.uploaded('status.json')!)).phase).toBe('boot: settings');
   });
 
   it('refuses to run without its settings', () => {
