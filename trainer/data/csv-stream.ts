@@ -12,7 +12,9 @@ import { DataError } from './dataset';
  *
  * Accepted: LF or CRLF line endings, a final line with or without its newline, a UTF-8 byte order mark,
  * optional double quotes around a field (no quotes inside fields: the Kaggle files have none), runs of
- * spaces between pixel values. Everything else stops with a DataError naming line and column.
+ * spaces between pixel values, a data row that leaves off trailing fields the spec marks optional (the
+ * real IdLookupTable.csv omits its empty Location, comma and all). Everything else stops with a DataError
+ * naming line and column.
  */
 
 const COMMA = 0x2c;
@@ -32,6 +34,12 @@ export interface CsvSpec {
   header: readonly string[];
   /** Index of the pixel-list field (the last one), or -1 when the file has none. */
   pixelsField: number;
+  /**
+   * Leading fields every data row must have. A row may stop after them: each field it leaves off reaches
+   * onScalar as empty text, as if written with its comma. The header is always compared in full; the
+   * pixel field cannot be optional. @default header.length
+   */
+  requiredFields?: number;
   /**
    * Called for every non-pixel field of a data row (row counts from 0, line and column locate the field
    * for error messages). It throws a DataError itself when the text is invalid.
@@ -90,6 +98,7 @@ export async function readCsv(file: string, spec: CsvSpec, opts: CsvReadOptions 
 
 class CsvParser {
   private readonly nFields: number;
+  private readonly requiredFields: number;
   private readonly scratch = Buffer.alloc(MAX_SCALAR_BYTES);
   private pixels: Uint8Array;
   private capacityRows: number;
@@ -130,6 +139,12 @@ class CsvParser {
     private readonly origin: number,
   ) {
     this.nFields = spec.header.length;
+    this.requiredFields = spec.requiredFields ?? this.nFields;
+    if (!(this.requiredFields >= 1 && this.requiredFields <= this.nFields && this.requiredFields > spec.pixelsField)) {
+      throw new Error(
+        `expected requiredFields within [${Math.max(1, spec.pixelsField + 1)}, ${this.nFields}] for ${file}, found ${this.requiredFields}`,
+      );
+    }
     this.inHeader = origin === 0;
     this.chunkStart = this.lineStart = this.fieldStart = origin;
     this.started = origin !== 0;
@@ -360,9 +375,7 @@ class CsvParser {
       throw new DataError(this.file, this.blankLine, 1, `expected a data row, found an empty line (line ${this.line} has data again)`);
     }
     this.endField(abs);
-    if (this.field + 1 !== this.nFields) {
-      this.fail(abs, `expected ${this.nFields} fields, found ${this.field + 1}`);
-    }
+    if (this.field + 1 !== this.nFields) this.endShortRow(abs);
     if (this.inHeader) {
       this.checkHeader();
       this.inHeader = false;
@@ -376,6 +389,20 @@ class CsvParser {
     this.scratchLen = 0;
     this.quoteClosed = false;
     if (this.inPixelField()) this.beginPixels();
+  }
+
+  /** A line that ended before its last field: fine for a data row that has every required field. */
+  private endShortRow(abs: number): void {
+    const found = this.field + 1;
+    if (this.inHeader || this.requiredFields === this.nFields) {
+      this.fail(abs, `expected ${this.nFields} fields, found ${found}`);
+    }
+    if (found < this.requiredFields) {
+      const optional = this.spec.header.slice(this.requiredFields).join(', ');
+      this.fail(abs, `expected ${this.nFields} fields (at least ${this.requiredFields}: ${optional} may be left off), found ${found}`);
+    }
+    const col = abs - this.lineStart + 1;
+    for (let f = found; f < this.nFields; f++) this.spec.onScalar(this.rows, f, '', this.line, col);
   }
 
   private checkHeader(): void {

@@ -187,6 +187,8 @@ async function readLookup(file: string): Promise<LocatedLookupRow[]> {
   await readCsv(file, {
     header: LOOKUP_HEADER,
     pixelsField: -1,
+    // The competition's own copy leaves the always-empty Location off; pandas reads both forms alike.
+    requiredFields: LOOKUP_HEADER.indexOf('Location'),
     onScalar(row, field, text, line, column) {
       if (field === 0) {
         const rowId = parsePositiveInt(text, file, line, column, 'RowId');

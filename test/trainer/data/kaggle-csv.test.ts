@@ -109,6 +109,16 @@ describe('loadTraining', () => {
     expect(err.message.startsWith(`${file}:${line}:${err.column}: expected`)).toBe(true);
   });
 
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ])('rejects a row without its Image field with %s line ends: Image is required, unlike the lookup Location', async (_what, eol) => {
+    const short = trainingRow(2).replace(/,[^,]*$/, '');
+    const file = writeFile(dir, 'training.csv', [TRAINING_HEADER_LINE, trainingRow(1), short], eol);
+    const err = await dataError(loadTraining(file));
+    expect(err.message).toBe(`${file}:3:${short.length + 1}: expected 31 fields, found 30`);
+  });
+
   it('points at the offending pixel value', async () => {
     const row = trainingRow(1);
     const values = pixelField(1).split(' ');
@@ -154,6 +164,53 @@ describe('loadTest and loadLookup', () => {
     ]);
   });
 
+  // The competition's own IdLookupTable.csv leaves the empty Location off, comma and all, under the
+  // four-field header; pandas reads both forms alike, so the loader must too.
+  const LOOKUP_HEADER_LINE = 'RowId,ImageId,FeatureName,Location';
+  const lookupRows = ['1,1,left_eye_center_x', '2,1,nose_tip_y', '3,2,mouth_center_bottom_lip_y'];
+  it.each([
+    ['four fields, LF', lookupRows.map((r) => `${r},`), '\n', true],
+    ['four fields, CRLF', lookupRows.map((r) => `${r},`), '\r\n', true],
+    ['three fields, LF', lookupRows, '\n', true],
+    ['three fields, CRLF', lookupRows, '\r\n', true],
+    ['three fields, CRLF, no final line end', lookupRows, '\r\n', false],
+    ['both forms in one file, CRLF', [`${lookupRows[0]},`, lookupRows[1], `${lookupRows[2]},`], '\r\n', true],
+  ] as const)('reads the lookup table with %s to the same rows', async (_what, rows, eol, finalEol) => {
+    const file = writeFile(dir, 'IdLookupTable.csv', [LOOKUP_HEADER_LINE, ...rows], eol, finalEol);
+    expect(await loadLookup(file)).toEqual([
+      { rowId: 1, imageId: 1, feature: 'left_eye_center_x' },
+      { rowId: 2, imageId: 1, feature: 'nose_tip_y' },
+      { rowId: 3, imageId: 2, feature: 'mouth_center_bottom_lip_y' },
+    ]);
+  });
+
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ])('rejects a lookup row without its FeatureName (%s), naming file, line and what was expected', async (_what, eol) => {
+    const file = writeFile(dir, 'IdLookupTable.csv', [LOOKUP_HEADER_LINE, '1,1,left_eye_center_x', '2,1'], eol);
+    const err = await dataError(loadLookup(file));
+    expect(err.message).toBe(`${file}:3:4: expected 4 fields (at least 3: Location may be left off), found 2`);
+  });
+
+  it('rejects a lookup row with an empty FeatureName and the Location left off', async () => {
+    const file = writeFile(dir, 'IdLookupTable.csv', [LOOKUP_HEADER_LINE, '1,1,'], '\r\n');
+    const err = await dataError(loadLookup(file));
+    expect(err.message).toBe(`${file}:2:5: expected FeatureName to be a keypoint column such as left_eye_center_x, found ""`);
+  });
+
+  it('still requires the whole lookup header', async () => {
+    const file = writeFile(dir, 'IdLookupTable.csv', ['RowId,ImageId,FeatureName', '1,1,left_eye_center_x'], '\r\n');
+    const err = await dataError(loadLookup(file));
+    expect(err.message).toBe(`${file}:1:26: expected 4 fields, found 3`);
+  });
+
+  it('rejects a test.csv row without its Image field, with CRLF line ends', async () => {
+    const file = writeFile(dir, 'test.csv', ['ImageId,Image', `1,${pixelField(5)}`, '2'], '\r\n');
+    const err = await dataError(loadTest(file));
+    expect(err.message).toBe(`${file}:3:2: expected 2 fields, found 1`);
+  });
+
   it('rejects an unknown feature name', async () => {
     const file = writeFile(dir, 'IdLookupTable.csv', ['RowId,ImageId,FeatureName,Location', '1,1,nose_x,']);
     const err = await dataError(loadLookup(file));
@@ -178,6 +235,19 @@ describe('loadKaggleDir', () => {
     const [last, total] = seen[seen.length - 1];
     expect(last).toBe(total);
     expect(seen.every(([b], i) => i === 0 || b >= seen[i - 1][0])).toBe(true);
+  });
+
+  it('loads files with CRLF line ends and a lookup table that leaves Location off', async () => {
+    writeFile(dir, 'training.csv', [TRAINING_HEADER_LINE, trainingRow(1), trainingRow(2)], '\r\n');
+    writeFile(dir, 'test.csv', ['ImageId,Image', `1,${pixelField(5)}`, `2,${pixelField(6)}`], '\r\n');
+    writeFile(dir, 'IdLookupTable.csv', ['RowId,ImageId,FeatureName,Location', '1,1,left_eye_center_x', '2,2,nose_tip_y'], '\r\n');
+    const data = await loadKaggleDir(dir);
+    expect(data.training.count).toBe(2);
+    expect(Array.from(data.test.pixels.subarray(PIXELS))).toEqual(pixelValues(6));
+    expect(data.lookup).toEqual([
+      { rowId: 1, imageId: 1, feature: 'left_eye_center_x' },
+      { rowId: 2, imageId: 2, feature: 'nose_tip_y' },
+    ]);
   });
 
   it('rejects a lookup ImageId that test.csv does not have', async () => {
