@@ -1,14 +1,11 @@
 import { Annotations, App, Aws, Environment, Tags, Validations } from 'aws-cdk-lib';
-import { resultsBucketName } from './constructs/results-bucket';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DataStack } from './data-stack';
 import { BUDGET_SCOPE_NOTES } from './constructs/cost-guard';
 import { DeployConfig, DeployConfigError, UNDEPLOYABLE_CONFIG, parseDeployConfig } from './deploy-config';
-import { PROJECT_TAG, RUN_TAG_KEY, STACK_NAMES } from './deployment-names';
+import { BUDGET_NAME, PROJECT_TAG, RUN_TAG_KEY, STACK_NAMES, resultsBucketName } from './deployment-names';
 import { TrainingStack } from './training-stack';
 
-/** Name of the monthly budget; the training stack's budget action refers to it by name. */
-export const BUDGET_NAME = 'facepoints-monthly';
 
 export interface FacepointsStacks {
   data: DataStack;

@@ -36,6 +36,22 @@ export const OUTPUT_KEYS = {
  */
 export const TRAINING_LOG_GROUP = '/facepoints/training';
 
+/** The part of the bucket's name before S3's account-regional suffix. */
+export const BUCKET_NAME_PREFIX = 'facepoints';
+
+/**
+ * The bucket's name: fixed per account and region, so the training stack and the operator commands can
+ * name it without a CloudFormation export tying the stacks together. It lives in the account's regional
+ * namespace (`-<account>-<region>-an`), where no other account can create a bucket: a retained bucket's
+ * name can never be claimed by someone else between a destroy and the next deploy.
+ */
+export function resultsBucketName(account: string, region: string): string {
+  return `${BUCKET_NAME_PREFIX}-${account}-${region}-an`;
+}
+
+/** Name of the monthly budget; the training stack's budget action and the operator commands refer to it by name. */
+export const BUDGET_NAME = 'facepoints-monthly';
+
 /** Cost allocation tag on every resource (activate it once in the Billing console or with `facepoints cost --activate-tag`). */
 export const PROJECT_TAG = { key: 'Project', value: 'facepoints' } as const;
 export const RUN_TAG_KEY = 'facepoints:run-id';

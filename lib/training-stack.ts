@@ -13,9 +13,8 @@ import { DataUpload } from './constructs/data-upload';
 import { JupyterToken } from './constructs/jupyter-token';
 import { TrainingInstance } from './constructs/training-instance';
 import { TrainingNetwork } from './constructs/training-network';
-import { resultsBucketName } from './constructs/results-bucket';
 import { DeployConfig } from './deploy-config';
-import { OUTPUT_KEYS, TRAINING_LOG_GROUP } from './deployment-names';
+import { OUTPUT_KEYS, TRAINING_LOG_GROUP, resultsBucketName } from './deployment-names';
 import { launchInstanceTypes } from './instance-prices';
 
 /** Build context of the trainer image: the repository root, trimmed by its .dockerignore. */

@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { DATA_FILES, DATA_PREFIX } from '../../trainer/run-layout';
-import { resultsBucketName } from './results-bucket';
+import { resultsBucketName } from '../deployment-names';
 
 export interface DataUploadProps {
   readonly bucket: s3.IBucket;

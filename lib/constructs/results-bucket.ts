@@ -2,19 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RUNS_PREFIX } from '../../trainer/run-layout';
-
-/** The part of the bucket's name before S3's account-regional suffix. */
-export const BUCKET_NAME_PREFIX = 'facepoints';
-
-/**
- * The bucket's name: fixed per account and region, so the training stack and the operator commands can
- * name it without a CloudFormation export tying the stacks together. It lives in the account's regional
- * namespace (`-<account>-<region>-an`), where no other account can create a bucket: a retained bucket's
- * name can never be claimed by someone else between a destroy and the next deploy.
- */
-export function resultsBucketName(account: string, region: string): string {
-  return `${BUCKET_NAME_PREFIX}-${account}-${region}-an`;
-}
+import { BUCKET_NAME_PREFIX } from '../deployment-names';
 
 export interface ResultsBucketProps {
   /** Days an overwritten or deleted object version under runs/ is kept (old checkpoints). @default 7 */

@@ -5,9 +5,8 @@ import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { BOOT_SCRIPT_PATH } from '../../lib/boot/boot-user-data';
-import { BUDGET_NAME } from '../../lib/create-stacks';
 import { GPU_AMI_SSM_PARAMETER } from '../../lib/constructs/training-instance';
-import { OUTPUT_KEYS, PROJECT_TAG, RUN_TAG_KEY, STACK_NAMES } from '../../lib/deployment-names';
+import { BUDGET_NAME, OUTPUT_KEYS, PROJECT_TAG, RUN_TAG_KEY, STACK_NAMES } from '../../lib/deployment-names';
 import { BASE_CONTEXT, BuiltApp, buildApp, fakeDataDir, joinedText, scrubHashes } from './stack-fixture';
 
 // Four apps cover every switch; each is synthesized once and shared by the tests below.
