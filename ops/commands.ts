@@ -4,12 +4,14 @@ import { registerLogsCommand } from './commands/logs';
 import { registerResultsCommand } from './commands/results';
 import { registerRunsCommand } from './commands/runs';
 import { registerStatusCommand } from './commands/status';
+import { registerOperatorPolicyCommand } from './operator-policy';
 
-/** The operator commands that read a deployed run: status, logs, cost, results, runs. */
+/** The operator commands that read a deployed run (status, logs, cost, results, runs) and the policy they need. */
 export function registerOperatorCommands(program: Command): void {
   registerStatusCommand(program);
   registerLogsCommand(program);
   registerCostCommand(program);
   registerResultsCommand(program);
   registerRunsCommand(program);
+  registerOperatorPolicyCommand(program);
 }

@@ -4,14 +4,13 @@ import { CostExplorerClient, UpdateCostAllocationTagsStatusCommand } from '@aws-
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Command } from 'commander';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { registerOperatorCommands } from '../../ops/commands';
 import { runLayout } from '../../trainer/run-layout';
 import { LocalS3Server, startS3Server, useLocalS3Env } from '../support/s3-server';
 import { localS3Client, runStatus, seedRun } from './support/run-fixture';
+import { runOperatorCommand } from './support/run-operator';
 
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
@@ -22,21 +21,7 @@ let s3: S3Client;
 let restoreEnv: () => void;
 const runId = '20261129-010000';
 
-async function run(...args: string[]): Promise<string> {
-  const program = new Command('facepoints').exitOverride();
-  registerOperatorCommands(program);
-  let out = '';
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'facepoints', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
+const run = runOperatorCommand;
 
 function stacksDeployed() {
   const stack = (name: string, outputs: Record<string, string>) => ({

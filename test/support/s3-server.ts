@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { promises as fs } from 'fs';
 import type { Server } from 'http';
 import type { AddressInfo } from 'net';
@@ -111,4 +112,9 @@ export function useLocalS3Env(server: LocalS3Server): () => void {
       else process.env[k] = v;
     }
   };
+}
+
+/** An SDK client for a server on loopback, with the dummy credentials s3rver accepts. */
+export function localS3Client(endpoint: string): S3Client {
+  return new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
 }

@@ -134,6 +134,4 @@ export async function seedRun(s3: S3Client, bucket: string, runId: string, opts:
   return { runId, files, artifactKeys };
 }
 
-export function localS3Client(endpoint: string): S3Client {
-  return new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-}
+export { localS3Client } from '../../support/s3-server';

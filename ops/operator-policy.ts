@@ -1,0 +1,112 @@
+import { Command } from 'commander';
+import { BUDGET_NAME, STACK_NAMES, TRAINING_LOG_GROUP, resultsBucketName } from '../lib/deployment-names';
+import { RUNS_PREFIX } from '../trainer/run-layout';
+import { resolveRegion } from './aws/clients';
+import { OpsError } from './errors';
+
+export interface OperatorPolicyTarget {
+  accountId: string;
+  region: string;
+  /** @default resultsBucketName(accountId, region) */
+  bucket?: string;
+  /** @default BUDGET_NAME */
+  budgetName?: string;
+  /** @default 'aws' */
+  partition?: string;
+}
+
+export interface OperatorPolicyDocument {
+  Version: '2012-10-17';
+  Statement: Array<{ Sid: string; Effect: 'Allow'; Action: string[]; Resource: string[] }>;
+}
+
+/**
+ * The least privilege of `facepoints status|logs|cost|results|runs`: one statement per thing read, each
+ * action on the narrowest resource the Service Authorization Reference allows for it. Pricing is not
+ * called by any command (spot prices come from EC2, on-demand prices from lib/instance-prices.ts).
+ */
+export function operatorPolicy(t: OperatorPolicyTarget): OperatorPolicyDocument {
+  const p = t.partition ?? 'aws';
+  const bucketArn = `arn:${p}:s3:::${t.bucket ?? resultsBucketName(t.accountId, t.region)}`;
+  const logGroupArn = `arn:${p}:logs:${t.region}:${t.accountId}:log-group:${TRAINING_LOG_GROUP}`;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ReadStackOutputs',
+        Effect: 'Allow',
+        Action: ['cloudformation:DescribeStacks'],
+        Resource: Object.values(STACK_NAMES).map((name) => `arn:${p}:cloudformation:${t.region}:${t.accountId}:stack/${name}/*`),
+      },
+      {
+        // Unconditional: S3 answers a read of a missing file (a run without status.json yet) with 404
+        // only to a caller that may list the bucket; a prefix condition never matches a GetObject.
+        Sid: 'ListRuns',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: [bucketArn],
+      },
+      { Sid: 'ReadRuns', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/${RUNS_PREFIX}*`] },
+      {
+        // FilterLogEvents is authorized on the log group; both ARN forms are listed because CloudWatch
+        // Logs has matched policies against `log-group:NAME` and `log-group:NAME:*`.
+        Sid: 'ReadTrainerLogs',
+        Effect: 'Allow',
+        Action: ['logs:FilterLogEvents'],
+        Resource: [logGroupArn, `${logGroupArn}:*`],
+      },
+      {
+        // No resource-level permissions for these (Service Authorization Reference, Amazon EC2): "*" only.
+        Sid: 'ReadInstanceAndSpotPrice',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory'],
+        Resource: ['*'],
+      },
+      {
+        // Cost Explorer: ListCostAllocationTags and UpdateCostAllocationTagsStatus have no resource types,
+        // GetCostAndUsage only an optional billing view this command does not name (Service Authorization
+        // Reference, AWS Cost Explorer Service): "*" only.
+        Sid: 'ReadCost',
+        Effect: 'Allow',
+        Action: ['ce:GetCostAndUsage', 'ce:ListCostAllocationTags'],
+        Resource: ['*'],
+      },
+      // Only `facepoints cost --activate-tag` writes: drop this statement to keep the operator read-only.
+      { Sid: 'ActivateCostTag', Effect: 'Allow', Action: ['ce:UpdateCostAllocationTagsStatus'], Resource: ['*'] },
+      {
+        // DescribeBudget and DescribeNotificationsForBudget are both authorized as budgets:ViewBudget.
+        Sid: 'ReadBudget',
+        Effect: 'Allow',
+        Action: ['budgets:ViewBudget'],
+        Resource: [`arn:${p}:budgets::${t.accountId}:budget/${t.budgetName ?? BUDGET_NAME}`],
+      },
+    ],
+  };
+}
+
+interface OperatorPolicyFlags {
+  account: string;
+  region?: string;
+  profile?: string;
+  bucket?: string;
+  budgetName: string;
+  partition: string;
+}
+
+export function registerOperatorPolicyCommand(program: Command): void {
+  program
+    .command('operator-policy')
+    .description('print the IAM policy (JSON) the operator commands need, to attach to the user or role that runs them')
+    .requiredOption('--account <id>', 'AWS account id (12 digits) of the deployment')
+    .option('--region <region>', "region of the stacks (default: AWS_REGION, else the profile's region)")
+    .option('--profile <name>', 'AWS named profile whose region is the default')
+    .option('--bucket <name>', 'bucket holding the runs (default: the name the data stack gives it in this account and region)')
+    .option('--budget-name <name>', 'monthly budget of the data stack', BUDGET_NAME)
+    .option('--partition <name>', 'ARN partition: aws, aws-cn or aws-us-gov', 'aws')
+    .action(async (flags: OperatorPolicyFlags) => {
+      if (!/^\d{12}$/.test(flags.account)) throw new OpsError(`--account expects a 12-digit AWS account id, got "${flags.account}"`);
+      const region = await resolveRegion(flags.region, flags.profile);
+      const policy = operatorPolicy({ accountId: flags.account, region, bucket: flags.bucket, budgetName: flags.budgetName, partition: flags.partition });
+      process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+    });
+}
