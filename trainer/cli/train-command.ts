@@ -8,12 +8,15 @@ import { EXIT_INTERRUPTED, EXIT_USAGE } from '../status';
 import { DEFAULT_MODELS, resolveTrainConfig, settingKeys, type TrainCliOptions } from '../run/resolve-config';
 import { dryRun, runTraining, type RunDeps, type RunOutcome } from '../run/run-training';
 import { UsageError } from '../run/usage-error';
+import { defaultScratchDir } from '../storage/data-cache';
 import { ensureSampleData } from './sample-command';
 
 /** Rows of generated sample data quickstart trains on: enough for every specialist, small enough for minutes on 2 cores. */
 export const QUICKSTART_ROWS = 2000;
 export const QUICKSTART_DATA = './data/sample';
 export const QUICKSTART_OUT = 'file://./runs';
+/** Environment variable naming the scratch folder (the trainer image sets it to /scratch). */
+export const SCRATCH_ENV = 'FACEPOINTS_SCRATCH_DIR';
 
 /**
  * `facepoints train` (any preset, any models, local or S3) and `facepoints quickstart` (the first command
@@ -35,9 +38,20 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
     .option('--dry-run', 'load and check the data, print the plan with time estimates, train nothing, write nothing', false)
     .option('--seed <n>', 'seed of the split, initial weights, shuffles, flips and dropout (default: the preset\'s)')
     .option('--set <key=value>', `override a preset setting, repeatable (e.g. --set baseline.maxEpochs=50 --set batchSize=64); keys: ${settingKeys().join(', ')}`, collect, [])
+    .addOption(
+      new Option('--scratch <dir>', 'writable folder for the trainer\'s own files (the s3:// data cache); the container sets /scratch')
+        .env(SCRATCH_ENV)
+        .default(deps.scratchDir ?? defaultScratchDir()),
+    )
     .exitOverride(usageExit)
-    .action(async (opts: TrainCliOptions) => {
-      await runCommand(() => resolveTrainConfig(opts), deps);
+    .action(async ({ scratch, ...opts }: TrainCliOptions & { scratch: string }) => {
+      await runCommand(() => {
+        const config = resolveTrainConfig(opts);
+        if (scratch.trim() === '') {
+          throw new UsageError(`invalid options: --scratch (or ${SCRATCH_ENV}): expected a folder, found an empty string`);
+        }
+        return config;
+      }, { ...deps, scratchDir: scratch });
     });
 
   program

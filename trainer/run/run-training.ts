@@ -16,6 +16,7 @@ import { UnitSummarySchema } from '../report/summary';
 import { writeReport, type ModelPredictions } from '../report/write-report';
 import { runLayout, type ModelName } from '../run-layout';
 import type { Checkpointer } from '../storage/checkpointer';
+import { DATA_CACHE_FOLDER, defaultScratchDir } from '../storage/data-cache';
 import type { Store } from '../storage/store';
 import { meanModel, predictPx } from '../train/evaluate';
 import { lossToRmsePx, trainUnit, type EpochMetrics } from '../train/train-unit';
@@ -39,8 +40,8 @@ export interface RunDeps {
   progress?: ProgressOptions;
   /** EC2 instance type for the status and the cost. @default env FACEPOINTS_INSTANCE_TYPE, else null */
   instanceType?: string | null;
-  /** Where s3:// data is cached. @default .cache/data */
-  cacheDir?: string;
+  /** The one writable folder outside the run store; s3:// data is cached in its `data/`. @default defaultScratchDir() */
+  scratchDir?: string;
   /** Status heartbeat. @default 60 s */
   heartbeatMs?: number;
   /** Extra interruption source (tests); SIGTERM and spot notices come from the services. */
@@ -161,7 +162,7 @@ export async function dryRun(config: TrainConfig, deps: RunDeps = {}): Promise<R
 async function loadAndPlan(config: TrainConfig, store: Store, services: RunServices, deps: RunDeps, log: (line: string) => void): Promise<Loaded> {
   const started = Date.now();
   const data = await asUsageErrorForLocalData(config.data, async () => {
-    const dataDir = await services.resolveDataDir(config.data, path.resolve(deps.cacheDir ?? '.cache/data'), log);
+    const dataDir = await services.resolveDataDir(config.data, path.resolve(deps.scratchDir ?? defaultScratchDir(), DATA_CACHE_FOLDER), log);
     return { dir: dataDir, ...(await loadKaggleDir(dataDir, { maxRows: config.maxRows > 0 ? config.maxRows : undefined })) };
   });
   const dataDir = data.dir;

@@ -1,5 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createWriteStream, promises as fs } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
@@ -7,6 +8,18 @@ import { fileURLToPath } from 'url';
 import { DATA_FILES } from '../run-layout';
 import { createS3Client, describeError, isNotFound } from './s3-client';
 import { formatS3Url, parseS3Url } from './s3-url';
+
+/** The folder of the scratch directory that holds downloaded s3:// data. */
+export const DATA_CACHE_FOLDER = 'data';
+
+/**
+ * The trainer's scratch directory when none is given: one per user in the OS temp folder, writable
+ * wherever the trainer runs (the image's user cannot write its working directory or HOME), and never a
+ * folder another user created first.
+ */
+export function defaultScratchDir(): string {
+  return path.join(os.tmpdir(), `facepoints-${os.userInfo().uid}`);
+}
 
 export interface DataCacheOptions {
   /** @default createS3Client() */
