@@ -126,7 +126,7 @@ function checkValues(c: ParsedFields, valid: (key: string) => boolean, problem: 
     if (valid('instanceType') && !SUPPORTED_INSTANCE_TYPES.includes(c.instanceType)) {
       problem(
         'instanceType',
-        `expected one of ${SUPPORTED_INSTANCE_TYPES.join(', ')} (GPUs that libtensorflow 2.9.1 with CUDA 11.2 runs on), found ${show(c.instanceType)}`,
+        `expected one of ${SUPPORTED_INSTANCE_TYPES.join(', ')} (GPUs that libtensorflow 2.9.1 with CUDA 11 runs on), found ${show(c.instanceType)}`,
       );
     }
     if (valid('budgetScope') && !(BUDGET_SCOPES as readonly string[]).includes(c.budgetScope)) {

@@ -2,11 +2,11 @@
  * GPU instance types the training stack accepts, and what they cost. Read by the CDK app (validation,
  * outputs) and by the operator `cost` command, so this module must not import aws-cdk-lib.
  *
- * Why only g4dn and g5: @tensorflow/tfjs-node-gpu 4.22 bundles libtensorflow 2.9.1 (CUDA 11.2, cuDNN 8.1).
+ * Why only g4dn and g5: @tensorflow/tfjs-node-gpu 4.22 bundles libtensorflow 2.9.1 (built on CUDA 11.2, cuDNN 8.1; the image brings CUDA 11.8 and cuDNN 8.5 libraries).
  * Its own kernels are compiled natively up to sm_75 (T4 on g4dn) and carry compute_80 PTX, which the host
  * driver JIT-compiles for sm_86 (A10G on g5; the first start takes minutes); cuDNN 8.1 and cuBLAS 11.2
  * ship sm_86 kernels. The L4/L40S of g6/g6e (sm_89) would need the same PTX JIT for TensorFlow's kernels,
- * but cuDNN 8.1 and cuBLAS 11.2 predate that architecture (support came with CUDA 11.8 and cuDNN 8.6), and
+ * and the image's cuDNN 8.5 predates that architecture (support came with cuDNN 8.6), and
  * nobody has run this stack there: they are refused rather than left to fail after the instance is billed.
  * Only single-GPU sizes: the trainer uses one GPU.
  */

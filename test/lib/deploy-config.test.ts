@@ -82,7 +82,7 @@ describe('parseDeployConfig', () => {
       problemsOf({ allowedCidr: '203.0.113.7', instanceType: 'p3.2xlarge', maxHours: 'twelve', spot: 'yes', jupyter: 'no', budgetUsd: '25', runId: 'my run' }),
     ).toEqual([
       'allowedCidr: expected an IPv4 or IPv6 CIDR such as 203.0.113.7/32, found "203.0.113.7"',
-      `instanceType: expected one of ${SUPPORTED_INSTANCE_TYPES.join(', ')} (GPUs that libtensorflow 2.9.1 with CUDA 11.2 runs on), found "p3.2xlarge"`,
+      `instanceType: expected one of ${SUPPORTED_INSTANCE_TYPES.join(', ')} (GPUs that libtensorflow 2.9.1 with CUDA 11 runs on), found "p3.2xlarge"`,
       'spot: expected true or false, found "yes"',
       'maxHours: expected a number of hours from 0.25 to 168, found "twelve"',
       'alertEmail: required when budgetUsd is above 0 (budgetUsd=25): give -c alertEmail=you@example.com, or -c budgetUsd=0 to deploy without a budget',

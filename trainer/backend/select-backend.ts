@@ -84,7 +84,7 @@ export async function selectBackend(opts: SelectBackendOptions): Promise<Selecte
   const tried = attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ');
   if (opts.requireGpu) {
     throw new BackendUnavailableError(
-      `--require-gpu: no GPU backend works (tried ${tried}). Run in the GPU container (CUDA 11.2, cuDNN 8.1) ` +
+      `--require-gpu: no GPU backend works (tried ${tried}). Run in the GPU container (CUDA 11, cuDNN 8) ` +
         `on a GPU instance, or drop --require-gpu to train on the CPU.`,
       attempts,
     );
