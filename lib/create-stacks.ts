@@ -57,7 +57,7 @@ export function createStacks(app: App, config: DeployConfig, env?: Environment):
  * then carries every problem as an error, which `cdk deploy`, `diff` and `synth` refuse before building or
  * uploading anything.
  */
-export function createStacksFromContext(app: App, env?: Environment, now: Date = new Date()): FacepointsStacks & { problems: DeployConfigError | null } {
+export function createStacksFromContext(app: App, env?: Environment, now: Date = new Date()): FacepointsStacks {
   let config: DeployConfig;
   let problems: DeployConfigError | null = null;
   try {
@@ -69,5 +69,5 @@ export function createStacksFromContext(app: App, env?: Environment, now: Date =
   }
   const stacks = createStacks(app, config, env);
   if (problems) for (const stack of [stacks.data, stacks.training]) Annotations.of(stack).addError(problems.message);
-  return { ...stacks, problems };
+  return stacks;
 }
