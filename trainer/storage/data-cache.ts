@@ -18,7 +18,8 @@ export const DATA_CACHE_FOLDER = 'data';
  * folder another user created first.
  */
 export function defaultScratchDir(): string {
-  return path.join(os.tmpdir(), `facepoints-${os.userInfo().uid}`);
+  // process.getuid, not os.userInfo: a container's uid often has no passwd entry, and userInfo throws then.
+  return path.join(os.tmpdir(), `facepoints-${process.getuid?.() ?? 'user'}`);
 }
 
 export interface DataCacheOptions {

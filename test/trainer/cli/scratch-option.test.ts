@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SCRATCH_ENV, registerTrainCommands } from '../../../trainer/cli/train-command';
 import { DATA_CACHE_FOLDER, defaultScratchDir } from '../../../trainer/storage/data-cache';
@@ -38,8 +38,8 @@ async function cacheDirOf(args: string[], env: string | undefined): Promise<stri
 
 describe('facepoints train --scratch / FACEPOINTS_SCRATCH_DIR', () => {
   it("caches s3:// data under the user's own facepoints folder of the OS temp dir when nothing is given", async () => {
-    expect(defaultScratchDir()).toBe(path.join(tmpdir(), `facepoints-${userInfo().uid}`));
-    expect(await cacheDirOf([], undefined)).toBe(path.join(tmpdir(), `facepoints-${userInfo().uid}`, DATA_CACHE_FOLDER));
+    expect(defaultScratchDir()).toBe(path.join(tmpdir(), `facepoints-${process.getuid!()}`));
+    expect(await cacheDirOf([], undefined)).toBe(path.join(tmpdir(), `facepoints-${process.getuid!()}`, DATA_CACHE_FOLDER));
   });
 
   it('takes the environment variable (the image sets /scratch), and --scratch over it', async () => {
