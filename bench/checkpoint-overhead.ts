@@ -51,7 +51,9 @@ export interface CheckpointOverheadResult {
  * a fixed amount of single-threaded CPU work in batches, yielding between batches like the training
  * loop, so contention from hashing and uploads shows as longer epochs.
  */
-export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = {}): Promise<CheckpointOverheadResult> {
+export async function benchCheckpointOverhead(
+  opts: CheckpointOverheadOptions = {},
+): Promise<CheckpointOverheadResult> {
   const epochs = opts.epochs ?? 3;
   const epochSeconds = opts.epochSeconds ?? 30;
   const fileBytes = opts.fileBytes ?? 66e6;
@@ -71,7 +73,9 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
     const batches = 20;
     const workPerBatch = calibrate((epochSeconds * 1000) / batches);
     const files = {
-      'state.json': new Uint8Array(Buffer.from(JSON.stringify({ epoch: 0, history: new Array(1000).fill(0.01) }))),
+      'state.json': new Uint8Array(
+        Buffer.from(JSON.stringify({ epoch: 0, history: new Array(1000).fill(0.01) })),
+      ),
       'weights.bin': filled(fileBytes, 1),
       'optimizer.bin': filled(fileBytes, 2),
       'best.bin': filled(fileBytes, 3),
@@ -100,7 +104,9 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
       withMs += r.ms;
       withBetweenMs += r.betweenMs;
       // Fresh arrays each epoch, as the trainer serialises anew; one byte differs so every upload is new.
-      const snapshot = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, k === 'state.json' ? v : changed(v, e)]));
+      const snapshot = Object.fromEntries(
+        Object.entries(files).map(([k, v]) => [k, k === 'state.json' ? v : changed(v, e)]),
+      );
       const t = performance.now();
       await checkpointer.save('baseline', snapshot);
       const dt = performance.now() - t;
@@ -114,7 +120,9 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
 
     log(`bench: ${epochs} more checkpoints without training, for the training thread's CPU time ...`);
     const snapshots = Array.from({ length: epochs }, (_, e) =>
-      Object.fromEntries(Object.entries(files).map(([k, v]) => [k, k === 'state.json' ? v : changed(v, epochs + e)])),
+      Object.fromEntries(
+        Object.entries(files).map(([k, v]) => [k, k === 'state.json' ? v : changed(v, epochs + e)]),
+      ),
     );
     const thread0 = mainThreadCpuMs();
     for (const snapshot of snapshots) await checkpointer.save('baseline', snapshot);
@@ -135,7 +143,10 @@ export async function benchCheckpointOverhead(opts: CheckpointOverheadOptions = 
       checkpointUploadMegabytesPerSecond: (megabytes * epochs) / uploadSeconds,
       ...(threadMsPerSave === undefined
         ? {}
-        : { checkpointTrainingThreadCpuMsPerSave: threadMsPerSave, checkpointTrainingThreadFraction: threadMsPerSave / (plainMs / epochs) }),
+        : {
+            checkpointTrainingThreadCpuMsPerSave: threadMsPerSave,
+            checkpointTrainingThreadFraction: threadMsPerSave / (plainMs / epochs),
+          }),
     };
   } finally {
     store.close();
@@ -211,13 +222,18 @@ async function epoch(batches: number, units: number): Promise<{ ms: number; betw
 }
 
 /** s3rver in its own process, as S3 is elsewhere in production: its work does not share our event loop. */
-async function startS3rverProcess(directory: string, bucket: string): Promise<{ endpoint: string; stop(): Promise<void> }> {
+async function startS3rverProcess(
+  directory: string,
+  bucket: string,
+): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const script = `
     const S3rver = require(${JSON.stringify(require.resolve('s3rver'))});
     new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(directory)}, configureBuckets: [{ name: ${JSON.stringify(bucket)} }] })
       .run().then((a) => console.log(JSON.stringify({ port: a.port })));
   `;
-  const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

@@ -29,7 +29,9 @@ async function fullSizeCsv(tmpDir: string): Promise<string> {
     await fs.access(file);
     return file;
   } catch {
-    process.stderr.write(`bench: generating a ${FULL_SIZE_ROWS}-row training.csv in ${dir} (once; about a minute)\n`);
+    process.stderr.write(
+      `bench: generating a ${FULL_SIZE_ROWS}-row training.csv in ${dir} (once; about a minute)\n`,
+    );
     await writeSampleData(dir, { rows: FULL_SIZE_ROWS, testRows: 1, seed: 1 });
     return file;
   }
@@ -39,7 +41,9 @@ async function fullSizeCsv(tmpDir: string): Promise<string> {
  * Loads the file in a fresh child process (so peak RSS is the loader's alone, read from
  * process.resourceUsage().maxRSS) and returns wall seconds, CPU seconds and peak RSS.
  */
-async function loadInChild(file: string): Promise<{ seconds: number; cpuSeconds: number; peakRssMB: number; rows: number }> {
+async function loadInChild(
+  file: string,
+): Promise<{ seconds: number; cpuSeconds: number; peakRssMB: number; rows: number }> {
   const loader = require.resolve('../trainer/data/kaggle-csv');
   const script = `
     const { loadTraining } = require(${JSON.stringify(loader)});

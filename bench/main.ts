@@ -21,10 +21,18 @@ interface BenchOptions {
 function parseArguments(argv: string[]): BenchOptions {
   const program = new Command('bench')
     .option('--json', 'print one JSON object instead of a table', false)
-    .option('--csv <path>', 'training.csv to load (default: a generated full-size file, cached under .cache/bench)')
+    .option(
+      '--csv <path>',
+      'training.csv to load (default: a generated full-size file, cached under .cache/bench)',
+    )
     .option('--only <parts>', 'comma-separated subset: csv,train,pytorch,checkpoint')
     .option('--steps <n>', 'timed training steps after warm-up', (v) => Number.parseInt(v, 10), 5)
-    .option('--workers <n>', 'gradient worker threads for the training bench (0: as the trainer picks; 1: in this thread)', (v) => Number.parseInt(v, 10), 0)
+    .option(
+      '--workers <n>',
+      'gradient worker threads for the training bench (0: as the trainer picks; 1: in this thread)',
+      (v) => Number.parseInt(v, 10),
+      0,
+    )
     .parse(argv);
   return program.opts<BenchOptions>();
 }
@@ -49,11 +57,18 @@ async function main(): Promise<void> {
       // The same network in this thread: the one-core figure and where its step goes, kernel by kernel.
       log('bench: the same in this thread, kernel by kernel ...');
       const one = await benchTrainSpeed({ batch: 128, steps: opts.steps, workers: 1, log });
-      Object.assign(result, { trainImagesPerSecondOneThread: one.trainImagesPerSecond, perKernelMs: one.perKernelMs });
+      Object.assign(result, {
+        trainImagesPerSecondOneThread: one.trainImagesPerSecond,
+        perKernelMs: one.perKernelMs,
+      });
     }
     if (parts.has('pytorch')) {
       log('bench: PyTorch reference (when python3-torch is installed) ...');
-      const ref = await benchPyTorchReference({ batch: 128, steps: opts.steps, trainImagesPerSecond: train.trainImagesPerSecond });
+      const ref = await benchPyTorchReference({
+        batch: 128,
+        steps: opts.steps,
+        trainImagesPerSecond: train.trainImagesPerSecond,
+      });
       if (ref) Object.assign(result, ref);
       else result.pytorch = 'not installed (apt-get install python3-torch to compare)';
     }
@@ -67,12 +82,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
     for (const [k, v] of Object.entries(result)) {
-      process.stdout.write(`${k.padEnd(28)} ${typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v)}\n`);
+      process.stdout.write(
+        `${k.padEnd(28)} ${typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v)}\n`,
+      );
     }
   }
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -71,7 +71,9 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
   const model = buildNetwork('baseline', OUTPUTS, presetConfig('seed'), seeds);
   attachSeedSource(model, seeds);
   if (model.countParams() !== BASELINE_PARAMS) {
-    throw new Error(`bench: expected the baseline network to have ${BASELINE_PARAMS} parameters, found ${model.countParams()}`);
+    throw new Error(
+      `bench: expected the baseline network to have ${BASELINE_PARAMS} parameters, found ${model.countParams()}`,
+    );
   }
   const optimizer = new NesterovSgd(0.03, 0.9);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -150,7 +152,14 @@ async function benchParallel(
   const images = Float32Array.from({ length: opts.batch * 96 * 96 }, () => seeds.next());
   const targets = Float32Array.from({ length: opts.batch * OUTPUTS }, () => seeds.next() * 2 - 1);
   const step = (): Promise<number> =>
-    trainer.step({ images, targets, count: opts.batch, learningRate: 0.03, momentum: 0.9, seed: seeds.nextSeed() });
+    trainer.step({
+      images,
+      targets,
+      count: opts.batch,
+      learningRate: 0.03,
+      momentum: 0.9,
+      seed: seeds.nextSeed(),
+    });
   try {
     await step();
     const tensorsAfterWarmup = trainer.workerTensorCounts.reduce((a, b) => a + b, 0);
@@ -212,9 +221,10 @@ export interface PyTorchReferenceResult {
 
 const DEBIAN_PYTHON = '/usr/bin/python3';
 // Next to this file when run from source (tsx), two levels up from dist/bench when built.
-const REFERENCE_SCRIPT = [path.join(__dirname, 'pytorch_reference.py'), path.resolve(__dirname, '..', '..', 'bench', 'pytorch_reference.py')].find(
-  (p) => existsSync(p),
-);
+const REFERENCE_SCRIPT = [
+  path.join(__dirname, 'pytorch_reference.py'),
+  path.resolve(__dirname, '..', '..', 'bench', 'pytorch_reference.py'),
+].find((p) => existsSync(p));
 
 /**
  * The same network and step in PyTorch (bench/pytorch_reference.py), on 2 threads and on 1, when Debian's
@@ -240,7 +250,8 @@ export async function benchPyTorchReference(opts: {
     pytorchStepCpuMs1Thread: one.stepCpuMs,
     pytorchVersion: all.torch,
   };
-  if (opts.trainImagesPerSecond !== undefined) result.vsPyTorch = opts.trainImagesPerSecond / all.imagesPerSecond;
+  if (opts.trainImagesPerSecond !== undefined)
+    result.vsPyTorch = opts.trainImagesPerSecond / all.imagesPerSecond;
   return result;
 }
 
@@ -264,11 +275,15 @@ function runReference(script: string, batch: number, steps: number, threads: num
   const args = [script, '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)];
   const run = spawnSync(DEBIAN_PYTHON, args, { encoding: 'utf8', timeout: 30 * 60_000 });
   if (run.status !== 0) {
-    throw new Error(`bench: ${DEBIAN_PYTHON} ${args.join(' ')} exited ${run.status}: ${run.stderr.trim().split('\n').pop()}`);
+    throw new Error(
+      `bench: ${DEBIAN_PYTHON} ${args.join(' ')} exited ${run.status}: ${run.stderr.trim().split('\n').pop()}`,
+    );
   }
   const parsed = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as ReferenceRun;
   if (parsed.params !== BASELINE_PARAMS) {
-    throw new Error(`bench: expected the PyTorch reference network to have ${BASELINE_PARAMS} parameters, found ${parsed.params}`);
+    throw new Error(
+      `bench: expected the PyTorch reference network to have ${BASELINE_PARAMS} parameters, found ${parsed.params}`,
+    );
   }
   return parsed;
 }

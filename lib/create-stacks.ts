@@ -6,7 +6,6 @@ import { DeployConfig, DeployConfigError, UNDEPLOYABLE_CONFIG, parseDeployConfig
 import { BUDGET_NAME, PROJECT_TAG, RUN_TAG_KEY, STACK_NAMES, resultsBucketName } from './deployment-names';
 import { TrainingStack } from './training-stack';
 
-
 export interface FacepointsStacks {
   data: DataStack;
   training: TrainingStack;
@@ -21,7 +20,12 @@ export interface FacepointsStacks {
 export function createStacks(app: App, config: DeployConfig, env?: Environment): FacepointsStacks {
   const budget =
     config.budgetUsd > 0 && config.alertEmail
-      ? { name: BUDGET_NAME, limitUsd: config.budgetUsd, alertEmail: config.alertEmail, scope: config.budgetScope }
+      ? {
+          name: BUDGET_NAME,
+          limitUsd: config.budgetUsd,
+          alertEmail: config.alertEmail,
+          scope: config.budgetScope,
+        }
       : undefined;
   const data = new DataStack(app, STACK_NAMES.persistent, {
     description: 'facepoints: data and results bucket (retained), trainer logs and the monthly cost guard',
@@ -36,14 +40,20 @@ export function createStacks(app: App, config: DeployConfig, env?: Environment):
     env,
   });
   // Deploy order only: the training stack reads the bucket and budget by name.
-  training.addStackDependency(data, "the training instance reads the bucket and the budget action needs the budget");
+  training.addStackDependency(
+    data,
+    'the training instance reads the bucket and the budget action needs the budget',
+  );
 
   Tags.of(app).add(PROJECT_TAG.key, PROJECT_TAG.value);
   // Only the training stack belongs to one run; the bucket and budget serve every run.
   Tags.of(training).add(RUN_TAG_KEY, config.runId);
 
   if (budget?.scope === 'project') {
-    Annotations.of(data).addWarningV2('facepoints:budget-scope', `budgetScope=project: the budget counts ${BUDGET_SCOPE_NOTES.project}`);
+    Annotations.of(data).addWarningV2(
+      'facepoints:budget-scope',
+      `budgetScope=project: the budget counts ${BUDGET_SCOPE_NOTES.project}`,
+    );
   }
 
   const nag = new AwsSolutionsChecks(app);
@@ -57,7 +67,11 @@ export function createStacks(app: App, config: DeployConfig, env?: Environment):
  * then carries every problem as an error, which `cdk deploy`, `diff` and `synth` refuse before building or
  * uploading anything.
  */
-export function createStacksFromContext(app: App, env?: Environment, now: Date = new Date()): FacepointsStacks {
+export function createStacksFromContext(
+  app: App,
+  env?: Environment,
+  now: Date = new Date(),
+): FacepointsStacks {
   let config: DeployConfig;
   let problems: DeployConfigError | null = null;
   try {
@@ -68,6 +82,7 @@ export function createStacksFromContext(app: App, env?: Environment, now: Date =
     problems = err;
   }
   const stacks = createStacks(app, config, env);
-  if (problems) for (const stack of [stacks.data, stacks.training]) Annotations.of(stack).addError(problems.message);
+  if (problems)
+    for (const stack of [stacks.data, stacks.training]) Annotations.of(stack).addError(problems.message);
   return stacks;
 }

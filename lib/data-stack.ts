@@ -23,7 +23,10 @@ export class DataStack extends Stack {
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
     this.bucket = new ResultsBucket(this, 'Results').bucket;
-    new CfnOutput(this, OUTPUT_KEYS.bucketName, { value: this.bucket.bucketName, description: 'Data and results bucket' });
+    new CfnOutput(this, OUTPUT_KEYS.bucketName, {
+      value: this.bucket.bucketName,
+      description: 'Data and results bucket',
+    });
     this.logGroup = new logs.LogGroup(this, 'TrainerLogs', {
       logGroupName: TRAINING_LOG_GROUP,
       retention: logs.RetentionDays.THREE_MONTHS,
@@ -36,8 +39,14 @@ export class DataStack extends Stack {
         alertEmail: props.budget.alertEmail,
         scope: props.budget.scope,
       });
-      new CfnOutput(this, OUTPUT_KEYS.budgetName, { value: props.budget.name, description: 'Monthly AWS Budget' });
-      new CfnOutput(this, OUTPUT_KEYS.budgetScope, { value: BUDGET_SCOPE_NOTES[props.budget.scope], description: 'What the budget counts' });
+      new CfnOutput(this, OUTPUT_KEYS.budgetName, {
+        value: props.budget.name,
+        description: 'Monthly AWS Budget',
+      });
+      new CfnOutput(this, OUTPUT_KEYS.budgetScope, {
+        value: BUDGET_SCOPE_NOTES[props.budget.scope],
+        description: 'What the budget counts',
+      });
       new CfnOutput(this, OUTPUT_KEYS.alertTopicArn, {
         value: this.costGuard.topic.topicArn,
         description: `SNS topic of the budget alerts; confirm the subscription email sent to ${props.budget.alertEmail}`,

@@ -31,7 +31,8 @@ export const DEPLOY_CONTEXT_KEYS = [
 
 export const BUDGET_SCOPES = ['project', 'account'] as const;
 
-const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const IPV4_CIDR =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const IPV6_CIDR = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
 const WORLD_CIDRS = ['0.0.0.0/0', '::/0'];
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -54,17 +55,16 @@ function flag(defaultValue: boolean) {
 /** A context number: a real number from cdk.json, or a decimal string from `-c`. */
 function numberIn(min: number, max: number, what: string, defaultValue: number, integer = false) {
   const expected = `expected ${integer ? 'a whole number' : 'a number'} of ${what} from ${min} to ${max}`;
-  return z
-    .unknown()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return defaultValue;
-      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
-      if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-        ctx.addIssue({ code: 'custom', message: `${expected}, found ${show(v)}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+  return z.unknown().transform((v, ctx) => {
+    if (v === undefined || v === '') return defaultValue;
+    const n =
+      typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      ctx.addIssue({ code: 'custom', message: `${expected}, found ${show(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
 }
 
 function optionalText() {
@@ -76,89 +76,106 @@ function optionalText() {
 
 /** One schema per context key, so that a bad value in one key never hides the problems of the others. */
 const FIELD_SCHEMAS = {
-    /** The only source allowed on SSH (22) and Jupyter (8888). @default none: no inbound rules, use SSM Session Manager */
-    allowedCidr: optionalText(),
-    /** Accept 0.0.0.0/0 or ::/0 as allowedCidr. @default false */
-    allowAnyIp: flag(false),
-    /** GPU instance type. @default g4dn.xlarge */
-    instanceType: optionalText().transform((v) => v ?? DEFAULT_INSTANCE_TYPE),
-    /** Run on a one-time spot instance. @default false */
-    spot: flag(false),
-    /** Hard cap on the instance's life in hours, counted from its first boot. @default 12 */
-    maxHours: numberIn(0.25, 168, 'hours', 12),
-    /** Trainer runs that may fail before the instance gives up and powers off. @default 3 */
-    maxAttempts: numberIn(1, 10, 'attempts', 3, true),
-    /** Monthly AWS Budget in USD; 0 deploys no budget and no budget action. @default 50 */
-    budgetUsd: numberIn(0, 100000, 'US dollars', 50),
-    /**
-     * What the budget counts: the whole account, or only resources tagged Project=facepoints (which needs the
-     * tag activated for cost allocation first, and activation is not retroactive). @default account
-     */
-    budgetScope: optionalText().transform((v) => v ?? 'account'),
-    /** Address for budget alerts; required when budgetUsd > 0. @default none */
-    alertEmail: optionalText(),
-    /** EC2 key pair for SSH. @default none: connect with SSM Session Manager */
-    keyPairName: optionalText(),
-    /** Local folder with the Kaggle files, uploaded to the bucket's data prefix. @default none: the data is already there */
-    dataDir: optionalText(),
-    /** Run id; re-deploying the same id resumes that run. @default the deploy's UTC time, YYYYMMDD-HHMMSS */
-    runId: optionalText(),
-    /** Trainer preset. @default seed */
-    preset: optionalText().transform((v) => v ?? 'seed'),
-    /** Also run JupyterLab on port 8888 with the run directory mounted read-only. @default false */
-    jupyter: flag(false),
+  /** The only source allowed on SSH (22) and Jupyter (8888). @default none: no inbound rules, use SSM Session Manager */
+  allowedCidr: optionalText(),
+  /** Accept 0.0.0.0/0 or ::/0 as allowedCidr. @default false */
+  allowAnyIp: flag(false),
+  /** GPU instance type. @default g4dn.xlarge */
+  instanceType: optionalText().transform((v) => v ?? DEFAULT_INSTANCE_TYPE),
+  /** Run on a one-time spot instance. @default false */
+  spot: flag(false),
+  /** Hard cap on the instance's life in hours, counted from its first boot. @default 12 */
+  maxHours: numberIn(0.25, 168, 'hours', 12),
+  /** Trainer runs that may fail before the instance gives up and powers off. @default 3 */
+  maxAttempts: numberIn(1, 10, 'attempts', 3, true),
+  /** Monthly AWS Budget in USD; 0 deploys no budget and no budget action. @default 50 */
+  budgetUsd: numberIn(0, 100000, 'US dollars', 50),
+  /**
+   * What the budget counts: the whole account, or only resources tagged Project=facepoints (which needs the
+   * tag activated for cost allocation first, and activation is not retroactive). @default account
+   */
+  budgetScope: optionalText().transform((v) => v ?? 'account'),
+  /** Address for budget alerts; required when budgetUsd > 0. @default none */
+  alertEmail: optionalText(),
+  /** EC2 key pair for SSH. @default none: connect with SSM Session Manager */
+  keyPairName: optionalText(),
+  /** Local folder with the Kaggle files, uploaded to the bucket's data prefix. @default none: the data is already there */
+  dataDir: optionalText(),
+  /** Run id; re-deploying the same id resumes that run. @default the deploy's UTC time, YYYYMMDD-HHMMSS */
+  runId: optionalText(),
+  /** Trainer preset. @default seed */
+  preset: optionalText().transform((v) => v ?? 'seed'),
+  /** Also run JupyterLab on port 8888 with the run directory mounted read-only. @default false */
+  jupyter: flag(false),
 } satisfies Record<(typeof DEPLOY_CONTEXT_KEYS)[number], z.ZodType>;
 
 type ParsedFields = { [K in keyof typeof FIELD_SCHEMAS]: z.output<(typeof FIELD_SCHEMAS)[K]> };
 
 /** Checks that look at one value in the light of others (or of the file system). */
-function checkValues(c: ParsedFields, valid: (key: string) => boolean, problem: (key: string, message: string) => void): void {
-    if (valid('allowedCidr') && c.allowedCidr !== undefined) {
-      if (!IPV4_CIDR.test(c.allowedCidr) && !IPV6_CIDR.test(c.allowedCidr)) {
-        problem('allowedCidr', `expected an IPv4 or IPv6 CIDR such as 203.0.113.7/32, found ${show(c.allowedCidr)}`);
-      } else if (WORLD_CIDRS.includes(c.allowedCidr) && !c.allowAnyIp) {
-        problem(
-          'allowedCidr',
-          `${c.allowedCidr} opens SSH and Jupyter to the whole internet; give your own address (e.g. 203.0.113.7/32) or add -c allowAnyIp=true`,
-        );
-      }
-    }
-    if (valid('instanceType') && !SUPPORTED_INSTANCE_TYPES.includes(c.instanceType)) {
+function checkValues(
+  c: ParsedFields,
+  valid: (key: string) => boolean,
+  problem: (key: string, message: string) => void,
+): void {
+  if (valid('allowedCidr') && c.allowedCidr !== undefined) {
+    if (!IPV4_CIDR.test(c.allowedCidr) && !IPV6_CIDR.test(c.allowedCidr)) {
       problem(
-        'instanceType',
-        `expected one of ${SUPPORTED_INSTANCE_TYPES.join(', ')} (GPUs that libtensorflow 2.9.1 with CUDA 11 runs on), found ${show(c.instanceType)}`,
+        'allowedCidr',
+        `expected an IPv4 or IPv6 CIDR such as 203.0.113.7/32, found ${show(c.allowedCidr)}`,
+      );
+    } else if (WORLD_CIDRS.includes(c.allowedCidr) && !c.allowAnyIp) {
+      problem(
+        'allowedCidr',
+        `${c.allowedCidr} opens SSH and Jupyter to the whole internet; give your own address (e.g. 203.0.113.7/32) or add -c allowAnyIp=true`,
       );
     }
-    if (valid('budgetScope') && !(BUDGET_SCOPES as readonly string[]).includes(c.budgetScope)) {
-      problem('budgetScope', `expected one of ${BUDGET_SCOPES.join(', ')}, found ${show(c.budgetScope)}`);
-    }
-    if (valid('alertEmail') && c.alertEmail !== undefined && !EMAIL.test(c.alertEmail)) {
-      problem('alertEmail', `expected an email address such as me@example.com, found ${show(c.alertEmail)}`);
-    }
-    if (valid('alertEmail') && valid('budgetUsd') && c.alertEmail === undefined && c.budgetUsd > 0) {
+  }
+  if (valid('instanceType') && !SUPPORTED_INSTANCE_TYPES.includes(c.instanceType)) {
+    problem(
+      'instanceType',
+      `expected one of ${SUPPORTED_INSTANCE_TYPES.join(', ')} (GPUs that libtensorflow 2.9.1 with CUDA 11 runs on), found ${show(c.instanceType)}`,
+    );
+  }
+  if (valid('budgetScope') && !(BUDGET_SCOPES as readonly string[]).includes(c.budgetScope)) {
+    problem('budgetScope', `expected one of ${BUDGET_SCOPES.join(', ')}, found ${show(c.budgetScope)}`);
+  }
+  if (valid('alertEmail') && c.alertEmail !== undefined && !EMAIL.test(c.alertEmail)) {
+    problem('alertEmail', `expected an email address such as me@example.com, found ${show(c.alertEmail)}`);
+  }
+  if (valid('alertEmail') && valid('budgetUsd') && c.alertEmail === undefined && c.budgetUsd > 0) {
+    problem(
+      'alertEmail',
+      `required when budgetUsd is above 0 (budgetUsd=${c.budgetUsd}): give -c alertEmail=you@example.com, or -c budgetUsd=0 to deploy without a budget`,
+    );
+  }
+  if (valid('keyPairName') && c.keyPairName !== undefined && !KEY_PAIR_NAME.test(c.keyPairName)) {
+    problem(
+      'keyPairName',
+      `expected a key pair name of 1-255 printable ASCII characters, found ${show(c.keyPairName)}`,
+    );
+  }
+  if (valid('runId') && c.runId !== undefined && !RUN_ID_PATTERN.test(c.runId)) {
+    problem(
+      'runId',
+      `expected 1-64 letters, digits, dot, dash or underscore, starting with a letter or digit, found ${show(c.runId)}`,
+    );
+  }
+  if (valid('preset') && !(PRESETS as readonly string[]).includes(c.preset)) {
+    problem('preset', `expected one of ${PRESETS.join(', ')}, found ${show(c.preset)}`);
+  }
+  if (valid('dataDir') && c.dataDir !== undefined) {
+    const dir = resolve(c.dataDir);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       problem(
-        'alertEmail',
-        `required when budgetUsd is above 0 (budgetUsd=${c.budgetUsd}): give -c alertEmail=you@example.com, or -c budgetUsd=0 to deploy without a budget`,
+        'dataDir',
+        `expected a folder holding ${Object.values(DATA_FILES).join(', ')}, found no folder at ${dir}`,
       );
+    } else {
+      const missing = Object.values(DATA_FILES).filter((f) => !existsSync(join(dir, f)));
+      if (missing.length > 0)
+        problem('dataDir', `expected ${missing.join(', ')} in ${dir}, found no such file`);
     }
-    if (valid('keyPairName') && c.keyPairName !== undefined && !KEY_PAIR_NAME.test(c.keyPairName)) {
-      problem('keyPairName', `expected a key pair name of 1-255 printable ASCII characters, found ${show(c.keyPairName)}`);
-    }
-    if (valid('runId') && c.runId !== undefined && !RUN_ID_PATTERN.test(c.runId)) {
-      problem('runId', `expected 1-64 letters, digits, dot, dash or underscore, starting with a letter or digit, found ${show(c.runId)}`);
-    }
-    if (valid('preset') && !(PRESETS as readonly string[]).includes(c.preset)) {
-      problem('preset', `expected one of ${PRESETS.join(', ')}, found ${show(c.preset)}`);
-    }
-    if (valid('dataDir') && c.dataDir !== undefined) {
-      const dir = resolve(c.dataDir);
-      if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-        problem('dataDir', `expected a folder holding ${Object.values(DATA_FILES).join(', ')}, found no folder at ${dir}`);
-      } else {
-        const missing = Object.values(DATA_FILES).filter((f) => !existsSync(join(dir, f)));
-        if (missing.length > 0) problem('dataDir', `expected ${missing.join(', ')} in ${dir}, found no such file`);
-      }
-    }
+  }
 }
 
 export interface DeployConfig {
@@ -212,9 +229,13 @@ export const UNDEPLOYABLE_CONFIG: DeployConfig = {
  * Validates the deploy's context. `getContext` is `(key) => app.node.tryGetContext(key)` in the app;
  * `now` fixes the default run id.
  */
-export function parseDeployConfig(getContext: (key: string) => unknown, now: Date = new Date()): DeployConfig {
+export function parseDeployConfig(
+  getContext: (key: string) => unknown,
+  now: Date = new Date(),
+): DeployConfig {
   const problems = new Map<string, string[]>();
-  const problem = (key: string, message: string) => problems.set(key, [...(problems.get(key) ?? []), `${key}: ${message}`]);
+  const problem = (key: string, message: string) =>
+    problems.set(key, [...(problems.get(key) ?? []), `${key}: ${message}`]);
   const parsed: Record<string, unknown> = {};
   for (const key of DEPLOY_CONTEXT_KEYS) {
     const result = FIELD_SCHEMAS[key].safeParse(getContext(key));
@@ -223,7 +244,8 @@ export function parseDeployConfig(getContext: (key: string) => unknown, now: Dat
   }
   const c = parsed as ParsedFields;
   checkValues(c, (key) => !problems.has(key), problem);
-  if (problems.size > 0) throw new DeployConfigError(DEPLOY_CONTEXT_KEYS.flatMap((k) => problems.get(k) ?? []));
+  if (problems.size > 0)
+    throw new DeployConfigError(DEPLOY_CONTEXT_KEYS.flatMap((k) => problems.get(k) ?? []));
   return {
     ...c,
     budgetScope: c.budgetScope as DeployConfig['budgetScope'],

@@ -45,7 +45,10 @@ export class TrainingStack extends Stack {
     const bucket = s3.Bucket.fromBucketName(this, 'ResultsBucket', props.bucketName);
     const runPrefix = `${RUNS_PREFIX}${config.runId}/`;
 
-    const network = new TrainingNetwork(this, 'Network', { allowedCidr: config.allowedCidr, jupyter: config.jupyter });
+    const network = new TrainingNetwork(this, 'Network', {
+      allowedCidr: config.allowedCidr,
+      jupyter: config.jupyter,
+    });
 
     // The persistent stack owns the log group, so a run's logs survive this stack's destroy.
     this.logGroup = logs.LogGroup.fromLogGroupName(this, 'TrainerLogs', TRAINING_LOG_GROUP);
@@ -84,7 +87,9 @@ export class TrainingStack extends Stack {
         instanceType: config.instanceType,
         maxHours: config.maxHours,
         maxAttempts: config.maxAttempts,
-        jupyter: jupyterToken ? { image: JUPYTER_IMAGE, tokenSecretArn: jupyterToken.secret.secretArn } : undefined,
+        jupyter: jupyterToken
+          ? { image: JUPYTER_IMAGE, tokenSecretArn: jupyterToken.secret.secretArn }
+          : undefined,
       }),
     );
 
@@ -115,7 +120,8 @@ export class TrainingStack extends Stack {
     }
 
     const instanceId = this.instance.instanceId;
-    const output = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { value, description });
     output(OUTPUT_KEYS.runId, config.runId, 'Run id; deploy again with -c runId=<this> to resume it');
     output(OUTPUT_KEYS.instanceId, instanceId, 'Training instance');
     output(OUTPUT_KEYS.instanceType, config.instanceType, 'Instance type');
@@ -127,8 +133,16 @@ export class TrainingStack extends Stack {
       `aws logs tail ${this.logGroup.logGroupName} --follow --log-stream-name-prefix ${config.runId}/ --region ${this.region}`,
       'Follow the trainer output',
     );
-    output(OUTPUT_KEYS.statusCommand, `npx facepoints status --run ${config.runId} --region ${this.region}`, 'Progress of the run');
-    output(OUTPUT_KEYS.sessionCommand, `aws ssm start-session --target ${instanceId} --region ${this.region}`, 'Shell on the instance');
+    output(
+      OUTPUT_KEYS.statusCommand,
+      `npx facepoints status --run ${config.runId} --region ${this.region}`,
+      'Progress of the run',
+    );
+    output(
+      OUTPUT_KEYS.sessionCommand,
+      `aws ssm start-session --target ${instanceId} --region ${this.region}`,
+      'Shell on the instance',
+    );
     if (jupyterToken) {
       output(
         OUTPUT_KEYS.jupyterTokenCommand,
@@ -145,15 +159,29 @@ export class TrainingStack extends Stack {
     // prefix-conditioned grant turns every "not there yet" into 403 AccessDenied. Listing shows key
     // names of other runs, never their contents.
     this.role.addToPolicy(
-      new iam.PolicyStatement({ sid: 'ListBucket', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      new iam.PolicyStatement({
+        sid: 'ListBucket',
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+      }),
     );
     this.role.addToPolicy(
-      new iam.PolicyStatement({ sid: 'ReadData', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${DATA_PREFIX}*`)] }),
+      new iam.PolicyStatement({
+        sid: 'ReadData',
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${DATA_PREFIX}*`)],
+      }),
     );
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadWriteThisRun',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        actions: [
+          's3:GetObject',
+          's3:PutObject',
+          's3:DeleteObject',
+          's3:AbortMultipartUpload',
+          's3:ListMultipartUploadParts',
+        ],
         resources: [bucket.arnForObjects(`${runPrefix}*`)],
       }),
     );
@@ -164,7 +192,8 @@ export class TrainingStack extends Stack {
     Validations.of(this.role).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-        reason: 'The AWS-maintained SSM core policy is the documented minimum for Session Manager, which replaces inbound SSH.',
+        reason:
+          'The AWS-maintained SSM core policy is the documented minimum for Session Manager, which replaces inbound SSH.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::${bucketArn}/${DATA_PREFIX}*]`,
@@ -172,15 +201,18 @@ export class TrainingStack extends Stack {
       },
       {
         id: `AwsSolutions-IAM5[Resource::${bucketArn}/${runPrefix}*]`,
-        reason: "Read and write access to this run's own directory only: checkpoints, models, metrics and the report.",
+        reason:
+          "Read and write access to this run's own directory only: checkpoints, models, metrics and the report.",
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${TRAINING_LOG_GROUP}:*]`,
-        reason: "Log streams of the trainer's own log group only: one stream per run attempt, named at run time.",
+        reason:
+          "Log streams of the trainer's own log group only: one stream per run attempt, named at run time.",
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ecr:GetAuthorizationToken (added by grantPull) has no resource-level permissions; image pulls themselves are limited to the asset repository.',
+        reason:
+          'ecr:GetAuthorizationToken (added by grantPull) has no resource-level permissions; image pulls themselves are limited to the asset repository.',
       },
     );
   }

@@ -14,7 +14,10 @@ export interface OpsContext {
 
 export async function openContext(options: CommonOptions): Promise<OpsContext> {
   // A local S3 stand-in does not care about the region; the SDK still wants one.
-  const region = options.endpointUrl && !options.region ? 'us-east-1' : await resolveRegion(options.region, options.profile);
+  const region =
+    options.endpointUrl && !options.region
+      ? 'us-east-1'
+      : await resolveRegion(options.region, options.profile);
   const clients = new AwsClients({ region, profile: options.profile, s3Endpoint: options.endpointUrl });
   try {
     const deployment = await discoverDeployment(clients, options);
@@ -26,7 +29,10 @@ export async function openContext(options: CommonOptions): Promise<OpsContext> {
 }
 
 /** Runs a command body with a context whose clients are closed afterwards, whatever the outcome. */
-export async function withContext<T>(options: CommonOptions, body: (ctx: OpsContext) => Promise<T>): Promise<T> {
+export async function withContext<T>(
+  options: CommonOptions,
+  body: (ctx: OpsContext) => Promise<T>,
+): Promise<T> {
   const ctx = await openContext(options);
   try {
     return await body(ctx);
@@ -43,11 +49,19 @@ export function openRunReader(ctx: OpsContext): S3RunReader {
 export async function resolveRunId(deployment: Deployment, reader: S3RunReader): Promise<string> {
   if (deployment.runId) return deployment.runId;
   const ids = await reader.listRunIds();
-  if (ids.length === 0) throw new OpsError(`no runs in s3://${reader.bucket}/${reader.runsPrefix}: start one with npx cdk deploy, or pass --run`);
+  if (ids.length === 0)
+    throw new OpsError(
+      `no runs in s3://${reader.bucket}/${reader.runsPrefix}: start one with npx cdk deploy, or pass --run`,
+    );
   return ids[ids.length - 1];
 }
 
 /** Prints data as JSON (for --json) or as the command's text rendering. */
-export function emit<T>(options: CommonOptions, data: T, format: (data: T) => string, out: NodeJS.WritableStream = process.stdout): void {
+export function emit<T>(
+  options: CommonOptions,
+  data: T,
+  format: (data: T) => string,
+  out: NodeJS.WritableStream = process.stdout,
+): void {
   out.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${format(data)}\n`);
 }

@@ -66,16 +66,30 @@ export async function discoverDeployment(clients: AwsClients, opts: CommonOption
 export function requireBucket(dep: Deployment): string {
   if (dep.bucket) return dep.bucket;
   if (dep.stacks && !dep.stacks.data) {
-    throw new OpsError(`stack ${STACK_NAMES.persistent} not found in ${dep.region}: deploy with npx cdk deploy, or pass --bucket and --run (or --region if it lives elsewhere)`);
+    throw new OpsError(
+      `stack ${STACK_NAMES.persistent} not found in ${dep.region}: deploy with npx cdk deploy, or pass --bucket and --run (or --region if it lives elsewhere)`,
+    );
   }
-  throw new OpsError(`no bucket: stack ${STACK_NAMES.persistent} has no output ${OUTPUT_KEYS.bucketName}; pass --bucket`);
+  throw new OpsError(
+    `no bucket: stack ${STACK_NAMES.persistent} has no output ${OUTPUT_KEYS.bucketName}; pass --bucket`,
+  );
 }
 
-export function requireTrainingOutput(dep: Deployment, value: string | null, key: string, flagHint: string): string {
+export function requireTrainingOutput(
+  dep: Deployment,
+  value: string | null,
+  key: string,
+  flagHint: string,
+): string {
   if (value) return value;
-  if (dep.stacks === null) throw new OpsError(`--endpoint-url skips the stacks, so ${key} is unknown: ${flagHint}`);
+  if (dep.stacks === null)
+    throw new OpsError(`--endpoint-url skips the stacks, so ${key} is unknown: ${flagHint}`);
   if (!dep.stacks.training) {
-    throw new OpsError(`stack ${STACK_NAMES.training} not found in ${dep.region}: deploy it with npx cdk deploy ${STACK_NAMES.training} (or pass --region if it lives elsewhere)`);
+    throw new OpsError(
+      `stack ${STACK_NAMES.training} not found in ${dep.region}: deploy it with npx cdk deploy ${STACK_NAMES.training} (or pass --region if it lives elsewhere)`,
+    );
   }
-  throw new OpsError(`stack ${STACK_NAMES.training} has no output ${key}: redeploy it with npx cdk deploy ${STACK_NAMES.training}`);
+  throw new OpsError(
+    `stack ${STACK_NAMES.training} has no output ${key}: redeploy it with npx cdk deploy ${STACK_NAMES.training}`,
+  );
 }

@@ -66,7 +66,8 @@ export async function sha256OfFile(p: string): Promise<string> {
 /** Resolves a manifest key inside outDir, refusing keys that would escape it (`../`, absolute paths). */
 function localPathFor(outDir: string, key: string, where: string): string {
   const target = path.resolve(outDir, ...key.split('/'));
-  if (!target.startsWith(path.resolve(outDir) + path.sep)) throw new OpsError(`${where}: file key "${key}" points outside the download folder`);
+  if (!target.startsWith(path.resolve(outDir) + path.sep))
+    throw new OpsError(`${where}: file key "${key}" points outside the download folder`);
   return target;
 }
 
@@ -75,22 +76,39 @@ function localPathFor(outDir: string, key: string, where: string): string {
  * local files that verify are kept, partial ones are resumed from their length, and a corrupt object is
  * reported while the other files still download; the report lists each file's outcome.
  */
-export async function downloadResults(reader: S3RunReader, runId: string, outDir: string, opts: DownloadOptions = {}): Promise<DownloadReport> {
+export async function downloadResults(
+  reader: S3RunReader,
+  runId: string,
+  outDir: string,
+  opts: DownloadOptions = {},
+): Promise<DownloadReport> {
   const manifestUrl = reader.url(runId, runLayout.resultsManifest);
   const manifestText = await reader.getText(runId, runLayout.resultsManifest);
   if (manifestText === null) {
     const status = await reader.getStatus(runId);
     const state = status ? `state ${status.state}, phase ${status.phase}` : 'no status.json either';
-    throw new OpsError(`${manifestUrl} not found (${state}): a run writes its results manifest last, when it succeeds; wait for it or check \`facepoints status --run ${runId}\``);
+    throw new OpsError(
+      `${manifestUrl} not found (${state}): a run writes its results manifest last, when it succeeds; wait for it or check \`facepoints status --run ${runId}\``,
+    );
   }
-  const files = manifestFiles(parseJson(manifestText, ResultsManifestSchema, manifestUrl), reader.key(runId, ''));
+  const files = manifestFiles(
+    parseJson(manifestText, ResultsManifestSchema, manifestUrl),
+    reader.key(runId, ''),
+  );
   const planned = files.map((f) => ({ file: f, local: localPathFor(outDir, f.key, manifestUrl) }));
 
   const total = files.reduce((s, f) => s + f.size, 0);
   const results: FileResult[] = [];
   let transferred = 0;
-  const already = await Promise.all(planned.map(async (p) => Math.min(p.file.size, (await fileSize(p.local)) ?? (await fileSize(p.local + PARTIAL_SUFFIX)) ?? 0)));
-  opts.progress?.start(total, already.reduce((s, n) => s + n, 0));
+  const already = await Promise.all(
+    planned.map(async (p) =>
+      Math.min(p.file.size, (await fileSize(p.local)) ?? (await fileSize(p.local + PARTIAL_SUFFIX)) ?? 0),
+    ),
+  );
+  opts.progress?.start(
+    total,
+    already.reduce((s, n) => s + n, 0),
+  );
   try {
     for (const { file, local } of planned) {
       const r = await fetchOne(reader, runId, file, local, opts);
@@ -100,7 +118,9 @@ export async function downloadResults(reader: S3RunReader, runId: string, outDir
   } catch (err) {
     if (opts.signal?.aborted) {
       const done = results.filter((r) => r.outcome !== 'corrupt').length;
-      throw new OpsError(`download interrupted after ${done} of ${files.length} files: run the same command again to resume (partial files are kept as *${PARTIAL_SUFFIX})`);
+      throw new OpsError(
+        `download interrupted after ${done} of ${files.length} files: run the same command again to resume (partial files are kept as *${PARTIAL_SUFFIX})`,
+      );
     }
     throw err;
   } finally {
@@ -117,7 +137,13 @@ async function verify(p: string, file: ManifestFile): Promise<{ ok: boolean; siz
   return { ok: size === file.size && sha256 === file.sha256, size, sha256 };
 }
 
-async function fetchOne(reader: S3RunReader, runId: string, file: ManifestFile, local: string, opts: DownloadOptions): Promise<FileResult> {
+async function fetchOne(
+  reader: S3RunReader,
+  runId: string,
+  file: ManifestFile,
+  local: string,
+  opts: DownloadOptions,
+): Promise<FileResult> {
   const base = { key: file.key, localPath: local, size: file.size };
   const part = local + PARTIAL_SUFFIX;
   if ((await fileSize(local)) !== null) {
@@ -136,7 +162,8 @@ async function fetchOne(reader: S3RunReader, runId: string, file: ManifestFile, 
   // fresh download settles whether the bucket's object itself is bad.
   for (const resumeFrom of offset > 0 ? [offset, 0] : [0]) {
     if (resumeFrom === 0 && (await fileSize(part)) !== null) await fs.rm(part);
-    if (resumeFrom < file.size) transferred += await appendFromBucket(reader, runId, file.key, part, resumeFrom, opts);
+    if (resumeFrom < file.size)
+      transferred += await appendFromBucket(reader, runId, file.key, part, resumeFrom, opts);
     const check = await verify(part, file);
     if (check.ok) {
       await fs.rename(part, local);
@@ -157,7 +184,14 @@ async function fetchOne(reader: S3RunReader, runId: string, file: ManifestFile, 
   throw new Error('unreachable: the last attempt starts from byte 0');
 }
 
-async function appendFromBucket(reader: S3RunReader, runId: string, key: string, part: string, from: number, opts: DownloadOptions): Promise<number> {
+async function appendFromBucket(
+  reader: S3RunReader,
+  runId: string,
+  key: string,
+  part: string,
+  from: number,
+  opts: DownloadOptions,
+): Promise<number> {
   const body = await reader.stream(runId, key, from);
   const out = createWriteStream(part, { flags: from > 0 ? 'a' : 'w' });
   let writeError: Error | null = null;
@@ -177,6 +211,7 @@ async function appendFromBucket(reader: S3RunReader, runId: string, key: string,
     await new Promise<void>((resolve) => out.end(() => resolve()));
   }
   if (writeError) throw writeError;
-  if (opts.signal?.aborted) throw Object.assign(new Error(`download of ${key} aborted`), { name: 'AbortError' });
+  if (opts.signal?.aborted)
+    throw Object.assign(new Error(`download of ${key} aborted`), { name: 'AbortError' });
   return count;
 }

@@ -21,19 +21,31 @@ export interface LiveCostEstimate {
  * Instance hours times the hourly price: spot instances at the zone's newest spot price, others at the
  * on-demand list price. Covers the instance only (EBS, S3 and CloudWatch are cents at this scale).
  */
-export async function estimateLiveCost(ec2: EC2Client, instance: InstanceInfo, now: Date): Promise<LiveCostEstimate> {
+export async function estimateLiveCost(
+  ec2: EC2Client,
+  instance: InstanceInfo,
+  now: Date,
+): Promise<LiveCostEstimate> {
   const running = instance.state === 'running' || instance.state === 'pending';
   const end = running ? now : (instance.stoppedAt ?? null);
-  const hours = instance.launchTime && end ? Math.max(0, (end.getTime() - instance.launchTime.getTime()) / 3600_000) : null;
+  const hours =
+    instance.launchTime && end
+      ? Math.max(0, (end.getTime() - instance.launchTime.getTime()) / 3600_000)
+      : null;
   let usdPerHour: number | null = null;
   let priceSource: string;
   if (instance.spot) {
     const spot = await getSpotPrice(ec2, instance.instanceType, instance.availabilityZone, now);
     usdPerHour = spot?.usdPerHour ?? null;
-    priceSource = spot ? `spot price history ${spot.timestamp.toISOString()} (${spot.availabilityZone})` : `no spot price found for ${instance.instanceType}`;
+    priceSource = spot
+      ? `spot price history ${spot.timestamp.toISOString()} (${spot.availabilityZone})`
+      : `no spot price found for ${instance.instanceType}`;
   } else {
     usdPerHour = ON_DEMAND_USD_PER_HOUR[instance.instanceType] ?? null;
-    priceSource = usdPerHour !== null ? `on-demand list price, ${PRICES_REGION}, as of ${PRICES_AS_OF}` : `no list price known for ${instance.instanceType}`;
+    priceSource =
+      usdPerHour !== null
+        ? `on-demand list price, ${PRICES_REGION}, as of ${PRICES_AS_OF}`
+        : `no list price known for ${instance.instanceType}`;
   }
   return {
     instanceId: instance.instanceId,

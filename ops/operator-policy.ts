@@ -36,7 +36,9 @@ export function operatorPolicy(t: OperatorPolicyTarget): OperatorPolicyDocument 
         Sid: 'ReadStackOutputs',
         Effect: 'Allow',
         Action: ['cloudformation:DescribeStacks'],
-        Resource: Object.values(STACK_NAMES).map((name) => `arn:${p}:cloudformation:${t.region}:${t.accountId}:stack/${name}/*`),
+        Resource: Object.values(STACK_NAMES).map(
+          (name) => `arn:${p}:cloudformation:${t.region}:${t.accountId}:stack/${name}/*`,
+        ),
       },
       {
         // Unconditional: S3 answers a read of a missing file (a run without status.json yet) with 404
@@ -46,7 +48,12 @@ export function operatorPolicy(t: OperatorPolicyTarget): OperatorPolicyDocument 
         Action: ['s3:ListBucket'],
         Resource: [bucketArn],
       },
-      { Sid: 'ReadRuns', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/${RUNS_PREFIX}*`] },
+      {
+        Sid: 'ReadRuns',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: [`${bucketArn}/${RUNS_PREFIX}*`],
+      },
       {
         // FilterLogEvents is authorized on the log group; both ARN forms are listed because CloudWatch
         // Logs has matched policies against `log-group:NAME` and `log-group:NAME:*`.
@@ -72,7 +79,12 @@ export function operatorPolicy(t: OperatorPolicyTarget): OperatorPolicyDocument 
         Resource: ['*'],
       },
       // Only `facepoints cost --activate-tag` writes: drop this statement to keep the operator read-only.
-      { Sid: 'ActivateCostTag', Effect: 'Allow', Action: ['ce:UpdateCostAllocationTagsStatus'], Resource: ['*'] },
+      {
+        Sid: 'ActivateCostTag',
+        Effect: 'Allow',
+        Action: ['ce:UpdateCostAllocationTagsStatus'],
+        Resource: ['*'],
+      },
       {
         // DescribeBudget and DescribeNotificationsForBudget are both authorized as budgets:ViewBudget.
         Sid: 'ReadBudget',
@@ -96,17 +108,29 @@ interface OperatorPolicyFlags {
 export function registerOperatorPolicyCommand(program: Command): void {
   program
     .command('operator-policy')
-    .description('print the IAM policy (JSON) the operator commands need, to attach to the user or role that runs them')
+    .description(
+      'print the IAM policy (JSON) the operator commands need, to attach to the user or role that runs them',
+    )
     .requiredOption('--account <id>', 'AWS account id (12 digits) of the deployment')
     .option('--region <region>', "region of the stacks (default: AWS_REGION, else the profile's region)")
     .option('--profile <name>', 'AWS named profile whose region is the default')
-    .option('--bucket <name>', 'bucket holding the runs (default: the name the data stack gives it in this account and region)')
+    .option(
+      '--bucket <name>',
+      'bucket holding the runs (default: the name the data stack gives it in this account and region)',
+    )
     .option('--budget-name <name>', 'monthly budget of the data stack', BUDGET_NAME)
     .option('--partition <name>', 'ARN partition: aws, aws-cn or aws-us-gov', 'aws')
     .action(async (flags: OperatorPolicyFlags) => {
-      if (!/^\d{12}$/.test(flags.account)) throw new OpsError(`--account expects a 12-digit AWS account id, got "${flags.account}"`);
+      if (!/^\d{12}$/.test(flags.account))
+        throw new OpsError(`--account expects a 12-digit AWS account id, got "${flags.account}"`);
       const region = await resolveRegion(flags.region, flags.profile);
-      const policy = operatorPolicy({ accountId: flags.account, region, bucket: flags.bucket, budgetName: flags.budgetName, partition: flags.partition });
+      const policy = operatorPolicy({
+        accountId: flags.account,
+        region,
+        bucket: flags.bucket,
+        budgetName: flags.budgetName,
+        partition: flags.partition,
+      });
       process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
     });
 }

@@ -7,7 +7,9 @@ export function parseJson<S extends z.ZodType>(text: string, schema: S, where: s
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new OpsError(`${where}: expected JSON, found unparsable text (${err instanceof Error ? err.message : String(err)})`);
+    throw new OpsError(
+      `${where}: expected JSON, found unparsable text (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {

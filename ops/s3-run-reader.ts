@@ -47,10 +47,21 @@ export class S3RunReader {
     const ids: string[] = [];
     let token: string | undefined;
     do {
-      const res = await callAws({ action: 's3:ListBucket', target: `s3://${this.bucket}/${this.runsPrefix}` }, () =>
-        this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.runsPrefix, Delimiter: '/', ContinuationToken: token, MaxKeys: this.pageSize })),
+      const res = await callAws(
+        { action: 's3:ListBucket', target: `s3://${this.bucket}/${this.runsPrefix}` },
+        () =>
+          this.s3.send(
+            new ListObjectsV2Command({
+              Bucket: this.bucket,
+              Prefix: this.runsPrefix,
+              Delimiter: '/',
+              ContinuationToken: token,
+              MaxKeys: this.pageSize,
+            }),
+          ),
       );
-      for (const p of res.CommonPrefixes ?? []) if (p.Prefix) ids.push(p.Prefix.slice(this.runsPrefix.length).replace(/\/$/, ''));
+      for (const p of res.CommonPrefixes ?? [])
+        if (p.Prefix) ids.push(p.Prefix.slice(this.runsPrefix.length).replace(/\/$/, ''));
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
     return ids.sort();
@@ -62,9 +73,17 @@ export class S3RunReader {
     let token: string | undefined;
     do {
       const res = await callAws({ action: 's3:ListBucket', target: `s3://${this.bucket}/${prefix}` }, () =>
-        this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: this.pageSize })),
+        this.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            MaxKeys: this.pageSize,
+          }),
+        ),
       );
-      for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? null });
+      for (const o of res.Contents ?? [])
+        if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? null });
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
     return out;
@@ -88,7 +107,13 @@ export class S3RunReader {
     const key = this.key(runId, relative);
     try {
       const res = await callAws({ action: 's3:GetObject', target: `s3://${this.bucket}/${key}` }, () =>
-        this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: fromByte > 0 ? `bytes=${fromByte}-` : undefined })),
+        this.s3.send(
+          new GetObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Range: fromByte > 0 ? `bytes=${fromByte}-` : undefined,
+          }),
+        ),
       );
       return res.Body as Readable;
     } catch (err) {
@@ -123,7 +148,12 @@ export class S3RunReader {
 
   /** When the newest checkpoint of the run was committed (its manifest is written last). */
   async newestCheckpointAt(runId: string): Promise<Date | null> {
-    const manifests = (await this.list(runId, 'checkpoints/')).filter((o) => o.key.endsWith('/manifest.json') && o.lastModified);
-    return manifests.reduce<Date | null>((newest, o) => (!newest || o.lastModified! > newest ? o.lastModified : newest), null);
+    const manifests = (await this.list(runId, 'checkpoints/')).filter(
+      (o) => o.key.endsWith('/manifest.json') && o.lastModified,
+    );
+    return manifests.reduce<Date | null>(
+      (newest, o) => (!newest || o.lastModified! > newest ? o.lastModified : newest),
+      null,
+    );
   }
 }

@@ -65,7 +65,10 @@ export const NetworkSchema = z
  * (`inputPool`, floor), then per block a 'valid' convolution (side - kernel + 1) and a 2x2 max-pool (floor),
  * as trainer/models/ladder.ts builds them. Stops at the first side below 1.
  */
-export function featureMapSides(network: { convKernels: readonly number[]; inputPool?: number }): Array<{ layer: string; side: number }> {
+export function featureMapSides(network: {
+  convKernels: readonly number[];
+  inputPool?: number;
+}): Array<{ layer: string; side: number }> {
   const pool = network.inputPool ?? 1;
   const sides = [{ layer: 'input', side: IMAGE_SIZE }];
   let side = Math.floor(IMAGE_SIZE / pool);

@@ -37,12 +37,26 @@ export const SUBMISSION_HEADER: readonly string[] = ['RowId', 'Location'];
 
 /** Column indices swapped by a horizontal flip of all 30 columns (left/right partners). */
 export const FLIP_PAIRS: ReadonlyArray<readonly [number, number]> = [
-  [0, 2], [1, 3], [4, 8], [5, 9], [6, 10], [7, 11], [12, 16], [13, 17], [14, 18], [15, 19], [22, 24], [23, 25],
+  [0, 2],
+  [1, 3],
+  [4, 8],
+  [5, 9],
+  [6, 10],
+  [7, 11],
+  [12, 16],
+  [13, 17],
+  [14, 18],
+  [15, 19],
+  [22, 24],
+  [23, 25],
 ];
 
 /** The four keypoints present in about two thirds of training.csv (the rest carry all 15). */
 export const ALWAYS_LABELLED: readonly Keypoint[] = [
-  'left_eye_center', 'right_eye_center', 'nose_tip', 'mouth_center_bottom_lip',
+  'left_eye_center',
+  'right_eye_center',
+  'nose_tip',
+  'mouth_center_bottom_lip',
 ];
 
 export interface SpecialistSetting {
@@ -60,30 +74,61 @@ function cols(...keypoints: Keypoint[]): string[] {
 
 /** The kfkd tutorial's SPECIALIST_SETTINGS, which the seed's Model 4 follows. */
 export const SPECIALISTS: readonly SpecialistSetting[] = [
-  { name: 'eye-centers', columns: cols('left_eye_center', 'right_eye_center'), flipPairs: [[0, 2], [1, 3]] },
+  {
+    name: 'eye-centers',
+    columns: cols('left_eye_center', 'right_eye_center'),
+    flipPairs: [
+      [0, 2],
+      [1, 3],
+    ],
+  },
   { name: 'nose-tip', columns: cols('nose_tip'), flipPairs: [] },
   {
     name: 'mouth-corners-top-lip',
     columns: cols('mouth_left_corner', 'mouth_right_corner', 'mouth_center_top_lip'),
-    flipPairs: [[0, 2], [1, 3]],
+    flipPairs: [
+      [0, 2],
+      [1, 3],
+    ],
   },
   { name: 'mouth-bottom-lip', columns: cols('mouth_center_bottom_lip'), flipPairs: [] },
   {
     name: 'eye-corners',
-    columns: cols('left_eye_inner_corner', 'right_eye_inner_corner', 'left_eye_outer_corner', 'right_eye_outer_corner'),
-    flipPairs: [[0, 2], [1, 3], [4, 6], [5, 7]],
+    columns: cols(
+      'left_eye_inner_corner',
+      'right_eye_inner_corner',
+      'left_eye_outer_corner',
+      'right_eye_outer_corner',
+    ),
+    flipPairs: [
+      [0, 2],
+      [1, 3],
+      [4, 6],
+      [5, 7],
+    ],
   },
   {
     name: 'eyebrows',
-    columns: cols('left_eyebrow_inner_end', 'right_eyebrow_inner_end', 'left_eyebrow_outer_end', 'right_eyebrow_outer_end'),
-    flipPairs: [[0, 2], [1, 3], [4, 6], [5, 7]],
+    columns: cols(
+      'left_eyebrow_inner_end',
+      'right_eyebrow_inner_end',
+      'left_eyebrow_outer_end',
+      'right_eyebrow_outer_end',
+    ),
+    flipPairs: [
+      [0, 2],
+      [1, 3],
+      [4, 6],
+      [5, 7],
+    ],
   },
 ];
 
 /** Index of each label column in the 30-column order. */
 export function columnIndex(column: string): number {
   const i = KEYPOINT_COLUMNS.indexOf(column);
-  if (i < 0) throw new Error(`unknown keypoint column "${column}"; expected one of ${KEYPOINT_COLUMNS.join(', ')}`);
+  if (i < 0)
+    throw new Error(`unknown keypoint column "${column}"; expected one of ${KEYPOINT_COLUMNS.join(', ')}`);
   return i;
 }
 
@@ -98,4 +143,5 @@ export const MIRROR_X_OFFSET = IMAGE_SIZE - 1;
 export const TARGET_CENTER = IMAGE_SIZE / 2;
 export const TARGET_SCALE = IMAGE_SIZE / 2;
 export const toTarget = (px: number): number => (px - TARGET_CENTER) / TARGET_SCALE;
-export const toPixels = (t: number): number => Math.min(IMAGE_SIZE, Math.max(0, t * TARGET_SCALE + TARGET_CENTER));
+export const toPixels = (t: number): number =>
+  Math.min(IMAGE_SIZE, Math.max(0, t * TARGET_SCALE + TARGET_CENTER));

@@ -1,7 +1,10 @@
 import type { PresetName, TrainConfig } from './config';
 
 /** The settings a preset fixes; the run's identity, data, output, backend and model list come from the command line. */
-export type PresetSettings = Omit<TrainConfig, 'runId' | 'data' | 'out' | 'dryRun' | 'backend' | 'requireGpu' | 'workers' | 'preset' | 'models'>;
+export type PresetSettings = Omit<
+  TrainConfig,
+  'runId' | 'data' | 'out' | 'dryRun' | 'backend' | 'requireGpu' | 'workers' | 'preset' | 'models'
+>;
 
 /**
  * The seed's settings (FACTS.md, "The seed's models"): Nouri's net1/net2 for Models 1 and 2 (constant
@@ -25,11 +28,39 @@ const SEED: PresetSettings = {
   },
   mlpHidden: 100,
   cnnHidden: 500,
-  mlp: { maxEpochs: 1000, patience: 1000, learningRateStart: 0.01, learningRateEnd: 0.01, momentumStart: 0.9, momentumEnd: 0.9 },
-  cnn: { maxEpochs: 1000, patience: 1000, learningRateStart: 0.01, learningRateEnd: 0.01, momentumStart: 0.9, momentumEnd: 0.9 },
-  baseline: { maxEpochs: 3000, patience: 200, learningRateStart: 0.03, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.999 },
+  mlp: {
+    maxEpochs: 1000,
+    patience: 1000,
+    learningRateStart: 0.01,
+    learningRateEnd: 0.01,
+    momentumStart: 0.9,
+    momentumEnd: 0.9,
+  },
+  cnn: {
+    maxEpochs: 1000,
+    patience: 1000,
+    learningRateStart: 0.01,
+    learningRateEnd: 0.01,
+    momentumStart: 0.9,
+    momentumEnd: 0.9,
+  },
+  baseline: {
+    maxEpochs: 3000,
+    patience: 200,
+    learningRateStart: 0.03,
+    learningRateEnd: 0.001,
+    momentumStart: 0.9,
+    momentumEnd: 0.999,
+  },
   // The tutorial's specialists run int(1e7 / rows) epochs (1,462 for 6,839 rows, 5,025 for 1,990); the cap only guards tiny row counts.
-  specialists: { maxEpochs: 10000, patience: 200, learningRateStart: 0.03, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.999 },
+  specialists: {
+    maxEpochs: 10000,
+    patience: 200,
+    learningRateStart: 0.03,
+    learningRateEnd: 0.001,
+    momentumStart: 0.9,
+    momentumEnd: 0.999,
+  },
   specialistEpochBudget: 10_000_000,
   specialistsFromBaseline: true,
   augmentations: ['contrast-stretch', 'sharpen', 'adaptive-3x3', 'adaptive-9x9'],
@@ -68,14 +99,42 @@ const QUICK: PresetSettings = {
   },
   mlpHidden: 100,
   cnnHidden: 64,
-  mlp: { maxEpochs: 8, patience: 8, learningRateStart: 0.05, learningRateEnd: 0.01, momentumStart: 0.9, momentumEnd: 0.9 },
-  cnn: { maxEpochs: 5, patience: 5, learningRateStart: 0.1, learningRateEnd: 0.03, momentumStart: 0.9, momentumEnd: 0.9 },
-  baseline: { maxEpochs: 30, patience: 10, learningRateStart: 0.1, learningRateEnd: 0.02, momentumStart: 0.9, momentumEnd: 0.9 },
+  mlp: {
+    maxEpochs: 8,
+    patience: 8,
+    learningRateStart: 0.05,
+    learningRateEnd: 0.01,
+    momentumStart: 0.9,
+    momentumEnd: 0.9,
+  },
+  cnn: {
+    maxEpochs: 5,
+    patience: 5,
+    learningRateStart: 0.1,
+    learningRateEnd: 0.03,
+    momentumStart: 0.9,
+    momentumEnd: 0.9,
+  },
+  baseline: {
+    maxEpochs: 30,
+    patience: 10,
+    learningRateStart: 0.1,
+    learningRateEnd: 0.02,
+    momentumStart: 0.9,
+    momentumEnd: 0.9,
+  },
   // On 1,200 generated rows (seed 5), merged specialists against the mean predictor's 3.85 px dev RMSE:
   // momentum 0.97 and 25,000 images each reach 1.85 px (0.48); momentum 0.9 needed 40,000 images for
   // 1.90 px (0.49), and 0.95 with 25,000 reached 1.89. A 20,000-image budget stopped at 1.95 px (0.51).
   // maxEpochs only caps the budget's epochs for the smallest specialists (25,000 / ~290 rows = 86).
-  specialists: { maxEpochs: 100, patience: 10, learningRateStart: 0.15, learningRateEnd: 0.02, momentumStart: 0.97, momentumEnd: 0.97 },
+  specialists: {
+    maxEpochs: 100,
+    patience: 10,
+    learningRateStart: 0.15,
+    learningRateEnd: 0.02,
+    momentumStart: 0.97,
+    momentumEnd: 0.97,
+  },
   specialistEpochBudget: 25_000,
   augmentations: ['contrast-stretch'],
   checkpointEveryEpochs: 5,
@@ -87,6 +146,7 @@ const PRESET_SETTINGS: Record<PresetName, PresetSettings> = { seed: SEED, quick:
 /** The settings of a preset, as a fresh deep copy the caller may override field by field. */
 export function presetConfig(preset: PresetName): PresetSettings {
   const settings = PRESET_SETTINGS[preset];
-  if (!settings) throw new Error(`unknown preset "${preset}"; expected one of ${Object.keys(PRESET_SETTINGS).join(', ')}`);
+  if (!settings)
+    throw new Error(`unknown preset "${preset}"; expected one of ${Object.keys(PRESET_SETTINGS).join(', ')}`);
   return structuredClone(settings);
 }

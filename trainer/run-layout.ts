@@ -5,7 +5,14 @@
  */
 
 /** Model names of the seed's ladder, as they appear in reports and `report/summary.json`. */
-export const MODEL_NAMES = ['mean', 'mlp', 'cnn', 'baseline', 'specialists', 'specialists-augmented'] as const;
+export const MODEL_NAMES = [
+  'mean',
+  'mlp',
+  'cnn',
+  'baseline',
+  'specialists',
+  'specialists-augmented',
+] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** Bucket prefixes: the Kaggle files are uploaded under DATA_PREFIX, runs live under RUNS_PREFIX. */
@@ -40,7 +47,8 @@ export const runLayout = {
   /** Checkpoints of one unit: numbered folders, each committed by its manifest, written last. */
   checkpointsDir: (unit: string) => `checkpoints/${unit}`,
   checkpointDir: (unit: string, seq: number) => `checkpoints/${unit}/${String(seq).padStart(6, '0')}`,
-  checkpointManifest: (unit: string, seq: number) => `checkpoints/${unit}/${String(seq).padStart(6, '0')}/manifest.json`,
+  checkpointManifest: (unit: string, seq: number) =>
+    `checkpoints/${unit}/${String(seq).padStart(6, '0')}/manifest.json`,
   /** Marks a unit as finished: its final model and metrics are in the store. */
   unitDone: (unit: string) => `models/${unit}/done.json`,
   reportDir: 'report',

@@ -51,7 +51,9 @@ export function renderBootEnv(values: BootValues): string {
       const text = String(value);
       // Both readers take a value verbatim only when it has no quotes, spaces or `$`: refuse anything else.
       if (!Token.isUnresolved(text) && !/^[A-Za-z0-9._:/@+=,-]*$/.test(text)) {
-        throw new Error(`Boot setting ${key}: expected letters, digits and . _ : / @ + = , - only, found "${text}"`);
+        throw new Error(
+          `Boot setting ${key}: expected letters, digits and . _ : / @ + = , - only, found "${text}"`,
+        );
       }
       return `${key}=${text}`;
     })
@@ -62,9 +64,14 @@ export function renderBootEnv(values: BootValues): string {
  * User data for the training instance: writes the settings and the boot script, then runs
  * `train-on-boot.sh install` (power-off deadline first, then the systemd unit that runs on every boot).
  */
-export function renderBootUserData(values: BootValues, script: string = readFileSync(BOOT_SCRIPT_PATH, 'utf8')): string {
+export function renderBootUserData(
+  values: BootValues,
+  script: string = readFileSync(BOOT_SCRIPT_PATH, 'utf8'),
+): string {
   // EC2 takes at most 16 KB of user data: the script travels gzipped (a third of its size).
-  const encoded = gzipSync(Buffer.from(script, 'utf8'), { level: 9 }).toString('base64').replace(/(.{76})/g, '$1\n');
+  const encoded = gzipSync(Buffer.from(script, 'utf8'), { level: 9 })
+    .toString('base64')
+    .replace(/(.{76})/g, '$1\n');
   return [
     '#!/bin/bash',
     'set -euo pipefail',

@@ -29,31 +29,49 @@ export class BudgetStopAction extends Construct {
       }),
       description: 'Lets AWS Budgets stop the facepoints training instance through SSM',
     });
-    const instanceArn = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: props.instanceId });
+    const instanceArn = stack.formatArn({
+      service: 'ec2',
+      resource: 'instance',
+      resourceName: props.instanceId,
+    });
     const viaSsm = { 'ForAnyValue:StringEquals': { 'aws:CalledVia': ['ssm.amazonaws.com'] } };
     this.executionRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'StartStopAutomation',
         actions: ['ssm:StartAutomationExecution'],
-        resources: [`arn:${stack.partition}:ssm:${stack.region}:*:automation-definition/AWS-StopEC2Instance:*`],
+        resources: [
+          `arn:${stack.partition}:ssm:${stack.region}:*:automation-definition/AWS-StopEC2Instance:*`,
+        ],
       }),
     );
     this.executionRole.addToPolicy(
-      new iam.PolicyStatement({ sid: 'StopThisInstance', actions: ['ec2:StopInstances'], resources: [instanceArn], conditions: viaSsm }),
+      new iam.PolicyStatement({
+        sid: 'StopThisInstance',
+        actions: ['ec2:StopInstances'],
+        resources: [instanceArn],
+        conditions: viaSsm,
+      }),
     );
     // DescribeInstanceStatus has no resource-level permissions: `*` is the only possible resource.
     this.executionRole.addToPolicy(
-      new iam.PolicyStatement({ sid: 'ReadInstanceStatus', actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], conditions: viaSsm }),
+      new iam.PolicyStatement({
+        sid: 'ReadInstanceStatus',
+        actions: ['ec2:DescribeInstanceStatus'],
+        resources: ['*'],
+        conditions: viaSsm,
+      }),
     );
 
     Validations.of(this.executionRole).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ec2:DescribeInstanceStatus has no resource-level permissions, and the statement only applies to calls made through SSM.',
+        reason:
+          'ec2:DescribeInstanceStatus has no resource-level permissions, and the statement only applies to calls made through SSM.',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:*:automation-definition/AWS-StopEC2Instance:*]',
-        reason: 'The AWS-owned stop-instance automation document lives in an AWS account and has one ARN per version: only its name can be pinned.',
+        reason:
+          'The AWS-owned stop-instance automation document lives in an AWS account and has one ARN per version: only its name can be pinned.',
       },
     );
 
@@ -65,7 +83,11 @@ export class BudgetStopAction extends Construct {
       approvalModel: 'AUTOMATIC',
       executionRoleArn: this.executionRole.roleArn,
       definition: {
-        ssmActionDefinition: { subtype: 'STOP_EC2_INSTANCES', region: stack.region, instanceIds: [props.instanceId] },
+        ssmActionDefinition: {
+          subtype: 'STOP_EC2_INSTANCES',
+          region: stack.region,
+          instanceIds: [props.instanceId],
+        },
       },
       subscribers: [{ type: 'EMAIL', address: props.alertEmail }],
     });

@@ -36,7 +36,10 @@ export class CostGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: CostGuardProps) {
     super(scope, id);
-    this.topic = new sns.Topic(this, 'AlertTopic', { displayName: 'facepoints budget alerts', enforceSSL: true });
+    this.topic = new sns.Topic(this, 'AlertTopic', {
+      displayName: 'facepoints budget alerts',
+      enforceSSL: true,
+    });
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowBudgetsToPublish',
@@ -48,7 +51,8 @@ export class CostGuard extends Construct {
     );
     Validations.of(this.topic).acknowledge({
       id: 'AwsSolutions-SNS2',
-      reason: 'Budget alerts carry no secrets, and AWS Budgets cannot publish to a topic encrypted with the AWS-managed SNS key; a customer key would cost more than the alerts it protects.',
+      reason:
+        'Budget alerts carry no secrets, and AWS Budgets cannot publish to a topic encrypted with the AWS-managed SNS key; a customer key would cost more than the alerts it protects.',
     });
 
     // One path per alert: the budget publishes to the topic and the topic mails the address (the address
@@ -56,7 +60,12 @@ export class CostGuard extends Construct {
     this.topic.addSubscription(new EmailSubscription(props.alertEmail));
     const subscribers = [{ subscriptionType: 'SNS', address: this.topic.topicArn }];
     const alert = (notificationType: 'ACTUAL' | 'FORECASTED', threshold: number) => ({
-      notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
+      notification: {
+        notificationType,
+        comparisonOperator: 'GREATER_THAN',
+        threshold,
+        thresholdType: 'PERCENTAGE',
+      },
       subscribers,
     });
     this.budget = new budgets.CfnBudget(this, 'Budget', {

@@ -14,7 +14,8 @@ export class JupyterToken extends Construct {
     });
     Validations.of(this.secret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'The token lives as long as one training run (its stack is destroyed after the run); rotation would need a Lambda and a restart of JupyterLab for no gain.',
+      reason:
+        'The token lives as long as one training run (its stack is destroyed after the run); rotation would need a Lambda and a restart of JupyterLab for no gain.',
     });
   }
 }

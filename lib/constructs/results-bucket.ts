@@ -37,7 +37,8 @@ export class ResultsBucket extends Construct {
     });
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'A single-user results bucket written only by the training role; CloudTrail covers API access and a second log bucket would cost more than it tells.',
+      reason:
+        'A single-user results bucket written only by the training role; CloudTrail covers API access and a second log bucket would cost more than it tells.',
     });
   }
 }

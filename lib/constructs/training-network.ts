@@ -27,7 +27,8 @@ export class TrainingNetwork extends Construct {
     });
     Validations.of(this.vpc).acknowledge({
       id: 'AwsSolutions-VPC7',
-      reason: 'The VPC holds one short-lived training instance; flow logs would cost more than the traffic they record, and outbound calls go to AWS APIs logged by CloudTrail.',
+      reason:
+        'The VPC holds one short-lived training instance; flow logs would cost more than the traffic they record, and outbound calls go to AWS APIs logged by CloudTrail.',
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
@@ -37,9 +38,12 @@ export class TrainingNetwork extends Construct {
       allowAllOutbound: true,
     });
     if (props.allowedCidr) {
-      const peer = props.allowedCidr.includes(':') ? ec2.Peer.ipv6(props.allowedCidr) : ec2.Peer.ipv4(props.allowedCidr);
+      const peer = props.allowedCidr.includes(':')
+        ? ec2.Peer.ipv6(props.allowedCidr)
+        : ec2.Peer.ipv4(props.allowedCidr);
       this.securityGroup.addIngressRule(peer, ec2.Port.tcp(SSH_PORT), 'SSH from allowedCidr');
-      if (props.jupyter) this.securityGroup.addIngressRule(peer, ec2.Port.tcp(JUPYTER_PORT), 'JupyterLab from allowedCidr');
+      if (props.jupyter)
+        this.securityGroup.addIngressRule(peer, ec2.Port.tcp(JUPYTER_PORT), 'JupyterLab from allowedCidr');
       if (props.allowedCidr === '0.0.0.0/0' || props.allowedCidr === '::/0') {
         Validations.of(this.securityGroup).acknowledge({
           id: 'AwsSolutions-EC23',

@@ -1,4 +1,8 @@
-import { BudgetsClient, DescribeBudgetCommand, DescribeNotificationsForBudgetCommand } from '@aws-sdk/client-budgets';
+import {
+  BudgetsClient,
+  DescribeBudgetCommand,
+  DescribeNotificationsForBudgetCommand,
+} from '@aws-sdk/client-budgets';
 import { OpsError } from '../errors';
 import { callAws, RetryOptions } from './call';
 
@@ -30,7 +34,12 @@ function amount(spend: { Amount?: string } | undefined): number | null {
   return spend?.Amount === undefined ? null : Number(spend.Amount);
 }
 
-export async function describeBudget(client: BudgetsClient, accountId: string, budgetName: string, retry?: RetryOptions): Promise<BudgetView> {
+export async function describeBudget(
+  client: BudgetsClient,
+  accountId: string,
+  budgetName: string,
+  retry?: RetryOptions,
+): Promise<BudgetView> {
   let budget;
   try {
     const res = await callAws(
@@ -41,7 +50,9 @@ export async function describeBudget(client: BudgetsClient, accountId: string, b
     budget = res.Budget;
   } catch (err) {
     if (err instanceof Error && err.name === 'NotFoundException') {
-      throw new OpsError(`budget ${budgetName} not found in account ${accountId}: deploy the FacepointsData stack or check the stack output BudgetName`);
+      throw new OpsError(
+        `budget ${budgetName} not found in account ${accountId}: deploy the FacepointsData stack or check the stack output BudgetName`,
+      );
     }
     throw err;
   }
@@ -52,13 +63,24 @@ export async function describeBudget(client: BudgetsClient, accountId: string, b
   do {
     const res = await callAws(
       { action: 'budgets:ViewBudget', target: `notifications of budget ${budgetName}` },
-      () => client.send(new DescribeNotificationsForBudgetCommand({ AccountId: accountId, BudgetName: budgetName, NextToken: token })),
+      () =>
+        client.send(
+          new DescribeNotificationsForBudgetCommand({
+            AccountId: accountId,
+            BudgetName: budgetName,
+            NextToken: token,
+          }),
+        ),
       retry,
     );
     for (const n of res.Notifications ?? []) {
       const value = n.Threshold ?? 0;
       const threshold = n.ThresholdType === 'ABSOLUTE_VALUE' ? `$${value.toFixed(2)}` : `${value}%`;
-      alerts.push({ type: n.NotificationType ?? 'ACTUAL', threshold, fired: n.NotificationState === 'ALARM' });
+      alerts.push({
+        type: n.NotificationType ?? 'ACTUAL',
+        threshold,
+        fired: n.NotificationState === 'ALARM',
+      });
     }
     token = res.NextToken || undefined;
   } while (token);

@@ -30,8 +30,20 @@ const THROTTLING = new Set([
   'RequestThrottled',
   'RequestThrottledException',
 ]);
-const ACCESS_DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation', 'UnauthorizedException']);
-const NO_CREDENTIALS = new Set(['CredentialsProviderError', 'TokenProviderError', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException', 'InvalidClientTokenId']);
+const ACCESS_DENIED = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnauthorizedOperation',
+  'UnauthorizedException',
+]);
+const NO_CREDENTIALS = new Set([
+  'CredentialsProviderError',
+  'TokenProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+]);
 
 function errorName(err: unknown): string {
   if (err && typeof err === 'object') {
@@ -52,7 +64,11 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * comes back throttled (a long Cost Explorer backlog, a mocked client) and turns the errors an operator
  * can fix (no credentials, a missing permission) into messages that say how.
  */
-export async function callAws<T>(what: CallDescription, fn: () => Promise<T>, retry: RetryOptions = {}): Promise<T> {
+export async function callAws<T>(
+  what: CallDescription,
+  fn: () => Promise<T>,
+  retry: RetryOptions = {},
+): Promise<T> {
   const attempts = retry.attempts ?? 5;
   const sleep = retry.sleep ?? defaultSleep;
   let delay = retry.baseDelayMs ?? 500;
@@ -69,7 +85,9 @@ export async function callAws<T>(what: CallDescription, fn: () => Promise<T>, re
           delay *= 2;
           continue;
         }
-        throw new OpsError(`${what.action}${about} is still throttled by AWS after ${attempts} attempts (${name}: ${detail}); wait a minute and retry`);
+        throw new OpsError(
+          `${what.action}${about} is still throttled by AWS after ${attempts} attempts (${name}: ${detail}); wait a minute and retry`,
+        );
       }
       if (ACCESS_DENIED.has(name)) {
         throw new OpsError(

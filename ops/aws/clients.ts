@@ -37,8 +37,14 @@ export class AwsClients {
   }
 
   get s3(): S3Client {
-    return this.get('s3', () =>
-      new S3Client(this.target.s3Endpoint ? { ...this.base(), endpoint: this.target.s3Endpoint, forcePathStyle: true } : this.base()),
+    return this.get(
+      's3',
+      () =>
+        new S3Client(
+          this.target.s3Endpoint
+            ? { ...this.base(), endpoint: this.target.s3Endpoint, forcePathStyle: true }
+            : this.base(),
+        ),
     );
   }
   get cloudFormation(): CloudFormationClient {
@@ -62,7 +68,11 @@ export class AwsClients {
  * The region from --region, then AWS_REGION / AWS_DEFAULT_REGION, then the profile's `region` in
  * ~/.aws/config (read by the SDK's own resolver, so the rules match the AWS CLI's).
  */
-export async function resolveRegion(flag: string | undefined, profile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function resolveRegion(
+  flag: string | undefined,
+  profile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   const direct = flag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (direct) return direct;
   try {
@@ -71,5 +81,7 @@ export async function resolveRegion(flag: string | undefined, profile: string | 
   } catch {
     // The SDK throws "Region is missing" when nothing configures one: fall through to our message.
   }
-  throw new OpsError(`no AWS region: pass --region or set AWS_REGION${profile ? ` (profile ${profile} sets none)` : ''}`);
+  throw new OpsError(
+    `no AWS region: pass --region or set AWS_REGION${profile ? ` (profile ${profile} sets none)` : ''}`,
+  );
 }

@@ -39,14 +39,23 @@ function isoDate(d: Date): string {
 /** The last `days` days, today included: End is exclusive in Cost Explorer, so it is tomorrow. */
 export function costPeriod(days: number, now: Date): { start: string; end: string } {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  return { start: isoDate(new Date(today - (days - 1) * 86400_000)), end: isoDate(new Date(today + 86400_000)) };
+  return {
+    start: isoDate(new Date(today - (days - 1) * 86400_000)),
+    end: isoDate(new Date(today + 86400_000)),
+  };
 }
 
 /**
  * Unblended cost of the resources carrying `tag`, by day and service. Each request costs $0.01, so
  * callers ask once per command, not per refresh.
  */
-export async function getTaggedCostByDayAndService(client: CostExplorerClient, tag: Tag, days: number, now: Date, retry?: RetryOptions): Promise<TaggedCost> {
+export async function getTaggedCostByDayAndService(
+  client: CostExplorerClient,
+  tag: Tag,
+  days: number,
+  now: Date,
+  retry?: RetryOptions,
+): Promise<TaggedCost> {
   const period = costPeriod(days, now);
   const rows: DailyServiceCost[] = [];
   let token: string | undefined;
@@ -70,7 +79,12 @@ export async function getTaggedCostByDayAndService(client: CostExplorerClient, t
       for (const g of day.Groups ?? []) {
         const usd = Number(g.Metrics?.UnblendedCost?.Amount ?? 0);
         if (usd === 0) continue;
-        rows.push({ date: day.TimePeriod?.Start ?? '', service: g.Keys?.[0] ?? 'unknown', usd, estimated: day.Estimated ?? false });
+        rows.push({
+          date: day.TimePeriod?.Start ?? '',
+          service: g.Keys?.[0] ?? 'unknown',
+          usd,
+          estimated: day.Estimated ?? false,
+        });
       }
     }
     token = res.NextPageToken || undefined;
@@ -84,12 +98,19 @@ export async function getTaggedCostByDayAndService(client: CostExplorerClient, t
  */
 export type TagActivation = 'active' | 'inactive' | 'unseen';
 
-export async function getTagActivation(client: CostExplorerClient, tagKey: string, retry?: RetryOptions): Promise<TagActivation> {
+export async function getTagActivation(
+  client: CostExplorerClient,
+  tagKey: string,
+  retry?: RetryOptions,
+): Promise<TagActivation> {
   let token: string | undefined;
   do {
     const res = await callAws(
       { action: 'ce:ListCostAllocationTags', target: `tag ${tagKey}` },
-      () => client.send(new ListCostAllocationTagsCommand({ TagKeys: [tagKey], Type: 'UserDefined', NextToken: token })),
+      () =>
+        client.send(
+          new ListCostAllocationTagsCommand({ TagKeys: [tagKey], Type: 'UserDefined', NextToken: token }),
+        ),
       retry,
     );
     const found = res.CostAllocationTags?.find((t) => t.TagKey === tagKey);
@@ -100,10 +121,19 @@ export async function getTagActivation(client: CostExplorerClient, tagKey: strin
 }
 
 /** Activates the tag as a cost allocation tag; data for it then appears in Cost Explorer within 24 hours. */
-export async function activateTag(client: CostExplorerClient, tagKey: string, retry?: RetryOptions): Promise<void> {
+export async function activateTag(
+  client: CostExplorerClient,
+  tagKey: string,
+  retry?: RetryOptions,
+): Promise<void> {
   const res = await callAws(
     { action: 'ce:UpdateCostAllocationTagsStatus', target: `tag ${tagKey}` },
-    () => client.send(new UpdateCostAllocationTagsStatusCommand({ CostAllocationTagsStatus: [{ TagKey: tagKey, Status: 'Active' }] })),
+    () =>
+      client.send(
+        new UpdateCostAllocationTagsStatusCommand({
+          CostAllocationTagsStatus: [{ TagKey: tagKey, Status: 'Active' }],
+        }),
+      ),
     retry,
   );
   const failure = res.Errors?.find((e) => e.TagKey === tagKey) ?? res.Errors?.[0];

@@ -15,7 +15,11 @@ export interface InstanceInfo {
 }
 
 /** One instance, or null when EC2 no longer knows it (terminated instances vanish after about an hour). */
-export async function describeInstance(client: EC2Client, instanceId: string, retry?: RetryOptions): Promise<InstanceInfo | null> {
+export async function describeInstance(
+  client: EC2Client,
+  instanceId: string,
+  retry?: RetryOptions,
+): Promise<InstanceInfo | null> {
   try {
     const res = await callAws(
       { action: 'ec2:DescribeInstances', target: `instance ${instanceId}` },
@@ -32,7 +36,8 @@ export async function describeInstance(client: EC2Client, instanceId: string, re
       spot: inst.InstanceLifecycle === 'spot',
       availabilityZone: inst.Placement?.AvailabilityZone ?? null,
       launchTime: inst.LaunchTime ? new Date(inst.LaunchTime) : null,
-      stoppedAt: state === 'running' || state === 'pending' ? null : parseTransitionTime(inst.StateTransitionReason),
+      stoppedAt:
+        state === 'running' || state === 'pending' ? null : parseTransitionTime(inst.StateTransitionReason),
       stateReason: inst.StateReason?.Message ?? inst.StateTransitionReason ?? null,
     };
   } catch (err) {
@@ -57,7 +62,13 @@ export interface SpotPrice {
  * The newest Linux spot price of an instance type, in one zone when given. Spot prices change at most a
  * few times a day, so the last six hours hold at least one entry.
  */
-export async function getSpotPrice(client: EC2Client, instanceType: string, availabilityZone: string | null, now: Date, retry?: RetryOptions): Promise<SpotPrice | null> {
+export async function getSpotPrice(
+  client: EC2Client,
+  instanceType: string,
+  availabilityZone: string | null,
+  now: Date,
+  retry?: RetryOptions,
+): Promise<SpotPrice | null> {
   let nextToken: string | undefined;
   let newest: SpotPrice | null = null;
   do {
@@ -78,7 +89,11 @@ export async function getSpotPrice(client: EC2Client, instanceType: string, avai
     );
     for (const p of res.SpotPriceHistory ?? []) {
       if (!p.SpotPrice || !p.Timestamp) continue;
-      const entry = { usdPerHour: Number(p.SpotPrice), availabilityZone: p.AvailabilityZone ?? '', timestamp: new Date(p.Timestamp) };
+      const entry = {
+        usdPerHour: Number(p.SpotPrice),
+        availabilityZone: p.AvailabilityZone ?? '',
+        timestamp: new Date(p.Timestamp),
+      };
       if (!newest || entry.timestamp > newest.timestamp) newest = entry;
     }
     nextToken = res.NextToken || undefined;

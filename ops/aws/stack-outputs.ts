@@ -10,7 +10,11 @@ export interface StackOutputs {
 }
 
 /** The stack's outputs by key, or null when no stack of that name exists in the client's region. */
-export async function getStackOutputs(client: CloudFormationClient, stackName: string, retry?: RetryOptions): Promise<StackOutputs | null> {
+export async function getStackOutputs(
+  client: CloudFormationClient,
+  stackName: string,
+  retry?: RetryOptions,
+): Promise<StackOutputs | null> {
   try {
     const res = await callAws(
       { action: 'cloudformation:DescribeStacks', target: `stack ${stackName}` },
@@ -20,11 +24,13 @@ export async function getStackOutputs(client: CloudFormationClient, stackName: s
     const stack = res.Stacks?.[0];
     if (!stack) return null;
     const outputs: Record<string, string> = {};
-    for (const o of stack.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
+    for (const o of stack.Outputs ?? [])
+      if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
     return { stackName, stackId: stack.StackId ?? '', status: stack.StackStatus ?? 'UNKNOWN', outputs };
   } catch (err) {
     // CloudFormation reports a missing stack as a ValidationError "Stack with id NAME does not exist".
-    if (err instanceof Error && err.name === 'ValidationError' && /does not exist/.test(err.message)) return null;
+    if (err instanceof Error && err.name === 'ValidationError' && /does not exist/.test(err.message))
+      return null;
     throw err;
   }
 }

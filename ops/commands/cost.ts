@@ -4,7 +4,13 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { Command } from 'commander';
 import { PROJECT_TAG } from '../../lib/deployment-names';
 import { describeBudget, BudgetView } from '../aws/budget';
-import { activateTag, getTagActivation, getTaggedCostByDayAndService, TagActivation, TaggedCost } from '../aws/cost-explorer';
+import {
+  activateTag,
+  getTagActivation,
+  getTaggedCostByDayAndService,
+  TagActivation,
+  TaggedCost,
+} from '../aws/cost-explorer';
 import { describeInstance } from '../aws/instance';
 import { emit, withContext } from '../context';
 import { renderFields, renderTable } from '../format/table';
@@ -16,7 +22,13 @@ import { SEED_EXPERIMENT, seedComparisonLine } from '../seed-cost';
 export interface CostReport {
   checkedAt: string;
   live: { estimate: LiveCostEstimate | null; note: string | null; freshness: string };
-  explorer: { tag: string; activation: TagActivation | null; cost: TaggedCost | null; note: string | null; freshness: string };
+  explorer: {
+    tag: string;
+    activation: TagActivation | null;
+    cost: TaggedCost | null;
+    note: string | null;
+    freshness: string;
+  };
   budget: { view: BudgetView | null; note: string | null; freshness: string };
   seed: typeof SEED_EXPERIMENT;
 }
@@ -46,10 +58,20 @@ export async function collectCost(src: CostSources): Promise<CostReport> {
 
   const live = async (): Promise<CostReport['live']> => {
     const freshness = `live, computed ${now.toISOString()}`;
-    if (!src.instanceId) return { estimate: null, note: 'no training instance deployed (stack FacepointsTraining absent)', freshness };
+    if (!src.instanceId)
+      return {
+        estimate: null,
+        note: 'no training instance deployed (stack FacepointsTraining absent)',
+        freshness,
+      };
     try {
       const instance = await describeInstance(src.ec2, src.instanceId);
-      if (!instance) return { estimate: null, note: `instance ${src.instanceId} is no longer known to EC2; see Cost Explorer below`, freshness };
+      if (!instance)
+        return {
+          estimate: null,
+          note: `instance ${src.instanceId} is no longer known to EC2; see Cost Explorer below`,
+          freshness,
+        };
       return { estimate: await estimateLiveCost(src.ec2, instance, now), note: null, freshness };
     } catch (err) {
       return { estimate: null, note: message(err), freshness };
@@ -61,10 +83,22 @@ export async function collectCost(src: CostSources): Promise<CostReport> {
     try {
       const activation = await getTagActivation(src.costExplorer, PROJECT_TAG.key);
       if (activation === 'inactive') {
-        return { tag, activation, cost: null, note: `cost allocation tag ${PROJECT_TAG.key} is not activated, so Cost Explorer cannot filter by it: run \`facepoints cost --activate-tag\` (figures appear within 24 h)`, freshness };
+        return {
+          tag,
+          activation,
+          cost: null,
+          note: `cost allocation tag ${PROJECT_TAG.key} is not activated, so Cost Explorer cannot filter by it: run \`facepoints cost --activate-tag\` (figures appear within 24 h)`,
+          freshness,
+        };
       }
       if (activation === 'unseen') {
-        return { tag, activation, cost: null, note: `tag ${PROJECT_TAG.key} has not appeared in billing data yet (up to 24 h after the first deploy); then run \`facepoints cost --activate-tag\``, freshness };
+        return {
+          tag,
+          activation,
+          cost: null,
+          note: `tag ${PROJECT_TAG.key} has not appeared in billing data yet (up to 24 h after the first deploy); then run \`facepoints cost --activate-tag\``,
+          freshness,
+        };
       }
       const cost = await getTaggedCostByDayAndService(src.costExplorer, PROJECT_TAG, src.days, now);
       return { tag, activation, cost, note: null, freshness };
@@ -75,10 +109,21 @@ export async function collectCost(src: CostSources): Promise<CostReport> {
 
   const budget = async (): Promise<CostReport['budget']> => {
     const freshness = 'AWS Budgets: refreshed a few times a day';
-    if (!src.budgetName || !src.accountId) return { view: null, note: 'no budget known: stack FacepointsData has no BudgetName output', freshness };
+    if (!src.budgetName || !src.accountId)
+      return {
+        view: null,
+        note: 'no budget known: stack FacepointsData has no BudgetName output',
+        freshness,
+      };
     try {
       const view = await describeBudget(src.budgets, src.accountId, src.budgetName);
-      return { view, note: null, freshness: view.lastUpdated ? `AWS Budgets: last refreshed ${view.lastUpdated.toISOString()}` : freshness };
+      return {
+        view,
+        note: null,
+        freshness: view.lastUpdated
+          ? `AWS Budgets: last refreshed ${view.lastUpdated.toISOString()}`
+          : freshness,
+      };
     } catch (err) {
       return { view: null, note: message(err), freshness };
     }
@@ -94,9 +139,21 @@ export function formatCost(r: CostReport): string {
     [{ header: 'VIEW' }, { header: 'AMOUNT', right: true }, { header: 'AS OF' }],
     [
       ['live instance estimate', formatUsd(est?.usd), r.live.freshness],
-      [`Cost Explorer, last ${r.explorer.cost ? dayCount(r.explorer.cost) : '?'} days`, formatUsd(r.explorer.cost?.totalUsd), r.explorer.freshness],
-      [`budget ${r.budget.view?.name ?? ''} (${r.budget.view?.timeUnit.toLowerCase() ?? '-'})`, formatUsd(r.budget.view?.actualUsd), r.budget.freshness],
-      ['seed experiment (whole)', formatUsd(r.seed.usd), `${r.seed.hours} h on ${r.seed.instanceType}, slide deck`],
+      [
+        `Cost Explorer, last ${r.explorer.cost ? dayCount(r.explorer.cost) : '?'} days`,
+        formatUsd(r.explorer.cost?.totalUsd),
+        r.explorer.freshness,
+      ],
+      [
+        `budget ${r.budget.view?.name ?? ''} (${r.budget.view?.timeUnit.toLowerCase() ?? '-'})`,
+        formatUsd(r.budget.view?.actualUsd),
+        r.budget.freshness,
+      ],
+      [
+        'seed experiment (whole)',
+        formatUsd(r.seed.usd),
+        `${r.seed.hours} h on ${r.seed.instanceType}, slide deck`,
+      ],
     ],
   );
   const parts = [overview, ''];
@@ -105,7 +162,10 @@ export function formatCost(r: CostReport): string {
   parts.push(
     est
       ? renderFields([
-          ['instance', `${est.instanceId} ${est.instanceType} ${est.pricing}${est.running ? ', running' : ''}`],
+          [
+            'instance',
+            `${est.instanceId} ${est.instanceType} ${est.pricing}${est.running ? ', running' : ''}`,
+          ],
           ['hours', est.hours === null ? '-' : est.hours.toFixed(2)],
           ['price', `${formatUsdPerHour(est.usdPerHour)} (${est.priceSource})`],
           ['cost', formatUsd(est.usd)],
@@ -120,7 +180,10 @@ export function formatCost(r: CostReport): string {
     parts.push(
       renderTable(
         [{ header: 'DAY' }, { header: 'SERVICE' }, { header: 'USD', right: true }],
-        [...c.rows.map((row) => [row.date + (row.estimated ? ' *' : ''), row.service, row.usd.toFixed(2)]), ['total', '', c.totalUsd.toFixed(2)]],
+        [
+          ...c.rows.map((row) => [row.date + (row.estimated ? ' *' : ''), row.service, row.usd.toFixed(2)]),
+          ['total', '', c.totalUsd.toFixed(2)],
+        ],
       ),
     );
   }
@@ -134,8 +197,16 @@ export function formatCost(r: CostReport): string {
         ['budget', `${v.name}, ${formatUsd(v.limitUsd)} ${v.timeUnit.toLowerCase()}`],
         ['actual', formatUsd(v.actualUsd)],
         ['forecast', formatUsd(v.forecastUsd)],
-        ['alerts', v.alerts.map((a) => `${a.type.toLowerCase()} ${a.threshold}${a.fired ? ' FIRED' : ''}`).join(', ') || 'none configured'],
-        ['fired', fired.length === 0 ? 'none' : fired.map((a) => `${a.type.toLowerCase()} ${a.threshold}`).join(', ')],
+        [
+          'alerts',
+          v.alerts
+            .map((a) => `${a.type.toLowerCase()} ${a.threshold}${a.fired ? ' FIRED' : ''}`)
+            .join(', ') || 'none configured',
+        ],
+        [
+          'fired',
+          fired.length === 0 ? 'none' : fired.map((a) => `${a.type.toLowerCase()} ${a.threshold}`).join(', '),
+        ],
       ]),
     );
   }
@@ -154,14 +225,28 @@ interface CostFlags extends CommonOptions {
 
 export function registerCostCommand(program: Command): void {
   withCommonOptions(program.command('cost'))
-    .description("what the project has cost: live estimate, Cost Explorer by day and service, and the budget")
-    .option('--days <n>', 'days of Cost Explorer history, today included (each query costs $0.01)', positiveInt('--days'), 7)
-    .option('--activate-tag', `activate the ${PROJECT_TAG.key} cost allocation tag in Billing, then exit`, false)
+    .description('what the project has cost: live estimate, Cost Explorer by day and service, and the budget')
+    .option(
+      '--days <n>',
+      'days of Cost Explorer history, today included (each query costs $0.01)',
+      positiveInt('--days'),
+      7,
+    )
+    .option(
+      '--activate-tag',
+      `activate the ${PROJECT_TAG.key} cost allocation tag in Billing, then exit`,
+      false,
+    )
     .action(async (flags: CostFlags) => {
       await withContext(flags, async (ctx) => {
         if (flags.activateTag) {
           await activateTag(ctx.clients.costExplorer, PROJECT_TAG.key);
-          emit(flags, { activated: PROJECT_TAG.key }, () => `cost allocation tag ${PROJECT_TAG.key} activated; Cost Explorer shows tagged cost within 24 hours`);
+          emit(
+            flags,
+            { activated: PROJECT_TAG.key },
+            () =>
+              `cost allocation tag ${PROJECT_TAG.key} activated; Cost Explorer shows tagged cost within 24 hours`,
+          );
           return;
         }
         const dep = ctx.deployment;

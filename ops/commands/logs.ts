@@ -22,24 +22,41 @@ interface LogsFlags extends CommonOptions {
 export function registerLogsCommand(program: Command): void {
   withCommonOptions(program.command('logs'))
     .description("print the training container's output from its CloudWatch log group")
-    .option('--since <duration>', 'start this long ago, e.g. 30m, 2h, 1d', parseDurationSeconds('--since'), 3600)
+    .option(
+      '--since <duration>',
+      'start this long ago, e.g. 30m, 2h, 1d',
+      parseDurationSeconds('--since'),
+      3600,
+    )
     .option('-f, --follow', 'keep printing new lines as they arrive (Ctrl-C to stop)', false)
     .option('--interval <duration>', 'poll interval with --follow', parseDurationSeconds('--interval'), 5)
     .option('--log-group <name>', 'log group (default: output LogGroupName of stack FacepointsTraining)')
     .action(async (flags: LogsFlags) => {
       await withContext(flags, async (ctx) => {
-        const logGroupName = flags.logGroup ?? requireTrainingOutput(ctx.deployment, ctx.deployment.logGroupName, OUTPUT_KEYS.logGroupName, 'pass --log-group');
+        const logGroupName =
+          flags.logGroup ??
+          requireTrainingOutput(
+            ctx.deployment,
+            ctx.deployment.logGroupName,
+            OUTPUT_KEYS.logGroupName,
+            'pass --log-group',
+          );
         const query = { logGroupName, startTime: ctx.now().getTime() - flags.since * 1000 };
         const streams = new Set<string>();
         const print = (line: LogLine) => {
           streams.add(line.stream);
-          process.stdout.write(flags.json ? `${JSON.stringify(line)}\n` : `${formatLogLine(line, streams.size > 1)}\n`);
+          process.stdout.write(
+            flags.json ? `${JSON.stringify(line)}\n` : `${formatLogLine(line, streams.size > 1)}\n`,
+          );
         };
         if (!flags.follow) {
           const lines = await fetchLogEvents(ctx.clients.logs, query);
           for (const l of lines) streams.add(l.stream);
           for (const l of lines) print(l);
-          if (lines.length === 0 && !flags.json) process.stderr.write(`no log events in ${logGroupName} in the last ${flags.since}s (try --since 1d)\n`);
+          if (lines.length === 0 && !flags.json)
+            process.stderr.write(
+              `no log events in ${logGroupName} in the last ${flags.since}s (try --since 1d)\n`,
+            );
           return;
         }
         const abort = new AbortController();

@@ -19,10 +19,17 @@ export interface ResultsReport {
 }
 
 /** Downloads the run's results and reads the summary from the verified local copy. */
-export async function fetchResults(reader: S3RunReader, runId: string, outDir: string, opts: Parameters<typeof downloadResults>[3] = {}): Promise<ResultsReport> {
+export async function fetchResults(
+  reader: S3RunReader,
+  runId: string,
+  outDir: string,
+  opts: Parameters<typeof downloadResults>[3] = {},
+): Promise<ResultsReport> {
   const download = await downloadResults(reader, runId, outDir, opts);
   const summaryFile = download.files.find((f) => f.key === runLayout.summary && f.outcome !== 'corrupt');
-  const summary = summaryFile ? parseSummary(await fs.readFile(summaryFile.localPath, 'utf8'), summaryFile.localPath) : null;
+  const summary = summaryFile
+    ? parseSummary(await fs.readFile(summaryFile.localPath, 'utf8'), summaryFile.localPath)
+    : null;
   return { download, summary };
 }
 
@@ -31,7 +38,13 @@ export const TABLE_LABELS = 2;
 
 export function formatSummaryTable(summary: Summary): string {
   return renderTable(
-    [{ header: 'MODEL' }, { header: 'DEV RMSE (px)', right: true }, { header: 'TRAIN TIME', right: true }, { header: 'BEST LABELS' }, { header: 'WORST LABELS' }],
+    [
+      { header: 'MODEL' },
+      { header: 'DEV RMSE (px)', right: true },
+      { header: 'TRAIN TIME', right: true },
+      { header: 'BEST LABELS' },
+      { header: 'WORST LABELS' },
+    ],
     summary.models.map((m) => [
       m.name,
       m.devRmsePx === null ? '-' : m.devRmsePx.toFixed(3),
@@ -83,7 +96,9 @@ interface ResultsFlags extends CommonOptions {
 
 export function registerResultsCommand(program: Command): void {
   withCommonOptions(program.command('results'))
-    .description("download the run's report, pictures, submission and final models, verify them and print the summary")
+    .description(
+      "download the run's report, pictures, submission and final models, verify them and print the summary",
+    )
     .option('--out <dir>', 'download folder (default: results/RUN_ID)')
     .action(async (flags: ResultsFlags) => {
       await withContext(flags, async (ctx) => {
@@ -98,7 +113,10 @@ export function registerResultsCommand(program: Command): void {
           const report = await fetchResults(reader, runId, outDir, { signal: abort.signal, progress });
           emit(flags, report, formatResults);
           const corrupt = report.download.files.filter((f) => f.outcome === 'corrupt');
-          if (corrupt.length > 0) throw new OpsError(`${corrupt.length} corrupt object(s) in ${report.download.source}; the other files are verified in ${outDir}`);
+          if (corrupt.length > 0)
+            throw new OpsError(
+              `${corrupt.length} corrupt object(s) in ${report.download.source}; the other files are verified in ${outDir}`,
+            );
         } finally {
           process.removeListener('SIGINT', onSigint);
         }

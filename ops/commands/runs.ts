@@ -62,8 +62,24 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 export function formatRuns(runs: RunListing[]): string {
   if (runs.length === 0) return 'no runs in this bucket yet';
   return renderTable(
-    [{ header: 'RUN' }, { header: 'STATE' }, { header: 'PHASE' }, { header: 'BEST DEV RMSE', right: true }, { header: 'MODEL' }, { header: 'RESULTS' }, { header: 'STARTED' }],
-    runs.map((r) => [r.runId, r.state, r.phase ?? '-', formatPx(r.bestDevRmsePx), r.bestModel ?? '-', r.hasResults ? 'ready' : '-', r.startedAt ?? '-']),
+    [
+      { header: 'RUN' },
+      { header: 'STATE' },
+      { header: 'PHASE' },
+      { header: 'BEST DEV RMSE', right: true },
+      { header: 'MODEL' },
+      { header: 'RESULTS' },
+      { header: 'STARTED' },
+    ],
+    runs.map((r) => [
+      r.runId,
+      r.state,
+      r.phase ?? '-',
+      formatPx(r.bestDevRmsePx),
+      r.bestModel ?? '-',
+      r.hasResults ? 'ready' : '-',
+      r.startedAt ?? '-',
+    ]),
   );
 }
 

@@ -4,7 +4,14 @@ import { RunStatus } from '../../trainer/status';
 import { InstanceInfo, describeInstance } from '../aws/instance';
 import { OpsContext, emit, withContext, openRunReader, resolveRunId } from '../context';
 import { renderFields } from '../format/table';
-import { formatAgo, formatDuration, formatPx, formatUsd, formatUsdPerHour, secondsBetween } from '../format/units';
+import {
+  formatAgo,
+  formatDuration,
+  formatPx,
+  formatUsd,
+  formatUsdPerHour,
+  secondsBetween,
+} from '../format/units';
 import { LiveCostEstimate, estimateLiveCost } from '../live-cost';
 import { CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
 import { S3RunReader } from '../s3-run-reader';
@@ -44,7 +51,8 @@ export interface StatusSources {
 export async function collectStatus(src: StatusSources, runId: string): Promise<StatusReport> {
   const { reader, now } = src;
   const status = await reader.getStatus(runId);
-  const lastCheckpoint = status?.lastCheckpointAt ?? (await reader.newestCheckpointAt(runId))?.toISOString() ?? null;
+  const lastCheckpoint =
+    status?.lastCheckpointAt ?? (await reader.newestCheckpointAt(runId))?.toISOString() ?? null;
 
   let instance: InstanceInfo | null = null;
   let instanceNote: string | null = src.noInstanceReason ?? null;
@@ -53,7 +61,8 @@ export async function collectStatus(src: StatusSources, runId: string): Promise<
     // The run's own status is worth showing even when EC2 cannot be asked (a missing permission).
     try {
       instance = await describeInstance(src.ec2, src.instanceId);
-      if (!instance) instanceNote = `instance ${src.instanceId} is no longer known to EC2 (terminated instances disappear after about an hour)`;
+      if (!instance)
+        instanceNote = `instance ${src.instanceId} is no longer known to EC2 (terminated instances disappear after about an hour)`;
       else cost = await estimateLiveCost(src.ec2, instance, now);
     } catch (err) {
       instanceNote = err instanceof Error ? err.message : String(err);
@@ -77,14 +86,20 @@ export async function collectStatus(src: StatusSources, runId: string): Promise<
   };
 }
 
-function staleHeartbeat(status: RunStatus | null, age: number | null, instance: InstanceInfo | null): string | null {
+function staleHeartbeat(
+  status: RunStatus | null,
+  age: number | null,
+  instance: InstanceInfo | null,
+): string | null {
   if (!status || status.state !== 'running' || age === null) return null;
   const instanceGone = instance !== null && instance.state !== 'running' && instance.state !== 'pending';
   if (instanceGone) {
     return `the run says it is running but instance ${instance!.instanceId} is ${instance!.state}: it stopped without recording its end (spot reclaim or crash); redeploy to resume from the last checkpoint`;
   }
   if (age <= STALE_HEARTBEAT_SECONDS) return null;
-  const where = instance ? `instance ${instance.instanceId} is ${instance.state}` : 'the instance state is unknown';
+  const where = instance
+    ? `instance ${instance.instanceId} is ${instance.state}`
+    : 'the instance state is unknown';
   return `STALE: no heartbeat for ${formatDuration(age)} (expected at least every minute) while ${where}; check \`facepoints logs\``;
 }
 
@@ -94,13 +109,19 @@ export function formatStatus(r: StatusReport): string {
   if (!s) {
     fields.push(['state', 'no status.json yet: the instance is probably still booting or pulling the image']);
   } else {
-    fields.push(['state', s.state + (s.error ? ` (${s.error})` : '') + (s.interruption ? ` (${s.interruption})` : '')]);
+    fields.push([
+      'state',
+      s.state + (s.error ? ` (${s.error})` : '') + (s.interruption ? ` (${s.interruption})` : ''),
+    ]);
     fields.push(['phase', s.phase]);
     fields.push(['model', s.model ?? '-']);
     fields.push(['epoch', s.epoch === null ? '-' : `${s.epoch}${s.maxEpochs ? ` / ${s.maxEpochs}` : ''}`]);
     fields.push(['best dev RMSE', formatPx(s.bestDevRmsePx)]);
     fields.push(['speed', s.imagesPerSecond === null ? '-' : `${s.imagesPerSecond.toFixed(1)} images/s`]);
-    fields.push(['time left', `phase ${formatDuration(s.etaPhaseSeconds)}, run ${formatDuration(s.etaRunSeconds)}`]);
+    fields.push([
+      'time left',
+      `phase ${formatDuration(s.etaPhaseSeconds)}, run ${formatDuration(s.etaRunSeconds)}`,
+    ]);
     fields.push(['backend', [s.backend, s.gpuName, s.instanceType].filter(Boolean).join(', ') || '-']);
     fields.push(['started', s.startedAt]);
     if (s.finishedAt) fields.push(['finished', s.finishedAt]);
@@ -109,7 +130,10 @@ export function formatStatus(r: StatusReport): string {
   fields.push(['last checkpoint', formatAgo(r.lastCheckpointAgeSeconds)]);
   if (r.instance) {
     const i = r.instance;
-    fields.push(['instance', `${i.instanceId} ${i.instanceType} ${i.spot ? 'spot' : 'on-demand'}, ${i.state}${i.stateReason && i.state !== 'running' ? ` (${i.stateReason})` : ''}`]);
+    fields.push([
+      'instance',
+      `${i.instanceId} ${i.instanceType} ${i.spot ? 'spot' : 'on-demand'}, ${i.state}${i.stateReason && i.state !== 'running' ? ` (${i.stateReason})` : ''}`,
+    ]);
   } else {
     fields.push(['instance', r.instanceNote ?? '-']);
   }
@@ -134,9 +158,19 @@ export async function statusSources(ctx: OpsContext): Promise<{ sources: StatusS
   let noInstanceReason: string | undefined;
   if (dep.stacks === null) noInstanceReason = 'not looked up (--endpoint-url skips the stacks)';
   else if (!dep.stacks.training) noInstanceReason = 'none: stack FacepointsTraining is not deployed';
-  else if (dep.stackRunId && dep.stackRunId !== runId) noInstanceReason = `none for this run (the training stack runs ${dep.stackRunId})`;
+  else if (dep.stackRunId && dep.stackRunId !== runId)
+    noInstanceReason = `none for this run (the training stack runs ${dep.stackRunId})`;
   else instanceId = dep.instanceId;
-  return { sources: { reader, ec2: instanceId ? ctx.clients.ec2 : null, instanceId, noInstanceReason, now: ctx.now() }, runId };
+  return {
+    sources: {
+      reader,
+      ec2: instanceId ? ctx.clients.ec2 : null,
+      instanceId,
+      noInstanceReason,
+      now: ctx.now(),
+    },
+    runId,
+  };
 }
 
 /** ANSI: move the cursor home and clear to the end of the screen, so each refresh redraws in place. */
@@ -150,11 +184,16 @@ export interface WatchOptions {
 }
 
 /** Redraws the status until stopped or until the run has ended and its instance is gone. */
-export async function watchStatus(load: () => Promise<StatusReport>, opts: WatchOptions): Promise<StatusReport> {
+export async function watchStatus(
+  load: () => Promise<StatusReport>,
+  opts: WatchOptions,
+): Promise<StatusReport> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (;;) {
     const report = await load();
-    opts.out.write(`${REDRAW}${formatStatus(report)}\n\nrefreshing every ${formatDuration(opts.intervalMs / 1000)}; Ctrl-C to stop\n`);
+    opts.out.write(
+      `${REDRAW}${formatStatus(report)}\n\nrefreshing every ${formatDuration(opts.intervalMs / 1000)}; Ctrl-C to stop\n`,
+    );
     const ended = report.status !== null && report.status.state !== 'running';
     const instanceGone = !report.instance || ['terminated', 'stopped'].includes(report.instance.state);
     if ((ended && instanceGone) || opts.shouldStop()) return report;
@@ -172,7 +211,12 @@ export function registerStatusCommand(program: Command): void {
   withCommonOptions(program.command('status'))
     .description("show the run's progress, its instance, heartbeat and checkpoint ages, and its cost so far")
     .option('--watch', 'refresh in place until the run ends (Ctrl-C to stop; ignored with --json)', false)
-    .option('--interval <duration>', 'refresh interval with --watch, e.g. 30s or 2m', parseDurationSeconds('--interval'), 30)
+    .option(
+      '--interval <duration>',
+      'refresh interval with --watch, e.g. 30s or 2m',
+      parseDurationSeconds('--interval'),
+      30,
+    )
     .action(async (flags: StatusFlags) => {
       await withContext(flags, async (ctx) => {
         const load = async () => {

@@ -12,7 +12,11 @@ export function renderTable(columns: Column[], rows: string[][]): string {
       .map((cell, i) => (columns[i].right ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
-  return [line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((_, i) => r[i] ?? '')))].join('\n');
+  return [
+    line(columns.map((c) => c.header)),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(columns.map((_, i) => r[i] ?? ''))),
+  ].join('\n');
 }
 
 /** Label/value lines, labels padded so that values line up. */

@@ -41,5 +41,7 @@ export function secondsBetween(from: Date | string | null | undefined, to: Date)
 
 /** Hourly prices keep the precision AWS quotes them with: $0.526/h on demand, $0.2197/h spot. */
 export function formatUsdPerHour(amount: number | null | undefined): string {
-  return amount === null || amount === undefined || !Number.isFinite(amount) ? '-' : `$${amount.toFixed(4).replace(/0$/, '')}/h`;
+  return amount === null || amount === undefined || !Number.isFinite(amount)
+    ? '-'
+    : `$${amount.toFixed(4).replace(/0$/, '')}/h`;
 }

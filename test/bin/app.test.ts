@@ -14,11 +14,20 @@ const ROOT = join(__dirname, '../..');
 function cdk(command: string, context: Record<string, string>, extra: string[] = []) {
   const outdir = mkdtempSync(join(tmpdir(), 'facepoints-app-'));
   const flags = Object.entries(context).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-  const result = spawnSync(join(ROOT, 'node_modules/.bin/cdk'), [command, '--no-notices', '--output', outdir, ...flags, ...extra], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DEFAULT_ACCOUNT: '', CDK_DEFAULT_REGION: '' },
-  });
+  const result = spawnSync(
+    join(ROOT, 'node_modules/.bin/cdk'),
+    [command, '--no-notices', '--output', outdir, ...flags, ...extra],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        CDK_DISABLE_CLI_TELEMETRY: 'true',
+        CDK_DEFAULT_ACCOUNT: '',
+        CDK_DEFAULT_REGION: '',
+      },
+    },
+  );
   return { ...result, outdir };
 }
 
@@ -27,11 +36,14 @@ describe('bin/app.ts through the cdk CLI', () => {
     const result = cdk('synth', { allowedCidr: '203.0.113.7/32', alertEmail: 'me@example.com' }, ['--quiet']);
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.status).toBe(0);
-    for (const stack of Object.values(STACK_NAMES)) expect(existsSync(join(result.outdir, `${stack}.template.json`))).toBe(true);
+    for (const stack of Object.values(STACK_NAMES))
+      expect(existsSync(join(result.outdir, `${stack}.template.json`))).toBe(true);
   });
 
   it('refuses to synthesize (and so to deploy) with every configuration problem at once', () => {
-    const result = cdk('synth', { allowedCidr: '0.0.0.0/0', instanceType: 'g6.xlarge', maxHours: 'lots' }, ['--quiet']);
+    const result = cdk('synth', { allowedCidr: '0.0.0.0/0', instanceType: 'g6.xlarge', maxHours: 'lots' }, [
+      '--quiet',
+    ]);
     expect(result.status).not.toBe(0);
     const output = result.stdout + result.stderr;
     expect(output).toContain('Invalid deploy configuration (4 problems;');

@@ -9,8 +9,14 @@ import { bootTrainerRun, imageRuntime } from '../image/as-shipped';
 
 /** The sonames libtensorflow 2.9.1 (tfjs-node-gpu 4.22) opens at start. */
 const LIBTENSORFLOW_SONAMES = [
-  'libcudart.so.11.0', 'libcublas.so.11', 'libcublasLt.so.11', 'libcufft.so.10', 'libcurand.so.10',
-  'libcusolver.so.11', 'libcusparse.so.11', 'libcudnn.so.8',
+  'libcudart.so.11.0',
+  'libcublas.so.11',
+  'libcublasLt.so.11',
+  'libcufft.so.10',
+  'libcurand.so.10',
+  'libcusolver.so.11',
+  'libcusparse.so.11',
+  'libcudnn.so.8',
 ];
 
 const ROOT = join(__dirname, '../..');
@@ -19,7 +25,9 @@ const lines = dockerfile.split('\n').filter((l) => !l.startsWith('#'));
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 /** `ARG NAME=default` values of the Dockerfile. */
-const args = Object.fromEntries(lines.flatMap((l) => (/^ARG (\w+)=(\S+)$/.exec(l) ? [[RegExp.$1, RegExp.$2]] : [])));
+const args = Object.fromEntries(
+  lines.flatMap((l) => (/^ARG (\w+)=(\S+)$/.exec(l) ? [[RegExp.$1, RegExp.$2]] : [])),
+);
 const stages = lines.filter((l) => l.startsWith('FROM '));
 const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
@@ -45,7 +53,9 @@ function bootTrainerArgs(): string[] {
 describe('docker/Dockerfile', () => {
   it('pins Node 22 by exact version and takes no NVIDIA base image, whose end-of-life tags get deleted', () => {
     expect(args.NODE_IMAGE).toMatch(/^node:22\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
-    expect(stages.filter((s) => s.includes('${'))).toEqual(['FROM --platform=linux/amd64 ${NODE_IMAGE} AS node']);
+    expect(stages.filter((s) => s.includes('${'))).toEqual([
+      'FROM --platform=linux/amd64 ${NODE_IMAGE} AS node',
+    ]);
     expect(dockerfile).not.toMatch(/nvidia\/cuda|CUDA_IMAGE/);
     for (const from of stages) expect(from).not.toMatch(/:latest\b/);
     expect(dockerfile).toContain('docker buildx imagetools inspect IMAGE:TAG');
@@ -57,14 +67,24 @@ describe('docker/Dockerfile', () => {
     expect(sources).toMatch(/^Components: non-free$/m);
     expect(finalStage).toContain('COPY docker/debian-non-free.sources /etc/apt/sources.list.d/');
     // Package -> soname, from Debian's bookworm non-free Contents-amd64 (CUDA 11.8.0-5~deb12u1).
-    const packages = ['libcudart11.0', 'libcublas11', 'libcublaslt11', 'libcufft10', 'libcurand10', 'libcusolver11', 'libcusparse11'];
+    const packages = [
+      'libcudart11.0',
+      'libcublas11',
+      'libcublaslt11',
+      'libcufft10',
+      'libcurand10',
+      'libcusolver11',
+      'libcusparse11',
+    ];
     for (const p of packages) expect(finalStage).toMatch(new RegExp(`\\s${p.replace('.', '\\.')}\\s`));
     for (const soname of LIBTENSORFLOW_SONAMES) expect(finalStage).toContain(soname);
     expect(finalStage).toContain('expected $soname in the linker cache, found none');
   });
 
   it('takes cuDNN 8 from its PyPI wheel, pinned by sha256', () => {
-    expect(args.CUDNN_WHEEL_URL).toMatch(/^https:\/\/files\.pythonhosted\.org\/packages\/.+\/nvidia_cudnn_cu11-8\.\d+\.\d+\.\d+-\d+-py3-none-manylinux1_x86_64\.whl$/);
+    expect(args.CUDNN_WHEEL_URL).toMatch(
+      /^https:\/\/files\.pythonhosted\.org\/packages\/.+\/nvidia_cudnn_cu11-8\.\d+\.\d+\.\d+-\d+-py3-none-manylinux1_x86_64\.whl$/,
+    );
     expect(args.CUDNN_WHEEL_SHA256).toMatch(/^[0-9a-f]{64}$/);
     expect(dockerfile).toContain('echo "$CUDNN_WHEEL_SHA256  /tmp/cudnn.whl" | sha256sum -c -');
   });
@@ -102,7 +122,13 @@ describe('docker/Dockerfile', () => {
     expect(users).toEqual(['USER facepoints']);
     expect(entrypoint()).toEqual(['node', pkg.bin.facepoints]);
     const image = imageRuntime();
-    expect(image.env).toEqual(expect.objectContaining({ NODE_ENV: 'production', FACEPOINTS_SCRATCH_DIR: '/scratch', CUDA_CACHE_PATH: '/scratch/cuda-cache' }));
+    expect(image.env).toEqual(
+      expect.objectContaining({
+        NODE_ENV: 'production',
+        FACEPOINTS_SCRATCH_DIR: '/scratch',
+        CUDA_CACHE_PATH: '/scratch/cuda-cache',
+      }),
+    );
     expect(finalStage).toContain(`install -d -o ${image.uid} -g ${image.uid} -m 0700 /scratch`);
   });
 
@@ -113,9 +139,15 @@ describe('docker/Dockerfile', () => {
       .map((l) => l.slice(1).replace(/\/$/, ''));
     const sources = lines
       .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
-      .flatMap((l) => l.split(/\s+/).slice(1, -1).filter((w) => !w.startsWith('--')));
+      .flatMap((l) =>
+        l
+          .split(/\s+/)
+          .slice(1, -1)
+          .filter((w) => !w.startsWith('--')),
+      );
     expect(sources.length).toBeGreaterThan(5);
-    for (const source of sources) expect(allowed.some((a) => source === a || source.startsWith(`${a}/`))).toBe(true);
+    for (const source of sources)
+      expect(allowed.some((a) => source === a || source.startsWith(`${a}/`))).toBe(true);
   });
 });
 
@@ -125,10 +157,14 @@ describe('the command the instance runs', () => {
   it('passes the bucket, run id, preset and --require-gpu to the trainer', () => {
     expect(trainer).toEqual([
       'train',
-      '--data', SETTINGS.FACEPOINTS_DATA_URI,
-      '--out', SETTINGS.FACEPOINTS_OUT_URI,
-      '--run', SETTINGS.FACEPOINTS_RUN_ID,
-      '--preset', SETTINGS.FACEPOINTS_PRESET,
+      '--data',
+      SETTINGS.FACEPOINTS_DATA_URI,
+      '--out',
+      SETTINGS.FACEPOINTS_OUT_URI,
+      '--run',
+      SETTINGS.FACEPOINTS_RUN_ID,
+      '--preset',
+      SETTINGS.FACEPOINTS_PRESET,
       '--require-gpu',
     ]);
   });
@@ -151,7 +187,8 @@ describe('the command the instance runs', () => {
     expect(help.status).toBe(0);
     // Runs the compiled CLI: `npm test` builds dist/ before jest; alone, run `npm run build` first.
     expect(help.stdout).toContain(`Usage: facepoints ${trainer[0]} `);
-    for (const flag of trainer.filter((a) => a.startsWith('--'))) expect(help.stdout).toMatch(new RegExp(`\\s${flag}[\\s,]`));
+    for (const flag of trainer.filter((a) => a.startsWith('--')))
+      expect(help.stdout).toMatch(new RegExp(`\\s${flag}[\\s,]`));
   });
 
   it("parses into a valid trainer configuration (the trainer's own parser and schema)", async () => {

@@ -32,7 +32,8 @@ export function imageRuntime(file = DOCKERFILE): ImageRuntime {
   const lines = stage.split('\n').filter((l) => !l.startsWith('#'));
   const one = (instruction: string): string => {
     const found = lines.filter((l) => l.startsWith(`${instruction} `));
-    if (found.length !== 1) throw new Error(`${file}: expected one ${instruction} in the final stage, found ${found.length}`);
+    if (found.length !== 1)
+      throw new Error(`${file}: expected one ${instruction} in the final stage, found ${found.length}`);
     return found[0].slice(instruction.length + 1).trim();
   };
   const env: Record<string, string> = {};
@@ -42,7 +43,13 @@ export function imageRuntime(file = DOCKERFILE): ImageRuntime {
   const user = one('USER');
   const uid = new RegExp(`useradd [^&]*--uid (\\d+)[^&]* ${user}\\b`).exec(stage)?.[1];
   if (!uid) throw new Error(`${file}: expected a useradd --uid N ... ${user} in the final stage, found none`);
-  return { workdir: one('WORKDIR'), env, user, uid: Number(uid), entrypoint: JSON.parse(one('ENTRYPOINT')) as string[] };
+  return {
+    workdir: one('WORKDIR'),
+    env,
+    user,
+    uid: Number(uid),
+    entrypoint: JSON.parse(one('ENTRYPOINT')) as string[],
+  };
 }
 
 export interface BootRun {
@@ -65,7 +72,10 @@ export function bootTrainerRun(settings: Omit<Partial<typeof SETTINGS>, 'FACEPOI
   sandbox.trainerExits(0);
   const result = sandbox.boot('run', settings);
   const run = result.calls.find(isTrainerRun);
-  if (!run) throw new Error(`boot script: expected a docker run of the trainer, found none; stderr:\n${result.stderr}`);
+  if (!run)
+    throw new Error(
+      `boot script: expected a docker run of the trainer, found none; stderr:\n${result.stderr}`,
+    );
   const args = trainerArgs(run);
   const env: Record<string, string> = {};
   const volumes: Array<[string, string]> = [];
@@ -88,21 +98,45 @@ export function bootTrainerRun(settings: Omit<Partial<typeof SETTINGS>, 'FACEPOI
  * `--backend wasm`, and settings small enough for a minute of training are appended.
  */
 export function withoutGpu(args: string[]): string[] {
-  if (!args.includes('--require-gpu')) throw new Error(`expected --require-gpu in the trainer arguments, found: ${args.join(' ')}`);
+  if (!args.includes('--require-gpu'))
+    throw new Error(`expected --require-gpu in the trainer arguments, found: ${args.join(' ')}`);
   return [...args.filter((a) => a !== '--require-gpu'), '--backend', 'wasm', ...TINY_SETTINGS];
 }
 
 /** A network a few hundred parameters big, one epoch per unit. */
 export const TINY_SETTINGS = [
-  '--set', 'network.convFilters=2,2,2', '--set', 'network.denseUnits=8,8', '--set', 'batchSize=32',
-  '--set', 'baseline.maxEpochs=1', '--set', 'specialists.maxEpochs=1', '--set', 'specialistEpochBudget=1',
+  '--set',
+  'network.convFilters=2,2,2',
+  '--set',
+  'network.denseUnits=8,8',
+  '--set',
+  'batchSize=32',
+  '--set',
+  'baseline.maxEpochs=1',
+  '--set',
+  'specialists.maxEpochs=1',
+  '--set',
+  'specialistEpochBudget=1',
 ];
 
 export const RUN_ID = 'as-shipped';
 
 /** `facepoints sample` output: enough rows that every specialist has dev rows. */
 export function writeSample(dir: string): void {
-  execFileSync(process.execPath, [path.join(ROOT, 'dist/trainer/cli/main.js'), 'sample', '--out', dir, '--rows', '300', '--test-rows', '40'], { stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(ROOT, 'dist/trainer/cli/main.js'),
+      'sample',
+      '--out',
+      dir,
+      '--rows',
+      '300',
+      '--test-rows',
+      '40',
+    ],
+    { stdio: 'pipe' },
+  );
 }
 
 /** A strict S3 for the training role's synthesized policies, holding the sample data under data/. */
@@ -114,7 +148,9 @@ export function strictS3WithData(dataDir: string): Promise<StrictS3Server> {
 export async function runStatusIn(s3: StrictS3Server): Promise<unknown> {
   const client = localS3Client(s3.upstream.endpoint);
   try {
-    const status = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `${RUNS_PREFIX}${RUN_ID}/${runLayout.status}` }));
+    const status = await client.send(
+      new GetObjectCommand({ Bucket: s3.bucket, Key: `${RUNS_PREFIX}${RUN_ID}/${runLayout.status}` }),
+    );
     return JSON.parse(await status.Body!.transformToString());
   } finally {
     client.destroy();
@@ -144,7 +180,11 @@ export interface Exited {
 }
 
 /** Runs a command to its end, collecting stdout and stderr together. */
-export function run(command: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Exited> {
+export function run(
+  command: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<Exited> {
   const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));

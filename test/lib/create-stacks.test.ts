@@ -22,7 +22,16 @@ let closedTraining: Template;
 
 beforeAll(() => {
   base = buildApp(BASE_CONTEXT, { cfnValidation: true });
-  full = buildApp({ ...BASE_CONTEXT, spot: 'true', jupyter: 'true', keyPairName: 'my-key', dataDir: fakeDataDir(), instanceType: 'g5.xlarge', maxHours: '6', preset: 'quick' });
+  full = buildApp({
+    ...BASE_CONTEXT,
+    spot: 'true',
+    jupyter: 'true',
+    keyPairName: 'my-key',
+    dataDir: fakeDataDir(),
+    instanceType: 'g5.xlarge',
+    maxHours: '6',
+    preset: 'quick',
+  });
   closed = buildApp({ runId: 'test-run', budgetUsd: '0', spot: 'false', jupyter: 'false' });
   worldOpen = buildApp({ ...BASE_CONTEXT, allowedCidr: '0.0.0.0/0', allowAnyIp: 'true' });
   baseData = Template.fromStack(base.data);
@@ -32,15 +41,22 @@ beforeAll(() => {
   closedTraining = Template.fromStack(closed.training);
 });
 
-const resourcesOf = (t: Template, type: string) => Object.values(t.findResources(type)) as { Properties: any; DependsOn?: string[] }[];
+const resourcesOf = (t: Template, type: string) =>
+  Object.values(t.findResources(type)) as { Properties: any; DependsOn?: string[] }[];
 
 function instanceRolePolicy(t: Template): any[] {
   const roles = t.findResources('AWS::IAM::Role', {
-    Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] } },
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
+      },
+    },
   });
   const roleIds = Object.keys(roles);
   expect(roleIds).toHaveLength(1);
-  const policies = resourcesOf(t, 'AWS::IAM::Policy').filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleIds[0]));
+  const policies = resourcesOf(t, 'AWS::IAM::Policy').filter((p) =>
+    p.Properties.Roles.some((r: any) => r.Ref === roleIds[0]),
+  );
   return policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
 
@@ -87,7 +103,11 @@ describe('cdk-nag AwsSolutions', () => {
     ['world-open with allowAnyIp', () => worldOpen],
   ])('reports no unacknowledged finding (%s)', (_name, get) => {
     const { app, nag } = get();
-    const violations = nag.validateScope(app).violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    const violations = nag
+      .validateScope(app)
+      .violations.map(
+        (v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      );
     expect(violations).toEqual([]);
   });
 
@@ -101,9 +121,14 @@ describe('cdk-nag AwsSolutions', () => {
   it('gives a reason for every acknowledgment', () => {
     const acks = base.app.node
       .findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules').map((m) => m.data as Record<string, string>));
+      .flatMap((c) =>
+        c.node.metadata
+          .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+          .map((m) => m.data as Record<string, string>),
+      );
     expect(acks.length).toBeGreaterThan(5);
-    for (const ack of acks) for (const reason of Object.values(ack)) expect(reason.length).toBeGreaterThan(40);
+    for (const ack of acks)
+      for (const reason of Object.values(ack)) expect(reason.length).toBeGreaterThan(40);
   });
 });
 
@@ -116,8 +141,15 @@ describe('bucket (persistent stack)', () => {
         // The account-regional namespace: facepoints-<account>-<region>-an, which no other account can create.
         BucketNamePrefix: 'facepoints',
         BucketNamespace: 'account-regional',
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
         VersioningConfiguration: { Status: 'Enabled' },
       }),
     });
@@ -131,7 +163,13 @@ describe('bucket (persistent stack)', () => {
   it('expires old checkpoint versions under runs/', () => {
     baseData.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
-        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'runs/', NoncurrentVersionExpiration: { NoncurrentDays: 7 }, Status: 'Enabled' })]),
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Prefix: 'runs/',
+            NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+            Status: 'Enabled',
+          }),
+        ]),
       },
     });
   });
@@ -140,7 +178,11 @@ describe('bucket (persistent stack)', () => {
     baseData.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         ]),
       },
     });
@@ -160,7 +202,11 @@ describe('cost guard', () => {
     );
     // A tag filter would see nothing of a first run: cost allocation tags count only from their activation.
     expect(budget.Properties.Budget.FilterExpression).toBeUndefined();
-    const alerts = budget.Properties.NotificationsWithSubscribers.map((n: any) => [n.Notification.NotificationType, n.Notification.Threshold, n.Notification.ThresholdType]);
+    const alerts = budget.Properties.NotificationsWithSubscribers.map((n: any) => [
+      n.Notification.NotificationType,
+      n.Notification.Threshold,
+      n.Notification.ThresholdType,
+    ]);
     expect(alerts).toEqual([
       ['ACTUAL', 80, 'PERCENTAGE'],
       ['FORECASTED', 100, 'PERCENTAGE'],
@@ -172,15 +218,25 @@ describe('cost guard', () => {
 
   it('mails the alert address from the alert topic, and says after deploy what the budget counts', () => {
     const topicId = Object.keys(baseData.findResources('AWS::SNS::Topic'))[0];
-    baseData.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'me@example.com', TopicArn: { Ref: topicId } });
-    expect(baseData.toJSON().Outputs[OUTPUT_KEYS.budgetScope].Value).toMatch(/^every cost of this AWS account/);
+    baseData.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'me@example.com',
+      TopicArn: { Ref: topicId },
+    });
+    expect(baseData.toJSON().Outputs[OUTPUT_KEYS.budgetScope].Value).toMatch(
+      /^every cost of this AWS account/,
+    );
   });
 
   it('lets AWS Budgets publish to the alert topic', () => {
     baseData.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'budgets.amazonaws.com' } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Principal: { Service: 'budgets.amazonaws.com' },
+          }),
         ]),
       },
     });
@@ -197,28 +253,49 @@ describe('cost guard', () => {
         ActionThreshold: { Type: 'PERCENTAGE', Value: 100 },
         NotificationType: 'ACTUAL',
         ApprovalModel: 'AUTOMATIC',
-        Definition: { SsmActionDefinition: { Subtype: 'STOP_EC2_INSTANCES', Region: { Ref: 'AWS::Region' }, InstanceIds: [instanceRef] } },
+        Definition: {
+          SsmActionDefinition: {
+            Subtype: 'STOP_EC2_INSTANCES',
+            Region: { Ref: 'AWS::Region' },
+            InstanceIds: [instanceRef],
+          },
+        },
       }),
     );
     const roleId = action.Properties.ExecutionRoleArn['Fn::GetAtt'][0];
     const role = baseTraining.toJSON().Resources[roleId];
-    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'budgets.amazonaws.com' });
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({
+      Service: 'budgets.amazonaws.com',
+    });
     const statements = resourcesOf(baseTraining, 'AWS::IAM::Policy')
       .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
     const stop = statements.find((s: any) => s.Action === 'ec2:StopInstances');
     expect(joinedText(stop.Resource)).toBe('arn:<token>:ec2:<token>:<token>:instance/<token>');
     expect(stop.Resource['Fn::Join'][1]).toContainEqual(instanceRef);
-    expect(statements.map((s: any) => s.Action).sort()).toEqual(['ec2:DescribeInstanceStatus', 'ec2:StopInstances', 'ssm:StartAutomationExecution']);
+    expect(statements.map((s: any) => s.Action).sort()).toEqual([
+      'ec2:DescribeInstanceStatus',
+      'ec2:StopInstances',
+      'ssm:StartAutomationExecution',
+    ]);
   });
 
   it('counts only the project tag with budgetScope=project, and warns at synth that a first run is not counted', () => {
     const built = buildApp({ ...BASE_CONTEXT, budgetScope: 'project' });
     const [budget] = resourcesOf(Template.fromStack(built.data), 'AWS::Budgets::Budget');
-    expect(budget.Properties.Budget.FilterExpression).toEqual({ Tags: { Key: PROJECT_TAG.key, Values: [PROJECT_TAG.value], MatchOptions: ['EQUALS'] } });
-    const warnings = Annotations.fromStack(built.data).findWarning('*', Match.stringLikeRegexp('budgetScope=project'));
-    expect(warnings.map((w) => w.entry.data)).toEqual([expect.stringContaining('a first run is not counted')]);
-    expect(Annotations.fromStack(base.data).findWarning('*', Match.stringLikeRegexp('budgetScope'))).toEqual([]);
+    expect(budget.Properties.Budget.FilterExpression).toEqual({
+      Tags: { Key: PROJECT_TAG.key, Values: [PROJECT_TAG.value], MatchOptions: ['EQUALS'] },
+    });
+    const warnings = Annotations.fromStack(built.data).findWarning(
+      '*',
+      Match.stringLikeRegexp('budgetScope=project'),
+    );
+    expect(warnings.map((w) => w.entry.data)).toEqual([
+      expect.stringContaining('a first run is not counted'),
+    ]);
+    expect(Annotations.fromStack(base.data).findWarning('*', Match.stringLikeRegexp('budgetScope'))).toEqual(
+      [],
+    );
   });
 
   it('deploys no budget and no budget action with budgetUsd=0', () => {
@@ -238,7 +315,13 @@ describe('network', () => {
   it('allows SSH from allowedCidr only, and nothing else inbound', () => {
     const [sg] = resourcesOf(baseTraining, 'AWS::EC2::SecurityGroup');
     expect(sg.Properties.SecurityGroupIngress).toEqual([
-      { CidrIp: '203.0.113.7/32', Description: 'SSH from allowedCidr', FromPort: 22, IpProtocol: 'tcp', ToPort: 22 },
+      {
+        CidrIp: '203.0.113.7/32',
+        Description: 'SSH from allowedCidr',
+        FromPort: 22,
+        IpProtocol: 'tcp',
+        ToPort: 22,
+      },
     ]);
     baseTraining.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
   });
@@ -261,16 +344,26 @@ describe('network', () => {
 describe('instance', () => {
   it('resolves the Deep Learning Base AMI from SSM at deploy time', () => {
     const parameters = Object.values(baseTraining.toJSON().Parameters) as any[];
-    expect(parameters).toContainEqual({ Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: GPU_AMI_SSM_PARAMETER });
+    expect(parameters).toContainEqual({
+      Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+      Default: GPU_AMI_SSM_PARAMETER,
+    });
   });
 
   it('requires IMDSv2 (hop limit 2 for the container), encrypts a gp3 root volume and terminates on shutdown', () => {
     const [lt] = resourcesOf(baseTraining, 'AWS::EC2::LaunchTemplate');
     const data = lt.Properties.LaunchTemplateData;
-    expect(data.MetadataOptions).toEqual({ HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2, HttpTokens: 'required' });
+    expect(data.MetadataOptions).toEqual({
+      HttpEndpoint: 'enabled',
+      HttpPutResponseHopLimit: 2,
+      HttpTokens: 'required',
+    });
     expect(data.InstanceInitiatedShutdownBehavior).toBe('terminate');
     expect(data.BlockDeviceMappings).toEqual([
-      { DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true, Encrypted: true, VolumeSize: 120, VolumeType: 'gp3' } },
+      {
+        DeviceName: '/dev/sda1',
+        Ebs: { DeleteOnTermination: true, Encrypted: true, VolumeSize: 120, VolumeType: 'gp3' },
+      },
     ]);
     // The fleet picks type and market; an EC2 Fleet refuses a launch template that sets the market itself.
     expect(data.InstanceType).toBeUndefined();
@@ -286,10 +379,21 @@ describe('instance', () => {
     const ltId = Object.keys(baseTraining.findResources('AWS::EC2::LaunchTemplate'))[0];
     expect(fleet.Type).toBe('instant');
     expect(fleet.ReplaceUnhealthyInstances).toBe(false);
-    expect(fleet.TargetCapacitySpecification).toEqual({ TotalTargetCapacity: 1, DefaultTargetCapacityType: 'on-demand', OnDemandTargetCapacity: 1 });
-    expect(fleet.OnDemandOptions).toEqual({ AllocationStrategy: 'prioritized', MinTargetCapacity: 1, SingleInstanceType: true });
+    expect(fleet.TargetCapacitySpecification).toEqual({
+      TotalTargetCapacity: 1,
+      DefaultTargetCapacityType: 'on-demand',
+      OnDemandTargetCapacity: 1,
+    });
+    expect(fleet.OnDemandOptions).toEqual({
+      AllocationStrategy: 'prioritized',
+      MinTargetCapacity: 1,
+      SingleInstanceType: true,
+    });
     const [config] = fleet.LaunchTemplateConfigs;
-    expect(config.LaunchTemplateSpecification).toEqual({ LaunchTemplateId: { Ref: ltId }, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } });
+    expect(config.LaunchTemplateSpecification).toEqual({
+      LaunchTemplateId: { Ref: ltId },
+      Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] },
+    });
     expect(config.Overrides.map((o: any) => [o.InstanceType, o.SubnetId.Ref, o.Priority])).toEqual(
       subnetIds(baseTraining).map((id) => ['g4dn.xlarge', id, 0]),
     );
@@ -299,17 +403,29 @@ describe('instance', () => {
 
   it('with spot=true asks for capacity first across the type and two larger sizes of its family, in every public subnet', () => {
     const fleet = fleetOf(fullTraining);
-    expect(fleet.TargetCapacitySpecification).toEqual({ TotalTargetCapacity: 1, DefaultTargetCapacityType: 'spot', SpotTargetCapacity: 1 });
+    expect(fleet.TargetCapacitySpecification).toEqual({
+      TotalTargetCapacity: 1,
+      DefaultTargetCapacityType: 'spot',
+      SpotTargetCapacity: 1,
+    });
     expect(fleet.SpotOptions).toEqual({
       AllocationStrategy: 'capacity-optimized-prioritized',
       InstanceInterruptionBehavior: 'terminate',
       MinTargetCapacity: 1,
       SingleInstanceType: true,
     });
-    const overrides = fleet.LaunchTemplateConfigs[0].Overrides.map((o: any) => `${o.InstanceType}@${o.SubnetId.Ref}#${o.Priority}`);
+    const overrides = fleet.LaunchTemplateConfigs[0].Overrides.map(
+      (o: any) => `${o.InstanceType}@${o.SubnetId.Ref}#${o.Priority}`,
+    );
     const subnets = subnetIds(fullTraining);
-    expect(overrides).toEqual(['g5.xlarge', 'g5.2xlarge', 'g5.4xlarge'].flatMap((type, rank) => subnets.map((id) => `${type}@${id}#${rank}`)));
-    expect(resourcesOf(fullTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.KeyName).toBe('my-key');
+    expect(overrides).toEqual(
+      ['g5.xlarge', 'g5.2xlarge', 'g5.4xlarge'].flatMap((type, rank) =>
+        subnets.map((id) => `${type}@${id}#${rank}`),
+      ),
+    );
+    expect(
+      resourcesOf(fullTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.KeyName,
+    ).toBe('my-key');
   });
 
   it('reads the launched instance id from the fleet, with DescribeFleets only', () => {
@@ -329,7 +445,12 @@ describe('instance role', () => {
   it('reads the data prefix and reads/writes only its own run directory', () => {
     const statements = instanceRolePolicy(baseTraining);
     const s3 = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
-    const view = s3.map((s) => ({ sid: s.Sid, actions: [s.Action].flat(), resources: [s.Resource].flat().map(joinedText), condition: s.Condition }));
+    const view = s3.map((s) => ({
+      sid: s.Sid,
+      actions: [s.Action].flat(),
+      resources: [s.Resource].flat().map(joinedText),
+      condition: s.Condition,
+    }));
     const bucket = 'arn:<token>:s3:::facepoints-<token>-<token>-an';
     expect(view).toEqual([
       // Unconditional: without ListBucket in a GetObject's own context, S3 answers a missing key with 403.
@@ -337,7 +458,13 @@ describe('instance role', () => {
       { sid: 'ReadData', actions: ['s3:GetObject'], resources: [`${bucket}/data/*`], condition: undefined },
       {
         sid: 'ReadWriteThisRun',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        actions: [
+          's3:GetObject',
+          's3:PutObject',
+          's3:DeleteObject',
+          's3:AbortMultipartUpload',
+          's3:ListMultipartUploadParts',
+        ],
         resources: [`${bucket}/runs/test-run/*`],
         condition: undefined,
       },
@@ -349,41 +476,62 @@ describe('instance role', () => {
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.some((a: string) => a.endsWith(':*') || a === '*')).toBe(false);
     const ecr = statements.find((s) => [s.Action].flat().includes('ecr:BatchGetImage'));
-    expect(joinedText(ecr.Resource)).toMatch(/^arn:<token>:ecr:<token>:<token>:repository\/cdk-.*-container-assets-<token>-<token>$/);
+    expect(joinedText(ecr.Resource)).toMatch(
+      /^arn:<token>:ecr:<token>:<token>:repository\/cdk-.*-container-assets-<token>-<token>$/,
+    );
     const logs = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
-    expect([logs.Resource].flat().map(joinedText)).toEqual(['arn:<token>:logs:<token>:<token>:log-group:/facepoints/training:*']);
+    expect([logs.Resource].flat().map(joinedText)).toEqual([
+      'arn:<token>:logs:<token>:<token>:log-group:/facepoints/training:*',
+    ]);
     const wildcard = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
     expect(wildcard).toEqual(['ecr:GetAuthorizationToken']);
   });
 
   it('has the SSM core managed policy and no other', () => {
-    const roles = resourcesOf(baseTraining, 'AWS::IAM::Role').filter((r) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'ec2.amazonaws.com');
-    expect(roles[0].Properties.ManagedPolicyArns.map(joinedText)).toEqual(['arn:<token>:iam::aws:policy/AmazonSSMManagedInstanceCore']);
+    const roles = resourcesOf(baseTraining, 'AWS::IAM::Role').filter(
+      (r) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'ec2.amazonaws.com',
+    );
+    expect(roles[0].Properties.ManagedPolicyArns.map(joinedText)).toEqual([
+      'arn:<token>:iam::aws:policy/AmazonSSMManagedInstanceCore',
+    ]);
   });
 
   it('may read the Jupyter token secret only when jupyter=true', () => {
-    const read = (t: Template) => instanceRolePolicy(t).filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    const read = (t: Template) =>
+      instanceRolePolicy(t).filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
     expect(read(baseTraining)).toHaveLength(0);
     const [statement] = read(fullTraining);
     const secretId = Object.keys(fullTraining.findResources('AWS::SecretsManager::Secret'))[0];
     expect(statement.Resource).toEqual({ Ref: secretId });
-    fullTraining.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 48 }) });
+    fullTraining.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 48 }),
+    });
   });
 });
 
 describe('boot user data', () => {
-  const userData = (t: Template) => joinedText(resourcesOf(t, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.UserData);
+  const userData = (t: Template) =>
+    joinedText(resourcesOf(t, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.UserData);
 
   it('embeds the boot script file byte for byte', () => {
     const text = userData(baseTraining);
-    const encoded = text.split("<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n")[1].split('\nFACEPOINTS_SCRIPT')[0];
-    expect(gunzipSync(Buffer.from(encoded.replace(/\n/g, ''), 'base64')).toString('utf8')).toBe(readFileSync(BOOT_SCRIPT_PATH, 'utf8'));
+    const encoded = text
+      .split("<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n")[1]
+      .split('\nFACEPOINTS_SCRIPT')[0];
+    expect(gunzipSync(Buffer.from(encoded.replace(/\n/g, ''), 'base64')).toString('utf8')).toBe(
+      readFileSync(BOOT_SCRIPT_PATH, 'utf8'),
+    );
     expect(text.trimEnd().split('\n').pop()).toBe('exec /opt/facepoints/train-on-boot.sh install');
   });
 
   it("renders the deploy's values into the boot settings", () => {
-    const env = userData(fullTraining).split("<<'FACEPOINTS_ENV'\n")[1].split('\nFACEPOINTS_ENV')[0].split('\n');
-    expect(env[1]).toMatch(/^FACEPOINTS_IMAGE=<token>\.dkr\.ecr\.<token>\.<token>\/cdk-hnb659fds-container-assets-<token>-<token>:[0-9a-f]{64}$/);
+    const env = userData(fullTraining)
+      .split("<<'FACEPOINTS_ENV'\n")[1]
+      .split('\nFACEPOINTS_ENV')[0]
+      .split('\n');
+    expect(env[1]).toMatch(
+      /^FACEPOINTS_IMAGE=<token>\.dkr\.ecr\.<token>\.<token>\/cdk-hnb659fds-container-assets-<token>-<token>:[0-9a-f]{64}$/,
+    );
     expect(env).toEqual([
       'FACEPOINTS_REGION=<token>',
       env[1],
@@ -402,7 +550,9 @@ describe('boot user data', () => {
   });
 
   it('never contains the Jupyter token, only the secret reference', () => {
-    const raw = JSON.stringify(resourcesOf(fullTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.UserData);
+    const raw = JSON.stringify(
+      resourcesOf(fullTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.UserData,
+    );
     expect(raw).not.toMatch(/SecretString|resolve:secretsmanager/);
   });
 });
@@ -410,7 +560,9 @@ describe('boot user data', () => {
 describe('image, logs, data upload, outputs, tags', () => {
   it('builds the trainer image from docker/Dockerfile for linux/amd64, with the repository root as context', () => {
     base.app.synth();
-    const manifest = JSON.parse(readFileSync(join(base.app.outdir, `${STACK_NAMES.training}.assets.json`), 'utf8'));
+    const manifest = JSON.parse(
+      readFileSync(join(base.app.outdir, `${STACK_NAMES.training}.assets.json`), 'utf8'),
+    );
     const images = Object.values(manifest.dockerImages) as any[];
     expect(images).toHaveLength(1);
     expect(images[0].source.dockerFile).toBe('docker/Dockerfile');
@@ -420,11 +572,15 @@ describe('image, logs, data upload, outputs, tags', () => {
     expect(existsSync(join(staged, 'package-lock.json'))).toBe(true);
     expect(existsSync(join(staged, 'trainer/cli/main.ts'))).toBe(true);
     // The .dockerignore allow-list keeps node_modules, tests and build output out of the context.
-    for (const excluded of ['node_modules', 'test', 'dist', 'cdk.out', '.git']) expect(existsSync(join(staged, excluded))).toBe(false);
+    for (const excluded of ['node_modules', 'test', 'dist', 'cdk.out', '.git'])
+      expect(existsSync(join(staged, excluded))).toBe(false);
   });
 
   it('keeps the container log in the persistent stack, so a destroyed run keeps its logs', () => {
-    baseData.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/facepoints/training', RetentionInDays: 90 });
+    baseData.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/facepoints/training',
+      RetentionInDays: 90,
+    });
     baseTraining.resourceCountIs('AWS::Logs::LogGroup', 0);
   });
 
@@ -444,32 +600,64 @@ describe('image, logs, data upload, outputs, tags', () => {
   it('outputs what the operator commands read, under the shared keys', () => {
     const data = Object.keys(baseData.toJSON().Outputs);
     const training = baseTraining.toJSON().Outputs;
-    expect(data.sort()).toEqual([OUTPUT_KEYS.alertTopicArn, OUTPUT_KEYS.budgetName, OUTPUT_KEYS.budgetScope, OUTPUT_KEYS.bucketName].sort());
+    expect(data.sort()).toEqual(
+      [
+        OUTPUT_KEYS.alertTopicArn,
+        OUTPUT_KEYS.budgetName,
+        OUTPUT_KEYS.budgetScope,
+        OUTPUT_KEYS.bucketName,
+      ].sort(),
+    );
     expect(training[OUTPUT_KEYS.runId].Value).toBe('test-run');
     expect(training[OUTPUT_KEYS.instanceType].Value).toBe('g4dn.xlarge');
     expect(training[OUTPUT_KEYS.spot].Value).toBe('false');
     expect(training[OUTPUT_KEYS.preset].Value).toBe('seed');
-    expect(training[OUTPUT_KEYS.instanceId].Value).toEqual({ 'Fn::GetAtt': [Object.keys(baseTraining.findResources('Custom::AWS'))[0], 'Fleets.0.Instances.0.InstanceIds.0'] });
+    expect(training[OUTPUT_KEYS.instanceId].Value).toEqual({
+      'Fn::GetAtt': [
+        Object.keys(baseTraining.findResources('Custom::AWS'))[0],
+        'Fleets.0.Instances.0.InstanceIds.0',
+      ],
+    });
     expect(joinedText(training[OUTPUT_KEYS.watchLogsCommand].Value)).toBe(
       'aws logs tail /facepoints/training --follow --log-stream-name-prefix test-run/ --region <token>',
     );
-    expect(joinedText(training[OUTPUT_KEYS.statusCommand].Value)).toBe('npx facepoints status --run test-run --region <token>');
-    expect(joinedText(training[OUTPUT_KEYS.sessionCommand].Value)).toBe('aws ssm start-session --target <token> --region <token>');
+    expect(joinedText(training[OUTPUT_KEYS.statusCommand].Value)).toBe(
+      'npx facepoints status --run test-run --region <token>',
+    );
+    expect(joinedText(training[OUTPUT_KEYS.sessionCommand].Value)).toBe(
+      'aws ssm start-session --target <token> --region <token>',
+    );
     expect(training[OUTPUT_KEYS.jupyterTokenCommand]).toBeUndefined();
     expect(fullTraining.toJSON().Outputs[OUTPUT_KEYS.jupyterTokenCommand]).toBeDefined();
     expect(fullTraining.toJSON().Outputs[OUTPUT_KEYS.spot].Value).toBe('true');
   });
 
   it('tags everything with the project tag, and the training resources with the run id', () => {
-    const tagsOf = (t: Template, type: string) => resourcesOf(t, type)[0].Properties.Tags as { Key: string; Value: string }[];
-    expect(tagsOf(baseData, 'AWS::S3::Bucket')).toContainEqual({ Key: PROJECT_TAG.key, Value: PROJECT_TAG.value });
+    const tagsOf = (t: Template, type: string) =>
+      resourcesOf(t, type)[0].Properties.Tags as { Key: string; Value: string }[];
+    expect(tagsOf(baseData, 'AWS::S3::Bucket')).toContainEqual({
+      Key: PROJECT_TAG.key,
+      Value: PROJECT_TAG.value,
+    });
     expect(tagsOf(baseData, 'AWS::S3::Bucket').map((t) => t.Key)).not.toContain(RUN_TAG_KEY);
     for (const type of ['AWS::EC2::VPC', 'AWS::EC2::SecurityGroup']) {
-      expect(tagsOf(baseTraining, type)).toEqual(expect.arrayContaining([{ Key: PROJECT_TAG.key, Value: PROJECT_TAG.value }, { Key: RUN_TAG_KEY, Value: 'test-run' }]));
+      expect(tagsOf(baseTraining, type)).toEqual(
+        expect.arrayContaining([
+          { Key: PROJECT_TAG.key, Value: PROJECT_TAG.value },
+          { Key: RUN_TAG_KEY, Value: 'test-run' },
+        ]),
+      );
     }
     // The launch template carries the tags to the instance and its root volume (the volume costs money too).
-    const specs = resourcesOf(baseTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.TagSpecifications;
+    const specs = resourcesOf(baseTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData
+      .TagSpecifications;
     expect(specs.map((s: any) => s.ResourceType).sort()).toEqual(['instance', 'volume']);
-    for (const s of specs) expect(s.Tags).toEqual(expect.arrayContaining([{ Key: PROJECT_TAG.key, Value: PROJECT_TAG.value }, { Key: RUN_TAG_KEY, Value: 'test-run' }]));
+    for (const s of specs)
+      expect(s.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: PROJECT_TAG.key, Value: PROJECT_TAG.value },
+          { Key: RUN_TAG_KEY, Value: 'test-run' },
+        ]),
+      );
   });
 });

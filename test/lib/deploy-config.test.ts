@@ -39,7 +39,17 @@ describe('parseDeployConfig', () => {
   });
 
   it('coerces -c strings explicitly: "false" stays false, numbers are parsed', () => {
-    const config = parseDeployConfig(context({ ...MINIMAL, spot: 'false', jupyter: 'true', maxHours: '2.5', budgetUsd: '20', maxAttempts: '5' }), NOW);
+    const config = parseDeployConfig(
+      context({
+        ...MINIMAL,
+        spot: 'false',
+        jupyter: 'true',
+        maxHours: '2.5',
+        budgetUsd: '20',
+        maxAttempts: '5',
+      }),
+      NOW,
+    );
     expect(config.spot).toBe(false);
     expect(config.jupyter).toBe(true);
     expect(config.maxHours).toBe(2.5);
@@ -61,8 +71,12 @@ describe('parseDeployConfig', () => {
   });
 
   it('accepts an IPv6 CIDR and a world-open one with allowAnyIp=true', () => {
-    expect(parseDeployConfig(context({ ...MINIMAL, allowedCidr: '2001:db8::/48' })).allowedCidr).toBe('2001:db8::/48');
-    expect(parseDeployConfig(context({ ...MINIMAL, allowedCidr: '0.0.0.0/0', allowAnyIp: 'true' })).allowedCidr).toBe('0.0.0.0/0');
+    expect(parseDeployConfig(context({ ...MINIMAL, allowedCidr: '2001:db8::/48' })).allowedCidr).toBe(
+      '2001:db8::/48',
+    );
+    expect(
+      parseDeployConfig(context({ ...MINIMAL, allowedCidr: '0.0.0.0/0', allowAnyIp: 'true' })).allowedCidr,
+    ).toBe('0.0.0.0/0');
   });
 
   it('accepts every supported instance type', () => {
@@ -79,7 +93,15 @@ describe('parseDeployConfig', () => {
 
   it('reports every problem at once, in context-key order, with exact messages', () => {
     expect(
-      problemsOf({ allowedCidr: '203.0.113.7', instanceType: 'p3.2xlarge', maxHours: 'twelve', spot: 'yes', jupyter: 'no', budgetUsd: '25', runId: 'my run' }),
+      problemsOf({
+        allowedCidr: '203.0.113.7',
+        instanceType: 'p3.2xlarge',
+        maxHours: 'twelve',
+        spot: 'yes',
+        jupyter: 'no',
+        budgetUsd: '25',
+        runId: 'my run',
+      }),
     ).toEqual([
       'allowedCidr: expected an IPv4 or IPv6 CIDR such as 203.0.113.7/32, found "203.0.113.7"',
       `instanceType: expected one of ${SUPPORTED_INSTANCE_TYPES.join(', ')} (GPUs that libtensorflow 2.9.1 with CUDA 11 runs on), found "p3.2xlarge"`,
@@ -107,7 +129,15 @@ describe('parseDeployConfig', () => {
   });
 
   it('refuses a bad email, budget scope, preset and key pair name', () => {
-    expect(problemsOf({ ...MINIMAL, alertEmail: 'me-at-example', budgetScope: 'team', preset: 'huge', keyPairName: 'bad\u00e9name' })).toEqual([
+    expect(
+      problemsOf({
+        ...MINIMAL,
+        alertEmail: 'me-at-example',
+        budgetScope: 'team',
+        preset: 'huge',
+        keyPairName: 'bad\u00e9name',
+      }),
+    ).toEqual([
       'budgetScope: expected one of project, account, found "team"',
       'alertEmail: expected an email address such as me@example.com, found "me-at-example"',
       'keyPairName: expected a key pair name of 1-255 printable ASCII characters, found "bad\u00e9name"',
@@ -118,7 +148,9 @@ describe('parseDeployConfig', () => {
   it('refuses a dataDir that is missing or lacks Kaggle files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'facepoints-kaggle-'));
     writeFileSync(join(dir, 'training.csv'), '');
-    expect(problemsOf({ ...MINIMAL, dataDir: dir })).toEqual([`dataDir: expected test.csv, IdLookupTable.csv in ${dir}, found no such file`]);
+    expect(problemsOf({ ...MINIMAL, dataDir: dir })).toEqual([
+      `dataDir: expected test.csv, IdLookupTable.csv in ${dir}, found no such file`,
+    ]);
     expect(problemsOf({ ...MINIMAL, dataDir: join(dir, 'nope') })).toEqual([
       `dataDir: expected a folder holding training.csv, test.csv, IdLookupTable.csv, found no folder at ${join(dir, 'nope')}`,
     ]);

@@ -1,17 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_INSTANCE_TYPE, ON_DEMAND_USD_PER_HOUR, SUPPORTED_INSTANCE_TYPES, gpuFamilyOf, launchInstanceTypes } from '../../lib/instance-prices';
+import {
+  DEFAULT_INSTANCE_TYPE,
+  ON_DEMAND_USD_PER_HOUR,
+  SUPPORTED_INSTANCE_TYPES,
+  gpuFamilyOf,
+  launchInstanceTypes,
+} from '../../lib/instance-prices';
 
 describe('instance prices', () => {
   it('prices every supported type and defaults to the T4 instance with native kernels', () => {
     expect(SUPPORTED_INSTANCE_TYPES).toContain(DEFAULT_INSTANCE_TYPE);
     for (const t of SUPPORTED_INSTANCE_TYPES) expect(ON_DEMAND_USD_PER_HOUR[t]).toBeGreaterThan(0);
-    expect(gpuFamilyOf(DEFAULT_INSTANCE_TYPE)).toEqual({ gpu: 'NVIDIA T4', computeCapability: '7.5', kernels: 'native' });
+    expect(gpuFamilyOf(DEFAULT_INSTANCE_TYPE)).toEqual({
+      gpu: 'NVIDIA T4',
+      computeCapability: '7.5',
+      kernels: 'native',
+    });
   });
 
   it('supports only families libtensorflow 2.9.1 (CUDA 11.2) can run on', () => {
     expect(gpuFamilyOf('g5.xlarge')?.kernels).toBe('ptx-jit');
-    for (const t of ['g6.xlarge', 'g6e.xlarge', 'p3.2xlarge', 'p5.48xlarge', 'g4dn.12xlarge', 'm5.large']) expect(gpuFamilyOf(t)).toBeUndefined();
+    for (const t of ['g6.xlarge', 'g6e.xlarge', 'p3.2xlarge', 'p5.48xlarge', 'g4dn.12xlarge', 'm5.large'])
+      expect(gpuFamilyOf(t)).toBeUndefined();
   });
 
   it('is importable without aws-cdk-lib (the operator cost command reads it)', () => {
@@ -22,7 +33,11 @@ describe('instance prices', () => {
   it('matches the price table in the README', () => {
     const doc = readFileSync(join(__dirname, '../../README.md'), 'utf8');
     for (const t of SUPPORTED_INSTANCE_TYPES) {
-      expect(doc).toMatch(new RegExp(`\\| ${t.replace('.', '\\.')} \\|[^\\n]*\\| \\$${ON_DEMAND_USD_PER_HOUR[t].toFixed(3)} \\|`));
+      expect(doc).toMatch(
+        new RegExp(
+          `\\| ${t.replace('.', '\\.')} \\|[^\\n]*\\| \\$${ON_DEMAND_USD_PER_HOUR[t].toFixed(3)} \\|`,
+        ),
+      );
     }
   });
 });

@@ -7,7 +7,11 @@ import { DeployConfig, parseDeployConfig } from '../../lib/deploy-config';
 import { DATA_FILES } from '../../trainer/run-layout';
 
 /** Context of `npx cdk synth -c allowedCidr=203.0.113.7/32 -c alertEmail=me@example.com`, with a fixed run id. */
-export const BASE_CONTEXT = { allowedCidr: '203.0.113.7/32', alertEmail: 'me@example.com', runId: 'test-run' };
+export const BASE_CONTEXT = {
+  allowedCidr: '203.0.113.7/32',
+  alertEmail: 'me@example.com',
+  runId: 'test-run',
+};
 
 export interface BuiltApp extends FacepointsStacks {
   app: App;
@@ -15,7 +19,10 @@ export interface BuiltApp extends FacepointsStacks {
 }
 
 /** Builds the app from context values as `-c` would pass them (strings); nothing is synthesized yet. */
-export function buildApp(context: Record<string, string>, options: { cfnValidation?: boolean } = {}): BuiltApp {
+export function buildApp(
+  context: Record<string, string>,
+  options: { cfnValidation?: boolean } = {},
+): BuiltApp {
   const app = new App({
     outdir: mkdtempSync(join(tmpdir(), 'facepoints-cdk-')),
     builtinCloudFormationValidation: options.cfnValidation ?? false,
@@ -38,7 +45,10 @@ export function fakeDataDir(): string {
 export function scrubHashes<T>(template: T): T {
   const json = JSON.stringify(template)
     .replace(/[0-9a-f]{64}/g, '<asset-hash>')
-    .replace(/(FACEPOINTS_SCRIPT' \| gunzip >[^\\]*\\n)[A-Za-z0-9+/=]+(?:\\n[A-Za-z0-9+/=]+)*(\\nFACEPOINTS_SCRIPT)/, '$1<gzipped boot script>$2');
+    .replace(
+      /(FACEPOINTS_SCRIPT' \| gunzip >[^\\]*\\n)[A-Za-z0-9+/=]+(?:\\n[A-Za-z0-9+/=]+)*(\\nFACEPOINTS_SCRIPT)/,
+      '$1<gzipped boot script>$2',
+    );
   return JSON.parse(json);
 }
 
@@ -48,7 +58,8 @@ export function joinedText(value: unknown): string {
   if (value && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     if ('Fn::Base64' in obj) return joinedText(obj['Fn::Base64']);
-    if ('Fn::Sub' in obj && typeof obj['Fn::Sub'] === 'string') return obj['Fn::Sub'].replace(/\$\{[^}]+\}/g, '<token>');
+    if ('Fn::Sub' in obj && typeof obj['Fn::Sub'] === 'string')
+      return obj['Fn::Sub'].replace(/\$\{[^}]+\}/g, '<token>');
     if ('Fn::Join' in obj) {
       const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
       return parts.map(joinedText).join(sep);

@@ -1,4 +1,8 @@
-import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CostExplorerClient, UpdateCostAllocationTagsStatusCommand } from '@aws-sdk/client-cost-explorer';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -35,10 +39,20 @@ function stacksDeployed() {
       },
     ],
   });
-  cfn.on(DescribeStacksCommand, { StackName: 'FacepointsData' }).resolves(stack('FacepointsData', { BucketName: server.bucket, BudgetName: 'fp' }));
-  cfn.on(DescribeStacksCommand, { StackName: 'FacepointsTraining' }).resolves(
-    stack('FacepointsTraining', { RunId: runId, InstanceId: 'i-0abc', InstanceType: 'g4dn.xlarge', Spot: 'false', LogGroupName: '/facepoints/training' }),
-  );
+  cfn
+    .on(DescribeStacksCommand, { StackName: 'FacepointsData' })
+    .resolves(stack('FacepointsData', { BucketName: server.bucket, BudgetName: 'fp' }));
+  cfn
+    .on(DescribeStacksCommand, { StackName: 'FacepointsTraining' })
+    .resolves(
+      stack('FacepointsTraining', {
+        RunId: runId,
+        InstanceId: 'i-0abc',
+        InstanceType: 'g4dn.xlarge',
+        Spot: 'false',
+        LogGroupName: '/facepoints/training',
+      }),
+    );
 }
 
 beforeAll(async () => {
@@ -46,7 +60,10 @@ beforeAll(async () => {
   // The SDK's standard variable points every S3 client the commands build at the local server.
   restoreEnv = useLocalS3Env(server);
   s3 = localS3Client(server.endpoint);
-  await seedRun(s3, server.bucket, runId, { status: runStatus(runId, { state: 'succeeded', phase: 'done' }), finished: true });
+  await seedRun(s3, server.bucket, runId, {
+    status: runStatus(runId, { state: 'succeeded', phase: 'done' }),
+    finished: true,
+  });
 });
 afterAll(async () => {
   restoreEnv?.();
@@ -61,7 +78,9 @@ beforeEach(() => {
 });
 
 test('runs --json with --endpoint-url and --bucket needs no stacks', async () => {
-  const listing = JSON.parse(await run('runs', '--endpoint-url', server.endpoint, '--bucket', server.bucket, '--json'));
+  const listing = JSON.parse(
+    await run('runs', '--endpoint-url', server.endpoint, '--bucket', server.bucket, '--json'),
+  );
   expect(listing).toMatchObject([{ runId, state: 'succeeded', bestDevRmsePx: 1.588, hasResults: true }]);
   expect(cfn.calls()).toHaveLength(0);
 });
@@ -69,7 +88,19 @@ test('runs --json with --endpoint-url and --bucket needs no stacks', async () =>
 test('status finds bucket, run and instance from the stack outputs', async () => {
   stacksDeployed();
   ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [{ Instances: [{ InstanceId: 'i-0abc', InstanceType: 'g4dn.xlarge', State: { Name: 'terminated' }, LaunchTime: new Date('2026-11-29T01:00:00Z'), StateTransitionReason: 'User initiated (2026-11-29 02:45:00 GMT)' }] }],
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: 'i-0abc',
+            InstanceType: 'g4dn.xlarge',
+            State: { Name: 'terminated' },
+            LaunchTime: new Date('2026-11-29T01:00:00Z'),
+            StateTransitionReason: 'User initiated (2026-11-29 02:45:00 GMT)',
+          },
+        ],
+      },
+    ],
   });
   const text = await run('status', '--region', 'eu-west-1');
   expect(text).toMatch(new RegExp(`run:\\s+${runId}\\s+\\(s3://${server.bucket}/runs/${runId}/\\)`));
@@ -81,7 +112,17 @@ test('status finds bucket, run and instance from the stack outputs', async () =>
 test('results downloads into --out and prints the summary table', async () => {
   const out = await fs.mkdtemp(path.join(os.tmpdir(), 'facepoints-cli-'));
   try {
-    const text = await run('results', '--endpoint-url', server.endpoint, '--bucket', server.bucket, '--run', runId, '--out', out);
+    const text = await run(
+      'results',
+      '--endpoint-url',
+      server.endpoint,
+      '--bucket',
+      server.bucket,
+      '--run',
+      runId,
+      '--out',
+      out,
+    );
     expect(text).toMatch(/9 files: 9 downloaded/);
     expect(text).toMatch(/specialists\s+1\.588/);
     await expect(fs.stat(path.join(out, runLayout.submission))).resolves.toBeTruthy();
@@ -92,25 +133,57 @@ test('results downloads into --out and prints the summary table', async () => {
 
 test('logs reads the log group named by the training stack', async () => {
   stacksDeployed();
-  logs.on(FilterLogEventsCommand).resolves({ events: [{ logStreamName: 'i-0abc', timestamp: Date.parse('2026-11-29T03:00:00Z'), message: 'epoch 3/20 dev RMSE 2.10 px', eventId: '1' }] });
+  logs
+    .on(FilterLogEventsCommand)
+    .resolves({
+      events: [
+        {
+          logStreamName: 'i-0abc',
+          timestamp: Date.parse('2026-11-29T03:00:00Z'),
+          message: 'epoch 3/20 dev RMSE 2.10 px',
+          eventId: '1',
+        },
+      ],
+    });
   const text = await run('logs', '--region', 'eu-west-1', '--since', '2h');
   expect(text).toBe('2026-11-29T03:00:00Z  epoch 3/20 dev RMSE 2.10 px\n');
-  expect(logs.commandCalls(FilterLogEventsCommand)[0].args[0].input.logGroupName).toBe('/facepoints/training');
+  expect(logs.commandCalls(FilterLogEventsCommand)[0].args[0].input.logGroupName).toBe(
+    '/facepoints/training',
+  );
 });
 
 test('cost --activate-tag activates the Project tag', async () => {
   stacksDeployed();
   ce.on(UpdateCostAllocationTagsStatusCommand).resolves({ Errors: [] });
-  expect(await run('cost', '--region', 'eu-west-1', '--activate-tag')).toContain('cost allocation tag Project activated');
-  expect(ce.commandCalls(UpdateCostAllocationTagsStatusCommand)[0].args[0].input.CostAllocationTagsStatus).toEqual([{ TagKey: 'Project', Status: 'Active' }]);
+  expect(await run('cost', '--region', 'eu-west-1', '--activate-tag')).toContain(
+    'cost allocation tag Project activated',
+  );
+  expect(
+    ce.commandCalls(UpdateCostAllocationTagsStatusCommand)[0].args[0].input.CostAllocationTagsStatus,
+  ).toEqual([{ TagKey: 'Project', Status: 'Active' }]);
 });
 
 test('no deployed stack: the error says to deploy or pass --bucket and --run', async () => {
-  cfn.on(DescribeStacksCommand).rejects(new CloudFormationServiceException({ name: 'ValidationError', $fault: 'client', $metadata: {}, message: 'Stack with id X does not exist' }));
-  await expect(run('runs', '--region', 'eu-west-1')).rejects.toThrow('stack FacepointsData not found in eu-west-1: deploy with npx cdk deploy, or pass --bucket and --run');
+  cfn
+    .on(DescribeStacksCommand)
+    .rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        $fault: 'client',
+        $metadata: {},
+        message: 'Stack with id X does not exist',
+      }),
+    );
+  await expect(run('runs', '--region', 'eu-west-1')).rejects.toThrow(
+    'stack FacepointsData not found in eu-west-1: deploy with npx cdk deploy, or pass --bucket and --run',
+  );
 });
 
 test('invalid option values are refused with the expected form', async () => {
-  await expect(run('cost', '--region', 'eu-west-1', '--days', 'seven')).rejects.toThrow('--days expects a positive whole number, got "seven"');
-  await expect(run('status', '--region', 'eu-west-1', '--interval', 'soon')).rejects.toThrow('--interval expects a duration such as 90s, 15m, 2h or 3d, got "soon"');
+  await expect(run('cost', '--region', 'eu-west-1', '--days', 'seven')).rejects.toThrow(
+    '--days expects a positive whole number, got "seven"',
+  );
+  await expect(run('status', '--region', 'eu-west-1', '--interval', 'soon')).rejects.toThrow(
+    '--interval expects a duration such as 90s, 15m, 2h or 3d, got "soon"',
+  );
 });

@@ -1,4 +1,8 @@
-import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { STACK_NAMES } from '../../lib/deployment-names';
 import { AwsClients } from '../../ops/aws/clients';
@@ -8,7 +12,12 @@ import { discoverDeployment, requireBucket, requireTrainingOutput } from '../../
 const cfn = mockClient(CloudFormationClient);
 
 function missing(name: string) {
-  return new CloudFormationServiceException({ name: 'ValidationError', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: `Stack with id ${name} does not exist` });
+  return new CloudFormationServiceException({
+    name: 'ValidationError',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    message: `Stack with id ${name} does not exist`,
+  });
 }
 
 // Shaped like the documented DescribeStacks response.
@@ -20,7 +29,11 @@ function stack(name: string, outputs: Record<string, string>) {
         StackName: name,
         CreationTime: new Date('2026-11-29T01:00:00Z'),
         StackStatus: 'CREATE_COMPLETE' as const,
-        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue, Description: OutputKey })),
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({
+          OutputKey,
+          OutputValue,
+          Description: OutputKey,
+        })),
       },
     ],
   };
@@ -30,10 +43,20 @@ const clients = () => new AwsClients({ region: 'eu-west-1' });
 beforeEach(() => cfn.reset());
 
 test('outputs of both stacks fill the deployment; flags win over them', async () => {
-  cfn.on(DescribeStacksCommand, { StackName: STACK_NAMES.persistent }).resolves(stack('FacepointsData', { BucketName: 'fp-bucket', BudgetName: 'fp-budget' }));
-  cfn.on(DescribeStacksCommand, { StackName: STACK_NAMES.training }).resolves(
-    stack('FacepointsTraining', { RunId: '20261129-010000', InstanceId: 'i-0abc', InstanceType: 'g4dn.xlarge', Spot: 'true', LogGroupName: '/facepoints/training' }),
-  );
+  cfn
+    .on(DescribeStacksCommand, { StackName: STACK_NAMES.persistent })
+    .resolves(stack('FacepointsData', { BucketName: 'fp-bucket', BudgetName: 'fp-budget' }));
+  cfn
+    .on(DescribeStacksCommand, { StackName: STACK_NAMES.training })
+    .resolves(
+      stack('FacepointsTraining', {
+        RunId: '20261129-010000',
+        InstanceId: 'i-0abc',
+        InstanceType: 'g4dn.xlarge',
+        Spot: 'true',
+        LogGroupName: '/facepoints/training',
+      }),
+    );
   const dep = await discoverDeployment(clients(), {});
   expect(dep).toMatchObject({
     region: 'eu-west-1',
@@ -59,7 +82,9 @@ test('missing stacks lead to messages that say how to fix it', async () => {
   });
   const dep = await discoverDeployment(clients(), {});
   expect(dep.stacks).toEqual({ data: false, training: false });
-  expect(() => requireBucket(dep)).toThrow('stack FacepointsData not found in eu-west-1: deploy with npx cdk deploy, or pass --bucket and --run');
+  expect(() => requireBucket(dep)).toThrow(
+    'stack FacepointsData not found in eu-west-1: deploy with npx cdk deploy, or pass --bucket and --run',
+  );
   expect(() => requireTrainingOutput(dep, dep.logGroupName, 'LogGroupName', 'pass --log-group')).toThrow(
     'stack FacepointsTraining not found in eu-west-1: deploy it with npx cdk deploy FacepointsTraining',
   );
@@ -67,17 +92,31 @@ test('missing stacks lead to messages that say how to fix it', async () => {
 });
 
 test('--endpoint-url skips CloudFormation entirely', async () => {
-  const dep = await discoverDeployment(new AwsClients({ region: 'us-east-1', s3Endpoint: 'http://127.0.0.1:9' }), { endpointUrl: 'http://127.0.0.1:9', bucket: 'b' });
+  const dep = await discoverDeployment(
+    new AwsClients({ region: 'us-east-1', s3Endpoint: 'http://127.0.0.1:9' }),
+    { endpointUrl: 'http://127.0.0.1:9', bucket: 'b' },
+  );
   expect(dep.stacks).toBeNull();
   expect(cfn.commandCalls(DescribeStacksCommand)).toHaveLength(0);
-  expect(() => requireTrainingOutput(dep, null, 'LogGroupName', 'pass --log-group')).toThrow('--endpoint-url skips the stacks, so LogGroupName is unknown: pass --log-group');
+  expect(() => requireTrainingOutput(dep, null, 'LogGroupName', 'pass --log-group')).toThrow(
+    '--endpoint-url skips the stacks, so LogGroupName is unknown: pass --log-group',
+  );
 });
 
 test('a missing cloudformation:DescribeStacks permission is named', async () => {
-  cfn.on(DescribeStacksCommand).rejects(
-    new CloudFormationServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'User is not authorized to perform: cloudformation:DescribeStacks' }),
+  cfn
+    .on(DescribeStacksCommand)
+    .rejects(
+      new CloudFormationServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'User is not authorized to perform: cloudformation:DescribeStacks',
+      }),
+    );
+  await expect(discoverDeployment(clients(), {})).rejects.toThrow(
+    /lacks the permission cloudformation:DescribeStacks \(stack Facepoints/,
   );
-  await expect(discoverDeployment(clients(), {})).rejects.toThrow(/lacks the permission cloudformation:DescribeStacks \(stack Facepoints/);
 });
 
 test('account id from a stack ARN', () => {

@@ -1,7 +1,16 @@
-import { BudgetsClient, DescribeBudgetCommand, DescribeNotificationsForBudgetCommand } from '@aws-sdk/client-budgets';
+import {
+  BudgetsClient,
+  DescribeBudgetCommand,
+  DescribeNotificationsForBudgetCommand,
+} from '@aws-sdk/client-budgets';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsCommand, UpdateCostAllocationTagsStatusCommand } from '@aws-sdk/client-cost-explorer';
+import {
+  CostExplorerClient,
+  GetCostAndUsageCommand,
+  ListCostAllocationTagsCommand,
+  UpdateCostAllocationTagsStatusCommand,
+} from '@aws-sdk/client-cost-explorer';
 import { DescribeInstancesCommand, DescribeSpotPriceHistoryCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { promises as fs } from 'fs';
@@ -10,7 +19,13 @@ import * as path from 'path';
 import { BUDGET_NAME, STACK_NAMES, TRAINING_LOG_GROUP } from '../../lib/deployment-names';
 import { operatorPolicy, type OperatorPolicyDocument } from '../../ops/operator-policy';
 import { synthesizedPolicies, TEST_TARGET, type StackPolicies } from '../support/stack-policies';
-import { describeRequest, PolicyEvaluator, startStrictS3, type Authorization, type StrictS3Server } from '../support/strict-s3';
+import {
+  describeRequest,
+  PolicyEvaluator,
+  startStrictS3,
+  type Authorization,
+  type StrictS3Server,
+} from '../support/strict-s3';
 import { localS3Client, runStatus, seedRun } from './support/run-fixture';
 import { runOperatorCommand } from './support/run-operator';
 
@@ -24,7 +39,8 @@ const { accountId, region, partition } = TEST_TARGET;
 const OPERATOR = `arn:${partition}:iam::${accountId}:user/operator`;
 const RUN_ID = '20261129-010000';
 const STARTING_RUN = '20261129-020000';
-const stackId = (name: string) => `arn:${partition}:cloudformation:${region}:${accountId}:stack/${name}/0c1d2e3f`;
+const stackId = (name: string) =>
+  `arn:${partition}:cloudformation:${region}:${accountId}:stack/${name}/0c1d2e3f`;
 
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
@@ -46,7 +62,10 @@ let needed: Array<{ call: string; auth: Omit<Authorization, 'decision' | 'grante
  * DescribeBudget and DescribeNotificationsForBudget need budgets:ViewBudget on the budget; EC2's
  * describes and Cost Explorer's calls have no resource-level permissions.
  */
-function authorizationsOf(name: string, input: Record<string, unknown>): Array<{ action: string; resource: string }> {
+function authorizationsOf(
+  name: string,
+  input: Record<string, unknown>,
+): Array<{ action: string; resource: string }> {
   const ctx = { region, accountId, partition };
   switch (name) {
     case 'DescribeStacksCommand':
@@ -56,7 +75,12 @@ function authorizationsOf(name: string, input: Record<string, unknown>): Array<{
     case 'DescribeSpotPriceHistoryCommand':
       return [{ action: 'ec2:DescribeSpotPriceHistory', resource: '*' }];
     case 'FilterLogEventsCommand':
-      return [{ action: 'logs:FilterLogEvents', resource: `arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${String(input.logGroupName)}` }];
+      return [
+        {
+          action: 'logs:FilterLogEvents',
+          resource: `arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${String(input.logGroupName)}`,
+        },
+      ];
     case 'GetCostAndUsageCommand':
       return [{ action: 'ce:GetCostAndUsage', resource: '*' }];
     case 'ListCostAllocationTagsCommand':
@@ -65,15 +89,27 @@ function authorizationsOf(name: string, input: Record<string, unknown>): Array<{
       return [{ action: 'ce:UpdateCostAllocationTagsStatus', resource: '*' }];
     case 'DescribeBudgetCommand':
     case 'DescribeNotificationsForBudgetCommand':
-      return [{ action: 'budgets:ViewBudget', resource: `arn:${ctx.partition}:budgets::${String(input.AccountId)}:budget/${String(input.BudgetName)}` }];
+      return [
+        {
+          action: 'budgets:ViewBudget',
+          resource: `arn:${ctx.partition}:budgets::${String(input.AccountId)}:budget/${String(input.BudgetName)}`,
+        },
+      ];
     default:
-      throw new Error(`the operator commands sent ${name}, which this test cannot map to an IAM action: add it here and to ops/operator-policy.ts`);
+      throw new Error(
+        `the operator commands sent ${name}, which this test cannot map to an IAM action: add it here and to ops/operator-policy.ts`,
+      );
   }
 }
 
 /** The needed authorizations that `candidate` (with the bucket policy) does not allow. */
 async function refused(candidate: OperatorPolicyDocument): Promise<string[]> {
-  const evaluator = new PolicyEvaluator([{ name: 'operator', policy: candidate }], stacks.bucketPolicy, OPERATOR, accountId);
+  const evaluator = new PolicyEvaluator(
+    [{ name: 'operator', policy: candidate }],
+    stacks.bucketPolicy,
+    OPERATOR,
+    accountId,
+  );
   const out: string[] = [];
   for (const { call, auth } of needed) {
     const a = await evaluator.evaluate(auth.action, auth.resource, auth.context);
@@ -86,30 +122,103 @@ const run = runOperatorCommand;
 
 function deployed(): void {
   const stack = (name: string, outputs: Record<string, string>) => ({
-    Stacks: [{ StackId: stackId(name), StackName: name, CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE' as const, Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
+    Stacks: [
+      {
+        StackId: stackId(name),
+        StackName: name,
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE' as const,
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
   });
-  cfn.on(DescribeStacksCommand, { StackName: STACK_NAMES.persistent }).resolves(stack(STACK_NAMES.persistent, { BucketName: stacks.bucket, BudgetName: BUDGET_NAME }));
-  cfn.on(DescribeStacksCommand, { StackName: STACK_NAMES.training }).resolves(
-    stack(STACK_NAMES.training, { RunId: RUN_ID, InstanceId: 'i-0abc', InstanceType: 'g4dn.xlarge', Spot: 'true', LogGroupName: TRAINING_LOG_GROUP }),
-  );
+  cfn
+    .on(DescribeStacksCommand, { StackName: STACK_NAMES.persistent })
+    .resolves(stack(STACK_NAMES.persistent, { BucketName: stacks.bucket, BudgetName: BUDGET_NAME }));
+  cfn
+    .on(DescribeStacksCommand, { StackName: STACK_NAMES.training })
+    .resolves(
+      stack(STACK_NAMES.training, {
+        RunId: RUN_ID,
+        InstanceId: 'i-0abc',
+        InstanceType: 'g4dn.xlarge',
+        Spot: 'true',
+        LogGroupName: TRAINING_LOG_GROUP,
+      }),
+    );
   ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [{ Instances: [{ InstanceId: 'i-0abc', InstanceType: 'g4dn.xlarge', InstanceLifecycle: 'spot', State: { Name: 'running' }, LaunchTime: new Date(Date.now() - 3_600_000), Placement: { AvailabilityZone: `${region}a` } }] }],
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: 'i-0abc',
+            InstanceType: 'g4dn.xlarge',
+            InstanceLifecycle: 'spot',
+            State: { Name: 'running' },
+            LaunchTime: new Date(Date.now() - 3_600_000),
+            Placement: { AvailabilityZone: `${region}a` },
+          },
+        ],
+      },
+    ],
   });
-  ec2.on(DescribeSpotPriceHistoryCommand).resolves({ SpotPriceHistory: [{ InstanceType: 'g4dn.xlarge', AvailabilityZone: `${region}a`, SpotPrice: '0.1578', Timestamp: new Date() }] });
-  logs.on(FilterLogEventsCommand).resolves({ events: [{ logStreamName: `${RUN_ID}/attempt-1`, timestamp: Date.now() - 60_000, message: 'epoch 3/20', eventId: '1' }] });
-  ce.on(ListCostAllocationTagsCommand).resolves({ CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Active' }] });
+  ec2
+    .on(DescribeSpotPriceHistoryCommand)
+    .resolves({
+      SpotPriceHistory: [
+        {
+          InstanceType: 'g4dn.xlarge',
+          AvailabilityZone: `${region}a`,
+          SpotPrice: '0.1578',
+          Timestamp: new Date(),
+        },
+      ],
+    });
+  logs
+    .on(FilterLogEventsCommand)
+    .resolves({
+      events: [
+        {
+          logStreamName: `${RUN_ID}/attempt-1`,
+          timestamp: Date.now() - 60_000,
+          message: 'epoch 3/20',
+          eventId: '1',
+        },
+      ],
+    });
+  ce.on(ListCostAllocationTagsCommand).resolves({
+    CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Active' }],
+  });
   ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [] });
   ce.on(UpdateCostAllocationTagsStatusCommand).resolves({ Errors: [] });
-  budgets.on(DescribeBudgetCommand).resolves({ Budget: { BudgetName: BUDGET_NAME, BudgetLimit: { Amount: '40', Unit: 'USD' }, TimeUnit: 'MONTHLY', BudgetType: 'COST' } });
+  budgets
+    .on(DescribeBudgetCommand)
+    .resolves({
+      Budget: {
+        BudgetName: BUDGET_NAME,
+        BudgetLimit: { Amount: '40', Unit: 'USD' },
+        TimeUnit: 'MONTHLY',
+        BudgetType: 'COST',
+      },
+    });
   budgets.on(DescribeNotificationsForBudgetCommand).resolves({ Notifications: [] });
 }
 
 beforeAll(async () => {
   stacks = synthesizedPolicies();
   policy = operatorPolicy({ accountId, region, bucket: stacks.bucket, partition });
-  s3 = await startStrictS3({ identityPolicies: [{ name: 'operator', policy }], bucketPolicy: stacks.bucketPolicy, bucket: stacks.bucket, accountId, principalArn: OPERATOR });
+  s3 = await startStrictS3({
+    identityPolicies: [{ name: 'operator', policy }],
+    bucketPolicy: stacks.bucketPolicy,
+    bucket: stacks.bucket,
+    accountId,
+    principalArn: OPERATOR,
+  });
   const admin = localS3Client(s3.upstream.endpoint);
-  await seedRun(admin, s3.bucket, RUN_ID, { status: runStatus(RUN_ID, { state: 'succeeded', phase: 'done' }), finished: true });
+  await seedRun(admin, s3.bucket, RUN_ID, {
+    status: runStatus(RUN_ID, { state: 'succeeded', phase: 'done' }),
+    finished: true,
+  });
   // A run whose trainer has not written its status yet: its status read is a 404 only with ListBucket.
   await seedRun(admin, s3.bucket, STARTING_RUN, { status: null, finished: false });
   admin.destroy();
@@ -134,12 +243,24 @@ beforeAll(async () => {
   }
 
   needed = [
-    ...s3.requests.flatMap((r) => r.authorizations.map((a) => ({ call: `S3 ${r.operation}`, auth: { action: a.action, resource: a.resource, context: a.context } }))),
+    ...s3.requests.flatMap((r) =>
+      r.authorizations.map((a) => ({
+        call: `S3 ${r.operation}`,
+        auth: { action: a.action, resource: a.resource, context: a.context },
+      })),
+    ),
     ...mocks.flatMap((m) =>
       m.calls().flatMap((c) => {
         const command = c.args[0] as { constructor: { name: string }; input: Record<string, unknown> };
-        const context = { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': OPERATOR, 'aws:PrincipalAccount': accountId };
-        return authorizationsOf(command.constructor.name, command.input).map((a) => ({ call: command.constructor.name, auth: { ...a, context } }));
+        const context = {
+          'aws:SecureTransport': 'true',
+          'aws:PrincipalArn': OPERATOR,
+          'aws:PrincipalAccount': accountId,
+        };
+        return authorizationsOf(command.constructor.name, command.input).map((a) => ({
+          call: command.constructor.name,
+          auth: { ...a, context },
+        }));
       }),
     ),
   ];
@@ -152,7 +273,20 @@ afterAll(async () => {
 
 test('the commands used every service, and S3 refused none of their requests under the operator policy', () => {
   const calls = new Set(needed.map((n) => n.call));
-  for (const c of ['S3 ListObjectsV2', 'S3 GetObject', 'S3 HeadObject', 'DescribeStacksCommand', 'DescribeInstancesCommand', 'DescribeSpotPriceHistoryCommand', 'FilterLogEventsCommand', 'GetCostAndUsageCommand', 'ListCostAllocationTagsCommand', 'UpdateCostAllocationTagsStatusCommand', 'DescribeBudgetCommand', 'DescribeNotificationsForBudgetCommand']) {
+  for (const c of [
+    'S3 ListObjectsV2',
+    'S3 GetObject',
+    'S3 HeadObject',
+    'DescribeStacksCommand',
+    'DescribeInstancesCommand',
+    'DescribeSpotPriceHistoryCommand',
+    'FilterLogEventsCommand',
+    'GetCostAndUsageCommand',
+    'ListCostAllocationTagsCommand',
+    'UpdateCostAllocationTagsStatusCommand',
+    'DescribeBudgetCommand',
+    'DescribeNotificationsForBudgetCommand',
+  ]) {
     expect(calls).toContain(c);
   }
   expect(s3.requests.some((r) => r.status === 404)).toBe(true);
@@ -168,10 +302,15 @@ test('every action of the operator policy is needed: without it some call is ref
     for (const action of statement.Action) {
       const without: OperatorPolicyDocument = {
         ...policy,
-        Statement: policy.Statement.map((s) => (s === statement ? { ...s, Action: s.Action.filter((a) => a !== action) } : s)).filter((s) => s.Action.length > 0),
+        Statement: policy.Statement.map((s) =>
+          s === statement ? { ...s, Action: s.Action.filter((a) => a !== action) } : s,
+        ).filter((s) => s.Action.length > 0),
       };
       const problems = await refused(without);
-      expect({ removed: action, refused: problems.some((p) => p.includes(`: ${action} on `)) }).toEqual({ removed: action, refused: true });
+      expect({ removed: action, refused: problems.some((p) => p.includes(`: ${action} on `)) }).toEqual({
+        removed: action,
+        refused: true,
+      });
     }
   }
 });
@@ -179,11 +318,18 @@ test('every action of the operator policy is needed: without it some call is ref
 test('a prefix-conditioned ListBucket turns the 404 of a run without a status into a refusal', async () => {
   const conditioned: OperatorPolicyDocument = {
     ...policy,
-    Statement: policy.Statement.map((s) => (s.Sid === 'ListRuns' ? { ...s, Condition: { StringLike: { 's3:prefix': ['runs/', 'runs/*'] } } } : s)),
+    Statement: policy.Statement.map((s) =>
+      s.Sid === 'ListRuns' ? { ...s, Condition: { StringLike: { 's3:prefix': ['runs/', 'runs/*'] } } } : s,
+    ),
   };
   const problems = await refused(conditioned);
   expect(problems.length).toBeGreaterThan(0);
-  for (const p of problems) expect(p).toMatch(new RegExp(`^S3 (GetObject|HeadObject): s3:ListBucket on arn:aws:s3:::${stacks.bucket} is ImplicitlyDenied$`));
+  for (const p of problems)
+    expect(p).toMatch(
+      new RegExp(
+        `^S3 (GetObject|HeadObject): s3:ListBucket on arn:aws:s3:::${stacks.bucket} is ImplicitlyDenied$`,
+      ),
+    );
 });
 
 test('the defaults name the bucket the synthesized stacks create', () => {
@@ -191,6 +337,10 @@ test('the defaults name the bucket the synthesized stacks create', () => {
 });
 
 test('facepoints operator-policy prints the policy, and refuses an account id that is not 12 digits', async () => {
-  expect(JSON.parse(await run('operator-policy', '--account', accountId, '--region', region))).toEqual(policy);
-  await expect(run('operator-policy', '--account', '1234', '--region', region)).rejects.toThrow('--account expects a 12-digit AWS account id, got "1234"');
+  expect(JSON.parse(await run('operator-policy', '--account', accountId, '--region', region))).toEqual(
+    policy,
+  );
+  await expect(run('operator-policy', '--account', '1234', '--region', region)).rejects.toThrow(
+    '--account expects a 12-digit AWS account id, got "1234"',
+  );
 });

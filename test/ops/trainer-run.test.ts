@@ -28,7 +28,9 @@ let s3: S3Client;
 let reader: S3RunReader;
 let work: string;
 let manifest: { artifacts: Array<{ key: string; size: number; sha256: string }> };
-let summary: { models: Array<{ name: string; devRmsePx: number; bestLabels: string[]; worstLabels: string[] }> };
+let summary: {
+  models: Array<{ name: string; devRmsePx: number; bestLabels: string[]; worstLabels: string[] }>;
+};
 
 async function bucketText(key: string): Promise<string> {
   const res = await s3.send(new GetObjectCommand({ Bucket: server.bucket, Key: reader.key(runId, key) }));
@@ -45,7 +47,24 @@ beforeAll(async () => {
   await exec(tsx, [cli, 'sample', '--out', data, '--rows', '120', '--test-rows', '20'], { env, cwd: work });
   await exec(
     tsx,
-    [cli, 'train', '--data', data, '--out', `s3://${server.bucket}/runs`, '--run', runId, '--preset', 'quick', '--models', 'mlp', '--set', 'mlpHidden=4', '--set', 'mlp.maxEpochs=2'],
+    [
+      cli,
+      'train',
+      '--data',
+      data,
+      '--out',
+      `s3://${server.bucket}/runs`,
+      '--run',
+      runId,
+      '--preset',
+      'quick',
+      '--models',
+      'mlp',
+      '--set',
+      'mlpHidden=4',
+      '--set',
+      'mlp.maxEpochs=2',
+    ],
     { env, cwd: work },
   );
   manifest = JSON.parse(await bucketText(runLayout.resultsManifest));
@@ -60,9 +79,20 @@ afterAll(async () => {
 
 test('runs and status read the finished run', async () => {
   const best = summary.models.reduce((a, b) => (b.devRmsePx < a.devRmsePx ? b : a));
-  expect(await listRuns(reader)).toEqual([expect.objectContaining({ runId, state: 'succeeded', bestDevRmsePx: best.devRmsePx, bestModel: best.name, hasResults: true })]);
+  expect(await listRuns(reader)).toEqual([
+    expect.objectContaining({
+      runId,
+      state: 'succeeded',
+      bestDevRmsePx: best.devRmsePx,
+      bestModel: best.name,
+      hasResults: true,
+    }),
+  ]);
 
-  const report = await collectStatus({ reader, ec2: null, instanceId: null, noInstanceReason: 'local run', now: new Date() }, runId);
+  const report = await collectStatus(
+    { reader, ec2: null, instanceId: null, noInstanceReason: 'local run', now: new Date() },
+    runId,
+  );
   expect(report.status?.state).toBe('succeeded');
   expect(report.staleHeartbeat).toBeNull();
   expect(report.lastCheckpointAt).not.toBeNull();
@@ -82,21 +112,34 @@ test('results: interrupted, resumed, verified against the trainer manifest, then
     },
     stop: () => {},
   };
-  await expect(fetchResults(reader, runId, out, { signal: abort.signal, progress })).rejects.toThrow(/download interrupted/);
+  await expect(fetchResults(reader, runId, out, { signal: abort.signal, progress })).rejects.toThrow(
+    /download interrupted/,
+  );
 
   const resumed = await fetchResults(reader, runId, out);
   expect(resumed.download.files.some((f) => f.outcome === 'verified')).toBe(true);
   expect(resumed.download.files.filter((f) => f.outcome === 'resumed')).toHaveLength(1);
   expect(resumed.download.bytesTransferred).toBeLessThan(total);
   for (const a of manifest.artifacts) expect(sha256(await fs.readFile(path.join(out, a.key)))).toBe(a.sha256);
-  for (const m of summary.models) expect(formatResults(resumed)).toMatch(new RegExp(`${m.name}\\s+${m.devRmsePx.toFixed(3)}.*${m.bestLabels[0]}.*${m.worstLabels[0]}`));
+  for (const m of summary.models)
+    expect(formatResults(resumed)).toMatch(
+      new RegExp(`${m.name}\\s+${m.devRmsePx.toFixed(3)}.*${m.bestLabels[0]}.*${m.worstLabels[0]}`),
+    );
 
   const weights = manifest.artifacts.find((a) => a.key.endsWith('weights.bin'))!;
-  const damaged = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: server.bucket, Key: reader.key(runId, weights.key) }))).Body!.transformToByteArray());
+  const damaged = Buffer.from(
+    await (
+      await s3.send(new GetObjectCommand({ Bucket: server.bucket, Key: reader.key(runId, weights.key) }))
+    ).Body!.transformToByteArray(),
+  );
   damaged[damaged.length >> 1] ^= 0x55;
-  await s3.send(new PutObjectCommand({ Bucket: server.bucket, Key: reader.key(runId, weights.key), Body: damaged }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: server.bucket, Key: reader.key(runId, weights.key), Body: damaged }),
+  );
   const again = await fetchResults(reader, runId, path.join(work, 'results-2'));
   const bad = again.download.files.filter((f) => f.outcome === 'corrupt');
   expect(bad.map((f) => f.key)).toEqual([weights.key]);
-  expect(bad[0].problem).toContain(`the manifest expects ${weights.size} bytes with sha256 ${weights.sha256}, the bucket holds ${damaged.length} bytes with sha256 ${sha256(damaged)}`);
+  expect(bad[0].problem).toContain(
+    `the manifest expects ${weights.size} bytes with sha256 ${weights.sha256}, the bucket holds ${damaged.length} bytes with sha256 ${sha256(damaged)}`,
+  );
 });

@@ -44,7 +44,9 @@ function loadS3rver(): S3rverConstructor {
  * Starts s3rver on 127.0.0.1 with port 0 (or `port`) in a fresh temp folder, with bucket `bucket`
  * (default `facepoints-test`) created.
  */
-export async function startS3Server(opts: { bucket?: string; port?: number; directory?: string } = {}): Promise<LocalS3Server> {
+export async function startS3Server(
+  opts: { bucket?: string; port?: number; directory?: string } = {},
+): Promise<LocalS3Server> {
   const S3rver = loadS3rver();
   const bucket = opts.bucket ?? 'facepoints-test';
   const directory = opts.directory ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'facepoints-s3-')));
@@ -116,5 +118,10 @@ export function useLocalS3Env(server: LocalS3Server): () => void {
 
 /** An SDK client for a server on loopback, with the dummy credentials s3rver accepts. */
 export function localS3Client(endpoint: string): S3Client {
-  return new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
 }

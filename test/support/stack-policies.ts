@@ -53,10 +53,12 @@ export function resolveIntrinsics(
   };
   const ref = (name: string, at: string): string => {
     const v = pseudo[name] ?? refs[name] ?? attrs[name];
-    if (v === undefined) throw new Error(`${at}: expected a pseudo parameter or a known resource, found a reference to ${name}`);
+    if (v === undefined)
+      throw new Error(`${at}: expected a pseudo parameter or a known resource, found a reference to ${name}`);
     return v;
   };
-  if (Array.isArray(value)) return value.map((v, i) => resolveIntrinsics(v, target, refs, attrs, `${where}[${i}]`));
+  if (Array.isArray(value))
+    return value.map((v, i) => resolveIntrinsics(v, target, refs, attrs, `${where}[${i}]`));
   if (!value || typeof value !== 'object') return value;
   const obj = value as Record<string, unknown>;
   if ('Ref' in obj) return ref(String(obj.Ref), where);
@@ -66,14 +68,18 @@ export function resolveIntrinsics(
   }
   if ('Fn::Join' in obj) {
     const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
-    return parts.map((p, i) => String(resolveIntrinsics(p, target, refs, attrs, `${where}.Fn::Join[${i}]`))).join(sep);
+    return parts
+      .map((p, i) => String(resolveIntrinsics(p, target, refs, attrs, `${where}.Fn::Join[${i}]`)))
+      .join(sep);
   }
   if ('Fn::Sub' in obj && typeof obj['Fn::Sub'] === 'string') {
     return obj['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => ref(name, `${where}.Fn::Sub`));
   }
   const fn = Object.keys(obj).find((k) => k.startsWith('Fn::'));
   if (fn) throw new Error(`${where}: expected Ref, Fn::GetAtt, Fn::Join or Fn::Sub, found ${fn}`);
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, resolveIntrinsics(v, target, refs, attrs, `${where}.${k}`)]));
+  return Object.fromEntries(
+    Object.entries(obj).map(([k, v]) => [k, resolveIntrinsics(v, target, refs, attrs, `${where}.${k}`)]),
+  );
 }
 
 /**
@@ -89,37 +95,71 @@ export function synthesizedPolicies(opts: { runId?: string; target?: DeployTarge
 
   const data = Template.fromStack(built.data).toJSON().Resources as Resources;
   const buckets = Object.entries(data).filter(([, r]) => r.Type === 'AWS::S3::Bucket');
-  if (buckets.length !== 1) throw new Error(`stack ${built.data.stackName}: expected one AWS::S3::Bucket, found ${buckets.length}`);
+  if (buckets.length !== 1)
+    throw new Error(`stack ${built.data.stackName}: expected one AWS::S3::Bucket, found ${buckets.length}`);
   const [bucketId, bucketResource] = buckets[0];
   const props = bucketResource.Properties ?? {};
   // The bucket's own name settings must agree with resultsBucketName, which the training stack uses.
-  const declared = props.BucketName !== undefined
-    ? resolveIntrinsics(props.BucketName, target, {}, {}, `${bucketId}.BucketName`)
-    : props.BucketNamespace === 'account-regional' ? resultsBucketName(target.accountId, target.region) : undefined;
-  if (declared !== bucket || (props.BucketNamePrefix !== undefined && props.BucketNamePrefix !== BUCKET_NAME_PREFIX)) {
-    throw new Error(`${built.data.stackName}/${bucketId}: expected bucket ${bucket} (resultsBucketName), found ${JSON.stringify({ BucketName: props.BucketName, BucketNamePrefix: props.BucketNamePrefix, BucketNamespace: props.BucketNamespace })}`);
+  const declared =
+    props.BucketName !== undefined
+      ? resolveIntrinsics(props.BucketName, target, {}, {}, `${bucketId}.BucketName`)
+      : props.BucketNamespace === 'account-regional'
+        ? resultsBucketName(target.accountId, target.region)
+        : undefined;
+  if (
+    declared !== bucket ||
+    (props.BucketNamePrefix !== undefined && props.BucketNamePrefix !== BUCKET_NAME_PREFIX)
+  ) {
+    throw new Error(
+      `${built.data.stackName}/${bucketId}: expected bucket ${bucket} (resultsBucketName), found ${JSON.stringify({ BucketName: props.BucketName, BucketNamePrefix: props.BucketNamePrefix, BucketNamespace: props.BucketNamespace })}`,
+    );
   }
   const bucketRefs = { [bucketId]: bucket };
   const bucketAttrs = { [`${bucketId}.Arn`]: `arn:${target.partition}:s3:::${bucket}` };
   const bucketPolicies = Object.entries(data).filter(([, r]) => r.Type === 'AWS::S3::BucketPolicy');
-  if (bucketPolicies.length !== 1) throw new Error(`stack ${built.data.stackName}: expected one AWS::S3::BucketPolicy, found ${bucketPolicies.length}`);
-  const bucketPolicy = resolveIntrinsics(bucketPolicies[0][1].Properties?.PolicyDocument, target, bucketRefs, bucketAttrs, bucketPolicies[0][0]) as PolicyDocument;
+  if (bucketPolicies.length !== 1)
+    throw new Error(
+      `stack ${built.data.stackName}: expected one AWS::S3::BucketPolicy, found ${bucketPolicies.length}`,
+    );
+  const bucketPolicy = resolveIntrinsics(
+    bucketPolicies[0][1].Properties?.PolicyDocument,
+    target,
+    bucketRefs,
+    bucketAttrs,
+    bucketPolicies[0][0],
+  ) as PolicyDocument;
 
   const training = Template.fromStack(built.training).toJSON().Resources as Resources;
   const roleId = Stack.of(built.training.role).getLogicalId(built.training.role.node.defaultChild as CfnRole);
   const roleRefs = { [roleId]: `facepoints-instance-role` };
   const instanceRolePolicies = Object.entries(training)
-    .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles ?? []).includes(`"Ref":"${roleId}"`))
-    .map(([id, r]) => ({ name: id, policy: resolveIntrinsics(r.Properties?.PolicyDocument, target, roleRefs, {}, id) as PolicyDocument }));
-  if (instanceRolePolicies.length === 0) throw new Error(`stack ${built.training.stackName}: expected an AWS::IAM::Policy on role ${roleId}, found none`);
+    .filter(
+      ([, r]) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(r.Properties?.Roles ?? []).includes(`"Ref":"${roleId}"`),
+    )
+    .map(([id, r]) => ({
+      name: id,
+      policy: resolveIntrinsics(r.Properties?.PolicyDocument, target, roleRefs, {}, id) as PolicyDocument,
+    }));
+  if (instanceRolePolicies.length === 0)
+    throw new Error(
+      `stack ${built.training.stackName}: expected an AWS::IAM::Policy on role ${roleId}, found none`,
+    );
   const managed = (training[roleId].Properties?.ManagedPolicyArns ?? []) as unknown[];
-  const instanceRoleManagedPolicyArns = managed.map((m, i) => String(resolveIntrinsics(m, target, {}, {}, `${roleId}.ManagedPolicyArns[${i}]`)));
+  const instanceRoleManagedPolicyArns = managed.map((m, i) =>
+    String(resolveIntrinsics(m, target, {}, {}, `${roleId}.ManagedPolicyArns[${i}]`)),
+  );
   return { target, runId, bucket, instanceRolePolicies, instanceRoleManagedPolicyArns, bucketPolicy };
 }
 
 /** The statements of all policies, with the policy each came from. */
-export function statementsOf(policies: Array<{ name: string; policy: PolicyDocument }>): Array<{ policy: string; statement: PolicyStatement; index: number }> {
-  return policies.flatMap((p) => p.policy.Statement.map((statement, i) => ({ policy: p.name, statement, index: i + 1 })));
+export function statementsOf(
+  policies: Array<{ name: string; policy: PolicyDocument }>,
+): Array<{ policy: string; statement: PolicyStatement; index: number }> {
+  return policies.flatMap((p) =>
+    p.policy.Statement.map((statement, i) => ({ policy: p.name, statement, index: i + 1 })),
+  );
 }
 
 /**
@@ -132,11 +172,22 @@ export async function startTrainingRoleS3(
   dataDir: string,
   identityPolicies: StackPolicies['instanceRolePolicies'] = policies.instanceRolePolicies,
 ): Promise<StrictS3Server> {
-  const s3 = await startStrictS3({ identityPolicies, bucketPolicy: policies.bucketPolicy, bucket: policies.bucket, accountId: policies.target.accountId });
+  const s3 = await startStrictS3({
+    identityPolicies,
+    bucketPolicy: policies.bucketPolicy,
+    bucket: policies.bucket,
+    accountId: policies.target.accountId,
+  });
   const admin = localS3Client(s3.upstream.endpoint);
   try {
     for (const name of Object.values(DATA_FILES)) {
-      await admin.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${DATA_PREFIX}${name}`, Body: await fs.readFile(path.join(dataDir, name)) }));
+      await admin.send(
+        new PutObjectCommand({
+          Bucket: s3.bucket,
+          Key: `${DATA_PREFIX}${name}`,
+          Body: await fs.readFile(path.join(dataDir, name)),
+        }),
+      );
     }
   } finally {
     admin.destroy();

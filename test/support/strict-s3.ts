@@ -84,10 +84,24 @@ export function describeRequest(r: RecordedRequest): string {
   return `${r.operation} (${r.method} ${r.path}) -> ${r.status}: ${describeAuthorization(r)}`;
 }
 
-type Mapped = { operation: string; auths: Array<{ action: string; resource: string; context: ContextValues }> };
+type Mapped = {
+  operation: string;
+  auths: Array<{ action: string; resource: string; context: ContextValues }>;
+};
 
 // Query parameters that only shape a listing or a read; any other parameter names a subresource.
-const LIST_PARAMS = new Set(['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type', 'fetch-owner', 'marker', 'x-id']);
+const LIST_PARAMS = new Set([
+  'list-type',
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'continuation-token',
+  'start-after',
+  'encoding-type',
+  'fetch-owner',
+  'marker',
+  'x-id',
+]);
 const READ_PARAMS = new Set(['versionId', 'partNumber', 'x-id']);
 
 /**
@@ -106,7 +120,8 @@ export function mapS3Request(
   const q = url.searchParams;
   const names = [...q.keys()];
   const has = (name: string) => q.has(name);
-  const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+  const header = (name: string) =>
+    typeof headers[name] === 'string' ? (headers[name] as string) : undefined;
   const bucketArn = `arn:${base.partition}:s3:::${decodeURIComponent(bucket)}`;
   const objectArn = `${bucketArn}/${key}`;
   const ctx = (extra: Record<string, string | undefined> = {}): ContextValues => {
@@ -116,7 +131,12 @@ export function mapS3Request(
     for (const [k, v] of Object.entries(extra)) if (v !== undefined) out[k] = v;
     return out;
   };
-  const listContext = () => ctx({ 's3:prefix': q.get('prefix') ?? undefined, 's3:delimiter': q.get('delimiter') ?? undefined, 's3:max-keys': q.get('max-keys') ?? undefined });
+  const listContext = () =>
+    ctx({
+      's3:prefix': q.get('prefix') ?? undefined,
+      's3:delimiter': q.get('delimiter') ?? undefined,
+      's3:max-keys': q.get('max-keys') ?? undefined,
+    });
   const writeContext = () =>
     ctx({
       's3:x-amz-acl': header('x-amz-acl'),
@@ -126,27 +146,51 @@ export function mapS3Request(
       's3:if-none-match': header('if-none-match'),
       's3:if-match': header('if-match'),
     });
-  const one = (operation: string, action: string, resource: string, context: ContextValues = ctx()): Mapped => ({ operation, auths: [{ action, resource, context }] });
-  const unmapped = (what: string) => ({ operation: 'Unmapped' as const, reason: `${method} ${url.pathname}${url.search}: ${what}` });
-  const onlyParams = (allowed: Set<string>, also: string[] = []) => names.every((n) => allowed.has(n) || also.includes(n) || n.startsWith('response-'));
+  const one = (
+    operation: string,
+    action: string,
+    resource: string,
+    context: ContextValues = ctx(),
+  ): Mapped => ({ operation, auths: [{ action, resource, context }] });
+  const unmapped = (what: string) => ({
+    operation: 'Unmapped' as const,
+    reason: `${method} ${url.pathname}${url.search}: ${what}`,
+  });
+  const onlyParams = (allowed: Set<string>, also: string[] = []) =>
+    names.every((n) => allowed.has(n) || also.includes(n) || n.startsWith('response-'));
   const copySource = (): { action: string; resource: string; context: ContextValues } | null => {
     const src = header('x-amz-copy-source');
     if (!src) return null;
     const [path, query = ''] = decodeURIComponent(src).replace(/^\//, '').split('?');
     const versioned = new URLSearchParams(query).has('versionId');
-    return { action: versioned ? 's3:GetObjectVersion' : 's3:GetObject', resource: `arn:${base.partition}:s3:::${path}`, context: ctx() };
+    return {
+      action: versioned ? 's3:GetObjectVersion' : 's3:GetObject',
+      resource: `arn:${base.partition}:s3:::${path}`,
+      context: ctx(),
+    };
   };
 
-  if (!bucket) return method === 'GET' ? one('ListBuckets', 's3:ListAllMyBuckets', '*') : unmapped('not an S3 operation');
+  if (!bucket)
+    return method === 'GET'
+      ? one('ListBuckets', 's3:ListAllMyBuckets', '*')
+      : unmapped('not an S3 operation');
   if (key === undefined || key === '') {
     if (method === 'HEAD') return one('HeadBucket', 's3:ListBucket', bucketArn);
     if (method === 'GET') {
       if (has('location')) return one('GetBucketLocation', 's3:GetBucketLocation', bucketArn);
       if (has('versioning')) return one('GetBucketVersioning', 's3:GetBucketVersioning', bucketArn);
-      if (has('uploads')) return one('ListMultipartUploads', 's3:ListBucketMultipartUploads', bucketArn, listContext());
-      if (has('versions')) return one('ListObjectVersions', 's3:ListBucketVersions', bucketArn, listContext());
-      if (!onlyParams(LIST_PARAMS)) return unmapped(`bucket subresource ${names.join(', ')} is not mapped to an IAM action here`);
-      return one(q.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects', 's3:ListBucket', bucketArn, listContext());
+      if (has('uploads'))
+        return one('ListMultipartUploads', 's3:ListBucketMultipartUploads', bucketArn, listContext());
+      if (has('versions'))
+        return one('ListObjectVersions', 's3:ListBucketVersions', bucketArn, listContext());
+      if (!onlyParams(LIST_PARAMS))
+        return unmapped(`bucket subresource ${names.join(', ')} is not mapped to an IAM action here`);
+      return one(
+        q.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects',
+        's3:ListBucket',
+        bucketArn,
+        listContext(),
+      );
     }
     if (method === 'PUT' && names.length === 0) return one('CreateBucket', 's3:CreateBucket', bucketArn);
     if (method === 'DELETE' && names.length === 0) return one('DeleteBucket', 's3:DeleteBucket', bucketArn);
@@ -157,9 +201,16 @@ export function mapS3Request(
   switch (method) {
     case 'GET':
       if (has('uploadId')) return one('ListParts', 's3:ListMultipartUploadParts', objectArn);
-      if (has('tagging')) return one('GetObjectTagging', versioned ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging', objectArn);
-      if (has('acl')) return one('GetObjectAcl', versioned ? 's3:GetObjectVersionAcl' : 's3:GetObjectAcl', objectArn);
-      if (!onlyParams(READ_PARAMS)) return unmapped(`object subresource ${names.join(', ')} is not mapped to an IAM action here`);
+      if (has('tagging'))
+        return one(
+          'GetObjectTagging',
+          versioned ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging',
+          objectArn,
+        );
+      if (has('acl'))
+        return one('GetObjectAcl', versioned ? 's3:GetObjectVersionAcl' : 's3:GetObjectAcl', objectArn);
+      if (!onlyParams(READ_PARAMS))
+        return unmapped(`object subresource ${names.join(', ')} is not mapped to an IAM action here`);
       return one('GetObject', versioned ? 's3:GetObjectVersion' : 's3:GetObject', objectArn);
     case 'HEAD':
       return one('HeadObject', versioned ? 's3:GetObjectVersion' : 's3:GetObject', objectArn);
@@ -170,9 +221,16 @@ export function mapS3Request(
         if (source) part.auths.push(source);
         return part;
       }
-      if (has('tagging')) return one('PutObjectTagging', versioned ? 's3:PutObjectVersionTagging' : 's3:PutObjectTagging', objectArn);
-      if (has('acl')) return one('PutObjectAcl', versioned ? 's3:PutObjectVersionAcl' : 's3:PutObjectAcl', objectArn);
-      if (!onlyParams(new Set(['x-id']))) return unmapped(`object subresource ${names.join(', ')} is not mapped to an IAM action here`);
+      if (has('tagging'))
+        return one(
+          'PutObjectTagging',
+          versioned ? 's3:PutObjectVersionTagging' : 's3:PutObjectTagging',
+          objectArn,
+        );
+      if (has('acl'))
+        return one('PutObjectAcl', versioned ? 's3:PutObjectVersionAcl' : 's3:PutObjectAcl', objectArn);
+      if (!onlyParams(new Set(['x-id'])))
+        return unmapped(`object subresource ${names.join(', ')} is not mapped to an IAM action here`);
       const put = one(source ? 'CopyObject' : 'PutObject', 's3:PutObject', objectArn, writeContext());
       if (source) put.auths.push(source);
       return put;
@@ -183,7 +241,12 @@ export function mapS3Request(
       return unmapped('object POST is not mapped to an IAM action here');
     case 'DELETE':
       if (has('uploadId')) return one('AbortMultipartUpload', 's3:AbortMultipartUpload', objectArn);
-      if (has('tagging')) return one('DeleteObjectTagging', versioned ? 's3:DeleteObjectVersionTagging' : 's3:DeleteObjectTagging', objectArn);
+      if (has('tagging'))
+        return one(
+          'DeleteObjectTagging',
+          versioned ? 's3:DeleteObjectVersionTagging' : 's3:DeleteObjectTagging',
+          objectArn,
+        );
       return one('DeleteObject', versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject', objectArn);
     default:
       return unmapped('method is not an S3 operation');
@@ -201,7 +264,9 @@ export class PolicyEvaluator {
     private readonly principalArn: string,
     private readonly accountId: string,
   ) {
-    this.identityPolicies = identityPolicies.map((p, i) => ('Statement' in p ? { name: `policy${i + 1}`, policy: p } : p));
+    this.identityPolicies = identityPolicies.map((p, i) =>
+      'Statement' in p ? { name: `policy${i + 1}`, policy: p } : p,
+    );
   }
 
   evaluate(action: string, resource: string, context: ContextValues): Promise<Authorization> {
@@ -217,7 +282,12 @@ export class PolicyEvaluator {
   private async run(action: string, resource: string, context: ContextValues): Promise<Authorization> {
     const result = await runSimulation(
       {
-        request: { principal: this.principalArn, action, resource: { resource, accountId: this.accountId }, contextVariables: context },
+        request: {
+          principal: this.principalArn,
+          action,
+          resource: { resource, accountId: this.accountId },
+          contextVariables: context,
+        },
         identityPolicies: this.identityPolicies,
         serviceControlPolicies: [],
         resourceControlPolicies: [],
@@ -226,11 +296,16 @@ export class PolicyEvaluator {
       { simulationMode: 'Strict' },
     );
     if (result.resultType === 'error') {
-      throw new Error(`IAM simulator refused ${action} on ${resource}: expected valid policies and request, found ${JSON.stringify(result.errors)}`);
+      throw new Error(
+        `IAM simulator refused ${action} on ${resource}: expected valid policies and request, found ${JSON.stringify(result.errors)}`,
+      );
     }
     const analysis = result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
     const grantedBy = analysis
-      ? getGrantReasons(analysis).map((g) => `${'policyIdentifier' in g ? g.policyIdentifier : 'bucket-policy'}/${g.statementId ?? `#${g.statementIndex}`}`)
+      ? getGrantReasons(analysis).map(
+          (g) =>
+            `${'policyIdentifier' in g ? g.policyIdentifier : 'bucket-policy'}/${g.statementId ?? `#${g.statementIndex}`}`,
+        )
       : [];
     return { action, resource, context, decision: result.overallResult, grantedBy };
   }
@@ -238,10 +313,12 @@ export class PolicyEvaluator {
 
 function accessDeniedXml(a: Authorization, principalArn: string): string {
   const why = a.decision === 'ExplicitlyDenied' ? 'with an explicit deny' : 'because no policy allows it';
-  const message = a.decision === 'Unmapped'
-    ? `the strict S3 stand-in cannot tell which IAM action ${a.resource} needs, so it refuses it`
-    : `User: ${principalArn} is not authorized to perform: ${a.action} on resource: "${a.resource}" ${why}`;
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const message =
+    a.decision === 'Unmapped'
+      ? `the strict S3 stand-in cannot tell which IAM action ${a.resource} needs, so it refuses it`
+      : `User: ${principalArn} is not authorized to perform: ${a.action} on resource: "${a.resource}" ${why}`;
+  const esc = (s: string) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${esc(message)}</Message><RequestId>STRICTS3</RequestId><HostId>strict-s3</HostId></Error>`;
 }
 
@@ -253,7 +330,9 @@ function accessDeniedXml(a: Authorization, principalArn: string): string {
 export async function startStrictS3(opts: StrictS3Options): Promise<StrictS3Server> {
   const accountId = opts.accountId ?? '111111111111';
   const partition = opts.partition ?? 'aws';
-  const principalArn = opts.principalArn ?? `arn:${partition}:sts::${accountId}:assumed-role/facepoints-caller/i-0123456789abcdef0`;
+  const principalArn =
+    opts.principalArn ??
+    `arn:${partition}:sts::${accountId}:assumed-role/facepoints-caller/i-0123456789abcdef0`;
   const upstream = await startS3Server({ bucket: opts.bucket });
   const upstreamPort = Number(new URL(upstream.endpoint).port);
   const evaluator = new PolicyEvaluator(opts.identityPolicies, opts.bucketPolicy, principalArn, accountId);
@@ -271,17 +350,35 @@ export async function startStrictS3(opts: StrictS3Options): Promise<StrictS3Serv
     's3:TlsVersion': '1.3',
   };
 
-  const record = (req: http.IncomingMessage, url: URL, operation: string, auths: Authorization[], status: number) => {
+  const record = (
+    req: http.IncomingMessage,
+    url: URL,
+    operation: string,
+    auths: Authorization[],
+    status: number,
+  ) => {
     const failed = auths.find((a) => a.decision !== 'Allowed');
     const main = failed ?? auths[0];
-    requests.push({ ...main, operation, method: req.method ?? '', path: url.pathname + url.search, status, denied: failed !== undefined, authorizations: auths });
+    requests.push({
+      ...main,
+      operation,
+      method: req.method ?? '',
+      path: url.pathname + url.search,
+      status,
+      denied: failed !== undefined,
+      authorizations: auths,
+    });
   };
   const refuse = (req: http.IncomingMessage, res: http.ServerResponse, a: Authorization) => {
     const body = req.method === 'HEAD' ? '' : accessDeniedXml(a, principalArn);
     // Read the body first: answering while the client still sends it would reset the connection.
     req.resume();
     const send = () => {
-      res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': 'STRICTS3' });
+      res.writeHead(403, {
+        'content-type': 'application/xml',
+        'content-length': Buffer.byteLength(body),
+        'x-amz-request-id': 'STRICTS3',
+      });
       res.end(body);
     };
     if (req.complete) send();
@@ -292,7 +389,13 @@ export async function startStrictS3(opts: StrictS3Options): Promise<StrictS3Serv
     const url = new URL(req.url ?? '/', 'http://strict-s3');
     const mapped = mapS3Request(req.method ?? '', url, req.headers, { partition, context: baseContext });
     if (mapped.operation === 'Unmapped') {
-      const a: Authorization = { action: 'unmapped', resource: (mapped as { reason: string }).reason, context: {}, decision: 'Unmapped', grantedBy: [] };
+      const a: Authorization = {
+        action: 'unmapped',
+        resource: (mapped as { reason: string }).reason,
+        context: {},
+        decision: 'Unmapped',
+        grantedBy: [],
+      };
       record(req, url, 'Unmapped', [a], 403);
       refuse(req, res, a);
       return;
@@ -305,27 +408,37 @@ export async function startStrictS3(opts: StrictS3Options): Promise<StrictS3Serv
       refuse(req, res, failed);
       return;
     }
-    const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers, agent }, (upRes) => {
-      void (async () => {
-        const status = upRes.statusCode ?? 502;
-        if (status === 404 && (operation === 'GetObject' || operation === 'HeadObject')) {
-          // S3 API reference, GetObject "Permissions": without s3:ListBucket a missing key is 403, not 404.
-          const { context } = auths[0];
-          const bucketArn = auths[0].resource.slice(0, auths[0].resource.indexOf('/'));
-          const list = await evaluator.evaluate('s3:ListBucket', bucketArn, context);
-          if (list.decision !== 'Allowed') {
-            upRes.resume();
-            record(req, url, operation, [...decided, list], 403);
-            refuse(req, res, list);
-            return;
+    const up = http.request(
+      {
+        host: '127.0.0.1',
+        port: upstreamPort,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent,
+      },
+      (upRes) => {
+        void (async () => {
+          const status = upRes.statusCode ?? 502;
+          if (status === 404 && (operation === 'GetObject' || operation === 'HeadObject')) {
+            // S3 API reference, GetObject "Permissions": without s3:ListBucket a missing key is 403, not 404.
+            const { context } = auths[0];
+            const bucketArn = auths[0].resource.slice(0, auths[0].resource.indexOf('/'));
+            const list = await evaluator.evaluate('s3:ListBucket', bucketArn, context);
+            if (list.decision !== 'Allowed') {
+              upRes.resume();
+              record(req, url, operation, [...decided, list], 403);
+              refuse(req, res, list);
+              return;
+            }
+            decided.push(list);
           }
-          decided.push(list);
-        }
-        record(req, url, operation, decided, status);
-        res.writeHead(status, upRes.headers);
-        upRes.pipe(res);
-      })().catch((err) => res.destroy(err as Error));
-    });
+          record(req, url, operation, decided, status);
+          res.writeHead(status, upRes.headers);
+          upRes.pipe(res);
+        })().catch((err) => res.destroy(err as Error));
+      },
+    );
     up.on('error', (err) => res.destroy(err));
     req.pipe(up);
   };

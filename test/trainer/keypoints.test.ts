@@ -1,4 +1,10 @@
-import { FLIP_PAIRS, KEYPOINT_COLUMNS, SPECIALISTS, TRAINING_HEADER, columnIndex } from '../../trainer/keypoints';
+import {
+  FLIP_PAIRS,
+  KEYPOINT_COLUMNS,
+  SPECIALISTS,
+  TRAINING_HEADER,
+  columnIndex,
+} from '../../trainer/keypoints';
 
 describe('keypoint columns', () => {
   it('has the 30 Kaggle label columns in file order, then Image', () => {

@@ -1,7 +1,15 @@
 import { TrainConfigSchema } from '../../trainer/config';
 import { presetConfig } from '../../trainer/presets';
 
-const identity = { runId: 'r1', preset: 'seed', data: 'data', out: 'file://runs', models: ['baseline'], requireGpu: false, dryRun: false } as const;
+const identity = {
+  runId: 'r1',
+  preset: 'seed',
+  data: 'data',
+  out: 'file://runs',
+  models: ['baseline'],
+  requireGpu: false,
+  dryRun: false,
+} as const;
 
 describe('presets', () => {
   it("seed: the seed's settings from its slide deck and the kfkd tutorial", () => {
@@ -19,8 +27,21 @@ describe('presets', () => {
       inputPool: 1,
       initializer: 'glorot-uniform',
     });
-    expect([s.batchSize, s.flip, s.devFraction, s.mlpHidden, s.cnnHidden]).toEqual([128, true, 0.2, 100, 500]);
-    expect(s.baseline).toEqual({ maxEpochs: 3000, patience: 200, learningRateStart: 0.03, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.999 });
+    expect([s.batchSize, s.flip, s.devFraction, s.mlpHidden, s.cnnHidden]).toEqual([
+      128,
+      true,
+      0.2,
+      100,
+      500,
+    ]);
+    expect(s.baseline).toEqual({
+      maxEpochs: 3000,
+      patience: 200,
+      learningRateStart: 0.03,
+      learningRateEnd: 0.001,
+      momentumStart: 0.9,
+      momentumEnd: 0.999,
+    });
     expect(s.mlp.maxEpochs).toBe(1000);
     expect(s.cnn.maxEpochs).toBe(1000);
     expect({ ...s.specialists, maxEpochs: undefined }).toEqual({ ...s.baseline, maxEpochs: undefined });
@@ -44,7 +65,8 @@ describe('presets', () => {
     q.network.convFilters.forEach((f, i) => expect(f).toBeLessThan(s.network.convFilters[i]));
     q.network.denseUnits.forEach((u, i) => expect(u).toBeLessThan(s.network.denseUnits[i]));
     expect(q.network.convKernels).toEqual(s.network.convKernels);
-    for (const k of ['mlp', 'cnn', 'baseline', 'specialists'] as const) expect(q[k].maxEpochs).toBeLessThanOrEqual(s[k].maxEpochs / 100);
+    for (const k of ['mlp', 'cnn', 'baseline', 'specialists'] as const)
+      expect(q[k].maxEpochs).toBeLessThanOrEqual(s[k].maxEpochs / 100);
     expect(q.flip).toBe(true);
     expect(q.specialistsFromBaseline).toBe(true);
   });

@@ -14,7 +14,8 @@ export function nesterovUpdate(
   learningRate: number,
   momentum: number,
 ): void {
-  if (gradients.length === 0) throw new Error('nesterovUpdate: expected at least one shard gradient, found none');
+  if (gradients.length === 0)
+    throw new Error('nesterovUpdate: expected at least one shard gradient, found none');
   const w = weights;
   const acc = accumulators;
   if (gradients.length <= 2) {

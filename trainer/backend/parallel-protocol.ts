@@ -34,7 +34,10 @@ export interface UpdateJob {
   momentum: number;
 }
 
-export type ToWorker = { type: 'step'; jobs: ShardJob[] } | { type: 'update'; job: UpdateJob } | { type: 'close' };
+export type ToWorker =
+  | { type: 'step'; jobs: ShardJob[] }
+  | { type: 'update'; job: UpdateJob }
+  | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready' }

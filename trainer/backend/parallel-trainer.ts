@@ -67,8 +67,17 @@ export class ParallelTrainer {
   static async create(opts: ParallelTrainerOptions): Promise<ParallelTrainer> {
     const workerCount = opts.workers ?? 2;
     const shards = opts.shards ?? 2;
-    if (!(Number.isInteger(workerCount) && workerCount >= 1 && Number.isInteger(shards) && shards >= workerCount)) {
-      throw new Error(`ParallelTrainer: expected 1 <= workers <= shards (integers), found workers=${workerCount}, shards=${shards}`);
+    if (
+      !(
+        Number.isInteger(workerCount) &&
+        workerCount >= 1 &&
+        Number.isInteger(shards) &&
+        shards >= workerCount
+      )
+    ) {
+      throw new Error(
+        `ParallelTrainer: expected 1 <= workers <= shards (integers), found workers=${workerCount}, shards=${shards}`,
+      );
     }
     const total = opts.weightShapes.reduce((sum, s) => sum + size(s), 0);
     const weightBuffer = new SharedArrayBuffer(total * 4);
@@ -84,7 +93,15 @@ export class ParallelTrainer {
       backend: opts.backend ?? 'wasm',
     };
     const workers = await Promise.all(Array.from({ length: workerCount }, () => startWorker(init)));
-    const trainer = new ParallelTrainer(workers, opts.weightShapes, weightBuffer, accumulatorBuffer, shards, inputSize, outputs);
+    const trainer = new ParallelTrainer(
+      workers,
+      opts.weightShapes,
+      weightBuffer,
+      accumulatorBuffer,
+      shards,
+      inputSize,
+      outputs,
+    );
     trainer.setWeights(opts.initialWeights);
     return trainer;
   }
@@ -109,7 +126,9 @@ export class ParallelTrainer {
     const active = jobs.filter((j) => j.count > 0);
     const perWorker = this.workers.map((_, w) => active.filter((_, i) => i % this.workers.length === w));
     const results = await Promise.all(
-      this.workers.map((worker, w) => (perWorker[w].length ? request(worker, perWorker[w]) : { losses: [], tensors: -1 })),
+      this.workers.map((worker, w) =>
+        perWorker[w].length ? request(worker, perWorker[w]) : { losses: [], tensors: -1 },
+      ),
     );
     this.workerTensorCounts = results.map((r) => r.tensors);
     const loss = results.flatMap((r) => r.losses).reduce((sum, r) => sum + r.loss, 0);
@@ -127,7 +146,13 @@ export class ParallelTrainer {
     const n = this.workers.length;
     await Promise.all(
       this.workers.map((worker, w) => {
-        const job: UpdateJob = { from: Math.floor((w * total) / n), to: Math.floor(((w + 1) * total) / n), shards, learningRate, momentum };
+        const job: UpdateJob = {
+          from: Math.floor((w * total) / n),
+          to: Math.floor(((w + 1) * total) / n),
+          shards,
+          learningRate,
+          momentum,
+        };
         return call(worker, { type: 'update', job }, 'updated');
       }),
     );
@@ -148,7 +173,10 @@ export class ParallelTrainer {
   getOptimizerState(): OptimizerState {
     return {
       iterations: this.iterations,
-      accumulators: this.split(this.accumulators).map((v, i) => ({ shape: this.shapes[i].slice(), values: v.slice() })),
+      accumulators: this.split(this.accumulators).map((v, i) => ({
+        shape: this.shapes[i].slice(),
+        values: v.slice(),
+      })),
     };
   }
 
@@ -181,11 +209,15 @@ export class ParallelTrainer {
 
   private checkLayout(arrays: Float32Array[], where: string): void {
     if (arrays.length !== this.shapes.length) {
-      throw new Error(`ParallelTrainer.${where}: expected ${this.shapes.length} arrays, found ${arrays.length}`);
+      throw new Error(
+        `ParallelTrainer.${where}: expected ${this.shapes.length} arrays, found ${arrays.length}`,
+      );
     }
     arrays.forEach((a, i) => {
       if (a.length !== size(this.shapes[i])) {
-        throw new Error(`ParallelTrainer.${where}: array ${i}: expected ${size(this.shapes[i])} values (shape [${this.shapes[i]}]), found ${a.length}`);
+        throw new Error(
+          `ParallelTrainer.${where}: array ${i}: expected ${size(this.shapes[i])} values (shape [${this.shapes[i]}]), found ${a.length}`,
+        );
       }
     });
   }
@@ -202,7 +234,9 @@ function ioSizes(topology: object): { inputSize: number; outputs: number } {
   const input = layers?.[0]?.config['batch_input_shape'] as Array<number | null> | undefined;
   const units = layers?.[layers.length - 1]?.config['units'] as number | undefined;
   if (!input || typeof units !== 'number') {
-    throw new Error('ParallelTrainer: expected a Sequential topology whose first layer has batch_input_shape and whose last layer is dense (units)');
+    throw new Error(
+      'ParallelTrainer: expected a Sequential topology whose first layer has batch_input_shape and whose last layer is dense (units)',
+    );
   }
   return { inputSize: input.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1), outputs: units };
 }
@@ -211,7 +245,10 @@ function ioSizes(topology: object): { inputSize: number; outputs: number } {
 function workerEntry(): { file: string; execArgv: string[] } {
   const js = path.join(__dirname, 'parallel-worker.js');
   if (existsSync(js)) return { file: js, execArgv: [] };
-  return { file: path.join(__dirname, 'parallel-worker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
+  return {
+    file: path.join(__dirname, 'parallel-worker.ts'),
+    execArgv: ['--require', require.resolve('tsx/cjs')],
+  };
 }
 
 function startWorker(init: WorkerInit): Promise<Worker> {
@@ -221,26 +258,46 @@ function startWorker(init: WorkerInit): Promise<Worker> {
     const onMessage = (msg: FromWorker): void => {
       worker.off('error', reject);
       if (msg.type === 'ready') resolve(worker);
-      else reject(new Error(`ParallelTrainer: worker failed to start: ${msg.type === 'error' ? msg.message : msg.type}`));
+      else
+        reject(
+          new Error(
+            `ParallelTrainer: worker failed to start: ${msg.type === 'error' ? msg.message : msg.type}`,
+          ),
+        );
     };
     worker.once('message', onMessage);
     worker.once('error', reject);
   });
 }
 
-function request(worker: Worker, jobs: ShardJob[]): Promise<{ losses: Array<{ shard: number; loss: number }>; tensors: number }> {
-  return call(worker, { type: 'step', jobs }, 'done').then((msg) => ({ losses: msg.losses, tensors: msg.tensors }));
+function request(
+  worker: Worker,
+  jobs: ShardJob[],
+): Promise<{ losses: Array<{ shard: number; loss: number }>; tensors: number }> {
+  return call(worker, { type: 'step', jobs }, 'done').then((msg) => ({
+    losses: msg.losses,
+    tensors: msg.tensors,
+  }));
 }
 
 /** Posts `message` and resolves with the worker's reply of type `expected`; an error reply or a worker error rejects. */
-function call<T extends FromWorker['type']>(worker: Worker, message: ToWorker, expected: T): Promise<Extract<FromWorker, { type: T }>> {
+function call<T extends FromWorker['type']>(
+  worker: Worker,
+  message: ToWorker,
+  expected: T,
+): Promise<Extract<FromWorker, { type: T }>> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     worker.once('error', onError);
     worker.once('message', (msg: FromWorker) => {
       worker.off('error', onError);
       if (msg.type === expected) resolve(msg as Extract<FromWorker, { type: T }>);
-      else reject(new Error(`ParallelTrainer: worker ${message.type} failed: ${msg.type === 'error' ? msg.message : `unexpected reply ${msg.type}`}`));
+      else
+        reject(
+          new Error(
+            `ParallelTrainer: worker ${message.type} failed: ${msg.type === 'error' ? msg.message : `unexpected reply ${msg.type}`}`,
+          ),
+        );
     });
     worker.postMessage(message);
   });

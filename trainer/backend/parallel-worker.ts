@@ -39,7 +39,10 @@ async function start(init: WorkerInit): Promise<void> {
       const x = tf.tensor(job.images, [job.count, ...inputShape]);
       const y = tf.tensor2d(job.targets, [job.count, outputs]);
       return tf.variableGrads(
-        () => tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)).mul(job.weight) as tf.Scalar,
+        () =>
+          tf
+            .mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y))
+            .mul(job.weight) as tf.Scalar,
         variables,
       );
     });
@@ -59,7 +62,15 @@ async function start(init: WorkerInit): Promise<void> {
     try {
       if (msg.type === 'update') {
         const { from, to, shards, learningRate, momentum } = msg.job;
-        nesterovUpdate(flatWeights, flatAccumulators, shards.map((k) => flatGradients[k]), from, to, learningRate, momentum);
+        nesterovUpdate(
+          flatWeights,
+          flatAccumulators,
+          shards.map((k) => flatGradients[k]),
+          from,
+          to,
+          learningRate,
+          momentum,
+        );
         port.postMessage({ type: 'updated' } satisfies FromWorker);
         return;
       }
@@ -67,7 +78,10 @@ async function start(init: WorkerInit): Promise<void> {
       const losses = msg.jobs.map((job) => ({ shard: job.shard, loss: runShard(job) }));
       port.postMessage({ type: 'done', losses, tensors: tf.memory().numTensors } satisfies FromWorker);
     } catch (err) {
-      port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+      port.postMessage({
+        type: 'error',
+        message: err instanceof Error ? err.message : String(err),
+      } satisfies FromWorker);
     }
   });
   port.postMessage({ type: 'ready' } satisfies FromWorker);
@@ -94,5 +108,8 @@ function views(buffer: SharedArrayBuffer, shapes: number[][]): Float32Array[] {
 }
 
 start(workerData as WorkerInit).catch((err: unknown) => {
-  parentPort?.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+  parentPort?.postMessage({
+    type: 'error',
+    message: err instanceof Error ? err.message : String(err),
+  } satisfies FromWorker);
 });

@@ -106,7 +106,9 @@ const LOADERS: Record<BackendName, Loader> = {
   },
   wasm: async () => {
     // The binaries ship inside the package; pointing at them keeps tfjs from fetching anything.
-    const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    const wasmDir = path.dirname(
+      require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'),
+    );
     try {
       setWasmPaths(`${wasmDir}${path.sep}`);
     } catch {

@@ -33,7 +33,12 @@ interface SampleCliOptions {
 }
 
 /** Writes the sample with a progress bar on stderr and returns the elapsed seconds. */
-async function generateWithProgress(out: string, rows: number, testRows: number, seed: number): Promise<number> {
+async function generateWithProgress(
+  out: string,
+  rows: number,
+  testRows: number,
+  seed: number,
+): Promise<number> {
   const bar = new SingleBar({
     format: 'sample faces [{bar}] {value}/{total} {percentage}% | {rate} faces/s | eta {eta_formatted}',
     stream: process.stderr,
@@ -48,7 +53,8 @@ async function generateWithProgress(out: string, rows: number, testRows: number,
       rows,
       testRows,
       seed,
-      onProgress: (done) => bar.update(done, { rate: (done / Math.max(0.001, (Date.now() - start) / 1000)).toFixed(0) }),
+      onProgress: (done) =>
+        bar.update(done, { rate: (done / Math.max(0.001, (Date.now() - start) / 1000)).toFixed(0) }),
     });
   } finally {
     bar.stop();
@@ -60,7 +66,9 @@ async function generateWithProgress(out: string, rows: number, testRows: number,
 export function registerSampleCommand(program: Command): void {
   program
     .command('sample')
-    .description('write training.csv, test.csv and IdLookupTable.csv of generated faces (Kaggle format, exact keypoints)')
+    .description(
+      'write training.csv, test.csv and IdLookupTable.csv of generated faces (Kaggle format, exact keypoints)',
+    )
     .requiredOption('--out <dir>', 'folder to write the three files to (created if missing)')
     .option('--rows <n>', 'rows of training.csv', integerAtLeast('--rows', 1), REAL_TRAINING_ROWS)
     .option('--test-rows <n>', 'images of test.csv', integerAtLeast('--test-rows', 1), REAL_TEST_ROWS)
@@ -100,7 +108,9 @@ export async function ensureSampleData(dir: string, rows: number, seed: number):
     return;
   }
   const testRows = Math.max(20, Math.round((rows * REAL_TEST_ROWS) / REAL_TRAINING_ROWS));
-  process.stderr.write(`sample data: generating ${rows} training rows and ${testRows} test images in ${dir}\n`);
+  process.stderr.write(
+    `sample data: generating ${rows} training rows and ${testRows} test images in ${dir}\n`,
+  );
   const seconds = await generateWithProgress(dir, rows, testRows, seed);
   process.stderr.write(`sample data: written in ${seconds.toFixed(1)} s\n`);
 }

@@ -29,34 +29,72 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
     .description('train the models of a run (resumes when the run already exists) and write its report')
     .option('--data <dir>', 'folder or s3://BUCKET/PREFIX with training.csv, test.csv and IdLookupTable.csv')
     .option('--out <url>', 'where runs live: file://DIR or s3://BUCKET/PREFIX', QUICKSTART_OUT)
-    .option('--run <id>', 'run id; give an existing one to resume it (default: the UTC time, YYYYMMDD-HHMMSS)')
+    .option(
+      '--run <id>',
+      'run id; give an existing one to resume it (default: the UTC time, YYYYMMDD-HHMMSS)',
+    )
     .addOption(new Option('--preset <name>', 'settings preset').choices([...PRESETS]).default('seed'))
-    .option('--models <list>', 'comma-separated models: mlp, cnn, baseline, specialists, specialists-augmented, or all (mean is always computed)', DEFAULT_MODELS.join(','))
-    .addOption(new Option('--backend <name>', 'force a TensorFlow.js backend (default: the fastest that loads)').choices([...BACKENDS]))
-    .option('--require-gpu', 'fail at once unless a GPU backend works', false)
-    .option('--workers <n>', 'gradient worker threads on wasm (0: 2 when the batch is 32 or more and there are 2 cores, else 1)', '0')
-    .option('--dry-run', 'load and check the data, print the plan with time estimates, train nothing, write nothing', false)
-    .option('--seed <n>', 'seed of the split, initial weights, shuffles, flips and dropout (default: the preset\'s)')
-    .option('--set <key=value>', `override a preset setting, repeatable (e.g. --set baseline.maxEpochs=50 --set batchSize=64); keys: ${settingKeys().join(', ')}`, collect, [])
+    .option(
+      '--models <list>',
+      'comma-separated models: mlp, cnn, baseline, specialists, specialists-augmented, or all (mean is always computed)',
+      DEFAULT_MODELS.join(','),
+    )
     .addOption(
-      new Option('--scratch <dir>', 'writable folder for the trainer\'s own files (the s3:// data cache); the container sets /scratch')
+      new Option(
+        '--backend <name>',
+        'force a TensorFlow.js backend (default: the fastest that loads)',
+      ).choices([...BACKENDS]),
+    )
+    .option('--require-gpu', 'fail at once unless a GPU backend works', false)
+    .option(
+      '--workers <n>',
+      'gradient worker threads on wasm (0: 2 when the batch is 32 or more and there are 2 cores, else 1)',
+      '0',
+    )
+    .option(
+      '--dry-run',
+      'load and check the data, print the plan with time estimates, train nothing, write nothing',
+      false,
+    )
+    .option(
+      '--seed <n>',
+      "seed of the split, initial weights, shuffles, flips and dropout (default: the preset's)",
+    )
+    .option(
+      '--set <key=value>',
+      `override a preset setting, repeatable (e.g. --set baseline.maxEpochs=50 --set batchSize=64); keys: ${settingKeys().join(', ')}`,
+      collect,
+      [],
+    )
+    .addOption(
+      new Option(
+        '--scratch <dir>',
+        "writable folder for the trainer's own files (the s3:// data cache); the container sets /scratch",
+      )
         .env(SCRATCH_ENV)
         .default(deps.scratchDir ?? defaultScratchDir()),
     )
     .exitOverride(usageExit)
     .action(async ({ scratch, ...opts }: TrainCliOptions & { scratch: string }) => {
-      await runCommand(() => {
-        const config = resolveTrainConfig(opts);
-        if (scratch.trim() === '') {
-          throw new UsageError(`invalid options: --scratch (or ${SCRATCH_ENV}): expected a folder, found an empty string`);
-        }
-        return config;
-      }, { ...deps, scratchDir: scratch });
+      await runCommand(
+        () => {
+          const config = resolveTrainConfig(opts);
+          if (scratch.trim() === '') {
+            throw new UsageError(
+              `invalid options: --scratch (or ${SCRATCH_ENV}): expected a folder, found an empty string`,
+            );
+          }
+          return config;
+        },
+        { ...deps, scratchDir: scratch },
+      );
     });
 
   program
     .command('quickstart')
-    .description('generate sample faces if missing, then train the baseline and the six specialists with the quick preset, locally')
+    .description(
+      'generate sample faces if missing, then train the baseline and the six specialists with the quick preset, locally',
+    )
     .option('--data <dir>', 'folder of the sample data (generated there when missing)', QUICKSTART_DATA)
     .option('--out <url>', 'where runs live', QUICKSTART_OUT)
     .option('--rows <n>', 'training rows of the generated sample', String(QUICKSTART_ROWS))
@@ -68,7 +106,16 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
         throw new UsageError(`invalid options: --rows: expected a positive integer, found "${opts.rows}"`);
       }
       await ensureSampleData(opts.data, rows, 1);
-      await runCommand(() => resolveTrainConfig({ data: opts.data, out: opts.out, preset: 'quick', models: DEFAULT_MODELS.join(',') }), deps);
+      await runCommand(
+        () =>
+          resolveTrainConfig({
+            data: opts.data,
+            out: opts.out,
+            preset: 'quick',
+            models: DEFAULT_MODELS.join(','),
+          }),
+        deps,
+      );
     });
 }
 
@@ -107,7 +154,11 @@ function printResults(outcome: RunOutcome): void {
     `submission:       ${where(runLayout.submission)}`,
   ];
   if (outcome.summary) {
-    lines.push('', 'dev RMSE (px):', ...outcome.summary.models.map((m) => `  ${m.name.padEnd(22)} ${m.devRmsePx.toFixed(2)}`));
+    lines.push(
+      '',
+      'dev RMSE (px):',
+      ...outcome.summary.models.map((m) => `  ${m.name.padEnd(22)} ${m.devRmsePx.toFixed(2)}`),
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -19,7 +19,10 @@ async function viaSharp(pixels: Uint8Array, op: (img: Sharp) => Sharp): Promise<
     .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true });
-  if (data.length !== PIXELS) throw new Error(`expected ${PIXELS} bytes back from sharp, found ${data.length} (${info.width}x${info.height}x${info.channels})`);
+  if (data.length !== PIXELS)
+    throw new Error(
+      `expected ${PIXELS} bytes back from sharp, found ${data.length} (${info.width}x${info.height}x${info.channels})`,
+    );
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
@@ -85,7 +88,9 @@ export async function augmentFace(pixels: Uint8Array, name: AugmentationName): P
     case 'adaptive-9x9':
       return wiener(pixels, 9);
     default:
-      throw new Error(`expected an augmentation of contrast-stretch, sharpen, adaptive-3x3, adaptive-9x9, found "${String(name)}"`);
+      throw new Error(
+        `expected an augmentation of contrast-stretch, sharpen, adaptive-3x3, adaptive-9x9, found "${String(name)}"`,
+      );
   }
 }
 
@@ -96,7 +101,11 @@ const CONCURRENCY = 16;
  * The given rows followed by one augmented copy of them per name (in the order of `names`), each copy
  * carrying its original's labels: rows.length * (1 + names.length) faces.
  */
-export async function augmentSet(set: FaceSet, rows: Int32Array, names: readonly AugmentationName[]): Promise<FaceSet> {
+export async function augmentSet(
+  set: FaceSet,
+  rows: Int32Array,
+  names: readonly AugmentationName[],
+): Promise<FaceSet> {
   const copies = 1 + names.length;
   const count = rows.length * copies;
   const pixels = new Uint8Array(count * PIXELS);

@@ -72,7 +72,11 @@ export interface CsvReadResult {
 }
 
 /** Streams `file` through the spec's checks; pixel values land in one growing byte buffer. */
-export async function readCsv(file: string, spec: CsvSpec, opts: CsvReadOptions = {}): Promise<CsvReadResult> {
+export async function readCsv(
+  file: string,
+  spec: CsvSpec,
+  opts: CsvReadOptions = {},
+): Promise<CsvReadResult> {
   const handle = await fs.open(file, 'r');
   try {
     const size = (await handle.stat()).size;
@@ -83,7 +87,12 @@ export async function readCsv(file: string, spec: CsvSpec, opts: CsvReadOptions 
     const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     let consumed = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, total - consumed), start + consumed);
+      const { bytesRead } = await handle.read(
+        buf,
+        0,
+        Math.min(buf.length, total - consumed),
+        start + consumed,
+      );
       if (bytesRead === 0) break;
       const more = parser.feed(buf, bytesRead);
       consumed += bytesRead;
@@ -140,7 +149,13 @@ class CsvParser {
   ) {
     this.nFields = spec.header.length;
     this.requiredFields = spec.requiredFields ?? this.nFields;
-    if (!(this.requiredFields >= 1 && this.requiredFields <= this.nFields && this.requiredFields > spec.pixelsField)) {
+    if (
+      !(
+        this.requiredFields >= 1 &&
+        this.requiredFields <= this.nFields &&
+        this.requiredFields > spec.pixelsField
+      )
+    ) {
       throw new Error(
         `expected requiredFields within [${Math.max(1, spec.pixelsField + 1)}, ${this.nFields}] for ${file}, found ${this.requiredFields}`,
       );
@@ -148,7 +163,8 @@ class CsvParser {
     this.inHeader = origin === 0;
     this.chunkStart = this.lineStart = this.fieldStart = origin;
     this.started = origin !== 0;
-    this.capacityRows = spec.pixelsField >= 0 ? Math.max(1, maxRows > 0 ? Math.min(maxRows, expectedRows) : expectedRows) : 0;
+    this.capacityRows =
+      spec.pixelsField >= 0 ? Math.max(1, maxRows > 0 ? Math.min(maxRows, expectedRows) : expectedRows) : 0;
     this.pixels = new Uint8Array(this.capacityRows * PIXELS);
   }
 
@@ -190,7 +206,8 @@ class CsvParser {
       const c = buf[i];
       const abs = this.chunkStart + i;
       if (c === LF || c === CR) {
-        if (this.inQuotes) this.fail(abs, 'expected a closing double quote before the end of the line, found none');
+        if (this.inQuotes)
+          this.fail(abs, 'expected a closing double quote before the end of the line, found none');
         this.endLine(abs);
         i++;
         if (c === CR) this.crPending = true;
@@ -226,9 +243,13 @@ class CsvParser {
         if (this.inPixelField()) this.beginPixels();
         continue;
       }
-      if (this.quoteClosed) this.fail(abs, `expected a comma or line end after the closing quote, found ${show(c)}`);
+      if (this.quoteClosed)
+        this.fail(abs, `expected a comma or line end after the closing quote, found ${show(c)}`);
       if (this.inPixelField()) {
-        this.fail(abs, `expected a pixel value 0..255 or a space in field ${this.field + 1} (${this.spec.header[this.field]}), found ${show(c)}`);
+        this.fail(
+          abs,
+          `expected a pixel value 0..255 or a space in field ${this.field + 1} (${this.spec.header[this.field]}), found ${show(c)}`,
+        );
       }
       if (this.scratchLen >= MAX_SCALAR_BYTES) {
         this.fail(
@@ -305,7 +326,8 @@ class CsvParser {
           i++;
           if (d > 0) {
             if (v > 255 || d > 3) this.failPixel(i - 1, d, v, count);
-            if (count >= limit) this.fail(this.chunkStart + i - 1 - d, `expected ${PIXELS} pixel values, found more`);
+            if (count >= limit)
+              this.fail(this.chunkStart + i - 1 - d, `expected ${PIXELS} pixel values, found more`);
             px[base + count++] = v;
             v = 0;
             d = 0;
@@ -324,7 +346,10 @@ class CsvParser {
 
   private failPixel(i: number, d: number, v: number, count: number): never {
     const abs = this.chunkStart + i - d;
-    this.fail(abs, `expected pixel value ${count + 1} to be an integer 0..255, found ${d > 6 ? `${d} digits` : v}`);
+    this.fail(
+      abs,
+      `expected pixel value ${count + 1} to be an integer 0..255, found ${d > 6 ? `${d} digits` : v}`,
+    );
   }
 
   private beginPixels(): void {
@@ -350,29 +375,55 @@ class CsvParser {
     if (this.field === this.spec.pixelsField) {
       let count = this.pixCount;
       if (this.pixDigits > 0) {
-        if (this.pixValue > 255 || this.pixDigits > 3) this.failPixel(abs - this.chunkStart, this.pixDigits, this.pixValue, count);
+        if (this.pixValue > 255 || this.pixDigits > 3)
+          this.failPixel(abs - this.chunkStart, this.pixDigits, this.pixValue, count);
         if (count >= PIXELS) this.fail(abs - this.pixDigits, `expected ${PIXELS} pixel values, found more`);
         this.pixels[this.pixBase + count++] = this.pixValue;
         this.pixCount = count;
       }
       if (count !== PIXELS) {
-        throw new DataError(this.file, this.line, col, `expected ${PIXELS} pixel values (96x96), found ${count}`);
+        throw new DataError(
+          this.file,
+          this.line,
+          col,
+          `expected ${PIXELS} pixel values (96x96), found ${count}`,
+        );
       }
       return;
     }
-    this.spec.onScalar(this.rows, this.field, this.scratch.toString('latin1', 0, this.scratchLen), this.line, col);
+    this.spec.onScalar(
+      this.rows,
+      this.field,
+      this.scratch.toString('latin1', 0, this.scratchLen),
+      this.line,
+      col,
+    );
   }
 
   private endLine(abs: number): void {
-    const blank = this.field === 0 && this.fieldBytes === 0 && this.scratchLen === 0 && !this.quoteClosed && !this.inPixelField();
+    const blank =
+      this.field === 0 &&
+      this.fieldBytes === 0 &&
+      this.scratchLen === 0 &&
+      !this.quoteClosed &&
+      !this.inPixelField();
     if (blank) {
-      if (this.inHeader) this.fail(abs, `expected the header ${this.spec.header.slice(0, 3).join(',')},..., found an empty line`);
+      if (this.inHeader)
+        this.fail(
+          abs,
+          `expected the header ${this.spec.header.slice(0, 3).join(',')},..., found an empty line`,
+        );
       if (this.blankLine === 0) this.blankLine = this.line;
       this.line++;
       return;
     }
     if (this.blankLine !== 0) {
-      throw new DataError(this.file, this.blankLine, 1, `expected a data row, found an empty line (line ${this.line} has data again)`);
+      throw new DataError(
+        this.file,
+        this.blankLine,
+        1,
+        `expected a data row, found an empty line (line ${this.line} has data again)`,
+      );
     }
     this.endField(abs);
     if (this.field + 1 !== this.nFields) this.endShortRow(abs);
@@ -399,7 +450,10 @@ class CsvParser {
     }
     if (found < this.requiredFields) {
       const optional = this.spec.header.slice(this.requiredFields).join(', ');
-      this.fail(abs, `expected ${this.nFields} fields (at least ${this.requiredFields}: ${optional} may be left off), found ${found}`);
+      this.fail(
+        abs,
+        `expected ${this.nFields} fields (at least ${this.requiredFields}: ${optional} may be left off), found ${found}`,
+      );
     }
     const col = abs - this.lineStart + 1;
     for (let f = found; f < this.nFields; f++) this.spec.onScalar(this.rows, f, '', this.line, col);
@@ -411,7 +465,12 @@ class CsvParser {
     for (let f = 0; f < expected.length; f++) {
       const found = this.headerFields[f];
       if (found !== expected[f]) {
-        throw new DataError(this.file, this.line, col, `expected header field ${f + 1} to be "${expected[f]}", found "${found}"`);
+        throw new DataError(
+          this.file,
+          this.line,
+          col,
+          `expected header field ${f + 1} to be "${expected[f]}", found "${found}"`,
+        );
       }
       col += found.length + 1;
     }
@@ -420,20 +479,33 @@ class CsvParser {
   finish(): CsvReadResult {
     if (!this.done) {
       const abs = this.chunkStart;
-      const pending = this.field > 0 || this.fieldBytes > 0 || this.scratchLen > 0 || this.quoteClosed || this.inQuotes;
-      if (this.inQuotes) this.fail(abs, 'expected a closing double quote before the end of the file, found none');
+      const pending =
+        this.field > 0 || this.fieldBytes > 0 || this.scratchLen > 0 || this.quoteClosed || this.inQuotes;
+      if (this.inQuotes)
+        this.fail(abs, 'expected a closing double quote before the end of the file, found none');
       if (pending) this.endLine(abs);
     }
     if (this.inHeader) {
-      throw new DataError(this.file, 1, 1, `expected the header ${this.spec.header.slice(0, 3).join(',')},..., found an empty file`);
+      throw new DataError(
+        this.file,
+        1,
+        1,
+        `expected the header ${this.spec.header.slice(0, 3).join(',')},..., found an empty file`,
+      );
     }
     // A later byte range may hold only the file's trailing empty lines.
     if (this.rows === 0 && this.origin === 0) {
-      throw new DataError(this.file, this.line, 1, 'expected at least one data row after the header, found none');
+      throw new DataError(
+        this.file,
+        this.line,
+        1,
+        'expected at least one data row after the header, found none',
+      );
     }
     const used = this.rows * PIXELS;
     // Keep a buffer at most a quarter too large as is; copying 65 MB to trim it costs a quarter of the load.
-    const pixels = used >= this.pixels.length * 0.75 ? this.pixels.subarray(0, used) : this.pixels.slice(0, used);
+    const pixels =
+      used >= this.pixels.length * 0.75 ? this.pixels.subarray(0, used) : this.pixels.slice(0, used);
     return { rows: this.rows, pixels, lines: this.line - 1, trailingBlankLine: this.blankLine };
   }
 }

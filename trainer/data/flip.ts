@@ -15,14 +15,19 @@ export interface FlipSpec {
 }
 
 /** A flip for the given label columns, `flipPairs` indexing into `columns` (as in SPECIALISTS). */
-export function flipSpec(columns: readonly string[], flipPairs: ReadonlyArray<readonly [number, number]>): FlipSpec {
+export function flipSpec(
+  columns: readonly string[],
+  flipPairs: ReadonlyArray<readonly [number, number]>,
+): FlipSpec {
   const permutation = Int32Array.from(columns, (_, i) => i);
   for (const [a, b] of flipPairs) {
     if (!(a >= 0 && a < columns.length && b >= 0 && b < columns.length)) {
       throw new Error(`expected flip pair indices within 0..${columns.length - 1}, found [${a}, ${b}]`);
     }
     if (columns[a].endsWith('_x') !== columns[b].endsWith('_x')) {
-      throw new Error(`expected flip pair [${a}, ${b}] to swap two x or two y columns, found ${columns[a]} and ${columns[b]}`);
+      throw new Error(
+        `expected flip pair [${a}, ${b}] to swap two x or two y columns, found ${columns[a]} and ${columns[b]}`,
+      );
     }
     permutation[a] = b;
     permutation[b] = a;
@@ -32,10 +37,16 @@ export function flipSpec(columns: readonly string[], flipPairs: ReadonlyArray<re
 }
 
 /** Mirrors one 96x96 image and its labels (pixels; NaN = missing stays NaN). Inputs are left unchanged. */
-export function flipFace(pixels: Uint8Array, labelsPx: Float32Array, spec: FlipSpec): { pixels: Uint8Array; labels: Float32Array } {
+export function flipFace(
+  pixels: Uint8Array,
+  labelsPx: Float32Array,
+  spec: FlipSpec,
+): { pixels: Uint8Array; labels: Float32Array } {
   if (pixels.length !== PIXELS) throw new Error(`expected ${PIXELS} pixels (96x96), found ${pixels.length}`);
   if (labelsPx.length !== spec.permutation.length) {
-    throw new Error(`expected ${spec.permutation.length} label values for this flip, found ${labelsPx.length}`);
+    throw new Error(
+      `expected ${spec.permutation.length} label values for this flip, found ${labelsPx.length}`,
+    );
   }
   const out = new Uint8Array(PIXELS);
   for (let r = 0; r < IMAGE_SIZE; r++) {

@@ -58,11 +58,21 @@ async function expectedRows(file: string): Promise<number> {
 function parseCoordinate(text: string, file: string, line: number, column: number, name: string): number {
   if (text === '') return Number.NaN;
   if (!DECIMAL.test(text)) {
-    throw new DataError(file, line, column, `expected ${name} to be a number in pixels or empty, found "${text}"`);
+    throw new DataError(
+      file,
+      line,
+      column,
+      `expected ${name} to be a number in pixels or empty, found "${text}"`,
+    );
   }
   const v = Number(text);
   if (v < COORDINATE_MIN || v > COORDINATE_MAX) {
-    throw new DataError(file, line, column, `expected ${name} within [${COORDINATE_MIN}, ${COORDINATE_MAX}] pixels, found ${text}`);
+    throw new DataError(
+      file,
+      line,
+      column,
+      `expected ${name} within [${COORDINATE_MIN}, ${COORDINATE_MAX}] pixels, found ${text}`,
+    );
   }
   return v;
 }
@@ -78,13 +88,18 @@ function parsePositiveInt(text: string, file: string, line: number, column: numb
 /** A Float32Array that grows by half when a row beyond its end is written. */
 class GrowingFloats {
   data: Float32Array;
-  constructor(private readonly width: number, rows: number) {
+  constructor(
+    private readonly width: number,
+    rows: number,
+  ) {
     this.data = new Float32Array(Math.max(1, rows) * width).fill(Number.NaN);
   }
   set(row: number, col: number, v: number): void {
     const at = row * this.width + col;
     if (at >= this.data.length) {
-      const next = new Float32Array(Math.max(at + this.width, Math.ceil(this.data.length * 1.5))).fill(Number.NaN);
+      const next = new Float32Array(Math.max(at + this.width, Math.ceil(this.data.length * 1.5))).fill(
+        Number.NaN,
+      );
       next.set(this.data);
       this.data = next;
     }
@@ -128,13 +143,25 @@ export async function loadTraining(file: string, opts: LoadOptions = {}): Promis
   const { size } = await fs.stat(file);
   const parts = opts.threads ?? 1;
   if (parts < 2 || opts.maxRows) {
-    const r = await loadTrainingRange(file, undefined, opts.onProgress && ((bytes) => opts.onProgress!(bytes, size)), opts.maxRows);
+    const r = await loadTrainingRange(
+      file,
+      undefined,
+      opts.onProgress && ((bytes) => opts.onProgress!(bytes, size)),
+      opts.maxRows,
+    );
     return { count: r.rows, pixels: r.pixels, labels: r.labels, file };
   }
   const cuts = await lineAlignedCuts(file, size, parts);
-  const results = await parseRangesInWorkers(file, cuts, __filename, 'loadTrainingRange', opts.onProgress && ((bytes) => opts.onProgress!(bytes, size)));
+  const results = await parseRangesInWorkers(
+    file,
+    cuts,
+    __filename,
+    'loadTrainingRange',
+    opts.onProgress && ((bytes) => opts.onProgress!(bytes, size)),
+  );
   const count = results.reduce((n, r) => n + r.rows, 0);
-  if (count === 0) throw new DataError(file, 2, 1, 'expected at least one data row after the header, found none');
+  if (count === 0)
+    throw new DataError(file, 2, 1, 'expected at least one data row after the header, found none');
   const pixels = new Uint8Array(count * PIXELS);
   const labels = new Float32Array(count * COORDINATES);
   let row = 0;
@@ -160,7 +187,12 @@ export async function loadTest(file: string, opts: LoadOptions = {}): Promise<Te
         const id = parsePositiveInt(text, file, line, column, 'ImageId');
         const first = seen.get(id);
         if (first !== undefined) {
-          throw new DataError(file, line, column, `expected a unique ImageId, found ${id} again (first on line ${first})`);
+          throw new DataError(
+            file,
+            line,
+            column,
+            `expected a unique ImageId, found ${id} again (first on line ${first})`,
+          );
         }
         seen.set(id, line);
         if (row >= ids.length) {
@@ -192,7 +224,8 @@ async function readLookup(file: string): Promise<LocatedLookupRow[]> {
     onScalar(row, field, text, line, column) {
       if (field === 0) {
         const rowId = parsePositiveInt(text, file, line, column, 'RowId');
-        if (seenRowIds.has(rowId)) throw new DataError(file, line, column, `expected a unique RowId, found ${rowId} again`);
+        if (seenRowIds.has(rowId))
+          throw new DataError(file, line, column, `expected a unique RowId, found ${rowId} again`);
         seenRowIds.add(rowId);
         out[row] = { rowId, imageId: 0, feature: '', line, imageIdColumn: 0 };
       } else if (field === 1) {
@@ -200,7 +233,12 @@ async function readLookup(file: string): Promise<LocatedLookupRow[]> {
         out[row].imageIdColumn = column;
       } else if (field === 2) {
         if (!KEYPOINT_COLUMNS.includes(text)) {
-          throw new DataError(file, line, column, `expected FeatureName to be a keypoint column such as left_eye_center_x, found "${text}"`);
+          throw new DataError(
+            file,
+            line,
+            column,
+            `expected FeatureName to be a keypoint column such as left_eye_center_x, found "${text}"`,
+          );
         }
         out[row].feature = text;
       }
@@ -224,12 +262,17 @@ function formatPixels(v: number): string {
  * The Kaggle submission for every lookup row, `RowId,Location`, Location in pixels clipped to [0, 96]
  * (the competition's range). Throws when a prediction is not a finite number.
  */
-export function formatSubmission(lookup: LookupRow[], predictPx: (imageId: number, feature: string) => number): string {
+export function formatSubmission(
+  lookup: LookupRow[],
+  predictPx: (imageId: number, feature: string) => number,
+): string {
   const lines = [SUBMISSION_HEADER.join(',')];
   for (const { rowId, imageId, feature } of lookup) {
     const v = predictPx(imageId, feature);
     if (!Number.isFinite(v)) {
-      throw new Error(`expected a finite prediction for RowId ${rowId} (ImageId ${imageId}, ${feature}), found ${v}`);
+      throw new Error(
+        `expected a finite prediction for RowId ${rowId} (ImageId ${imageId}, ${feature}), found ${v}`,
+      );
     }
     lines.push(`${rowId},${formatPixels(Math.min(IMAGE_SIZE, Math.max(0, v)))}`);
   }
@@ -276,7 +319,12 @@ export async function loadKaggleDir(dir: string, opts: LoadOptions = {}): Promis
   const testIds = new Set(test.imageIds);
   for (const row of located) {
     if (!testIds.has(row.imageId)) {
-      throw new DataError(files.lookup, row.line, row.imageIdColumn, `expected an ImageId that ${DATA_FILES.test} holds, found ${row.imageId}, which it does not have`);
+      throw new DataError(
+        files.lookup,
+        row.line,
+        row.imageIdColumn,
+        `expected an ImageId that ${DATA_FILES.test} holds, found ${row.imageId}, which it does not have`,
+      );
     }
   }
   const lookup = located.map(({ rowId, imageId, feature }) => ({ rowId, imageId, feature }));

@@ -92,7 +92,9 @@ export async function parseRangesInWorkers(
             }
           });
           worker.on('error', (err) => resolve({ error: { name: err.name, message: err.message } }));
-          worker.on('exit', (code) => resolve({ error: { name: 'Error', message: `a CSV worker stopped with exit code ${code}` } }));
+          worker.on('exit', (code) =>
+            resolve({ error: { name: 'Error', message: `a CSV worker stopped with exit code ${code}` } }),
+          );
         }),
     ),
   );
@@ -101,14 +103,24 @@ export async function parseRangesInWorkers(
     const { result, error } = outcomes[i];
     if (error) {
       if (error.name === 'DataError' && error.line !== undefined) {
-        throw new DataError(error.file ?? file, linesBefore + error.line, error.column ?? 1, error.detail ?? error.message);
+        throw new DataError(
+          error.file ?? file,
+          linesBefore + error.line,
+          error.column ?? 1,
+          error.detail ?? error.message,
+        );
       }
       throw new Error(error.message);
     }
     const r = result!;
     if (i > 0 && r.rows > 0 && outcomes[i - 1].result!.trailingBlankLine) {
       const blank = linesBefore - outcomes[i - 1].result!.lines + outcomes[i - 1].result!.trailingBlankLine;
-      throw new DataError(file, blank, 1, `expected a data row, found an empty line (line ${linesBefore + 1} has data again)`);
+      throw new DataError(
+        file,
+        blank,
+        1,
+        `expected a data row, found an empty line (line ${linesBefore + 1} has data again)`,
+      );
     }
     linesBefore += r.lines;
   }

@@ -239,9 +239,14 @@ function faceSvg(p: Point[], rng: () => number, id: string): string {
 
 /** Renders an SVG to 96x96 greyscale bytes. */
 async function render(svg: string): Promise<Uint8Array> {
-  const { data, info } = await sharp(Buffer.from(svg)).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(Buffer.from(svg))
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== 1 || data.length !== PIXELS) {
-    throw new Error(`expected a 96x96 single-channel rendering, found ${info.width}x${info.height}x${info.channels}`);
+    throw new Error(
+      `expected a 96x96 single-channel rendering, found ${info.width}x${info.height}x${info.channels}`,
+    );
   }
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
@@ -278,7 +283,9 @@ function finish(pixels: Uint8Array, contrast: number, noiseSd: number, noiseSeed
  * `rng` happens before the first await, so faces started one after another without waiting are still
  * reproducible for a seed.
  */
-export async function generateFace(rng: () => number): Promise<{ pixels: Uint8Array; labelsPx: Float32Array }> {
+export async function generateFace(
+  rng: () => number,
+): Promise<{ pixels: Uint8Array; labelsPx: Float32Array }> {
   const points = sampleKeypoints(rng);
   const svg = faceSvg(points, rng, 'face');
   const contrast = uniform(rng, 0.6, 1.25);
@@ -329,7 +336,10 @@ async function renderInOrder(
 }
 
 /** A file written line by line, waiting when the stream's buffer is full. */
-async function withLines(file: string, write: (line: (text: string | Buffer) => Promise<void>) => Promise<void>): Promise<void> {
+async function withLines(
+  file: string,
+  write: (line: (text: string | Buffer) => Promise<void>) => Promise<void>,
+): Promise<void> {
   const out = createWriteStream(file);
   const done = new Promise<void>((resolve, reject) => {
     out.on('error', reject);
@@ -337,7 +347,8 @@ async function withLines(file: string, write: (line: (text: string | Buffer) => 
   });
   /** A string gets its newline here; a Buffer (see csvRow) carries its own. */
   const line = async (text: string | Buffer): Promise<void> => {
-    if (!out.write(typeof text === 'string' ? `${text}\n` : text)) await new Promise<void>((resolve) => out.once('drain', resolve));
+    if (!out.write(typeof text === 'string' ? `${text}\n` : text))
+      await new Promise<void>((resolve) => out.once('drain', resolve));
   };
   try {
     await write(line);
@@ -384,7 +395,8 @@ export interface SampleOptions {
  * thirds of the test images and for all 30 for the others.
  */
 export async function writeSampleData(outDir: string, opts: SampleOptions): Promise<void> {
-  if (!(Number.isInteger(opts.rows) && opts.rows >= 1)) throw new Error(`expected rows to be a positive integer, found ${opts.rows}`);
+  if (!(Number.isInteger(opts.rows) && opts.rows >= 1))
+    throw new Error(`expected rows to be a positive integer, found ${opts.rows}`);
   if (!(Number.isInteger(opts.testRows) && opts.testRows >= 1)) {
     throw new Error(`expected testRows to be a positive integer, found ${opts.testRows}`);
   }
@@ -413,7 +425,11 @@ export async function writeSampleData(outDir: string, opts: SampleOptions): Prom
     await line(TEST_HEADER.join(','));
     await renderInOrder(opts.testRows, rng, async (face, i) => {
       const four = patternRng() < FOUR_ONLY_SHARE;
-      lookupFeatures.push(four ? KEYPOINT_COLUMNS.filter((c) => ALWAYS_LABELLED.some((k) => c.startsWith(`${k}_`))) : [...KEYPOINT_COLUMNS]);
+      lookupFeatures.push(
+        four
+          ? KEYPOINT_COLUMNS.filter((c) => ALWAYS_LABELLED.some((k) => c.startsWith(`${k}_`)))
+          : [...KEYPOINT_COLUMNS],
+      );
       await line(csvRow(`${i + 1},`, face.pixels));
       opts.onProgress?.(++done, total);
     });

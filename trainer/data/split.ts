@@ -20,8 +20,13 @@ function stratum(set: FaceSet, row: number): 'four' | 'complete' | 'other' {
  * Row indices (ascending) of a seeded split: round(devFraction * n) rows of each stratum go to dev. The
  * same set, fraction and seed give the same split.
  */
-export function splitTrainDev(set: FaceSet, devFraction: number, seed: number): { train: Int32Array; dev: Int32Array } {
-  if (!(devFraction > 0 && devFraction < 1)) throw new Error(`expected devFraction between 0 and 1, found ${devFraction}`);
+export function splitTrainDev(
+  set: FaceSet,
+  devFraction: number,
+  seed: number,
+): { train: Int32Array; dev: Int32Array } {
+  if (!(devFraction > 0 && devFraction < 1))
+    throw new Error(`expected devFraction between 0 and 1, found ${devFraction}`);
   const strata = new Map<string, number[]>();
   for (let r = 0; r < set.count; r++) {
     const key = stratum(set, r);

@@ -23,26 +23,45 @@ export const INPUT_SHAPE: [number, number, number] = [IMAGE_SIZE, IMAGE_SIZE, 1]
  * own generator.
  * The network is not compiled: trainUnit runs its own loop.
  */
-export function buildNetwork(kind: NetworkKind, outputs: number, config: NetworkConfig, seeds: SeedSource): tf.LayersModel {
-  if (!Number.isInteger(outputs) || outputs < 1) throw new Error(`buildNetwork: expected outputs >= 1, found ${outputs}`);
+export function buildNetwork(
+  kind: NetworkKind,
+  outputs: number,
+  config: NetworkConfig,
+  seeds: SeedSource,
+): tf.LayersModel {
+  if (!Number.isInteger(outputs) || outputs < 1)
+    throw new Error(`buildNetwork: expected outputs >= 1, found ${outputs}`);
   const net = config.network;
   const hidden = () =>
-    net.initializer === 'he-normal' ? tf.initializers.heNormal({ seed: seeds.nextSeed() }) : tf.initializers.glorotUniform({ seed: seeds.nextSeed() });
+    net.initializer === 'he-normal'
+      ? tf.initializers.heNormal({ seed: seeds.nextSeed() })
+      : tf.initializers.glorotUniform({ seed: seeds.nextSeed() });
   const dense = (units: number, activation: 'relu' | 'linear', name: string) =>
     tf.layers.dense({
       units,
       activation,
       // The linear output layer stays Glorot: He's gain is meant for ReLU units.
-      kernelInitializer: activation === 'relu' ? hidden() : tf.initializers.glorotUniform({ seed: seeds.nextSeed() }),
+      kernelInitializer:
+        activation === 'relu' ? hidden() : tf.initializers.glorotUniform({ seed: seeds.nextSeed() }),
       biasInitializer: 'zeros',
       name,
     });
   const layers: tf.layers.Layer[] = [];
   // The first layer declares the input shape; the rest infer theirs.
   const inputShape = () => (layers.length === 0 ? { inputShape: INPUT_SHAPE } : {});
-  if (net.centerInput) layers.push(tf.layers.rescaling({ scale: 1, offset: -0.5, ...inputShape(), name: 'center' }));
+  if (net.centerInput)
+    layers.push(tf.layers.rescaling({ scale: 1, offset: -0.5, ...inputShape(), name: 'center' }));
   const pool = net.inputPool ?? 1;
-  if (pool > 1) layers.push(tf.layers.averagePooling2d({ poolSize: pool, strides: pool, padding: 'valid', ...inputShape(), name: 'downsample' }));
+  if (pool > 1)
+    layers.push(
+      tf.layers.averagePooling2d({
+        poolSize: pool,
+        strides: pool,
+        padding: 'valid',
+        ...inputShape(),
+        name: 'downsample',
+      }),
+    );
   const conv = (i: number, withDropout: boolean) => {
     layers.push(
       tf.layers.conv2d({
@@ -57,11 +76,15 @@ export function buildNetwork(kind: NetworkKind, outputs: number, config: Network
       }),
       tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `pool${i + 1}` }),
     );
-    if (withDropout) layers.push(new SeededDropout({ rate: net.convDropout[i], seeds, name: `dropout${i + 1}` }));
+    if (withDropout)
+      layers.push(new SeededDropout({ rate: net.convDropout[i], seeds, name: `dropout${i + 1}` }));
   };
   switch (kind) {
     case 'mlp':
-      layers.push(tf.layers.flatten({ ...inputShape(), name: 'flatten' }), dense(config.mlpHidden, 'relu', 'hidden1'));
+      layers.push(
+        tf.layers.flatten({ ...inputShape(), name: 'flatten' }),
+        dense(config.mlpHidden, 'relu', 'hidden1'),
+      );
       break;
     case 'cnn':
       for (let i = 0; i < 3; i++) conv(i, false);
@@ -94,18 +117,24 @@ export function countParams(model: tf.LayersModel): number {
  */
 export function copyAllButOutput(from: tf.LayersModel, to: tf.LayersModel): void {
   if (from.layers.length !== to.layers.length) {
-    throw new Error(`copyAllButOutput: expected networks with the same layers, found ${from.layers.length} layers in "${from.name}" and ${to.layers.length} in "${to.name}"`);
+    throw new Error(
+      `copyAllButOutput: expected networks with the same layers, found ${from.layers.length} layers in "${from.name}" and ${to.layers.length} in "${to.name}"`,
+    );
   }
   for (let i = 0; i < from.layers.length - 1; i++) {
     const src = from.layers[i].getWeights();
     const dst = to.layers[i].getWeights();
     src.forEach((w, j) => {
       if (dst[j] === undefined || !tf.util.arraysEqual(w.shape, dst[j].shape)) {
-        throw new Error(`copyAllButOutput: layer ${i} ("${to.layers[i].name}") weight ${j}: expected shape [${dst[j]?.shape ?? 'none'}], found [${w.shape}] in "${from.layers[i].name}"`);
+        throw new Error(
+          `copyAllButOutput: layer ${i} ("${to.layers[i].name}") weight ${j}: expected shape [${dst[j]?.shape ?? 'none'}], found [${w.shape}] in "${from.layers[i].name}"`,
+        );
       }
     });
     if (src.length !== dst.length) {
-      throw new Error(`copyAllButOutput: layer ${i} ("${to.layers[i].name}"): expected ${dst.length} weights, found ${src.length}`);
+      throw new Error(
+        `copyAllButOutput: layer ${i} ("${to.layers[i].name}"): expected ${dst.length} weights, found ${src.length}`,
+      );
     }
     if (src.length > 0) to.layers[i].setWeights(src);
   }

@@ -13,7 +13,9 @@ export class SeedSource {
 
   /** A generator seeded with `seed`, or continuing from `state` when given. */
   constructor(seed: number, state?: SeedSourceState) {
-    this.rng = state ? seedrandom.alea('', { state: { ...state } }) : seedrandom.alea(String(seed), { state: true });
+    this.rng = state
+      ? seedrandom.alea('', { state: { ...state } })
+      : seedrandom.alea(String(seed), { state: true });
   }
 
   static fromState(state: SeedSourceState): SeedSource {

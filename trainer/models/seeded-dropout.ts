@@ -35,7 +35,9 @@ export class SeededDropout extends tf.layers.Layer {
     const input = Array.isArray(inputs) ? inputs[0] : inputs;
     if (kwargs['training'] !== true || this.rate === 0) return input;
     if (!this.seeds) {
-      throw new Error(`SeededDropout "${this.name}": training needs a SeedSource; call attachSeedSource(model, seeds) first`);
+      throw new Error(
+        `SeededDropout "${this.name}": training needs a SeedSource; call attachSeedSource(model, seeds) first`,
+      );
     }
     const seed = this.seeds.nextSeed();
     return tf.tidy(() => tf.dropout(input, this.rate, undefined, seed));

@@ -25,7 +25,11 @@ const PRED_COLOUR = '#ff3b6b';
  * `report/best-worst.png`: the best and the worst dev images of the best model, upscaled 3x, true keypoints
  * as green rings and predictions as red crosses, joined by a thin line so the size of each error shows.
  */
-export async function renderBestWorst(modelName: string, best: FaceTile[], worst: FaceTile[]): Promise<Buffer> {
+export async function renderBestWorst(
+  modelName: string,
+  best: FaceTile[],
+  worst: FaceTile[],
+): Promise<Buffer> {
   const columns = Math.max(1, best.length, worst.length);
   const width = GAP + columns * (TILE + GAP);
   const rowHeight = ROW_TITLE + TILE + CAPTION;
@@ -46,14 +50,18 @@ export async function renderBestWorst(modelName: string, best: FaceTile[], worst
   ];
   for (const [r, row] of rows.entries()) {
     const y0 = HEADER + r * rowHeight;
-    svg.push(`<text x='${GAP}' y='${y0 + 18}' ${FONT} font-size='15' font-weight='bold' fill='#343a40'>${escapeXml(row.title)}</text>`);
+    svg.push(
+      `<text x='${GAP}' y='${y0 + 18}' ${FONT} font-size='15' font-weight='bold' fill='#343a40'>${escapeXml(row.title)}</text>`,
+    );
     for (const [c, tile] of row.tiles.entries()) {
       const left = GAP + c * (TILE + GAP);
       const top = y0 + ROW_TITLE;
       composites.push({ input: await upscale(tile.pixels), left, top });
       svg.push(...markers(tile, left, top));
-      svg.push(`<text x='${left + TILE / 2}' y='${top + TILE + 17}' ${FONT} font-size='12' fill='#343a40' text-anchor='middle'>` +
-        `${escapeXml(tile.caption)} · RMSE ${tile.rmsePx.toFixed(2)} px</text>`);
+      svg.push(
+        `<text x='${left + TILE / 2}' y='${top + TILE + 17}' ${FONT} font-size='12' fill='#343a40' text-anchor='middle'>` +
+          `${escapeXml(tile.caption)} · RMSE ${tile.rmsePx.toFixed(2)} px</text>`,
+      );
     }
   }
   svg.push('</svg>');
@@ -65,7 +73,8 @@ export async function renderBestWorst(modelName: string, best: FaceTile[], worst
 }
 
 async function upscale(pixels: Uint8Array): Promise<Buffer> {
-  if (pixels.length !== PIXELS) throw new Error(`best-worst picture: expected ${PIXELS} pixels per image, found ${pixels.length}`);
+  if (pixels.length !== PIXELS)
+    throw new Error(`best-worst picture: expected ${PIXELS} pixels per image, found ${pixels.length}`);
   return sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), {
     raw: { width: IMAGE_SIZE, height: IMAGE_SIZE, channels: 1 },
   })
@@ -83,11 +92,15 @@ function markers(tile: FaceTile, left: number, top: number): string[] {
     const hasTrue = Number.isFinite(tx) && Number.isFinite(ty);
     const hasPred = Number.isFinite(px) && Number.isFinite(py);
     if (hasTrue && hasPred) {
-      out.push(`<line x1='${at(tx, left).toFixed(1)}' y1='${at(ty, top).toFixed(1)}' x2='${at(px, left).toFixed(1)}' ` +
-        `y2='${at(py, top).toFixed(1)}' stroke='#ffe066' stroke-width='1.2' opacity='0.9'/>`);
+      out.push(
+        `<line x1='${at(tx, left).toFixed(1)}' y1='${at(ty, top).toFixed(1)}' x2='${at(px, left).toFixed(1)}' ` +
+          `y2='${at(py, top).toFixed(1)}' stroke='#ffe066' stroke-width='1.2' opacity='0.9'/>`,
+      );
     }
     if (hasTrue) {
-      out.push(`<circle cx='${at(tx, left).toFixed(1)}' cy='${at(ty, top).toFixed(1)}' r='4.5' fill='none' stroke='${TRUE_COLOUR}' stroke-width='2'/>`);
+      out.push(
+        `<circle cx='${at(tx, left).toFixed(1)}' cy='${at(ty, top).toFixed(1)}' r='4.5' fill='none' stroke='${TRUE_COLOUR}' stroke-width='2'/>`,
+      );
     }
     // Predictions are drawn only where the truth is known: the dev error is measured there and nowhere else.
     if (hasPred && hasTrue) out.push(cross(at(px, left), at(py, top), PRED_COLOUR));
@@ -97,6 +110,8 @@ function markers(tile: FaceTile, left: number, top: number): string[] {
 
 function cross(x: number, y: number, colour: string): string {
   const r = 4;
-  return `<path d='M${(x - r).toFixed(1)},${(y - r).toFixed(1)} L${(x + r).toFixed(1)},${(y + r).toFixed(1)} ` +
-    `M${(x - r).toFixed(1)},${(y + r).toFixed(1)} L${(x + r).toFixed(1)},${(y - r).toFixed(1)}' stroke='${colour}' stroke-width='2.2'/>`;
+  return (
+    `<path d='M${(x - r).toFixed(1)},${(y - r).toFixed(1)} L${(x + r).toFixed(1)},${(y + r).toFixed(1)} ` +
+    `M${(x - r).toFixed(1)},${(y + r).toFixed(1)} L${(x + r).toFixed(1)},${(y - r).toFixed(1)}' stroke='${colour}' stroke-width='2.2'/>`
+  );
 }

@@ -45,7 +45,10 @@ export function perImageRmsePx(truePx: Float32Array, predPx: Float32Array, count
 }
 
 /** The `n` label columns with the lowest and the highest RMSE (columns without dev labels are left out). */
-export function bestAndWorstLabels(perColumnRmsePx: Record<string, number>, n = 4): { best: string[]; worst: string[] } {
+export function bestAndWorstLabels(
+  perColumnRmsePx: Record<string, number>,
+  n = 4,
+): { best: string[]; worst: string[] } {
   const ranked = Object.entries(perColumnRmsePx)
     .filter(([, v]) => Number.isFinite(v))
     .sort((a, b) => a[1] - b[1])
@@ -55,7 +58,9 @@ export function bestAndWorstLabels(perColumnRmsePx: Record<string, number>, n = 
 
 /** Row indices of the `n` best and `n` worst images by per-image RMSE (images without labels skipped). */
 export function bestAndWorstImages(perImage: Float64Array, n = 4): { best: number[]; worst: number[] } {
-  const order = [...perImage.keys()].filter((i) => Number.isFinite(perImage[i])).sort((a, b) => perImage[a] - perImage[b]);
+  const order = [...perImage.keys()]
+    .filter((i) => Number.isFinite(perImage[i]))
+    .sort((a, b) => perImage[a] - perImage[b]);
   const best = order.slice(0, n);
   const worst = order.slice(Math.max(best.length, order.length - n)).reverse();
   return { best, worst };

@@ -37,10 +37,14 @@ export function learningCurvesSvg(curves: UnitCurve[], meanDevRmsePx: number | n
     `<text x='14' y='24' ${FONT} font-size='17' font-weight='bold' fill='#212529'>Learning curves: RMSE in pixels per epoch</text>`,
     legendItem(16, 44, TRAIN_COLOUR, 'train', false),
     legendItem(96, 44, DEV_COLOUR, 'dev', false),
-    meanDevRmsePx === null ? '' : legendItem(166, 44, MEAN_COLOUR, `Model 0 (mean), dev ${meanDevRmsePx.toFixed(2)} px`, true),
+    meanDevRmsePx === null
+      ? ''
+      : legendItem(166, 44, MEAN_COLOUR, `Model 0 (mean), dev ${meanDevRmsePx.toFixed(2)} px`, true),
   ];
   if (curves.length === 0) {
-    parts.push(`<text x='14' y='${header + 30}' ${FONT} font-size='13' fill='#495057'>No unit was trained in this run.</text>`);
+    parts.push(
+      `<text x='14' y='${header + 30}' ${FONT} font-size='13' fill='#495057'>No unit was trained in this run.</text>`,
+    );
   }
   curves.forEach((curve, i) => {
     const x0 = 10 + (i % columns) * PANEL_W;
@@ -51,13 +55,18 @@ export function learningCurvesSvg(curves: UnitCurve[], meanDevRmsePx: number | n
   return parts.join('\n');
 }
 
-export async function renderLearningCurves(curves: UnitCurve[], meanDevRmsePx: number | null): Promise<Buffer> {
+export async function renderLearningCurves(
+  curves: UnitCurve[],
+  meanDevRmsePx: number | null,
+): Promise<Buffer> {
   return svgToPng(learningCurvesSvg(curves, meanDevRmsePx));
 }
 
 function legendItem(x: number, y: number, colour: string, label: string, dashed: boolean): string {
-  return `<line x1='${x}' y1='${y - 4}' x2='${x + 22}' y2='${y - 4}' stroke='${colour}' stroke-width='2.5'${dashed ? " stroke-dasharray='5,4'" : ''}/>` +
-    `<text x='${x + 28}' y='${y}' ${FONT} font-size='12' fill='#212529'>${escapeXml(label)}</text>`;
+  return (
+    `<line x1='${x}' y1='${y - 4}' x2='${x + 22}' y2='${y - 4}' stroke='${colour}' stroke-width='2.5'${dashed ? " stroke-dasharray='5,4'" : ''}/>` +
+    `<text x='${x + 28}' y='${y}' ${FONT} font-size='12' fill='#212529'>${escapeXml(label)}</text>`
+  );
 }
 
 function panel(curve: UnitCurve, x0: number, y0: number, meanDevRmsePx: number | null): string {
@@ -65,14 +74,18 @@ function panel(curve: UnitCurve, x0: number, y0: number, meanDevRmsePx: number |
   const plotH = PANEL_H - MARGIN.top - MARGIN.bottom;
   const left = x0 + MARGIN.left;
   const top = y0 + MARGIN.top;
-  const values = curve.points.flatMap((p) => [p.trainRmsePx, p.devRmsePx]).filter((v) => Number.isFinite(v) && v > 0);
+  const values = curve.points
+    .flatMap((p) => [p.trainRmsePx, p.devRmsePx])
+    .filter((v) => Number.isFinite(v) && v > 0);
   if (meanDevRmsePx !== null && meanDevRmsePx > 0) values.push(meanDevRmsePx);
   const out: string[] = [
     `<text x='${left}' y='${y0 + 18}' ${FONT} font-size='${titleSize(curve.unit, PANEL_W - MARGIN.left - 4)}' font-weight='bold' fill='#212529'>${escapeXml(curve.unit)}</text>`,
     `<rect x='${left}' y='${top}' width='${plotW}' height='${plotH}' fill='#f8f9fa' stroke='#ced4da'/>`,
   ];
   if (curve.points.length === 0 || values.length === 0) {
-    out.push(`<text x='${left + 10}' y='${top + plotH / 2}' ${FONT} font-size='12' fill='#495057'>no epochs recorded</text>`);
+    out.push(
+      `<text x='${left + 10}' y='${top + plotH / 2}' ${FONT} font-size='12' fill='#495057'>no epochs recorded</text>`,
+    );
     return out.join('\n');
   }
   // Log scale: early epochs sit far above the converged error, and a linear axis flattens the part that matters.
@@ -89,31 +102,57 @@ function panel(curve: UnitCurve, x0: number, y0: number, meanDevRmsePx: number |
   for (const tick of logTicks(10 ** lo, 10 ** hi)) {
     const y = sy(tick).toFixed(1);
     out.push(`<line x1='${left}' y1='${y}' x2='${left + plotW}' y2='${y}' stroke='#dee2e6'/>`);
-    out.push(`<text x='${left - 6}' y='${Number(y) + 4}' ${FONT} font-size='10' fill='#495057' text-anchor='end'>${formatTick(tick)}</text>`);
+    out.push(
+      `<text x='${left - 6}' y='${Number(y) + 4}' ${FONT} font-size='10' fill='#495057' text-anchor='end'>${formatTick(tick)}</text>`,
+    );
   }
   for (const e of epochTicks(minEpoch, maxEpoch)) {
     const x = sx(e).toFixed(1);
     out.push(`<line x1='${x}' y1='${top + plotH}' x2='${x}' y2='${top + plotH + 4}' stroke='#868e96'/>`);
-    out.push(`<text x='${x}' y='${top + plotH + 16}' ${FONT} font-size='10' fill='#495057' text-anchor='middle'>${e}</text>`);
+    out.push(
+      `<text x='${x}' y='${top + plotH + 16}' ${FONT} font-size='10' fill='#495057' text-anchor='middle'>${e}</text>`,
+    );
   }
   out.push(`<text x='${left}' y='${top + plotH + 32}' ${FONT} font-size='11' fill='#495057'>epoch</text>`);
-  out.push(`<text x='${x0 + 12}' y='${top + plotH / 2}' ${FONT} font-size='11' fill='#495057' text-anchor='middle' ` +
-    `transform='rotate(-90 ${x0 + 12} ${top + plotH / 2})'>RMSE px</text>`);
+  out.push(
+    `<text x='${x0 + 12}' y='${top + plotH / 2}' ${FONT} font-size='11' fill='#495057' text-anchor='middle' ` +
+      `transform='rotate(-90 ${x0 + 12} ${top + plotH / 2})'>RMSE px</text>`,
+  );
   if (meanDevRmsePx !== null && meanDevRmsePx > 0) {
     const y = sy(meanDevRmsePx).toFixed(1);
-    out.push(`<line x1='${left}' y1='${y}' x2='${left + plotW}' y2='${y}' stroke='${MEAN_COLOUR}' stroke-width='1.5' stroke-dasharray='5,4'/>`);
+    out.push(
+      `<line x1='${left}' y1='${y}' x2='${left + plotW}' y2='${y}' stroke='${MEAN_COLOUR}' stroke-width='1.5' stroke-dasharray='5,4'/>`,
+    );
   }
   if (curve.bestEpoch !== undefined && curve.bestEpoch >= minEpoch && maxEpoch > minEpoch) {
     const x = sx(curve.bestEpoch).toFixed(1);
-    out.push(`<line x1='${x}' y1='${top}' x2='${x}' y2='${top + plotH}' stroke='#adb5bd' stroke-dasharray='2,3'/>`);
+    out.push(
+      `<line x1='${x}' y1='${top}' x2='${x}' y2='${top + plotH}' stroke='#adb5bd' stroke-dasharray='2,3'/>`,
+    );
   }
-  out.push(polyline(curve.points.map((p) => [p.epoch, p.trainRmsePx]), sx, sy, TRAIN_COLOUR));
-  out.push(polyline(curve.points.map((p) => [p.epoch, p.devRmsePx]), sx, sy, DEV_COLOUR));
+  out.push(
+    polyline(
+      curve.points.map((p) => [p.epoch, p.trainRmsePx]),
+      sx,
+      sy,
+      TRAIN_COLOUR,
+    ),
+  );
+  out.push(
+    polyline(
+      curve.points.map((p) => [p.epoch, p.devRmsePx]),
+      sx,
+      sy,
+      DEV_COLOUR,
+    ),
+  );
   const last = curve.points[curve.points.length - 1];
   const best = Math.min(...curve.points.map((p) => p.devRmsePx).filter(Number.isFinite));
   // Under the axis, right-aligned: inside the plot it would hide the first epochs, which start high.
-  out.push(`<text x='${left + plotW}' y='${top + plotH + 32}' ${FONT} font-size='11' fill='${DEV_COLOUR}' text-anchor='end'>` +
-    `best dev ${best.toFixed(2)} px · ${last.epoch} epoch${last.epoch === 1 ? '' : 's'}</text>`);
+  out.push(
+    `<text x='${left + plotW}' y='${top + plotH + 32}' ${FONT} font-size='11' fill='${DEV_COLOUR}' text-anchor='end'>` +
+      `best dev ${best.toFixed(2)} px · ${last.epoch} epoch${last.epoch === 1 ? '' : 's'}</text>`,
+  );
   return out.join('\n');
 }
 
@@ -123,7 +162,12 @@ function titleSize(text: string, width: number): number {
   return Math.max(9, Math.min(13, Math.floor(width / (0.62 * text.length))));
 }
 
-function polyline(points: Array<[number, number]>, sx: (e: number) => number, sy: (v: number) => number, colour: string): string {
+function polyline(
+  points: Array<[number, number]>,
+  sx: (e: number) => number,
+  sy: (v: number) => number,
+  colour: string,
+): string {
   const valid = points.filter(([, v]) => Number.isFinite(v) && v > 0);
   if (valid.length === 1) {
     const [e, v] = valid[0];
@@ -161,7 +205,10 @@ function formatTick(v: number): string {
 function epochTicks(min: number, max: number): number[] {
   const span = max - min;
   const raw = span / 5;
-  const step = Math.max(1, [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].find((s) => s >= raw) ?? Math.ceil(raw / 1000) * 1000);
+  const step = Math.max(
+    1,
+    [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].find((s) => s >= raw) ?? Math.ceil(raw / 1000) * 1000,
+  );
   const ticks: number[] = [];
   for (let e = Math.ceil(min / step) * step; e <= max; e += step) ticks.push(e);
   return ticks;

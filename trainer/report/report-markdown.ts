@@ -10,11 +10,17 @@ export function renderReportMarkdown(summary: RunSummary): string {
   };
   out(`# facepoints run ${summary.runId}`);
   out();
-  out(`- Preset: \`${summary.preset}\`; backend: \`${summary.backend}\`${summary.gpuName ? ` (${summary.gpuName})` : ''}` +
-    `${summary.instanceType ? `; instance: ${summary.instanceType}` : '; local machine'}`);
-  out(`- Started ${summary.startedAt}, finished ${summary.finishedAt} (${formatDuration(summary.totalSeconds)} in this attempt)`);
-  out(`- Data: ${summary.data.trainRows} training rows, ${summary.data.devRows} dev rows, ` +
-    `${summary.data.testImages} test images; submission of ${summary.data.submissionRows} rows`);
+  out(
+    `- Preset: \`${summary.preset}\`; backend: \`${summary.backend}\`${summary.gpuName ? ` (${summary.gpuName})` : ''}` +
+      `${summary.instanceType ? `; instance: ${summary.instanceType}` : '; local machine'}`,
+  );
+  out(
+    `- Started ${summary.startedAt}, finished ${summary.finishedAt} (${formatDuration(summary.totalSeconds)} in this attempt)`,
+  );
+  out(
+    `- Data: ${summary.data.trainRows} training rows, ${summary.data.devRows} dev rows, ` +
+      `${summary.data.testImages} test images; submission of ${summary.data.submissionRows} rows`,
+  );
   out();
   out('## Dev RMSE (pixels)');
   out();
@@ -22,37 +28,53 @@ export function renderReportMarkdown(summary: RunSummary): string {
   out('|---|---:|---:|---|---|---:|');
   for (const m of summary.models) {
     const seed = SEED_DEV_RMSE_PX[m.name];
-    out(`| ${SEED_MODEL_TITLES[m.name]} | ${m.devRmsePx.toFixed(2)} | ${seed === undefined ? '' : seed.toFixed(1)} | ` +
-      `${m.bestLabels.join(', ')} | ${m.worstLabels.join(', ')} | ${formatDuration(m.trainSeconds)} |`);
+    out(
+      `| ${SEED_MODEL_TITLES[m.name]} | ${m.devRmsePx.toFixed(2)} | ${seed === undefined ? '' : seed.toFixed(1)} | ` +
+        `${m.bestLabels.join(', ')} | ${m.worstLabels.join(', ')} | ${formatDuration(m.trainSeconds)} |`,
+    );
   }
   out();
-  out(`The submission and the pictures come from ${SEED_MODEL_TITLES[summary.bestModel]}, the trained model with the lowest dev RMSE.`);
+  out(
+    `The submission and the pictures come from ${SEED_MODEL_TITLES[summary.bestModel]}, the trained model with the lowest dev RMSE.`,
+  );
   out();
-  out('The seed reported the mean predictor at 3.2 px, the baseline at 1.5 px and the six specialists at 1.4 px ' +
-    '(its Model 1 and 2 figures came from a split that leaked rows between train and dev).');
+  out(
+    'The seed reported the mean predictor at 3.2 px, the baseline at 1.5 px and the six specialists at 1.4 px ' +
+      '(its Model 1 and 2 figures came from a split that leaked rows between train and dev).',
+  );
   out();
   out('## Trained units');
   out();
-  out('| unit | train rows | dev rows | parameters | epochs run / max | best epoch | best dev RMSE px | time |');
+  out(
+    '| unit | train rows | dev rows | parameters | epochs run / max | best epoch | best dev RMSE px | time |',
+  );
   out('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const u of summary.units) {
-    out(`| ${u.unit} | ${u.trainRows} | ${u.devRows} | ${u.params.toLocaleString('en-US')} | ${u.epochsRun} / ${u.maxEpochs}` +
-      `${u.stoppedEarly ? ' (early stop)' : ''} | ${u.bestEpoch} | ${u.bestDevRmsePx.toFixed(2)} | ${formatDuration(u.trainSeconds)} |`);
+    out(
+      `| ${u.unit} | ${u.trainRows} | ${u.devRows} | ${u.params.toLocaleString('en-US')} | ${u.epochsRun} / ${u.maxEpochs}` +
+        `${u.stoppedEarly ? ' (early stop)' : ''} | ${u.bestEpoch} | ${u.bestDevRmsePx.toFixed(2)} | ${formatDuration(u.trainSeconds)} |`,
+    );
   }
   out();
   out('## Time and cost');
   out();
   const price = summary.hourlyPriceUsd;
-  out(price === null
-    ? 'Local run: no instance cost.'
-    : `Cost at $${price.toFixed(3)} per hour${summary.instanceType ? ` (${summary.instanceType})` : ''}.`);
+  out(
+    price === null
+      ? 'Local run: no instance cost.'
+      : `Cost at $${price.toFixed(3)} per hour${summary.instanceType ? ` (${summary.instanceType})` : ''}.`,
+  );
   out();
   out('| phase | time | cost |');
   out('|---|---:|---:|');
   for (const p of summary.phases) {
-    out(`| ${p.name} | ${formatDuration(p.seconds)} | ${price === null ? '-' : formatUsd((p.seconds / 3600) * price)} |`);
+    out(
+      `| ${p.name} | ${formatDuration(p.seconds)} | ${price === null ? '-' : formatUsd((p.seconds / 3600) * price)} |`,
+    );
   }
-  out(`| **total** | **${formatDuration(summary.totalSeconds)}** | **${summary.costUsd === null ? '-' : formatUsd(summary.costUsd)}** |`);
+  out(
+    `| **total** | **${formatDuration(summary.totalSeconds)}** | **${summary.costUsd === null ? '-' : formatUsd(summary.costUsd)}** |`,
+  );
   out();
   out(`The seed, on a ${SEED_TIME_AND_COST.instanceType} at $${SEED_TIME_AND_COST.hourlyPriceUsd} per hour:`);
   out();

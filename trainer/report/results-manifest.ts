@@ -18,11 +18,17 @@ export interface ResultsManifest {
  * command, a user comparing runs) can verify what it downloaded. Written last: its presence means the
  * run's results are complete in the store.
  */
-export async function buildResultsManifest(store: Store, runId: string, keys: readonly string[], now = new Date()): Promise<ResultsManifest> {
+export async function buildResultsManifest(
+  store: Store,
+  runId: string,
+  keys: readonly string[],
+  now = new Date(),
+): Promise<ResultsManifest> {
   const artifacts: ManifestEntry[] = [];
   for (const key of keys) {
     const body = await store.get(key);
-    if (body === null) throw new Error(`results manifest: expected artifact "${key}" in ${store.url}, found nothing`);
+    if (body === null)
+      throw new Error(`results manifest: expected artifact "${key}" in ${store.url}, found nothing`);
     artifacts.push({ key, size: body.byteLength, sha256: createHash('sha256').update(body).digest('hex') });
   }
   return { runId, createdAt: now.toISOString(), artifacts };

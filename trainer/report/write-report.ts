@@ -8,7 +8,13 @@ import { bestAndWorstImages, bestAndWorstLabels, devErrors, perImageRmsePx } fro
 import { renderLearningCurves, type UnitCurve } from './learning-curves';
 import { renderReportMarkdown } from './report-markdown';
 import { buildResultsManifest } from './results-manifest';
-import { RunSummarySchema, type ModelSummary, type PhaseTime, type RunSummary, type UnitSummary } from './summary';
+import {
+  RunSummarySchema,
+  type ModelSummary,
+  type PhaseTime,
+  type RunSummary,
+  type UnitSummary,
+} from './summary';
 
 /** Predictions of one model of the ladder, all 30 columns in pixels. */
 export interface ModelPredictions {
@@ -51,11 +57,15 @@ const ARTIFACT_PREFIXES = [runLayout.config, 'metrics/', 'models/', `${runLayout
  */
 export async function writeReport(store: Store, input: ReportInput): Promise<RunSummary> {
   if (input.models.length === 0 || input.models[0].name !== 'mean') {
-    throw new Error(`report: expected the mean model first, found ${input.models.map((m) => m.name).join(', ') || 'no model'}`);
+    throw new Error(
+      `report: expected the mean model first, found ${input.models.map((m) => m.name).join(', ') || 'no model'}`,
+    );
   }
   const models: ModelSummary[] = input.models.map((m) => {
     const errors = devErrors(input.dev.labelsPx, m.devPredPx, input.dev.count);
-    const perKeypointRmsePx = Object.fromEntries(Object.entries(errors.perColumnRmsePx).filter(([, v]) => Number.isFinite(v)));
+    const perKeypointRmsePx = Object.fromEntries(
+      Object.entries(errors.perColumnRmsePx).filter(([, v]) => Number.isFinite(v)),
+    );
     const { best, worst } = bestAndWorstLabels(errors.perColumnRmsePx, 4);
     return {
       name: m.name,
@@ -76,8 +86,14 @@ export async function writeReport(store: Store, input: ReportInput): Promise<Run
   await store.put(runLayout.submission, submission);
 
   const meanDev = models[0].devRmsePx;
-  await store.put(runLayout.learningCurves, await renderLearningCurves(input.curves, Number.isFinite(meanDev) ? meanDev : null));
-  await store.put(runLayout.bestWorst, await renderBestWorst(SUMMARY_TITLES[best.name], ...tilesOf(input, best)));
+  await store.put(
+    runLayout.learningCurves,
+    await renderLearningCurves(input.curves, Number.isFinite(meanDev) ? meanDev : null),
+  );
+  await store.put(
+    runLayout.bestWorst,
+    await renderBestWorst(SUMMARY_TITLES[best.name], ...tilesOf(input, best)),
+  );
 
   const summary = RunSummarySchema.parse({
     runId: input.runId,
@@ -107,8 +123,17 @@ export async function writeReport(store: Store, input: ReportInput): Promise<Run
   const keys = (await Promise.all(ARTIFACT_PREFIXES.map((p) => store.list(p))))
     .flat()
     .map((o) => o.key)
-    .filter((k) => k !== runLayout.resultsManifest && (k === runLayout.config || ARTIFACT_PREFIXES.slice(1).some((p) => k.startsWith(p))));
-  const manifest = await buildResultsManifest(store, input.runId, [...new Set(keys)].sort(), input.finishedAt);
+    .filter(
+      (k) =>
+        k !== runLayout.resultsManifest &&
+        (k === runLayout.config || ARTIFACT_PREFIXES.slice(1).some((p) => k.startsWith(p))),
+    );
+  const manifest = await buildResultsManifest(
+    store,
+    input.runId,
+    [...new Set(keys)].sort(),
+    input.finishedAt,
+  );
   await store.put(runLayout.resultsManifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return summary;
 }
@@ -130,7 +155,9 @@ function predictorFor(test: TestSet, predPx: Float32Array): (imageId: number, fe
     const r = rowOf.get(imageId);
     const c = colOf.get(feature);
     if (r === undefined || c === undefined) {
-      throw new Error(`submission: expected a test image and keypoint column, found ImageId ${imageId} and feature "${feature}"`);
+      throw new Error(
+        `submission: expected a test image and keypoint column, found ImageId ${imageId} and feature "${feature}"`,
+      );
     }
     return predPx[r * COORDINATES + c];
   };

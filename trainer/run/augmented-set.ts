@@ -14,7 +14,9 @@ export async function augmentedTrainingSet(
 ): Promise<FaceSet> {
   const started = Date.now();
   const augmented = await augmentSet(set, rows, names);
-  log(`augmentation: ${rows.length} training rows x (1 + ${names.length}: ${names.join(', ') || 'none'}) = ` +
-    `${augmented.count} images in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `augmentation: ${rows.length} training rows x (1 + ${names.length}: ${names.join(', ') || 'none'}) = ` +
+      `${augmented.count} images in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return augmented;
 }

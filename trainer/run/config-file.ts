@@ -19,14 +19,17 @@ export async function checkResumedConfig(store: Store, config: TrainConfig): Pro
   try {
     stored = TrainConfigSchema.parse(JSON.parse(body.toString('utf8')));
   } catch (err) {
-    throw new UsageError(`${where}: expected a valid run configuration, found one that does not parse (${(err as Error).message.split('\n')[0]})`);
+    throw new UsageError(
+      `${where}: expected a valid run configuration, found one that does not parse (${(err as Error).message.split('\n')[0]})`,
+    );
   }
   const differences: string[] = [];
   const now = flatten(config);
   const before = flatten(stored);
   for (const key of [...new Set([...Object.keys(now), ...Object.keys(before)])].sort()) {
     if (IGNORED_ON_RESUME.has(key.split('.')[0])) continue;
-    if (now[key] !== before[key]) differences.push(`${key}: run has ${before[key] ?? '(unset)'}, given ${now[key] ?? '(unset)'}`);
+    if (now[key] !== before[key])
+      differences.push(`${key}: run has ${before[key] ?? '(unset)'}, given ${now[key] ?? '(unset)'}`);
   }
   if (differences.length > 0) {
     throw new UsageError(

@@ -48,7 +48,14 @@ export function speedProbe(
     const rows: UnitRows = { pixels: sample.pixels.subarray(0, count * PIXELS), labelsPx, count };
     const seeds = new SeedSource(1);
     const model = buildNetwork(kind, outputs, config, seeds);
-    const schedule: Schedule = { maxEpochs: PROBE_EPOCHS, patience: PROBE_EPOCHS, learningRateStart: 0.001, learningRateEnd: 0.001, momentumStart: 0.9, momentumEnd: 0.9 };
+    const schedule: Schedule = {
+      maxEpochs: PROBE_EPOCHS,
+      patience: PROBE_EPOCHS,
+      learningRateStart: 0.001,
+      learningRateEnd: 0.001,
+      momentumStart: 0.9,
+      momentumEnd: 0.9,
+    };
     try {
       const result = await trainUnit({
         unit: `speed-probe/${kind}`,

@@ -3,15 +3,35 @@ import { lossToRmsePx } from '../train/train-unit';
 
 /** Columns of `metrics/<unit>.csv`; RMSE columns are in pixels, losses are MSE on the [-1, 1] target scale. */
 export const METRICS_HEADER = [
-  'epoch', 'trainLoss', 'devLoss', 'trainRmsePx', 'devRmsePx', 'learningRate', 'momentum', 'seconds', 'imagesPerSecond',
+  'epoch',
+  'trainLoss',
+  'devLoss',
+  'trainRmsePx',
+  'devRmsePx',
+  'learningRate',
+  'momentum',
+  'seconds',
+  'imagesPerSecond',
 ] as const;
 
 export function formatMetricsCsv(history: readonly EpochMetrics[]): string {
   const lines = [METRICS_HEADER.join(',')];
   for (const m of history) {
-    lines.push([
-      m.epoch, m.trainLoss, m.devLoss, lossToRmsePx(m.trainLoss), m.devRmsePx, m.learningRate, m.momentum, m.seconds, m.imagesPerSecond,
-    ].map((v) => (Number.isInteger(v) ? String(v) : Number(v).toPrecision(7))).join(','));
+    lines.push(
+      [
+        m.epoch,
+        m.trainLoss,
+        m.devLoss,
+        lossToRmsePx(m.trainLoss),
+        m.devRmsePx,
+        m.learningRate,
+        m.momentum,
+        m.seconds,
+        m.imagesPerSecond,
+      ]
+        .map((v) => (Number.isInteger(v) ? String(v) : Number(v).toPrecision(7)))
+        .join(','),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -20,7 +40,9 @@ export function formatMetricsCsv(history: readonly EpochMetrics[]): string {
 export function parseMetricsCsv(text: string, where: string): EpochMetrics[] {
   const lines = text.split(/\r?\n/).filter((l) => l !== '');
   if (lines.length === 0 || lines[0] !== METRICS_HEADER.join(',')) {
-    throw new Error(`${where}:1: expected the header "${METRICS_HEADER.join(',')}", found "${lines[0] ?? ''}"`);
+    throw new Error(
+      `${where}:1: expected the header "${METRICS_HEADER.join(',')}", found "${lines[0] ?? ''}"`,
+    );
   }
   return lines.slice(1).map((line, i) => {
     const v = line.split(',').map(Number);

@@ -12,7 +12,8 @@ export async function saveModel(model: tf.LayersModel, store: Store, unit: strin
   const dir = runLayout.modelDir(unit);
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      if (!artifacts.weightData || !artifacts.weightSpecs) throw new Error(`saving model "${unit}": tfjs produced no weights`);
+      if (!artifacts.weightData || !artifacts.weightSpecs)
+        throw new Error(`saving model "${unit}": tfjs produced no weights`);
       const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
       await store.put(`${dir}/${WEIGHTS_FILE}`, weights);
       const modelJson = {
@@ -34,7 +35,8 @@ export async function loadModel(store: Store, unit: string): Promise<tf.LayersMo
   return tf.loadLayersModel({
     load: async () => {
       const body = await store.get(jsonKey);
-      if (body === null) throw new Error(`expected the model of "${unit}" at ${jsonKey} in ${store.url}, found nothing`);
+      if (body === null)
+        throw new Error(`expected the model of "${unit}" at ${jsonKey} in ${store.url}, found nothing`);
       const modelJson = JSON.parse(body.toString('utf8')) as tf.io.ModelJSON;
       return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
@@ -43,7 +45,8 @@ export async function loadModel(store: Store, unit: string): Promise<tf.LayersMo
           for (const p of group.paths) {
             const key = `${runLayout.modelDir(unit)}/${p}`;
             const data = await store.get(key);
-            if (data === null) throw new Error(`expected the weights of "${unit}" at ${key} in ${store.url}, found nothing`);
+            if (data === null)
+              throw new Error(`expected the weights of "${unit}" at ${key} in ${store.url}, found nothing`);
             parts.push(data);
           }
           specs.push(...group.weights);

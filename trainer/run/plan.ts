@@ -54,7 +54,14 @@ export interface PlanInputs {
 }
 
 /** The models of the ladder in the order they train (specialists need the baseline first). */
-export const LADDER_ORDER: readonly ModelName[] = ['mean', 'mlp', 'cnn', 'baseline', 'specialists', 'specialists-augmented'];
+export const LADDER_ORDER: readonly ModelName[] = [
+  'mean',
+  'mlp',
+  'cnn',
+  'baseline',
+  'specialists',
+  'specialists-augmented',
+];
 
 /**
  * The ordered units of a run: `mean` always (the reference line), then the requested models in ladder
@@ -64,7 +71,12 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
   const { config, training, split } = inputs;
   const requested = new Set<ModelName>(['mean', ...config.models]);
   const wantsSpecialists = requested.has('specialists') || requested.has('specialists-augmented');
-  if (wantsSpecialists && config.specialistsFromBaseline && !requested.has('baseline') && !(await inputs.isDone('baseline'))) {
+  if (
+    wantsSpecialists &&
+    config.specialistsFromBaseline &&
+    !requested.has('baseline') &&
+    !(await inputs.isDone('baseline'))
+  ) {
     throw new UsageError(
       `--models ${config.models.join(',')}: the specialists start from the trained baseline, but this run has none ` +
         `(${unitId('baseline')} is not requested and models/baseline/done.json is not in the run); ` +
@@ -90,15 +102,21 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
     const trainRows = network === null ? split.train : rowsWithAll(training, split.train, columns);
     const devRows = network === null ? split.dev : rowsWithAll(training, split.dev, columns);
     if (network !== null && (trainRows.length === 0 || devRows.length === 0)) {
-      problems.push(`${unit}: expected train and dev rows where all of its ${columns.length} columns are present, ` +
-        `found ${trainRows.length} train and ${devRows.length} dev rows (use more data, or fewer --set maxRows)`);
+      problems.push(
+        `${unit}: expected train and dev rows where all of its ${columns.length} columns are present, ` +
+          `found ${trainRows.length} train and ${devRows.length} dev rows (use more data, or fewer --set maxRows)`,
+      );
     }
-    const trainImages = model === 'specialists-augmented' ? trainRows.length * augmentFactor : trainRows.length;
+    const trainImages =
+      model === 'specialists-augmented' ? trainRows.length * augmentFactor : trainRows.length;
     const schedule = network === null ? null : scheduleOf(config, model);
     let maxEpochs = schedule?.maxEpochs ?? 0;
     if (schedule && specialist) {
       // The tutorial's epoch budget: small specialists see more epochs, so every one trains about as many steps.
-      maxEpochs = Math.max(1, Math.min(schedule.maxEpochs, Math.round(config.specialistEpochBudget / Math.max(1, trainImages))));
+      maxEpochs = Math.max(
+        1,
+        Math.min(schedule.maxEpochs, Math.round(config.specialistEpochBudget / Math.max(1, trainImages))),
+      );
     }
     const params = network === null ? columns.length : paramsOf(network, columns.length, config, paramsCache);
     let estimatedSeconds: number | null = network === null ? 0 : null;
@@ -109,9 +127,17 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
       estimatedSeconds = (maxEpochs * (trainImages + devRows.length / 3)) / ips;
     }
     units.push({
-      unit, model, network, columns, flipPairs, trainRows, devRows, trainImages,
+      unit,
+      model,
+      network,
+      columns,
+      flipPairs,
+      trainRows,
+      devRows,
+      trainImages,
       schedule: schedule ? { ...schedule, maxEpochs } : null,
-      maxEpochs, params,
+      maxEpochs,
+      params,
       initFromBaseline: specialist !== undefined && config.specialistsFromBaseline,
       done: network === null ? false : await inputs.isDone(unit),
       estimatedSeconds,
@@ -121,7 +147,8 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
   for (const model of LADDER_ORDER) {
     if (!requested.has(model)) continue;
     if (model === 'mean') await add('mean', null, KEYPOINT_COLUMNS, []);
-    else if (model === 'mlp' || model === 'cnn' || model === 'baseline') await add(model, model, KEYPOINT_COLUMNS, FLIP_PAIRS);
+    else if (model === 'mlp' || model === 'cnn' || model === 'baseline')
+      await add(model, model, KEYPOINT_COLUMNS, FLIP_PAIRS);
     else for (const s of SPECIALISTS) await add(model, 'baseline', s.columns, s.flipPairs, s.name);
   }
   if (problems.length > 0) throw new UsageError(`cannot plan the run:\n  ${problems.join('\n  ')}`);
@@ -141,7 +168,12 @@ function scheduleOf(config: TrainConfig, model: ModelName): Schedule {
   }
 }
 
-function paramsOf(kind: NetworkKind, outputs: number, config: TrainConfig, cache: Map<string, number>): number {
+function paramsOf(
+  kind: NetworkKind,
+  outputs: number,
+  config: TrainConfig,
+  cache: Map<string, number>,
+): number {
   const key = `${kind}/${outputs}`;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
@@ -165,9 +197,12 @@ export function formatPlan(plan: RunPlan, backend: string): string {
   ]);
   const header = ['unit', 'network', 'train images', 'dev rows', 'params', 'max epochs', 'estimated time'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const total = plan.units.filter((u) => !u.done).reduce((s, u) => s + (u.estimatedSeconds ?? 0), 0);
-  const speed = Object.entries(plan.imagesPerSecond).map(([k, v]) => `${k} ${v.toFixed(1)} img/s`).join(', ');
+  const speed = Object.entries(plan.imagesPerSecond)
+    .map(([k, v]) => `${k} ${v.toFixed(1)} img/s`)
+    .join(', ');
   return [
     line(header),
     line(widths.map((w) => '-'.repeat(w))),

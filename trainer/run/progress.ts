@@ -31,12 +31,17 @@ export function formatEta(seconds: number | null): string {
 }
 
 function epochText(m: EpochMetrics, maxEpochs: number, eta: number | null): string {
-  return `epoch ${m.epoch}/${maxEpochs} loss ${lossToRmsePx(m.trainLoss).toFixed(2)} px dev ${m.devRmsePx.toFixed(2)} px ` +
-    `${m.imagesPerSecond.toFixed(0)} img/s ETA ${formatEta(eta)}`;
+  return (
+    `epoch ${m.epoch}/${maxEpochs} loss ${lossToRmsePx(m.trainLoss).toFixed(2)} px dev ${m.devRmsePx.toFixed(2)} px ` +
+    `${m.imagesPerSecond.toFixed(0)} img/s ETA ${formatEta(eta)}`
+  );
 }
 
 class LineProgress implements UnitProgress {
-  constructor(private readonly unit: string, private readonly stream: NodeJS.WritableStream) {}
+  constructor(
+    private readonly unit: string,
+    private readonly stream: NodeJS.WritableStream,
+  ) {}
   batch(): void {}
   epoch(m: EpochMetrics, maxEpochs: number, eta: number | null): void {
     this.stream.write(`${this.unit}: ${epochText(m, maxEpochs, eta)}\n`);
@@ -50,7 +55,11 @@ class BarProgress implements UnitProgress {
   private epochsDone = 0;
   private text: string;
 
-  constructor(unit: string, private readonly maxEpochs: number, stream: NodeJS.WritableStream) {
+  constructor(
+    unit: string,
+    private readonly maxEpochs: number,
+    stream: NodeJS.WritableStream,
+  ) {
     this.text = `epoch 1/${maxEpochs} ...`;
     this.bar = new SingleBar({
       format: `${unit.padEnd(34)} {bar} {text}`,

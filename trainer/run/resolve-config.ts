@@ -1,4 +1,11 @@
-import { BACKENDS, PRESETS, TrainConfigSchema, type BackendName, type PresetName, type TrainConfig } from '../config';
+import {
+  BACKENDS,
+  PRESETS,
+  TrainConfigSchema,
+  type BackendName,
+  type PresetName,
+  type TrainConfig,
+} from '../config';
 import { presetConfig, type PresetSettings } from '../presets';
 import { MODEL_NAMES, defaultRunId, type ModelName } from '../run-layout';
 import { UsageError } from './usage-error';
@@ -33,10 +40,14 @@ export interface TrainCliOptions {
 export function resolveTrainConfig(opts: TrainCliOptions, now: Date = new Date()): TrainConfig {
   const errors: string[] = [];
   const preset = (opts.preset ?? 'seed') as PresetName;
-  if (!PRESETS.includes(preset)) errors.push(`--preset: expected one of ${PRESETS.join(', ')}, found "${opts.preset}"`);
+  if (!PRESETS.includes(preset))
+    errors.push(`--preset: expected one of ${PRESETS.join(', ')}, found "${opts.preset}"`);
   const settings = presetConfig(PRESETS.includes(preset) ? preset : 'seed');
 
-  if (!opts.data) errors.push('--data: expected a folder or s3://BUCKET/PREFIX holding training.csv, test.csv and IdLookupTable.csv, found nothing');
+  if (!opts.data)
+    errors.push(
+      '--data: expected a folder or s3://BUCKET/PREFIX holding training.csv, test.csv and IdLookupTable.csv, found nothing',
+    );
   if (!opts.out) errors.push('--out: expected file://DIR or s3://BUCKET/PREFIX, found nothing');
   if (opts.backend !== undefined && !BACKENDS.includes(opts.backend as BackendName)) {
     errors.push(`--backend: expected one of ${BACKENDS.join(', ')}, found "${opts.backend}"`);
@@ -45,7 +56,8 @@ export function resolveTrainConfig(opts: TrainCliOptions, now: Date = new Date()
   let workers = 0;
   if (opts.workers !== undefined) {
     const n = parseNumber(opts.workers);
-    if (n === null || !Number.isInteger(n) || n < 0 || n > 16) errors.push(`--workers: expected an integer from 0 (automatic) to 16, found "${opts.workers}"`);
+    if (n === null || !Number.isInteger(n) || n < 0 || n > 16)
+      errors.push(`--workers: expected an integer from 0 (automatic) to 16, found "${opts.workers}"`);
     else workers = n;
   }
   if (opts.seed !== undefined) {
@@ -91,9 +103,14 @@ export function settingKeys(settings: PresetSettings = presetConfig('seed')): st
 
 function parseModels(text: string | undefined, errors: string[]): ModelName[] {
   if (text === undefined) return [...DEFAULT_MODELS];
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (names.length === 0) {
-    errors.push(`--models: expected a comma-separated list of ${ALL_MODELS.join(', ')} (or all), found "${text}"`);
+    errors.push(
+      `--models: expected a comma-separated list of ${ALL_MODELS.join(', ')} (or all), found "${text}"`,
+    );
     return [...DEFAULT_MODELS];
   }
   const out: ModelName[] = [];
@@ -160,7 +177,9 @@ function coerce(current: unknown, raw: string): unknown {
       items = raw === '' ? [] : raw.split(',').map((s) => s.trim());
     }
     const numeric = current.length > 0 && typeof current[0] === 'number';
-    const coerced = items.map((item) => (numeric ? (typeof item === 'number' ? item : parseNumber(String(item))) : String(item)));
+    const coerced = items.map((item) =>
+      numeric ? (typeof item === 'number' ? item : parseNumber(String(item))) : String(item),
+    );
     return coerced.some((v) => v === null) ? undefined : coerced;
   }
   return undefined;
@@ -170,7 +189,9 @@ function describe(current: unknown): string {
   if (typeof current === 'number') return 'a number';
   if (typeof current === 'boolean') return 'true or false';
   if (Array.isArray(current)) {
-    return current.length > 0 && typeof current[0] === 'number' ? 'a comma-separated list of numbers' : 'a comma-separated list';
+    return current.length > 0 && typeof current[0] === 'number'
+      ? 'a comma-separated list of numbers'
+      : 'a comma-separated list';
   }
   return 'a value';
 }
@@ -185,8 +206,16 @@ function parseNumber(text: string): number | null {
 function optionName(path: ReadonlyArray<PropertyKey>): string {
   const key = path.map(String).join('.');
   const flags: Record<string, string> = {
-    runId: '--run', data: '--data', out: '--out', preset: '--preset', models: '--models', backend: '--backend',
-    requireGpu: '--require-gpu', workers: '--workers', dryRun: '--dry-run', seed: '--seed',
+    runId: '--run',
+    data: '--data',
+    out: '--out',
+    preset: '--preset',
+    models: '--models',
+    backend: '--backend',
+    requireGpu: '--require-gpu',
+    workers: '--workers',
+    dryRun: '--dry-run',
+    seed: '--seed',
   };
   const top = String(path[0]);
   if (flags[top]) return flags[top];

@@ -85,13 +85,23 @@ export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Prom
   if (previous === 'succeeded') {
     log(`run ${config.runId} already succeeded; its results are in ${runUrl}/${runLayout.reportDir}`);
     const summary = await store.get(runLayout.summary);
-    return { state: 'succeeded', runUrl, summary: summary ? (JSON.parse(summary.toString('utf8')) as RunSummary) : null };
+    return {
+      state: 'succeeded',
+      runUrl,
+      summary: summary ? (JSON.parse(summary.toString('utf8')) as RunSummary) : null,
+    };
   }
 
   const startedAt = new Date();
-  const instanceType = deps.instanceType !== undefined ? deps.instanceType : (process.env.FACEPOINTS_INSTANCE_TYPE || null);
-  const status = new StatusReporter(store, { runId: config.runId, startedAt, instanceType }, { heartbeatMs: deps.heartbeatMs });
-  if ((await store.get(runLayout.config)) === null) await store.put(runLayout.config, `${JSON.stringify(config, null, 2)}\n`);
+  const instanceType =
+    deps.instanceType !== undefined ? deps.instanceType : process.env.FACEPOINTS_INSTANCE_TYPE || null;
+  const status = new StatusReporter(
+    store,
+    { runId: config.runId, startedAt, instanceType },
+    { heartbeatMs: deps.heartbeatMs },
+  );
+  if ((await store.get(runLayout.config)) === null)
+    await store.put(runLayout.config, `${JSON.stringify(config, null, 2)}\n`);
   await status.start();
   log(`run ${config.runId}${previous ? ` (resuming a run that was ${previous})` : ''}: writing to ${runUrl}`);
 
@@ -106,7 +116,16 @@ export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Prom
     await status.update({ backend: loaded.backend.name, gpuName: loaded.backend.gpuName });
     log(formatPlan(loaded.plan, loaded.backend.name));
 
-    const trainer = new UnitTrainer(config, store, checkpointer, status, loaded, signal, deps.progress ?? {}, log);
+    const trainer = new UnitTrainer(
+      config,
+      store,
+      checkpointer,
+      status,
+      loaded,
+      signal,
+      deps.progress ?? {},
+      log,
+    );
     for (const unit of loaded.plan.units) {
       if (unit.network === null) continue;
       if (unit.done) {
@@ -159,21 +178,42 @@ export async function dryRun(config: TrainConfig, deps: RunDeps = {}): Promise<R
   return loaded.plan;
 }
 
-async function loadAndPlan(config: TrainConfig, store: Store, services: RunServices, deps: RunDeps, log: (line: string) => void): Promise<Loaded> {
+async function loadAndPlan(
+  config: TrainConfig,
+  store: Store,
+  services: RunServices,
+  deps: RunDeps,
+  log: (line: string) => void,
+): Promise<Loaded> {
   const started = Date.now();
   const data = await asUsageErrorForLocalData(config.data, async () => {
-    const dataDir = await services.resolveDataDir(config.data, path.resolve(deps.scratchDir ?? defaultScratchDir(), DATA_CACHE_FOLDER), log);
-    return { dir: dataDir, ...(await loadKaggleDir(dataDir, { maxRows: config.maxRows > 0 ? config.maxRows : undefined })) };
+    const dataDir = await services.resolveDataDir(
+      config.data,
+      path.resolve(deps.scratchDir ?? defaultScratchDir(), DATA_CACHE_FOLDER),
+      log,
+    );
+    return {
+      dir: dataDir,
+      ...(await loadKaggleDir(dataDir, { maxRows: config.maxRows > 0 ? config.maxRows : undefined })),
+    };
   });
   const dataDir = data.dir;
-  log(`data: ${data.training.count} training rows, ${data.test.count} test images, ${data.lookup.length} lookup rows ` +
-    `from ${dataDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `data: ${data.training.count} training rows, ${data.test.count} test images, ${data.lookup.length} lookup rows ` +
+      `from ${dataDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   const backend = await selectBackend({ backend: config.backend, requireGpu: config.requireGpu, log });
   const split = splitTrainDev(data.training, config.devFraction, config.seed);
   log(`split: ${split.train.length} train rows, ${split.dev.length} dev rows (seed ${config.seed})`);
   const workers = asUsageError(() => chooseWorkers(config.workers, backend.name, config.batchSize));
-  log(`training: ${workers === 1 ? 'in this thread' : `${workers} gradient worker threads`} (${backend.name}, batch ${config.batchSize})`);
-  const sample = gatherUnitRows(data.training, split.train.subarray(0, probeBatches(config.batchSize) * config.batchSize), []);
+  log(
+    `training: ${workers === 1 ? 'in this thread' : `${workers} gradient worker threads`} (${backend.name}, batch ${config.batchSize})`,
+  );
+  const sample = gatherUnitRows(
+    data.training,
+    split.train.subarray(0, probeBatches(config.batchSize) * config.batchSize),
+    [],
+  );
   const plan = await planRun({
     config,
     training: data.training,
@@ -240,17 +280,35 @@ class UnitTrainer {
       let trainSet = training;
       let trainRows = u.trainRows;
       if (u.model === 'specialists-augmented') {
-        this.augmented ??= await augmentedTrainingSet(training, this.loaded.split.train, config.augmentations, this.log);
+        this.augmented ??= await augmentedTrainingSet(
+          training,
+          this.loaded.split.train,
+          config.augmentations,
+          this.log,
+        );
         trainSet = this.augmented;
-        trainRows = rowsWithAll(trainSet, Int32Array.from({ length: trainSet.count }, (_, i) => i), u.columns);
+        trainRows = rowsWithAll(
+          trainSet,
+          Int32Array.from({ length: trainSet.count }, (_, i) => i),
+          u.columns,
+        );
       }
       const metricsKey = runLayout.metrics(u.unit);
       const existing = await store.get(metricsKey);
       let history = existing ? parseMetricsCsv(existing.toString('utf8'), metricsKey) : [];
       const epochSeconds: number[] = [];
 
-      await this.status.update({ phase: u.model, model: u.unit, epoch: 0, maxEpochs: u.maxEpochs, bestDevRmsePx: null, imagesPerSecond: null });
-      this.log(`${u.unit}: ${trainRows.length} train images, ${u.devRows.length} dev rows, up to ${u.maxEpochs} epoch${u.maxEpochs === 1 ? "" : "s"}`);
+      await this.status.update({
+        phase: u.model,
+        model: u.unit,
+        epoch: 0,
+        maxEpochs: u.maxEpochs,
+        bestDevRmsePx: null,
+        imagesPerSecond: null,
+      });
+      this.log(
+        `${u.unit}: ${trainRows.length} train images, ${u.devRows.length} dev rows, up to ${u.maxEpochs} epoch${u.maxEpochs === 1 ? '' : 's'}`,
+      );
       // The bar owns the terminal line while the unit trains: nothing else is logged until it stops.
       const bar = unitProgress(u.unit, u.maxEpochs, this.progressOptions);
       progress = bar;
@@ -270,7 +328,8 @@ class UnitTrainer {
         workers: this.loaded.workers,
         backend: this.loaded.backend.name,
         onBatch: (done, total) => bar.batch(done, total),
-        onCheckpoint: (at) => void this.status.update({ lastCheckpointAt: at.toISOString() }).catch(() => undefined),
+        onCheckpoint: (at) =>
+          void this.status.update({ lastCheckpointAt: at.toISOString() }).catch(() => undefined),
         onEpoch: async (m, p) => {
           history = appendEpoch(history, m);
           epochSeconds.push(m.seconds);
@@ -308,8 +367,10 @@ class UnitTrainer {
       };
       // The marker goes last: it promises that the model and metrics above are complete.
       await store.put(runLayout.unitDone(u.unit), `${JSON.stringify(marker, null, 2)}\n`);
-      this.log(`${u.unit}: best dev RMSE ${result.bestDevRmsePx.toFixed(2)} px at epoch ${result.bestEpoch}` +
-        `${result.stoppedEarly ? ' (stopped early)' : ''}`);
+      this.log(
+        `${u.unit}: best dev RMSE ${result.bestDevRmsePx.toFixed(2)} px at epoch ${result.bestEpoch}` +
+          `${result.stoppedEarly ? ' (stopped early)' : ''}`,
+      );
       return 'done';
     } finally {
       progress?.stop();
@@ -318,15 +379,24 @@ class UnitTrainer {
   }
 
   /** Time left: this unit from its own epoch times, later units from the plan scaled by how far off it was. */
-  private eta(u: PlannedUnit, epoch: number, epochSeconds: number[]): { unit: number; phase: number; run: number } {
+  private eta(
+    u: PlannedUnit,
+    epoch: number,
+    epochSeconds: number[],
+  ): { unit: number; phase: number; run: number } {
     const perEpoch = epochSeconds.reduce((a, b) => a + b, 0) / Math.max(1, epochSeconds.length);
     const unitLeft = Math.max(0, u.maxEpochs - epoch) * perEpoch;
-    const plannedPerEpoch = u.estimatedSeconds !== null && u.maxEpochs > 0 ? u.estimatedSeconds / u.maxEpochs : null;
+    const plannedPerEpoch =
+      u.estimatedSeconds !== null && u.maxEpochs > 0 ? u.estimatedSeconds / u.maxEpochs : null;
     const scale = plannedPerEpoch && plannedPerEpoch > 0 ? perEpoch / plannedPerEpoch : 1;
     const units = this.loaded.plan.units;
     const later = units.slice(units.indexOf(u) + 1).filter((x) => x.network !== null && !x.done);
     const left = (xs: PlannedUnit[]) => xs.reduce((s, x) => s + (x.estimatedSeconds ?? 0) * scale, 0);
-    return { unit: unitLeft, phase: unitLeft + left(later.filter((x) => x.model === u.model)), run: unitLeft + left(later) };
+    return {
+      unit: unitLeft,
+      phase: unitLeft + left(later.filter((x) => x.model === u.model)),
+      run: unitLeft + left(later),
+    };
   }
 }
 
@@ -350,13 +420,16 @@ async function report(
     for (let r = 0; r < count; r++) out.set(means, r * COORDINATES);
     return out;
   };
-  const models: ModelPredictions[] = [{ name: 'mean', devPredPx: repeat(dev.count), testPredPx: repeat(data.test.count), trainSeconds: 0 }];
+  const models: ModelPredictions[] = [
+    { name: 'mean', devPredPx: repeat(dev.count), testPredPx: repeat(data.test.count), trainSeconds: 0 },
+  ];
   const units: UnitSummary[] = [];
   const curves: UnitCurve[] = [];
   const phases = [{ name: 'loading', seconds: loadingSeconds }];
 
   const groups = new Map<ModelName, PlannedUnit[]>();
-  for (const u of plan.units) if (u.network !== null) groups.set(u.model, [...(groups.get(u.model) ?? []), u]);
+  for (const u of plan.units)
+    if (u.network !== null) groups.set(u.model, [...(groups.get(u.model) ?? []), u]);
   for (const [name, groupUnits] of groups) {
     const devPredPx = new Float32Array(dev.count * COORDINATES).fill(Number.NaN);
     const testPredPx = new Float32Array(data.test.count * COORDINATES).fill(Number.NaN);
@@ -366,11 +439,17 @@ async function report(
       units.push(UnitSummarySchema.parse(marker));
       trainSeconds += marker.trainSeconds;
       const metrics = await store.get(runLayout.metrics(u.unit));
-      const history: EpochMetrics[] = metrics ? parseMetricsCsv(metrics.toString('utf8'), runLayout.metrics(u.unit)) : [];
+      const history: EpochMetrics[] = metrics
+        ? parseMetricsCsv(metrics.toString('utf8'), runLayout.metrics(u.unit))
+        : [];
       curves.push({
         unit: u.unit,
         bestEpoch: marker.bestEpoch,
-        points: history.map((h) => ({ epoch: h.epoch, trainRmsePx: lossToRmsePx(h.trainLoss), devRmsePx: h.devRmsePx })),
+        points: history.map((h) => ({
+          epoch: h.epoch,
+          trainRmsePx: lossToRmsePx(h.trainLoss),
+          devRmsePx: h.devRmsePx,
+        })),
       });
       const model = await loadModel(store, u.unit);
       try {
@@ -387,7 +466,12 @@ async function report(
   phases.push({ name: 'evaluation', seconds: (Date.now() - evalStart) / 1000 });
   const totalSeconds = phases.reduce((s, p) => s + p.seconds, 0);
   const envPrice = Number(process.env.FACEPOINTS_HOURLY_PRICE_USD);
-  const hourlyPriceUsd = Number.isFinite(envPrice) && envPrice > 0 ? envPrice : instanceType ? (ON_DEMAND_USD_PER_HOUR[instanceType] ?? null) : null;
+  const hourlyPriceUsd =
+    Number.isFinite(envPrice) && envPrice > 0
+      ? envPrice
+      : instanceType
+        ? (ON_DEMAND_USD_PER_HOUR[instanceType] ?? null)
+        : null;
 
   const summary = await writeReport(store, {
     runId: config.runId,
@@ -448,4 +532,3 @@ function describeAbort(reason: unknown): string {
   if (reason instanceof Error) return reason.message;
   return typeof reason === 'string' ? reason : 'interrupted';
 }
-

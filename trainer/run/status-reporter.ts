@@ -70,7 +70,8 @@ export class StatusReporter {
 
   /** Merge `update` and write when the phase, model or state changed, or when the last write is old enough. */
   async update(update: StatusUpdate): Promise<void> {
-    const important = (update.phase !== undefined && update.phase !== this.status.phase) ||
+    const important =
+      (update.phase !== undefined && update.phase !== this.status.phase) ||
       (update.model !== undefined && update.model !== this.status.model) ||
       (update.state !== undefined && update.state !== this.status.state);
     this.status = RunStatusSchema.parse({ ...this.status, ...update });

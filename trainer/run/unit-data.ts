@@ -17,7 +17,10 @@ export function gatherUnitRows(set: FaceSet, rows: ArrayLike<number>, columns: r
 }
 
 /** Images and all 30 label columns (NaN where missing) of `rows`: the dev set the report evaluates on. */
-export function gatherAllColumns(set: FaceSet, rows: ArrayLike<number>): { pixels: Uint8Array; labelsPx: Float32Array; count: number } {
+export function gatherAllColumns(
+  set: FaceSet,
+  rows: ArrayLike<number>,
+): { pixels: Uint8Array; labelsPx: Float32Array; count: number } {
   const count = rows.length;
   const pixels = new Uint8Array(count * PIXELS);
   const labelsPx = new Float32Array(count * COORDINATES);

@@ -44,7 +44,9 @@ export async function resolveDataDir(
     const dir = data.startsWith('file://') ? fileURLToPath(data) : path.resolve(data);
     const stat = await fs.stat(dir).catch(() => null);
     if (!stat?.isDirectory()) {
-      throw new Error(`--data: expected a folder holding ${Object.values(DATA_FILES).join(', ')} or an s3:// URL, found ${stat ? 'a file' : 'nothing'} at ${dir}`);
+      throw new Error(
+        `--data: expected a folder holding ${Object.values(DATA_FILES).join(', ')} or an s3:// URL, found ${stat ? 'a file' : 'nothing'} at ${dir}`,
+      );
     }
     return dir;
   }
@@ -89,13 +91,16 @@ async function download(
   let received = 0;
   let lastReport = started;
   const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  if (!(res.Body instanceof Readable)) throw new Error(`data: expected a byte stream for ${url}, found ${typeof res.Body}`);
+  if (!(res.Body instanceof Readable))
+    throw new Error(`data: expected a byte stream for ${url}, found ${typeof res.Body}`);
   res.Body.on('data', (chunk: Buffer) => {
     received += chunk.length;
     const now = Date.now();
     if (now - lastReport >= progressEveryMs) {
       lastReport = now;
-      log(`data: ${url} ${mb(received)}/${mb(size)} MB (${Math.floor((100 * received) / Math.max(size, 1))}%)`);
+      log(
+        `data: ${url} ${mb(received)}/${mb(size)} MB (${Math.floor((100 * received) / Math.max(size, 1))}%)`,
+      );
     }
   });
   // Into a temporary name first: an interrupted download never looks like a finished one of the right size.

@@ -30,7 +30,11 @@ export interface CheckpointerOptions {
  * never becomes visible before its files. Reading trusts a checkpoint only when its manifest parses and
  * every file matches it, and otherwise falls back to the previous one.
  */
-export function createCheckpointer(store: Store, log: (line: string) => void, opts: CheckpointerOptions = {}): Checkpointer {
+export function createCheckpointer(
+  store: Store,
+  log: (line: string) => void,
+  opts: CheckpointerOptions = {},
+): Checkpointer {
   return new DurableCheckpointer(store, log, Math.max(1, opts.keep ?? 2));
 }
 
@@ -59,7 +63,11 @@ class DurableCheckpointer implements Checkpointer {
    */
   save(unit: string, files: CheckpointFiles): Promise<void> {
     if (MANIFEST in files) {
-      return Promise.reject(new Error(`checkpoint of ${unit}: a file may not be named ${MANIFEST}, which the checkpointer writes`));
+      return Promise.reject(
+        new Error(
+          `checkpoint of ${unit}: a file may not be named ${MANIFEST}, which the checkpointer writes`,
+        ),
+      );
     }
     const previous = this.chain;
     this.chain = previous
@@ -84,11 +92,14 @@ class DurableCheckpointer implements Checkpointer {
         continue;
       }
       if (rejected.length > 0) {
-        this.log(`checkpoint: using ${dir} of ${this.store.url} for ${unit}; skipped newer ${rejected.join('; ')}`);
+        this.log(
+          `checkpoint: using ${dir} of ${this.store.url} for ${unit}; skipped newer ${rejected.join('; ')}`,
+        );
       }
       return verdict.files;
     }
-    if (rejected.length > 0) this.log(`checkpoint: no usable checkpoint of ${unit} in ${this.store.url}: ${rejected.join('; ')}`);
+    if (rejected.length > 0)
+      this.log(`checkpoint: no usable checkpoint of ${unit} in ${this.store.url}: ${rejected.join('; ')}`);
     return null;
   }
 
@@ -109,7 +120,13 @@ class DurableCheckpointer implements Checkpointer {
     }
     this.nextSeq.set(unit, seq + 1);
 
-    const manifest: CheckpointManifest = { version: 1, unit, seq, createdAt: new Date().toISOString(), files: {} };
+    const manifest: CheckpointManifest = {
+      version: 1,
+      unit,
+      seq,
+      createdAt: new Date().toISOString(),
+      files: {},
+    };
     for (const [name, body] of Object.entries(files)) {
       manifest.files[name] = { size: body.byteLength, sha256: await sha256Hex(body) };
       await this.store.put(`${runLayout.checkpointDir(unit, seq)}/${name}`, body);
@@ -121,7 +138,9 @@ class DurableCheckpointer implements Checkpointer {
   /** Deletes every folder older than the newest `keep` committed checkpoints (the manifest first, so a half-deleted folder is never trusted). */
   private async prune(unit: string, newest: number): Promise<void> {
     const listing = await this.listUnit(unit);
-    const kept = new Set(listing.seqs.filter((s) => listing.committed.has(s) && s <= newest).slice(-this.keep));
+    const kept = new Set(
+      listing.seqs.filter((s) => listing.committed.has(s) && s <= newest).slice(-this.keep),
+    );
     for (const seq of listing.seqs) {
       // Uncommitted folders below the newest commit are debris of interrupted commits.
       if (seq > newest || kept.has(seq)) continue;
@@ -175,9 +194,13 @@ class DurableCheckpointer implements Checkpointer {
       const key = `${runLayout.checkpointDir(unit, seq)}/${name}`;
       const body = await this.store.get(key);
       if (body === null) return { reason: `${name} is missing` };
-      if (body.byteLength !== expected.size) return { reason: `${name} has ${body.byteLength} bytes, expected ${expected.size}` };
+      if (body.byteLength !== expected.size)
+        return { reason: `${name} has ${body.byteLength} bytes, expected ${expected.size}` };
       const actual = await sha256Hex(body);
-      if (actual !== expected.sha256) return { reason: `${name} sha256 ${actual.slice(0, 12)}..., expected ${expected.sha256.slice(0, 12)}...` };
+      if (actual !== expected.sha256)
+        return {
+          reason: `${name} sha256 ${actual.slice(0, 12)}..., expected ${expected.sha256.slice(0, 12)}...`,
+        };
       files[name] = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
     }
     return { files };

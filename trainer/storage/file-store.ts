@@ -69,7 +69,11 @@ export class FileStore implements Store {
     const target = this.resolve(key);
     await fs.rm(target, { force: true });
     // Remove folders the delete emptied (pruned checkpoints), as S3 has no folders to leave behind.
-    for (let dir = path.dirname(target); dir !== this.root && dir.startsWith(this.root + path.sep); dir = path.dirname(dir)) {
+    for (
+      let dir = path.dirname(target);
+      dir !== this.root && dir.startsWith(this.root + path.sep);
+      dir = path.dirname(dir)
+    ) {
       try {
         await fs.rmdir(dir);
       } catch {

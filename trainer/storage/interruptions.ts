@@ -18,7 +18,10 @@ const TOKEN_TTL_SECONDS = 21600;
  * SIGINT (Ctrl-C) or an EC2 spot interruption notice. The trainer then checkpoints, flushes and exits with
  * EXIT_INTERRUPTED. A second signal while that is under way exits at once (128 + signal number).
  */
-export function watchInterruptions(opts: WatchInterruptionsOptions): { signal: AbortSignal; dispose(): void } {
+export function watchInterruptions(opts: WatchInterruptionsOptions): {
+  signal: AbortSignal;
+  dispose(): void;
+} {
   const controller = new AbortController();
   const abort = (reason: InterruptionReason, detail: string): void => {
     if (controller.signal.aborted) return;
@@ -42,7 +45,11 @@ export function watchInterruptions(opts: WatchInterruptionsOptions): { signal: A
   let disposed = false;
   const poll = opts.pollSpotNotice ?? process.env.FACEPOINTS_ON_EC2 === '1';
   if (poll) {
-    const endpoint = (opts.imdsEndpoint ?? process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT ?? 'http://169.254.169.254').replace(/\/$/, '');
+    const endpoint = (
+      opts.imdsEndpoint ??
+      process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT ??
+      'http://169.254.169.254'
+    ).replace(/\/$/, '');
     const imds = new SpotNoticePoller(endpoint, opts.log);
     const tick = async (): Promise<void> => {
       const notice = await imds.check();
@@ -96,7 +103,9 @@ class SpotNoticePoller {
     } catch (err) {
       if (!this.warned) {
         this.warned = true;
-        this.log(`interruptions: cannot poll the spot notice at ${this.endpoint} (${(err as Error).message}); will keep trying`);
+        this.log(
+          `interruptions: cannot poll the spot notice at ${this.endpoint} (${(err as Error).message}); will keep trying`,
+        );
       }
       return null;
     }

@@ -17,5 +17,7 @@ export function openStore(url: string, opts: S3StoreOptions = {}): Store {
     const dir = rest.startsWith('/') ? fileURLToPath(url) : path.resolve(rest);
     return new FileStore(dir);
   }
-  throw new Error(`expected a store URL starting with file:// or s3:// (e.g. file:///home/me/runs, s3://my-bucket/runs), found "${url}"`);
+  throw new Error(
+    `expected a store URL starting with file:// or s3:// (e.g. file:///home/me/runs, s3://my-bucket/runs), found "${url}"`,
+  );
 }

@@ -21,7 +21,11 @@ export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): WorkerClie
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const credentials =
     env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
+      ? {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          sessionToken: env.AWS_SESSION_TOKEN,
+        }
       : undefined;
   return {
     ...(region ? { region } : {}),
@@ -50,7 +54,13 @@ export function isNotFound(err: unknown): boolean {
 }
 
 // Errors that a retry can fix even though S3 answered with a 4xx.
-const TRANSIENT_NAMES = new Set(['ExpiredToken', 'RequestTimeTooSkewed', 'RequestTimeout', 'SlowDown', 'TokenRefreshRequired']);
+const TRANSIENT_NAMES = new Set([
+  'ExpiredToken',
+  'RequestTimeTooSkewed',
+  'RequestTimeout',
+  'SlowDown',
+  'TokenRefreshRequired',
+]);
 
 /**
  * True when retrying cannot help: S3 answered and refused (missing bucket, access denied, bad request).

@@ -68,7 +68,12 @@ export class S3Store implements Store {
       const target = formatS3Url({ bucket: loc.bucket, prefix: '' });
       const worker =
         (opts.uploadInWorker ?? opts.client === undefined)
-          ? new UploadWorker({ bucket: loc.bucket, config: s3ClientConfig(opts.env), partSize: partSize(opts), queueSize: opts.partConcurrency ?? 4 })
+          ? new UploadWorker({
+              bucket: loc.bucket,
+              config: s3ClientConfig(opts.env),
+              partSize: partSize(opts),
+              queueSize: opts.partConcurrency ?? 4,
+            })
           : null;
       const queue = new WriteQueue({
         send: (op) => (worker ? worker.send(op) : sendWrite(client, loc.bucket, op, opts)),
@@ -84,14 +89,21 @@ export class S3Store implements Store {
   }
 
   private fullKey(key: string): string {
-    if (key === '' || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '.' || p === '')) {
+    if (
+      key === '' ||
+      key.startsWith('/') ||
+      key.split('/').some((p) => p === '..' || p === '.' || p === '')
+    ) {
       throw new Error(`expected a relative key like "a/b.json" in ${this.url}, found "${key}"`);
     }
     return this.prefix + key;
   }
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
-    const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const buf =
+      typeof body === 'string'
+        ? Buffer.from(body, 'utf8')
+        : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     this.shared.queue.enqueue({ kind: 'put', key: this.fullKey(key), body: buf });
   }
 
@@ -171,7 +183,9 @@ export class S3Store implements Store {
         return await fn();
       } catch (err) {
         if (isPermanentS3Error(err) || Date.now() + delay > giveUp) {
-          throw new Error(`${what} in ${formatS3Url({ bucket: this.shared.bucket, prefix: '' })} failed: ${describeError(err)}`);
+          throw new Error(
+            `${what} in ${formatS3Url({ bucket: this.shared.bucket, prefix: '' })} failed: ${describeError(err)}`,
+          );
         }
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, this.shared.opts.retryMaxMs ?? 10_000);
@@ -181,7 +195,8 @@ export class S3Store implements Store {
 }
 
 // S3's smallest part is 5 MiB.
-const partSize = (opts: S3StoreOptions): number => Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
+const partSize = (opts: S3StoreOptions): number =>
+  Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
 
 async function sendWrite(client: S3Client, bucket: string, op: WriteOp, opts: S3StoreOptions): Promise<void> {
   if (op.kind === 'delete') {

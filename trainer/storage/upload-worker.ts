@@ -3,7 +3,10 @@ import { Worker } from 'worker_threads';
 import type { WriteOp } from './write-queue';
 
 /** The client settings a worker can receive (plain data: a client object cannot cross threads). */
-export type WorkerClientConfig = Pick<S3ClientConfig, 'region' | 'endpoint' | 'forcePathStyle' | 'requestChecksumCalculation' | 'responseChecksumValidation'> & {
+export type WorkerClientConfig = Pick<
+  S3ClientConfig,
+  'region' | 'endpoint' | 'forcePathStyle' | 'requestChecksumCalculation' | 'responseChecksumValidation'
+> & {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   requestHandler?: { connectionTimeout: number; requestTimeout: number };
 };
@@ -80,8 +83,12 @@ export class UploadWorker {
       this.waiting.set(id, { resolve, reject });
       this.worker.ref();
       // Cloning a view copies its whole underlying buffer: hand over exactly the body's bytes.
-      const whole = op.kind === 'put' && op.body.byteOffset === 0 && op.body.byteLength === op.body.buffer.byteLength;
-      this.worker.postMessage({ id, op: op.kind === 'put' && !whole ? { ...op, body: Buffer.from(op.body) } : op });
+      const whole =
+        op.kind === 'put' && op.body.byteOffset === 0 && op.body.byteLength === op.body.buffer.byteLength;
+      this.worker.postMessage({
+        id,
+        op: op.kind === 'put' && !whole ? { ...op, body: Buffer.from(op.body) } : op,
+      });
     }).finally(() => {
       if (this.waiting.size === 0) this.worker.unref();
     });

@@ -48,7 +48,8 @@ export class WriteQueue {
   constructor(private readonly opts: WriteQueueOptions) {}
 
   enqueue(op: WriteOp): void {
-    if (this.stopped) throw new Error(`write of "${op.key}" to ${this.opts.target} after the store was closed`);
+    if (this.stopped)
+      throw new Error(`write of "${op.key}" to ${this.opts.target} after the store was closed`);
     const i = this.pending.findIndex((p) => p.key === op.key);
     if (i >= 0) this.pending.splice(i, 1);
     this.pending.push(op);
@@ -57,7 +58,8 @@ export class WriteQueue {
 
   /** The newest accepted but not yet durable change of `key`, if any (read-your-writes). */
   latest(key: string): WriteOp | undefined {
-    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i].key === key) return this.pending[i];
+    for (let i = this.pending.length - 1; i >= 0; i--)
+      if (this.pending[i].key === key) return this.pending[i];
     return this.inFlight?.key === key ? this.inFlight : undefined;
   }
 
@@ -94,7 +96,9 @@ export class WriteQueue {
     }
     if (this.failures.size > 0) {
       const list = [...this.failures.values()].map((f) => `${f.op.kind} ${f.op.key}: ${f.error}`);
-      throw new Error(`${this.failures.size} write(s) to ${this.opts.target} were refused: ${list.join('; ')}`);
+      throw new Error(
+        `${this.failures.size} write(s) to ${this.opts.target} were refused: ${list.join('; ')}`,
+      );
     }
   }
 
@@ -132,7 +136,9 @@ export class WriteQueue {
         this.failures.delete(op.key);
         if (this.outageSince !== null) {
           const secs = Math.round((Date.now() - this.outageSince) / 1000);
-          this.opts.log?.(`storage: ${this.opts.target} reachable again after ${secs} s; ${this.size} write(s) pending`);
+          this.opts.log?.(
+            `storage: ${this.opts.target} reachable again after ${secs} s; ${this.size} write(s) pending`,
+          );
           this.outageSince = null;
         }
         return;
@@ -140,18 +146,24 @@ export class WriteQueue {
         this.lastError = describeError(err);
         if (this.opts.isPermanent(err)) {
           this.failures.set(op.key, { op, error: this.lastError });
-          this.opts.log?.(`storage: ${op.kind} ${op.key} to ${this.opts.target} refused, not retrying: ${this.lastError}`);
+          this.opts.log?.(
+            `storage: ${op.kind} ${op.key} to ${this.opts.target} refused, not retrying: ${this.lastError}`,
+          );
           return;
         }
         const now = Date.now();
         if (this.outageSince === null) {
           this.outageSince = now;
           this.lastReport = now;
-          this.opts.log?.(`storage: ${op.kind} ${op.key} to ${this.opts.target} failed (${this.lastError}); retrying in the background`);
+          this.opts.log?.(
+            `storage: ${op.kind} ${op.key} to ${this.opts.target} failed (${this.lastError}); retrying in the background`,
+          );
         } else if (now - this.lastReport >= (this.opts.reportEveryMs ?? 60_000)) {
           this.lastReport = now;
           const secs = Math.round((now - this.outageSince) / 1000);
-          this.opts.log?.(`storage: ${this.opts.target} unreachable for ${secs} s, ${this.size} write(s) waiting (${this.lastError})`);
+          this.opts.log?.(
+            `storage: ${this.opts.target} unreachable for ${secs} s, ${this.size} write(s) waiting (${this.lastError})`,
+          );
         }
         await this.sleep(this.backoff(attempt));
         // A newer write of the same key queued meanwhile makes this one moot; it is delivered in its turn.

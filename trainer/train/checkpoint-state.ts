@@ -41,7 +41,12 @@ export interface DecodedCheckpoint {
   best: Float32Array[] | null;
 }
 
-export const CHECKPOINT_FILE = { state: 'state.json', weights: 'weights.bin', optimizer: 'optimizer.bin', best: 'best.bin' } as const;
+export const CHECKPOINT_FILE = {
+  state: 'state.json',
+  weights: 'weights.bin',
+  optimizer: 'optimizer.bin',
+  best: 'best.bin',
+} as const;
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -64,7 +69,9 @@ export function pack(arrays: Float32Array[]): Uint8Array {
 export function unpack(bytes: Uint8Array, shapes: PackedShapes, where: string): Float32Array[] {
   const expected = shapes.reduce((n, s) => n + size(s), 0) * 4;
   if (bytes.byteLength !== expected) {
-    throw new Error(`checkpoint ${where}: expected ${expected} bytes for shapes ${JSON.stringify(shapes)}, found ${bytes.byteLength}`);
+    throw new Error(
+      `checkpoint ${where}: expected ${expected} bytes for shapes ${JSON.stringify(shapes)}, found ${bytes.byteLength}`,
+    );
   }
   // A Node Buffer may start at any offset of its pool; Float32Array needs 4-byte alignment, so copy.
   const all = new Float32Array(bytes.slice().buffer);
@@ -91,24 +98,43 @@ export function encodeCheckpoint(c: DecodedCheckpoint): CheckpointFiles {
 export function decodeCheckpoint(files: CheckpointFiles, unit: string): DecodedCheckpoint {
   const need = (name: string) => {
     const f = files[name];
-    if (!f) throw new Error(`checkpoint of "${unit}": expected file ${name}, found only ${Object.keys(files).join(', ') || 'none'}`);
+    if (!f)
+      throw new Error(
+        `checkpoint of "${unit}": expected file ${name}, found only ${Object.keys(files).join(', ') || 'none'}`,
+      );
     return f;
   };
   let state: TrainState;
   try {
     state = JSON.parse(new TextDecoder().decode(need(CHECKPOINT_FILE.state))) as TrainState;
   } catch (e) {
-    throw new Error(`checkpoint of "${unit}": ${CHECKPOINT_FILE.state} is not JSON (${(e as Error).message})`);
+    throw new Error(
+      `checkpoint of "${unit}": ${CHECKPOINT_FILE.state} is not JSON (${(e as Error).message})`,
+    );
   }
   if (state.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "format": expected ${CHECKPOINT_FORMAT}, found ${JSON.stringify(state.format)}`);
+    throw new Error(
+      `checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "format": expected ${CHECKPOINT_FORMAT}, found ${JSON.stringify(state.format)}`,
+    );
   }
   if (state.unit !== unit) {
-    throw new Error(`checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "unit": expected "${unit}", found ${JSON.stringify(state.unit)}`);
+    throw new Error(
+      `checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "unit": expected "${unit}", found ${JSON.stringify(state.unit)}`,
+    );
   }
-  const weights = unpack(need(CHECKPOINT_FILE.weights), state.weightShapes, `of "${unit}" ${CHECKPOINT_FILE.weights}`);
-  const accumulators = unpack(need(CHECKPOINT_FILE.optimizer), state.optimizerShapes, `of "${unit}" ${CHECKPOINT_FILE.optimizer}`);
+  const weights = unpack(
+    need(CHECKPOINT_FILE.weights),
+    state.weightShapes,
+    `of "${unit}" ${CHECKPOINT_FILE.weights}`,
+  );
+  const accumulators = unpack(
+    need(CHECKPOINT_FILE.optimizer),
+    state.optimizerShapes,
+    `of "${unit}" ${CHECKPOINT_FILE.optimizer}`,
+  );
   const best =
-    state.best && !state.bestIsCurrent ? unpack(need(CHECKPOINT_FILE.best), state.weightShapes, `of "${unit}" ${CHECKPOINT_FILE.best}`) : null;
+    state.best && !state.bestIsCurrent
+      ? unpack(need(CHECKPOINT_FILE.best), state.weightShapes, `of "${unit}" ${CHECKPOINT_FILE.best}`)
+      : null;
   return { state, weights, accumulators, best };
 }

@@ -9,7 +9,12 @@ import { fillImages } from './batches';
 export const MIN_PREDICT_BATCH = 64;
 
 /** Model outputs on the target scale, count * outputs, predicted max(`trainBatch`, 64) images at a time. */
-export function predictTargets(model: tf.LayersModel, pixels: Uint8Array, count: number, trainBatch: number): Float32Array {
+export function predictTargets(
+  model: tf.LayersModel,
+  pixels: Uint8Array,
+  count: number,
+  trainBatch: number,
+): Float32Array {
   const batchSize = Math.max(trainBatch, MIN_PREDICT_BATCH);
   const outputs = outputCount(model);
   const result = new Float32Array(count * outputs);
@@ -29,7 +34,12 @@ export function predictTargets(model: tf.LayersModel, pixels: Uint8Array, count:
 }
 
 /** Predictions in pixels clipped to [0, 96], count * outputs (the submission's scale). */
-export function predictPx(model: tf.LayersModel, pixels: Uint8Array, count: number, batchSize: number): Float32Array {
+export function predictPx(
+  model: tf.LayersModel,
+  pixels: Uint8Array,
+  count: number,
+  batchSize: number,
+): Float32Array {
   const t = predictTargets(model, pixels, count, batchSize);
   for (let i = 0; i < t.length; i++) t[i] = toPixels(t[i]);
   return t;
@@ -45,7 +55,9 @@ export interface Rmse {
 /** Root mean squared error in pixels, overall and per column; NaN in `truthPx` marks a missing value and is skipped. */
 export function rmsePx(pred: Float32Array, truthPx: Float32Array, count: number, cols: number): Rmse {
   if (pred.length !== count * cols || truthPx.length !== count * cols) {
-    throw new Error(`rmsePx: expected ${count} x ${cols} = ${count * cols} values, found ${pred.length} predictions and ${truthPx.length} truths`);
+    throw new Error(
+      `rmsePx: expected ${count} x ${cols} = ${count * cols} values, found ${pred.length} predictions and ${truthPx.length} truths`,
+    );
   }
   const sum = new Float64Array(cols);
   const n = new Float64Array(cols);
@@ -72,7 +84,9 @@ export function rmsePx(pred: Float32Array, truthPx: Float32Array, count: number,
 /** Model 0: the training mean of each column, ignoring missing (NaN) values; NaN for a column never present. */
 export function meanModel(labelsPx: Float32Array, count: number, cols: number = COORDINATES): Float32Array {
   if (labelsPx.length !== count * cols) {
-    throw new Error(`meanModel: expected ${count} x ${cols} = ${count * cols} labels, found ${labelsPx.length}`);
+    throw new Error(
+      `meanModel: expected ${count} x ${cols} = ${count * cols} labels, found ${labelsPx.length}`,
+    );
   }
   const sum = new Float64Array(cols);
   const n = new Float64Array(cols);
@@ -90,7 +104,9 @@ export function outputCount(model: tf.LayersModel): number {
   const shape = model.outputs[0].shape;
   const units = shape[shape.length - 1];
   if (model.outputs.length !== 1 || shape.length !== 2 || units == null) {
-    throw new Error(`expected a network with one output of shape [batch, units], found ${model.outputs.map((o) => `[${o.shape}]`).join(', ')}`);
+    throw new Error(
+      `expected a network with one output of shape [batch, units], found ${model.outputs.map((o) => `[${o.shape}]`).join(', ')}`,
+    );
   }
   return units;
 }

@@ -45,7 +45,8 @@ export class NesterovSgd {
     const iterations = (await iter.tensor.data())[0];
     iter.tensor.dispose();
     const accumulators = [];
-    for (const a of acc) accumulators.push({ shape: a.tensor.shape.slice(), values: (await a.tensor.data()) as Float32Array });
+    for (const a of acc)
+      accumulators.push({ shape: a.tensor.shape.slice(), values: (await a.tensor.data()) as Float32Array });
     return { iterations, accumulators };
   }
 
@@ -53,7 +54,10 @@ export class NesterovSgd {
   async restore(state: OptimizerState): Promise<void> {
     const named = [
       { name: 'iter', tensor: tf.scalar(state.iterations, 'int32') },
-      ...state.accumulators.map((a, i) => ({ name: `accumulator${i}/momentum`, tensor: tf.tensor(a.values, a.shape, 'float32') })),
+      ...state.accumulators.map((a, i) => ({
+        name: `accumulator${i}/momentum`,
+        tensor: tf.tensor(a.values, a.shape, 'float32'),
+      })),
     ];
     // setWeights copies each tensor into a new variable; the inputs are ours to dispose.
     await this.optimizer.setWeights(named);

@@ -14,7 +14,13 @@ import { NesterovSgd, type OptimizerState } from './nesterov';
  */
 export interface StepEngine {
   /** One step on the first `n` images ([n, 96, 96, 1] floats, already flipped) and targets; the batch's mean loss. */
-  step(images: Float32Array, targets: Float32Array, n: number, learningRate: number, momentum: number): Promise<number>;
+  step(
+    images: Float32Array,
+    targets: Float32Array,
+    n: number,
+    learningRate: number,
+    momentum: number,
+  ): Promise<number>;
   /** Copies of every weight, in model.getWeights() order. */
   readWeights(): Float32Array[];
   /** Replace every weight (model.getWeights() order), in the engine and in the model. */
@@ -36,20 +42,33 @@ export interface StepEngine {
  */
 export const PARALLEL_MIN_BATCH = 32;
 
-export function chooseWorkers(requested: number, backend: BackendName, batchSize: number, cpus = os.cpus().length): number {
+export function chooseWorkers(
+  requested: number,
+  backend: BackendName,
+  batchSize: number,
+  cpus = os.cpus().length,
+): number {
   const threaded = backend === 'wasm' || backend === 'cpu';
   if (requested > 0) {
     if (requested > 1 && !threaded) {
-      throw new Error(`workers: expected 1 on the ${backend} backend (it runs its own threads), found ${requested}; worker threads train on wasm or cpu only`);
+      throw new Error(
+        `workers: expected 1 on the ${backend} backend (it runs its own threads), found ${requested}; worker threads train on wasm or cpu only`,
+      );
     }
     return requested;
   }
   return backend === 'wasm' && cpus >= 2 && batchSize >= PARALLEL_MIN_BATCH ? 2 : 1;
 }
 
-export async function createStepEngine(model: tf.LayersModel, rng: SeedSource, workers: number, backend: BackendName): Promise<StepEngine> {
+export async function createStepEngine(
+  model: tf.LayersModel,
+  rng: SeedSource,
+  workers: number,
+  backend: BackendName,
+): Promise<StepEngine> {
   if (workers <= 1) return new InProcessEngine(model, rng);
-  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`workers: expected the wasm or cpu backend for ${workers} workers, found ${backend}`);
+  if (backend !== 'wasm' && backend !== 'cpu')
+    throw new Error(`workers: expected the wasm or cpu backend for ${workers} workers, found ${backend}`);
   return ParallelEngine.create(model, rng, workers, backend);
 }
 
@@ -70,14 +89,22 @@ class InProcessEngine implements StepEngine {
     this.outputs = model.outputs[0].shape[1] as number;
   }
 
-  async step(images: Float32Array, targets: Float32Array, n: number, learningRate: number, momentum: number): Promise<number> {
+  async step(
+    images: Float32Array,
+    targets: Float32Array,
+    n: number,
+    learningRate: number,
+    momentum: number,
+  ): Promise<number> {
     // The schedules change once per epoch; setMomentum allocates a scalar, so only on change.
-    if (learningRate !== this.learningRate) this.optimizer.setLearningRate((this.learningRate = learningRate));
+    if (learningRate !== this.learningRate)
+      this.optimizer.setLearningRate((this.learningRate = learningRate));
     if (momentum !== this.momentum) this.optimizer.setMomentum((this.momentum = momentum));
     const cost = tf.tidy(() => {
       const x = tf.tensor4d(images.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
       const y = tf.tensor2d(targets.subarray(0, n * this.outputs), [n, this.outputs]);
-      const lossFn = () => tf.mean(tf.squaredDifference(this.model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
+      const lossFn = () =>
+        tf.mean(tf.squaredDifference(this.model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
       return this.optimizer.optimizer.minimize(lossFn, true, this.variables) as tf.Scalar;
     });
     const loss = (await cost.data())[0];
@@ -121,9 +148,16 @@ class ParallelEngine implements StepEngine {
     this.outputs = model.outputs[0].shape[1] as number;
   }
 
-  static async create(model: tf.LayersModel, rng: SeedSource, workers: number, backend: 'wasm' | 'cpu'): Promise<ParallelEngine> {
+  static async create(
+    model: tf.LayersModel,
+    rng: SeedSource,
+    workers: number,
+    backend: 'wasm' | 'cpu',
+  ): Promise<ParallelEngine> {
     if (model.nonTrainableWeights.length > 0) {
-      throw new Error(`workers: expected a network whose weights are all trainable, found ${model.nonTrainableWeights.length} non-trainable`);
+      throw new Error(
+        `workers: expected a network whose weights are all trainable, found ${model.nonTrainableWeights.length} non-trainable`,
+      );
     }
     const trainer = await ParallelTrainer.create({
       modelTopology: model.toJSON(null, false) as object,
@@ -136,7 +170,13 @@ class ParallelEngine implements StepEngine {
     return new ParallelEngine(model, rng, trainer);
   }
 
-  async step(images: Float32Array, targets: Float32Array, n: number, learningRate: number, momentum: number): Promise<number> {
+  async step(
+    images: Float32Array,
+    targets: Float32Array,
+    n: number,
+    learningRate: number,
+    momentum: number,
+  ): Promise<number> {
     this.dirty = true;
     return this.trainer.step({
       images: images.subarray(0, n * PIXELS),

@@ -53,7 +53,10 @@ export interface TrainUnitOptions {
   checkpointEveryMinutes: number;
   /** Aborted on SIGTERM or a spot notice: checkpoint after the current batch and return { interrupted: true }. */
   signal?: AbortSignal;
-  onEpoch?: (m: EpochMetrics, progress: { bestDevRmsePx: number; epoch: number; maxEpochs: number }) => void | Promise<void>;
+  onEpoch?: (
+    m: EpochMetrics,
+    progress: { bestDevRmsePx: number; epoch: number; maxEpochs: number },
+  ) => void | Promise<void>;
   onCheckpoint?: (at: Date) => void;
   onBatch?: (done: number, total: number) => void;
   /**
@@ -94,7 +97,9 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
   const saved = await o.checkpointer.loadLatest(o.unit);
   const c = saved ? decodeCheckpoint(saved, o.unit) : null;
   if (c && JSON.stringify(c.state.weightShapes) !== JSON.stringify(weightShapes)) {
-    throw new Error(`checkpoint of "${o.unit}": expected weight shapes ${JSON.stringify(weightShapes)} of the model, found ${JSON.stringify(c.state.weightShapes)}; was the unit's network or preset changed?`);
+    throw new Error(
+      `checkpoint of "${o.unit}": expected weight shapes ${JSON.stringify(weightShapes)} of the model, found ${JSON.stringify(c.state.weightShapes)}; was the unit's network or preset changed?`,
+    );
   }
   if (c?.state.finished) {
     setModelWeights(model, c.weights);
@@ -150,7 +155,15 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
         optimizerShapes: opt.accumulators.map((a) => a.shape),
       };
       const best = state.best && !state.bestIsCurrent ? bestWeights : null;
-      await o.checkpointer.save(o.unit, encodeCheckpoint({ state, weights: current, accumulators: opt.accumulators.map((a) => a.values), best }));
+      await o.checkpointer.save(
+        o.unit,
+        encodeCheckpoint({
+          state,
+          weights: current,
+          accumulators: opt.accumulators.map((a) => a.values),
+          best,
+        }),
+      );
       lastCheckpoint = Date.now();
       epochsSinceCheckpoint = 0;
       o.onCheckpoint?.(new Date(lastCheckpoint));
@@ -183,7 +196,9 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
         // turn here, background uploads, the status heartbeat and signal handlers would wait for the epoch.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (!Number.isFinite(loss)) {
-          throw new Error(`training "${o.unit}" diverged: expected a finite loss, found ${loss} at epoch ${s.epochIndex + 1} batch ${b + 1} (learning rate ${learningRate})`);
+          throw new Error(
+            `training "${o.unit}" diverged: expected a finite loss, found ${loss} at epoch ${s.epochIndex + 1} batch ${b + 1} (learning rate ${learningRate})`,
+          );
         }
         s.epochLossSum += loss * n;
         s.batchInEpoch = b + 1;
@@ -202,7 +217,10 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
       const trainSeconds = s.epochSeconds + (performance.now() - started) / 1000;
       const evalStart = performance.now();
       engine.syncModel();
-      const devLoss = meanSquaredError(predictTargets(model, o.dev.pixels, o.dev.count, batchSize), o.dev.labelsPx);
+      const devLoss = meanSquaredError(
+        predictTargets(model, o.dev.pixels, o.dev.count, batchSize),
+        o.dev.labelsPx,
+      );
       const epoch = s.epochIndex + 1;
       const metrics: EpochMetrics = {
         epoch,
@@ -228,11 +246,20 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
       s.epochSeconds = 0;
       epochsSinceCheckpoint++;
       // Lasagne's EarlyStopping: stop once `patience` epochs have passed without a new best.
-      s.stoppedEarly = s.best !== null && epoch - s.best.epoch >= schedule.patience && epoch < schedule.maxEpochs;
-      await o.onEpoch?.(metrics, { bestDevRmsePx: lossToRmsePx(s.best!.devLoss), epoch, maxEpochs: schedule.maxEpochs });
+      s.stoppedEarly =
+        s.best !== null && epoch - s.best.epoch >= schedule.patience && epoch < schedule.maxEpochs;
+      await o.onEpoch?.(metrics, {
+        bestDevRmsePx: lossToRmsePx(s.best!.devLoss),
+        epoch,
+        maxEpochs: schedule.maxEpochs,
+      });
       const done = s.stoppedEarly || s.epochIndex >= schedule.maxEpochs;
       const interrupted = o.signal?.aborted === true;
-      if (!done && (newBest || interrupted || epochsSinceCheckpoint >= o.checkpointEveryEpochs || minutesDue())) await save();
+      if (
+        !done &&
+        (newBest || interrupted || epochsSinceCheckpoint >= o.checkpointEveryEpochs || minutesDue())
+      )
+        await save();
       if (!done && interrupted) return result(s.history, s.best, false, true, resumedFromEpoch);
     }
 
@@ -273,18 +300,31 @@ function meanSquaredError(pred: Float32Array, truthPx: Float32Array): number {
 
 function checkOptions(o: TrainUnitOptions, outputs: number): void {
   const errors: string[] = [];
-  for (const [name, rows] of [['train', o.train], ['dev', o.dev]] as const) {
-    if (!Number.isInteger(rows.count) || rows.count < 1) errors.push(`${name}.count: expected at least 1 row, found ${rows.count}`);
-    if (rows.pixels.length !== rows.count * PIXELS) errors.push(`${name}.pixels: expected ${rows.count} x ${PIXELS} bytes, found ${rows.pixels.length}`);
+  for (const [name, rows] of [
+    ['train', o.train],
+    ['dev', o.dev],
+  ] as const) {
+    if (!Number.isInteger(rows.count) || rows.count < 1)
+      errors.push(`${name}.count: expected at least 1 row, found ${rows.count}`);
+    if (rows.pixels.length !== rows.count * PIXELS)
+      errors.push(`${name}.pixels: expected ${rows.count} x ${PIXELS} bytes, found ${rows.pixels.length}`);
     if (rows.labelsPx.length !== rows.count * outputs) {
-      errors.push(`${name}.labelsPx: expected ${rows.count} x ${outputs} (the model's outputs) values, found ${rows.labelsPx.length}`);
+      errors.push(
+        `${name}.labelsPx: expected ${rows.count} x ${outputs} (the model's outputs) values, found ${rows.labelsPx.length}`,
+      );
     } else {
       const missing = rows.labelsPx.findIndex((v) => !Number.isFinite(v));
-      if (missing >= 0) errors.push(`${name}.labelsPx: expected every label present, found ${rows.labelsPx[missing]} at row ${Math.floor(missing / outputs)} column ${missing % outputs}`);
+      if (missing >= 0)
+        errors.push(
+          `${name}.labelsPx: expected every label present, found ${rows.labelsPx[missing]} at row ${Math.floor(missing / outputs)} column ${missing % outputs}`,
+        );
     }
   }
-  if (o.flip && o.flip.permutation.length !== outputs) errors.push(`flip: expected a spec of ${outputs} columns, found ${o.flip.permutation.length}`);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) errors.push(`batchSize: expected a positive integer, found ${o.batchSize}`);
-  if (!Number.isInteger(o.schedule.maxEpochs) || o.schedule.maxEpochs < 1) errors.push(`schedule.maxEpochs: expected a positive integer, found ${o.schedule.maxEpochs}`);
+  if (o.flip && o.flip.permutation.length !== outputs)
+    errors.push(`flip: expected a spec of ${outputs} columns, found ${o.flip.permutation.length}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
+    errors.push(`batchSize: expected a positive integer, found ${o.batchSize}`);
+  if (!Number.isInteger(o.schedule.maxEpochs) || o.schedule.maxEpochs < 1)
+    errors.push(`schedule.maxEpochs: expected a positive integer, found ${o.schedule.maxEpochs}`);
   if (errors.length) throw new Error(`trainUnit "${o.unit}": ${errors.join('; ')}`);
 }

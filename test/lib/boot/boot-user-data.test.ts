@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BOOT_SCRIPT_PATH, BootValues, USER_DATA_LIMIT_BYTES, renderBootEnv, renderBootUserData } from '../../../lib/boot/boot-user-data';
+import {
+  BOOT_SCRIPT_PATH,
+  BootValues,
+  USER_DATA_LIMIT_BYTES,
+  renderBootEnv,
+  renderBootUserData,
+} from '../../../lib/boot/boot-user-data';
 
 const VALUES: BootValues = {
   region: 'eu-west-1',
@@ -29,9 +35,27 @@ describe('renderBootUserData', () => {
 
   it('writes settings that bash reads back exactly', () => {
     const dir = mkdtempSync(join(tmpdir(), 'facepoints-env-'));
-    writeFileSync(join(dir, 'run.env'), renderBootEnv({ ...VALUES, jupyter: { image: 'quay.io/jupyter/minimal-notebook:2026-04-02', tokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:t-AbC' } }));
-    const out = spawnSync('bash', ['-c', `set -a; . ${join(dir, 'run.env')}; printf '%s|' "$FACEPOINTS_IMAGE" "$FACEPOINTS_MAX_HOURS" "$FACEPOINTS_JUPYTER" "$FACEPOINTS_JUPYTER_SECRET_ARN"`], { encoding: 'utf8', env: {} });
-    expect(out.stdout).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:tag|12|true|arn:aws:secretsmanager:eu-west-1:1:secret:t-AbC|');
+    writeFileSync(
+      join(dir, 'run.env'),
+      renderBootEnv({
+        ...VALUES,
+        jupyter: {
+          image: 'quay.io/jupyter/minimal-notebook:2026-04-02',
+          tokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:t-AbC',
+        },
+      }),
+    );
+    const out = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -a; . ${join(dir, 'run.env')}; printf '%s|' "$FACEPOINTS_IMAGE" "$FACEPOINTS_MAX_HOURS" "$FACEPOINTS_JUPYTER" "$FACEPOINTS_JUPYTER_SECRET_ARN"`,
+      ],
+      { encoding: 'utf8', env: {} },
+    );
+    expect(out.stdout).toBe(
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:tag|12|true|arn:aws:secretsmanager:eu-west-1:1:secret:t-AbC|',
+    );
   });
 
   it('refuses a value that a shell or systemd would not read verbatim', () => {
@@ -47,7 +71,10 @@ describe('renderBootUserData', () => {
       ...VALUES,
       imageUri: `123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/cdk-hnb659fds-container-assets-123456789012-ap-southeast-2:${long(64)}`,
       runId: long(64),
-      jupyter: { image: 'quay.io/jupyter/minimal-notebook:2026-04-02', tokenSecretArn: `arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:${long(60)}` },
+      jupyter: {
+        image: 'quay.io/jupyter/minimal-notebook:2026-04-02',
+        tokenSecretArn: `arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:${long(60)}`,
+      },
     });
     // A quarter of the limit left for what the script may still grow by.
     expect(Buffer.byteLength(text)).toBeLessThan(USER_DATA_LIMIT_BYTES * 0.75);
@@ -56,8 +83,14 @@ describe('renderBootUserData', () => {
   it('writes the boot script byte for byte when run', () => {
     // Run the unpacking line of the user data against a temporary target instead of /opt.
     const dir = mkdtempSync(join(tmpdir(), 'facepoints-unpack-'));
-    const text = renderBootUserData(VALUES).replace(/\/opt\/facepoints\/train-on-boot\.sh/g, join(dir, 'script.sh'));
-    const block = text.slice(text.indexOf('base64 -d'), text.indexOf('\nFACEPOINTS_SCRIPT\n') + '\nFACEPOINTS_SCRIPT\n'.length);
+    const text = renderBootUserData(VALUES).replace(
+      /\/opt\/facepoints\/train-on-boot\.sh/g,
+      join(dir, 'script.sh'),
+    );
+    const block = text.slice(
+      text.indexOf('base64 -d'),
+      text.indexOf('\nFACEPOINTS_SCRIPT\n') + '\nFACEPOINTS_SCRIPT\n'.length,
+    );
     const result = spawnSync('bash', ['-c', block], { encoding: 'utf8' });
     expect(result.status).toBe(0);
     expect(readFileSync(join(dir, 'script.sh'), 'utf8')).toBe(readFileSync(BOOT_SCRIPT_PATH, 'utf8'));
@@ -65,8 +98,12 @@ describe('renderBootUserData', () => {
 
   it('embeds the boot script from its file', () => {
     const text = renderBootUserData(VALUES);
-    const encoded = text.split("<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n")[1].split('\nFACEPOINTS_SCRIPT')[0];
+    const encoded = text
+      .split("<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n")[1]
+      .split('\nFACEPOINTS_SCRIPT')[0];
     expect(encoded.split('\n').every((line) => line.length <= 76)).toBe(true);
-    expect(gunzipSync(Buffer.from(encoded.replace(/\n/g, ''), 'base64')).toString('utf8')).toBe(readFileSync(BOOT_SCRIPT_PATH, 'utf8'));
+    expect(gunzipSync(Buffer.from(encoded.replace(/\n/g, ''), 'base64')).toString('utf8')).toBe(
+      readFileSync(BOOT_SCRIPT_PATH, 'utf8'),
+    );
   });
 });

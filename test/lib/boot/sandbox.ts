@@ -177,14 +177,19 @@ export class Sandbox {
   }
 }
 
-export const isTrainerRun = (c: Call) => c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-train');
+export const isTrainerRun = (c: Call) =>
+  c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-train');
 export const isPowerOff = (c: Call) => c.cmd === 'shutdown' && c.args[0] === '-h' && c.args[1] === 'now';
-export const isScheduledPowerOff = (c: Call) => c.cmd === 'shutdown' && c.args[0] === '-h' && /^\+\d+$/.test(c.args[1]);
+export const isScheduledPowerOff = (c: Call) =>
+  c.cmd === 'shutdown' && c.args[0] === '-h' && /^\+\d+$/.test(c.args[1]);
 
 /** The arguments after the image: what the container's ENTRYPOINT receives. */
 export function trainerArgs(call: Call): string[] {
   const at = call.args.indexOf(SETTINGS.FACEPOINTS_IMAGE);
-  if (at < 0) throw new Error(`expected the image ${SETTINGS.FACEPOINTS_IMAGE} in docker run, found: ${call.args.join(' ')}`);
+  if (at < 0)
+    throw new Error(
+      `expected the image ${SETTINGS.FACEPOINTS_IMAGE} in docker run, found: ${call.args.join(' ')}`,
+    );
   return call.args.slice(at + 1);
 }
 

@@ -29,7 +29,10 @@ afterEach(() => sandbox.remove());
 describe('train-on-boot.sh', () => {
   it('is shellcheck-clean', () => {
     const result = spawnSync('shellcheck', [BOOT_SCRIPT_PATH], { encoding: 'utf8' });
-    if (result.error) throw new Error(`shellcheck did not run (install it with apt-get install shellcheck): ${result.error.message}`);
+    if (result.error)
+      throw new Error(
+        `shellcheck did not run (install it with apt-get install shellcheck): ${result.error.message}`,
+      );
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
@@ -60,8 +63,19 @@ describe('train-on-boot.sh', () => {
     const order = (pred: (c: (typeof calls)[number]) => boolean) => calls.findIndex(pred);
     const login = order((c) => c.cmd === 'docker' && c.args[0] === 'login');
     const pull = order((c) => c.cmd === 'docker' && c.args[0] === 'pull');
-    expect(calls[login].args).toEqual(['login', '--username', 'AWS', '--password-stdin', '123456789012.dkr.ecr.eu-west-1.amazonaws.com']);
-    expect(calls.find((c) => c.cmd === 'aws')?.args).toEqual(['ecr', 'get-login-password', '--region', 'eu-west-1']);
+    expect(calls[login].args).toEqual([
+      'login',
+      '--username',
+      'AWS',
+      '--password-stdin',
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    ]);
+    expect(calls.find((c) => c.cmd === 'aws')?.args).toEqual([
+      'ecr',
+      'get-login-password',
+      '--region',
+      'eu-west-1',
+    ]);
     expect(calls[pull].args).toContain(SETTINGS.FACEPOINTS_IMAGE);
     expect(login).toBeLessThan(pull);
     expect(pull).toBeLessThan(order(isTrainerRun));
@@ -136,7 +150,7 @@ describe('train-on-boot.sh', () => {
     expect(sandbox.state('finished')).toMatch(/^failed: bad configuration or data/);
   });
 
-  it('gives the container a scratch folder its user owns, with a persistent CUDA kernel cache of CUDA\'s maximum size', () => {
+  it("gives the container a scratch folder its user owns, with a persistent CUDA kernel cache of CUDA's maximum size", () => {
     sandbox.trainerExits(0);
     const run = sandbox.boot('run').calls.find(isTrainerRun)!;
     expect(run.args).toEqual(
@@ -180,7 +194,14 @@ describe('train-on-boot.sh', () => {
     sandbox.trainerExits(0);
     const boot = sandbox.boot('run', { SANDBOX_PULL_FAILS: '1' });
     const status = RunStatusSchema.parse(JSON.parse(sandbox.uploaded('status.json') ?? 'null'));
-    expect(status).toEqual(expect.objectContaining({ runId: 'run-42', state: 'failed', phase: 'boot: image-pull', instanceType: 'g4dn.xlarge' }));
+    expect(status).toEqual(
+      expect.objectContaining({
+        runId: 'run-42',
+        state: 'failed',
+        phase: 'boot: image-pull',
+        instanceType: 'g4dn.xlarge',
+      }),
+    );
     expect(status.error).toMatch(/^boot step image-pull failed: exit 1\n/);
     expect(status.error).toContain(`pulling ${SETTINGS.FACEPOINTS_IMAGE} failed (attempt 3 of 3)`);
     const upload = boot.calls.find((c) => c.cmd === 'aws' && c.args[0] === 's3' && c.args[1] === 'cp')!;
@@ -188,7 +209,9 @@ describe('train-on-boot.sh', () => {
     const put = boot.calls.find((c) => c.cmd === 'aws' && c.args[1] === 'put-log-events')!;
     expect(flagValue(put.args, '--log-group-name')).toBe('/facepoints/training');
     expect(flagValue(put.args, '--log-stream-name')).toMatch(/^run-42\/boot-/);
-    expect(JSON.parse(flagValue(put.args, '--log-events')!)[0].message).toContain('boot step image-pull failed');
+    expect(JSON.parse(flagValue(put.args, '--log-events')!)[0].message).toContain(
+      'boot step image-pull failed',
+    );
     const last = boot.calls.findIndex((c) => c.cmd === 'aws' && c.args[1] === 'put-log-events');
     expect(last).toBeLessThan(boot.calls.findIndex(isPowerOff));
   });
@@ -290,10 +313,18 @@ describe('train-on-boot.sh', () => {
     const boot = sandbox.boot('run', JUPYTER);
     expect(boot.status).toBe(0);
     const fetch = boot.calls.find((c) => c.cmd === 'aws' && c.args[0] === 'secretsmanager');
-    expect(fetch?.args).toEqual(expect.arrayContaining(['get-secret-value', '--secret-id', JUPYTER.FACEPOINTS_JUPYTER_SECRET_ARN]));
-    const jupyter = boot.calls.find((c) => c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-jupyter'));
-    expect(jupyter?.args).toEqual(expect.arrayContaining(['--publish', '8888:8888', '--env', 'JUPYTER_TOKEN']));
-    expect(jupyter?.args.find((a) => a.endsWith(':/home/jovyan/run:ro'))).toBe(`${join(sandbox.stateDir, 'run-view')}:/home/jovyan/run:ro`);
+    expect(fetch?.args).toEqual(
+      expect.arrayContaining(['get-secret-value', '--secret-id', JUPYTER.FACEPOINTS_JUPYTER_SECRET_ARN]),
+    );
+    const jupyter = boot.calls.find(
+      (c) => c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-jupyter'),
+    );
+    expect(jupyter?.args).toEqual(
+      expect.arrayContaining(['--publish', '8888:8888', '--env', 'JUPYTER_TOKEN']),
+    );
+    expect(jupyter?.args.find((a) => a.endsWith(':/home/jovyan/run:ro'))).toBe(
+      `${join(sandbox.stateDir, 'run-view')}:/home/jovyan/run:ro`,
+    );
     expect(sandbox.rawCalls()).toContain('docker-env JUPYTER_TOKEN=<the secret>');
     // The token reaches the container through the environment only.
     const everything = sandbox.rawCalls() + boot.stdout + boot.stderr;
@@ -306,7 +337,11 @@ describe('train-on-boot.sh', () => {
     sandbox.trainerExits(0);
     const boot = sandbox.boot('run', { ...JUPYTER, SANDBOX_TOKEN_OUTPUT: '' });
     expect(boot.stderr).toContain('the JupyterLab token secret is empty');
-    expect(boot.calls.filter((c) => c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-jupyter'))).toHaveLength(0);
+    expect(
+      boot.calls.filter(
+        (c) => c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-jupyter'),
+      ),
+    ).toHaveLength(0);
     expect(boot.calls.filter(isTrainerRun)).toHaveLength(1);
     expect(isPowerOff(boot.calls[boot.calls.length - 1])).toBe(true);
   });
@@ -315,7 +350,12 @@ describe('train-on-boot.sh', () => {
     const boot = sandbox.boot('run', { FACEPOINTS_MAX_HOURS: '' });
     expect(boot.stderr).toContain('missing setting FACEPOINTS_MAX_HOURS');
     // Only the failure report comes before the power-off: nothing else can run without a deadline.
-    expect(boot.calls.map((c) => `${c.cmd} ${c.args.slice(0, 2).join(' ')}`)).toEqual(['aws s3 cp', 'aws logs create-log-stream', 'aws logs put-log-events', 'shutdown -h now']);
+    expect(boot.calls.map((c) => `${c.cmd} ${c.args.slice(0, 2).join(' ')}`)).toEqual([
+      'aws s3 cp',
+      'aws logs create-log-stream',
+      'aws logs put-log-events',
+      'shutdown -h now',
+    ]);
     expect(RunStatusSchema.parse(JSON.parse(sandbox.uploaded('status.json')!)).phase).toBe('boot: settings');
   });
 

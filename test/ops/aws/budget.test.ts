@@ -1,4 +1,11 @@
-import { BudgetsClient, BudgetsServiceException, DescribeBudgetCommand, DescribeNotificationsForBudgetCommand, NotFoundException, ThrottlingException } from '@aws-sdk/client-budgets';
+import {
+  BudgetsClient,
+  BudgetsServiceException,
+  DescribeBudgetCommand,
+  DescribeNotificationsForBudgetCommand,
+  NotFoundException,
+  ThrottlingException,
+} from '@aws-sdk/client-budgets';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describeBudget } from '../../../ops/aws/budget';
 
@@ -14,7 +21,10 @@ const budgetResponse = {
     CostFilters: {},
     TimeUnit: 'MONTHLY' as const,
     TimePeriod: { Start: new Date('2026-11-01T00:00:00Z'), End: new Date('2087-06-15T00:00:00Z') },
-    CalculatedSpend: { ActualSpend: { Amount: '33.512', Unit: 'USD' }, ForecastedSpend: { Amount: '51.2', Unit: 'USD' } },
+    CalculatedSpend: {
+      ActualSpend: { Amount: '33.512', Unit: 'USD' },
+      ForecastedSpend: { Amount: '51.2', Unit: 'USD' },
+    },
     BudgetType: 'COST' as const,
     LastUpdatedTime: new Date('2026-11-29T01:14:00Z'),
   },
@@ -27,13 +37,33 @@ test('limit, actual, forecast and which alerts fired, across notification pages'
   budgets
     .on(DescribeNotificationsForBudgetCommand)
     .resolvesOnce({
-      Notifications: [{ NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: 50, ThresholdType: 'PERCENTAGE', NotificationState: 'ALARM' }],
+      Notifications: [
+        {
+          NotificationType: 'ACTUAL',
+          ComparisonOperator: 'GREATER_THAN',
+          Threshold: 50,
+          ThresholdType: 'PERCENTAGE',
+          NotificationState: 'ALARM',
+        },
+      ],
       NextToken: 'n2',
     })
     .resolvesOnce({
       Notifications: [
-        { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: 100, ThresholdType: 'PERCENTAGE', NotificationState: 'OK' },
-        { NotificationType: 'FORECASTED', ComparisonOperator: 'GREATER_THAN', Threshold: 40, ThresholdType: 'ABSOLUTE_VALUE', NotificationState: 'ALARM' },
+        {
+          NotificationType: 'ACTUAL',
+          ComparisonOperator: 'GREATER_THAN',
+          Threshold: 100,
+          ThresholdType: 'PERCENTAGE',
+          NotificationState: 'OK',
+        },
+        {
+          NotificationType: 'FORECASTED',
+          ComparisonOperator: 'GREATER_THAN',
+          Threshold: 40,
+          ThresholdType: 'ABSOLUTE_VALUE',
+          NotificationState: 'ALARM',
+        },
       ],
     });
 
@@ -52,18 +82,33 @@ test('limit, actual, forecast and which alerts fired, across notification pages'
       { type: 'FORECASTED', threshold: '$40.00', fired: true },
     ],
   });
-  expect(budgets.commandCalls(DescribeNotificationsForBudgetCommand)[1].args[0].input).toMatchObject({ AccountId: '123456789012', NextToken: 'n2' });
+  expect(budgets.commandCalls(DescribeNotificationsForBudgetCommand)[1].args[0].input).toMatchObject({
+    AccountId: '123456789012',
+    NextToken: 'n2',
+  });
 });
 
 test('ThrottlingException is retried', async () => {
-  budgets.on(DescribeBudgetCommand).rejectsOnce(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' })).resolves(budgetResponse);
+  budgets
+    .on(DescribeBudgetCommand)
+    .rejectsOnce(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' }))
+    .resolves(budgetResponse);
   budgets.on(DescribeNotificationsForBudgetCommand).resolves({ Notifications: [] });
-  expect((await describeBudget(client, '123456789012', 'facepoints-monthly', noWait)).actualUsd).toBeCloseTo(33.512);
+  expect((await describeBudget(client, '123456789012', 'facepoints-monthly', noWait)).actualUsd).toBeCloseTo(
+    33.512,
+  );
   expect(budgets.commandCalls(DescribeBudgetCommand)).toHaveLength(2);
 });
 
 test('a missing budget and a missing permission say what to do', async () => {
-  budgets.on(DescribeBudgetCommand).rejects(new NotFoundException({ $metadata: {}, message: 'Unable to get budget: facepoints-monthly - the budget does not exist.' }));
+  budgets
+    .on(DescribeBudgetCommand)
+    .rejects(
+      new NotFoundException({
+        $metadata: {},
+        message: 'Unable to get budget: facepoints-monthly - the budget does not exist.',
+      }),
+    );
   await expect(describeBudget(client, '123456789012', 'facepoints-monthly', noWait)).rejects.toThrow(
     'budget facepoints-monthly not found in account 123456789012: deploy the FacepointsData stack',
   );
@@ -77,5 +122,7 @@ test('a missing budget and a missing permission say what to do', async () => {
       message: 'User: arn:aws:iam::123456789012:user/dev is not authorized to perform: budgets:ViewBudget',
     }),
   );
-  await expect(describeBudget(client, '123456789012', 'facepoints-monthly', noWait)).rejects.toThrow(/lacks the permission budgets:ViewBudget/);
+  await expect(describeBudget(client, '123456789012', 'facepoints-monthly', noWait)).rejects.toThrow(
+    /lacks the permission budgets:ViewBudget/,
+  );
 });

@@ -7,7 +7,9 @@ test('missing credentials say how to provide them', async () => {
     callAws({ action: 's3:ListBucket', target: 's3://b/runs/' }, async () => {
       throw named('CredentialsProviderError', 'Could not load credentials from any providers');
     }),
-  ).rejects.toThrow('no usable AWS credentials for s3:ListBucket (s3://b/runs/): run `aws configure` or `aws sso login`, pass --profile NAME');
+  ).rejects.toThrow(
+    'no usable AWS credentials for s3:ListBucket (s3://b/runs/): run `aws configure` or `aws sso login`, pass --profile NAME',
+  );
 });
 
 test('retries back off exponentially; other errors pass through untouched', async () => {
@@ -25,7 +27,9 @@ test('retries back off exponentially; other errors pass through untouched', asyn
   expect(delays).toEqual([100, 200]);
 
   const odd = named('InvalidParameterValue', 'bad value');
-  await expect(callAws({ action: 'ec2:DescribeInstances' }, async () => Promise.reject(odd))).rejects.toBe(odd);
+  await expect(callAws({ action: 'ec2:DescribeInstances' }, async () => Promise.reject(odd))).rejects.toBe(
+    odd,
+  );
   expect(isThrottling(named('ThrottlingException', 'Rate exceeded'))).toBe(true);
   expect(isThrottling(odd)).toBe(false);
 });

@@ -7,7 +7,12 @@ import {
   UpdateCostAllocationTagsStatusCommand,
 } from '@aws-sdk/client-cost-explorer';
 import { mockClient } from 'aws-sdk-client-mock';
-import { activateTag, costPeriod, getTagActivation, getTaggedCostByDayAndService } from '../../../ops/aws/cost-explorer';
+import {
+  activateTag,
+  costPeriod,
+  getTagActivation,
+  getTaggedCostByDayAndService,
+} from '../../../ops/aws/cost-explorer';
 
 const ce = mockClient(CostExplorerClient);
 const client = new CostExplorerClient({ region: 'us-east-1' });
@@ -21,7 +26,10 @@ function day(date: string, estimated: boolean, groups: Array<[string, string]>) 
   return {
     TimePeriod: { Start: date, End: next },
     Total: {},
-    Groups: groups.map(([service, amount]) => ({ Keys: [service], Metrics: { UnblendedCost: { Amount: amount, Unit: 'USD' } } })),
+    Groups: groups.map(([service, amount]) => ({
+      Keys: [service],
+      Metrics: { UnblendedCost: { Amount: amount, Unit: 'USD' } },
+    })),
     Estimated: estimated,
   };
 }
@@ -45,11 +53,23 @@ test('the period covers the last N days including today, End exclusive', () => {
 test('tagged cost follows NextPageToken across pages, groups by day and service, and drops zero rows', async () => {
   ce.on(GetCostAndUsageCommand)
     .resolvesOnce({
-      ResultsByTime: [day('2026-11-27', false, [['Amazon Elastic Compute Cloud - Compute', '1.2345'], ['Amazon Simple Storage Service', '0']])],
+      ResultsByTime: [
+        day('2026-11-27', false, [
+          ['Amazon Elastic Compute Cloud - Compute', '1.2345'],
+          ['Amazon Simple Storage Service', '0'],
+        ]),
+      ],
       NextPageToken: 'page-2',
       GroupDefinitions: [{ Type: 'DIMENSION', Key: 'SERVICE' }],
     })
-    .resolvesOnce({ ResultsByTime: [day('2026-11-28', true, [['Amazon Elastic Compute Cloud - Compute', '2.5'], ['AmazonCloudWatch', '0.01']])] });
+    .resolvesOnce({
+      ResultsByTime: [
+        day('2026-11-28', true, [
+          ['Amazon Elastic Compute Cloud - Compute', '2.5'],
+          ['AmazonCloudWatch', '0.01'],
+        ]),
+      ],
+    });
 
   const cost = await getTaggedCostByDayAndService(client, tag, 3, now, noWait);
 
@@ -80,7 +100,9 @@ test('LimitExceededException is retried, then the answer is used', async () => {
 });
 
 test('throttling that never clears is reported with the action and the attempts', async () => {
-  ce.on(GetCostAndUsageCommand).rejects(new LimitExceededException({ $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }));
+  ce.on(GetCostAndUsageCommand).rejects(
+    new LimitExceededException({ $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }),
+  );
   await expect(getTaggedCostByDayAndService(client, tag, 1, now, { ...noWait, attempts: 3 })).rejects.toThrow(
     'ce:GetCostAndUsage (tag Project=facepoints) is still throttled by AWS after 3 attempts',
   );
@@ -95,26 +117,39 @@ test('a missing permission names ce:GetCostAndUsage and how to fix it', async ()
 });
 
 test('tag activation: Active, Inactive, and not yet seen by billing (after paging through)', async () => {
-  ce.on(ListCostAllocationTagsCommand).resolves({ CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Active' }] });
+  ce.on(ListCostAllocationTagsCommand).resolves({
+    CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Active' }],
+  });
   expect(await getTagActivation(client, 'Project', noWait)).toBe('active');
 
   ce.reset();
-  ce.on(ListCostAllocationTagsCommand).resolves({ CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Inactive' }] });
+  ce.on(ListCostAllocationTagsCommand).resolves({
+    CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Inactive' }],
+  });
   expect(await getTagActivation(client, 'Project', noWait)).toBe('inactive');
 
   ce.reset();
-  ce.on(ListCostAllocationTagsCommand).resolvesOnce({ CostAllocationTags: [], NextToken: 't2' }).resolvesOnce({ CostAllocationTags: [] });
+  ce.on(ListCostAllocationTagsCommand)
+    .resolvesOnce({ CostAllocationTags: [], NextToken: 't2' })
+    .resolvesOnce({ CostAllocationTags: [] });
   expect(await getTagActivation(client, 'Project', noWait)).toBe('unseen');
-  expect(ce.commandCalls(ListCostAllocationTagsCommand)[1].args[0].input).toMatchObject({ TagKeys: ['Project'], NextToken: 't2' });
+  expect(ce.commandCalls(ListCostAllocationTagsCommand)[1].args[0].input).toMatchObject({
+    TagKeys: ['Project'],
+    NextToken: 't2',
+  });
 });
 
 test('activating the tag sends Status Active and reports an error entry', async () => {
   ce.on(UpdateCostAllocationTagsStatusCommand).resolves({ Errors: [] });
   await activateTag(client, 'Project', noWait);
-  expect(ce.commandCalls(UpdateCostAllocationTagsStatusCommand)[0].args[0].input).toEqual({ CostAllocationTagsStatus: [{ TagKey: 'Project', Status: 'Active' }] });
+  expect(ce.commandCalls(UpdateCostAllocationTagsStatusCommand)[0].args[0].input).toEqual({
+    CostAllocationTagsStatus: [{ TagKey: 'Project', Status: 'Active' }],
+  });
 
   ce.reset();
-  ce.on(UpdateCostAllocationTagsStatusCommand).resolves({ Errors: [{ TagKey: 'Project', Code: 'TagKeysNotFoundException', Message: 'Tag keys not found' }] });
+  ce.on(UpdateCostAllocationTagsStatusCommand).resolves({
+    Errors: [{ TagKey: 'Project', Code: 'TagKeysNotFoundException', Message: 'Tag keys not found' }],
+  });
   await expect(activateTag(client, 'Project', noWait)).rejects.toThrow(
     'could not activate cost allocation tag Project: TagKeysNotFoundException: Tag keys not found',
   );

@@ -1,4 +1,9 @@
-import { DescribeInstancesCommand, DescribeSpotPriceHistoryCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  DescribeSpotPriceHistoryCommand,
+  EC2Client,
+  EC2ServiceException,
+} from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describeInstance, getSpotPrice, parseTransitionTime } from '../../../ops/aws/instance';
 
@@ -54,7 +59,10 @@ test('a terminated on-demand instance carries the time it stopped', async () => 
             State: { Code: 48, Name: 'terminated' },
             LaunchTime: new Date('2026-11-29T01:00:00Z'),
             StateTransitionReason: 'User initiated (2026-11-29 03:30:15 GMT)',
-            StateReason: { Code: 'Client.InstanceInitiatedShutdown', Message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' },
+            StateReason: {
+              Code: 'Client.InstanceInitiatedShutdown',
+              Message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown',
+            },
           },
         ],
       },
@@ -68,33 +76,65 @@ test('a terminated on-demand instance carries the time it stopped', async () => 
 });
 
 test('an instance EC2 has forgotten is null; RequestLimitExceeded is retried; UnauthorizedOperation names the permission', async () => {
-  ec2.on(DescribeInstancesCommand).rejects(ec2Error('InvalidInstanceID.NotFound', "The instance ID 'i-0abc' does not exist"));
+  ec2
+    .on(DescribeInstancesCommand)
+    .rejects(ec2Error('InvalidInstanceID.NotFound', "The instance ID 'i-0abc' does not exist"));
   expect(await describeInstance(client, 'i-0abc', noWait)).toBeNull();
 
   ec2.reset();
-  ec2.on(DescribeInstancesCommand)
+  ec2
+    .on(DescribeInstancesCommand)
     .rejectsOnce(ec2Error('RequestLimitExceeded', 'Request limit exceeded.'))
     .resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-0abc', State: { Name: 'pending' } }] }] });
   expect((await describeInstance(client, 'i-0abc', noWait))?.state).toBe('pending');
 
   ec2.reset();
-  ec2.on(DescribeInstancesCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
-  await expect(describeInstance(client, 'i-0abc', noWait)).rejects.toThrow('lacks the permission ec2:DescribeInstances (instance i-0abc)');
+  ec2
+    .on(DescribeInstancesCommand)
+    .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+  await expect(describeInstance(client, 'i-0abc', noWait)).rejects.toThrow(
+    'lacks the permission ec2:DescribeInstances (instance i-0abc)',
+  );
 });
 
 test('the spot price is the newest entry across pages', async () => {
   const now = new Date('2026-11-29T04:00:00Z');
-  ec2.on(DescribeSpotPriceHistoryCommand)
+  ec2
+    .on(DescribeSpotPriceHistoryCommand)
     .resolvesOnce({
-      SpotPriceHistory: [{ AvailabilityZone: 'eu-west-1b', InstanceType: 'g4dn.xlarge', ProductDescription: 'Linux/UNIX', SpotPrice: '0.197400', Timestamp: new Date('2026-11-29T01:00:00Z') }],
+      SpotPriceHistory: [
+        {
+          AvailabilityZone: 'eu-west-1b',
+          InstanceType: 'g4dn.xlarge',
+          ProductDescription: 'Linux/UNIX',
+          SpotPrice: '0.197400',
+          Timestamp: new Date('2026-11-29T01:00:00Z'),
+        },
+      ],
       NextToken: 'more',
     })
     .resolvesOnce({
-      SpotPriceHistory: [{ AvailabilityZone: 'eu-west-1b', InstanceType: 'g4dn.xlarge', ProductDescription: 'Linux/UNIX', SpotPrice: '0.201200', Timestamp: new Date('2026-11-29T03:12:00Z') }],
+      SpotPriceHistory: [
+        {
+          AvailabilityZone: 'eu-west-1b',
+          InstanceType: 'g4dn.xlarge',
+          ProductDescription: 'Linux/UNIX',
+          SpotPrice: '0.201200',
+          Timestamp: new Date('2026-11-29T03:12:00Z'),
+        },
+      ],
       NextToken: '',
     });
   const price = await getSpotPrice(client, 'g4dn.xlarge', 'eu-west-1b', now, noWait);
-  expect(price).toEqual({ usdPerHour: 0.2012, availabilityZone: 'eu-west-1b', timestamp: new Date('2026-11-29T03:12:00Z') });
+  expect(price).toEqual({
+    usdPerHour: 0.2012,
+    availabilityZone: 'eu-west-1b',
+    timestamp: new Date('2026-11-29T03:12:00Z'),
+  });
   const input = ec2.commandCalls(DescribeSpotPriceHistoryCommand)[0].args[0].input;
-  expect(input).toMatchObject({ InstanceTypes: ['g4dn.xlarge'], ProductDescriptions: ['Linux/UNIX'], AvailabilityZone: 'eu-west-1b' });
+  expect(input).toMatchObject({
+    InstanceTypes: ['g4dn.xlarge'],
+    ProductDescriptions: ['Linux/UNIX'],
+    AvailabilityZone: 'eu-west-1b',
+  });
 });

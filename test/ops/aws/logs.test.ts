@@ -1,4 +1,9 @@
-import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException, ThrottlingException } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  FilterLogEventsCommand,
+  ResourceNotFoundException,
+  ThrottlingException,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LogLine, fetchLogEvents, followLogEvents } from '../../../ops/aws/logs';
 
@@ -13,28 +18,47 @@ function event(id: string, timestamp: number, message: string) {
 beforeEach(() => logs.reset());
 
 test('pages are followed through empty pages until nextToken is gone; a trailing newline is dropped', async () => {
-  logs.on(FilterLogEventsCommand)
+  logs
+    .on(FilterLogEventsCommand)
     .resolvesOnce({ events: [event('1', 1000, 'loading data\n')], searchedLogStreams: [], nextToken: 'a' })
     .resolvesOnce({ events: [], nextToken: 'b' })
     .resolvesOnce({ events: [event('2', 2000, 'epoch 1/30')] });
-  const lines = await fetchLogEvents(client, { logGroupName: '/facepoints/training', startTime: 500 }, noWait);
+  const lines = await fetchLogEvents(
+    client,
+    { logGroupName: '/facepoints/training', startTime: 500 },
+    noWait,
+  );
   expect(lines.map((l) => l.message)).toEqual(['loading data', 'epoch 1/30']);
-  expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 'a', 'b']);
+  expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.nextToken)).toEqual([
+    undefined,
+    'a',
+    'b',
+  ]);
 });
 
 test('throttling is retried; a missing group says how to fix it', async () => {
-  logs.on(FilterLogEventsCommand).rejectsOnce(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' })).resolves({ events: [event('1', 1, 'x')] });
+  logs
+    .on(FilterLogEventsCommand)
+    .rejectsOnce(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' }))
+    .resolves({ events: [event('1', 1, 'x')] });
   expect(await fetchLogEvents(client, { logGroupName: 'g', startTime: 0 }, noWait)).toHaveLength(1);
 
   logs.reset();
-  logs.on(FilterLogEventsCommand).rejects(new ResourceNotFoundException({ $metadata: {}, message: 'The specified log group does not exist.' }));
-  await expect(fetchLogEvents(client, { logGroupName: '/facepoints/training', startTime: 0 }, noWait)).rejects.toThrow(
+  logs
+    .on(FilterLogEventsCommand)
+    .rejects(
+      new ResourceNotFoundException({ $metadata: {}, message: 'The specified log group does not exist.' }),
+    );
+  await expect(
+    fetchLogEvents(client, { logGroupName: '/facepoints/training', startTime: 0 }, noWait),
+  ).rejects.toThrow(
     'log group /facepoints/training not found in eu-west-1: the training stack creates it; deploy FacepointsTraining, or pass --log-group and --region',
   );
 });
 
 test('follow prints each event once, also events sharing the boundary millisecond', async () => {
-  logs.on(FilterLogEventsCommand)
+  logs
+    .on(FilterLogEventsCommand)
     .resolvesOnce({ events: [event('1', 1000, 'a'), event('2', 2000, 'b')] })
     // The next poll starts at 2000 and sees b again, plus c at the same millisecond.
     .resolvesOnce({ events: [event('2', 2000, 'b'), event('3', 2000, 'c')] })
@@ -50,5 +74,7 @@ test('follow prints each event once, also events sharing the boundary millisecon
     retry: noWait,
   });
   expect(seen.map((l) => l.message)).toEqual(['a', 'b', 'c', 'd']);
-  expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.startTime)).toEqual([0, 2000, 2000]);
+  expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.startTime)).toEqual([
+    0, 2000, 2000,
+  ]);
 });

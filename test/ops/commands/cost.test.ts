@@ -1,5 +1,14 @@
-import { BudgetsClient, DescribeBudgetCommand, DescribeNotificationsForBudgetCommand } from '@aws-sdk/client-budgets';
-import { CostExplorerClient, CostExplorerServiceException, GetCostAndUsageCommand, ListCostAllocationTagsCommand } from '@aws-sdk/client-cost-explorer';
+import {
+  BudgetsClient,
+  DescribeBudgetCommand,
+  DescribeNotificationsForBudgetCommand,
+} from '@aws-sdk/client-budgets';
+import {
+  CostExplorerClient,
+  CostExplorerServiceException,
+  GetCostAndUsageCommand,
+  ListCostAllocationTagsCommand,
+} from '@aws-sdk/client-cost-explorer';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { collectCost, CostSources, formatCost } from '../../../ops/commands/cost';
@@ -29,7 +38,18 @@ beforeEach(() => {
   ce.reset();
   budgets.reset();
   ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [{ Instances: [{ InstanceId: 'i-0abc', InstanceType: 'g4dn.xlarge', State: { Name: 'running' }, LaunchTime: new Date('2026-11-29T02:00:00Z') }] }],
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: 'i-0abc',
+            InstanceType: 'g4dn.xlarge',
+            State: { Name: 'running' },
+            LaunchTime: new Date('2026-11-29T02:00:00Z'),
+          },
+        ],
+      },
+    ],
   });
   budgets.on(DescribeBudgetCommand).resolves({
     Budget: {
@@ -37,35 +57,65 @@ beforeEach(() => {
       BudgetLimit: { Amount: '40', Unit: 'USD' },
       TimeUnit: 'MONTHLY',
       BudgetType: 'COST',
-      CalculatedSpend: { ActualSpend: { Amount: '12.5', Unit: 'USD' }, ForecastedSpend: { Amount: '44.1', Unit: 'USD' } },
+      CalculatedSpend: {
+        ActualSpend: { Amount: '12.5', Unit: 'USD' },
+        ForecastedSpend: { Amount: '44.1', Unit: 'USD' },
+      },
       LastUpdatedTime: new Date('2026-11-29T01:14:00Z'),
     },
   });
   budgets.on(DescribeNotificationsForBudgetCommand).resolves({
     Notifications: [
-      { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: 80, ThresholdType: 'PERCENTAGE', NotificationState: 'OK' },
-      { NotificationType: 'FORECASTED', ComparisonOperator: 'GREATER_THAN', Threshold: 100, ThresholdType: 'PERCENTAGE', NotificationState: 'ALARM' },
+      {
+        NotificationType: 'ACTUAL',
+        ComparisonOperator: 'GREATER_THAN',
+        Threshold: 80,
+        ThresholdType: 'PERCENTAGE',
+        NotificationState: 'OK',
+      },
+      {
+        NotificationType: 'FORECASTED',
+        ComparisonOperator: 'GREATER_THAN',
+        Threshold: 100,
+        ThresholdType: 'PERCENTAGE',
+        NotificationState: 'ALARM',
+      },
     ],
   });
 });
 
 test('three views, each with its freshness, and the seed for comparison', async () => {
-  ce.on(ListCostAllocationTagsCommand).resolves({ CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Active' }] });
+  ce.on(ListCostAllocationTagsCommand).resolves({
+    CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Active' }],
+  });
   ce.on(GetCostAndUsageCommand).resolves({
     ResultsByTime: [
-      { TimePeriod: { Start: '2026-11-28', End: '2026-11-29' }, Groups: [{ Keys: ['Amazon Elastic Compute Cloud - Compute'], Metrics: { UnblendedCost: { Amount: '4.21', Unit: 'USD' } } }], Estimated: true },
+      {
+        TimePeriod: { Start: '2026-11-28', End: '2026-11-29' },
+        Groups: [
+          {
+            Keys: ['Amazon Elastic Compute Cloud - Compute'],
+            Metrics: { UnblendedCost: { Amount: '4.21', Unit: 'USD' } },
+          },
+        ],
+        Estimated: true,
+      },
     ],
   });
   const r = await collectCost(sources());
 
   expect(r.live.estimate?.usd).toBeCloseTo(2 * ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'], 6);
   expect(r.explorer.cost?.totalUsd).toBeCloseTo(4.21);
-  expect(r.budget.view?.alerts.filter((a) => a.fired)).toEqual([{ type: 'FORECASTED', threshold: '100%', fired: true }]);
+  expect(r.budget.view?.alerts.filter((a) => a.fired)).toEqual([
+    { type: 'FORECASTED', threshold: '100%', fired: true },
+  ]);
 
   const text = formatCost(r);
   expect(text).toMatch(/live instance estimate\s+\$1\.05\s+live, computed 2026-11-29T04:00:00.000Z/);
   expect(text).toMatch(/Cost Explorer, last 3 days\s+\$4\.21\s+Cost Explorer: lags up to 24 h/);
-  expect(text).toMatch(/budget facepoints-monthly \(monthly\)\s+\$12\.50\s+AWS Budgets: last refreshed 2026-11-29T01:14:00.000Z/);
+  expect(text).toMatch(
+    /budget facepoints-monthly \(monthly\)\s+\$12\.50\s+AWS Budgets: last refreshed 2026-11-29T01:14:00.000Z/,
+  );
   expect(text).toMatch(/2026-11-28 \*\s+Amazon Elastic Compute Cloud - Compute\s+4\.21/);
   expect(text).toMatch(/forecast:\s+\$44\.10/);
   expect(text).toMatch(/fired:\s+forecasted 100%/);
@@ -73,16 +123,25 @@ test('three views, each with its freshness, and the seed for comparison', async 
 });
 
 test('an inactive tag skips the paid query and says how to activate it', async () => {
-  ce.on(ListCostAllocationTagsCommand).resolves({ CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Inactive' }] });
+  ce.on(ListCostAllocationTagsCommand).resolves({
+    CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Inactive' }],
+  });
   const r = await collectCost(sources());
   expect(r.explorer.cost).toBeNull();
   expect(ce.commandCalls(GetCostAndUsageCommand)).toHaveLength(0);
-  expect(formatCost(r)).toContain('cost allocation tag Project is not activated, so Cost Explorer cannot filter by it: run `facepoints cost --activate-tag`');
+  expect(formatCost(r)).toContain(
+    'cost allocation tag Project is not activated, so Cost Explorer cannot filter by it: run `facepoints cost --activate-tag`',
+  );
 });
 
 test('a missing Cost Explorer permission blanks that view only, naming the permission', async () => {
   ce.on(ListCostAllocationTagsCommand).rejects(
-    new CostExplorerServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'not authorized to perform: ce:ListCostAllocationTags' }),
+    new CostExplorerServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: 'not authorized to perform: ce:ListCostAllocationTags',
+    }),
   );
   const r = await collectCost(sources({ instanceId: null }));
   expect(r.explorer.note).toMatch(/lacks the permission ce:ListCostAllocationTags/);

@@ -20,7 +20,10 @@ beforeAll(async () => {
   server = await startS3Server({ bucket: 'facepoints-results' });
   s3 = localS3Client(server.endpoint);
   reader = new S3RunReader(s3, server.bucket);
-  run = await seedRun(s3, server.bucket, runId, { status: runStatus(runId, { state: 'succeeded', phase: 'done' }), finished: true });
+  run = await seedRun(s3, server.bucket, runId, {
+    status: runStatus(runId, { state: 'succeeded', phase: 'done' }),
+    finished: true,
+  });
   await seedRun(s3, server.bucket, 'still-running', { status: runStatus('still-running'), finished: false });
 });
 
@@ -37,17 +40,22 @@ afterEach(async () => {
 });
 
 async function expectSameAsBucket(outDir: string, keys: string[]): Promise<void> {
-  for (const key of keys) expect(sha256(await fs.readFile(path.join(outDir, key)))).toBe(sha256(run.files.get(key)!));
+  for (const key of keys)
+    expect(sha256(await fs.readFile(path.join(outDir, key)))).toBe(sha256(run.files.get(key)!));
 }
 
 test('downloads every artifact of the manifest, verified, and prints the summary table', async () => {
   const report = await fetchResults(reader, runId, work);
   const total = run.artifactKeys.reduce((s, k) => s + run.files.get(k)!.length, 0);
 
-  expect(report.download.files.map((f) => [f.key, f.outcome])).toEqual(run.artifactKeys.map((k) => [k, 'downloaded']));
+  expect(report.download.files.map((f) => [f.key, f.outcome])).toEqual(
+    run.artifactKeys.map((k) => [k, 'downloaded']),
+  );
   expect(report.download.bytesTransferred).toBe(total);
   await expectSameAsBucket(work, run.artifactKeys);
-  expect(JSON.parse(await fs.readFile(path.join(work, runLayout.resultsManifest), 'utf8')).artifacts).toHaveLength(run.artifactKeys.length);
+  expect(
+    JSON.parse(await fs.readFile(path.join(work, runLayout.resultsManifest), 'utf8')).artifacts,
+  ).toHaveLength(run.artifactKeys.length);
 
   const text = formatResults(report);
   expect(text).toMatch(/baseline\s+1\.734/);
@@ -62,7 +70,9 @@ test('an interrupted download resumes: verified files are kept, the partial one 
   const abort = new AbortController();
   let seen = 0;
   const order = run.artifactKeys;
-  const bytesBefore = order.slice(0, order.indexOf(weights)).reduce((s, k) => s + run.files.get(k)!.length, 0);
+  const bytesBefore = order
+    .slice(0, order.indexOf(weights))
+    .reduce((s, k) => s + run.files.get(k)!.length, 0);
   // Abort on the first chunk of the 300 KB weights file, as a Ctrl-C would; chunks are at most 64 KiB.
   const progress: ProgressSink = {
     start: () => {},
@@ -100,11 +110,16 @@ test('a local copy that no longer matches is fetched again', async () => {
 
 test('a corrupted object in the bucket is reported by name and checksum while the rest downloads', async () => {
   const corruptRun = '20261129-020000';
-  const seeded = await seedRun(s3, server.bucket, corruptRun, { status: runStatus(corruptRun, { state: 'succeeded' }), finished: true });
+  const seeded = await seedRun(s3, server.bucket, corruptRun, {
+    status: runStatus(corruptRun, { state: 'succeeded' }),
+    finished: true,
+  });
   const weights = `${runLayout.modelDir('specialists/nose-tip')}/weights.bin`;
   const damaged = Buffer.from(seeded.files.get(weights)!);
   damaged[1234] ^= 0xff; // one flipped byte, same size
-  await s3.send(new PutObjectCommand({ Bucket: server.bucket, Key: reader.key(corruptRun, weights), Body: damaged }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: server.bucket, Key: reader.key(corruptRun, weights), Body: damaged }),
+  );
 
   const report = await fetchResults(reader, corruptRun, work);
   const bad = report.download.files.find((f) => f.key === weights)!;
@@ -115,8 +130,12 @@ test('a corrupted object in the bucket is reported by name and checksum while th
   );
   await expect(fs.stat(path.join(work, weights))).rejects.toThrow(/ENOENT/);
   await expect(fs.stat(path.join(work, weights + PARTIAL_SUFFIX))).rejects.toThrow(/ENOENT/);
-  expect(report.download.files.filter((f) => f.outcome === 'downloaded')).toHaveLength(seeded.artifactKeys.length - 1);
-  expect(formatResults(report)).toContain(`CORRUPT s3://${server.bucket}/runs/${corruptRun}/${weights} is corrupt`);
+  expect(report.download.files.filter((f) => f.outcome === 'downloaded')).toHaveLength(
+    seeded.artifactKeys.length - 1,
+  );
+  expect(formatResults(report)).toContain(
+    `CORRUPT s3://${server.bucket}/runs/${corruptRun}/${weights} is corrupt`,
+  );
 });
 
 test('a run without results manifest says why and what to do', async () => {

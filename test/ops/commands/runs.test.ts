@@ -21,8 +21,14 @@ test('lists each run with its state and best dev RMSE: from the summary when fin
   expect(await listRuns(reader)).toEqual([]);
   expect(formatRuns([])).toBe('no runs in this bucket yet');
 
-  await seedRun(s3, server.bucket, '20261128-220000', { status: runStatus('20261128-220000', { state: 'succeeded', phase: 'done' }), finished: true });
-  await seedRun(s3, server.bucket, '20261129-010000', { status: runStatus('20261129-010000', { bestDevRmsePx: 1.9 }), finished: false });
+  await seedRun(s3, server.bucket, '20261128-220000', {
+    status: runStatus('20261128-220000', { state: 'succeeded', phase: 'done' }),
+    finished: true,
+  });
+  await seedRun(s3, server.bucket, '20261129-010000', {
+    status: runStatus('20261129-010000', { bestDevRmsePx: 1.9 }),
+    finished: false,
+  });
   await seedRun(s3, server.bucket, '20261129-030000', { status: null, finished: false });
 
   const runs = await listRuns(reader);

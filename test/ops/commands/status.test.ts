@@ -1,7 +1,18 @@
-import { DescribeInstancesCommand, DescribeSpotPriceHistoryCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  DescribeSpotPriceHistoryCommand,
+  EC2Client,
+  EC2ServiceException,
+} from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { collectStatus, formatStatus, REDRAW, STALE_HEARTBEAT_SECONDS, watchStatus } from '../../../ops/commands/status';
+import {
+  collectStatus,
+  formatStatus,
+  REDRAW,
+  STALE_HEARTBEAT_SECONDS,
+  watchStatus,
+} from '../../../ops/commands/status';
 import { S3RunReader } from '../../../ops/s3-run-reader';
 import { ON_DEMAND_USD_PER_HOUR } from '../../../lib/instance-prices';
 import { LocalS3Server, startS3Server } from '../../support/s3-server';
@@ -38,10 +49,19 @@ beforeAll(async () => {
   server = await startS3Server({ bucket: 'facepoints-status' });
   s3 = localS3Client(server.endpoint);
   reader = new S3RunReader(s3, server.bucket);
-  await seedRun(s3, server.bucket, 'live', { status: runStatus('live', { updatedAt: '2026-11-29T03:59:30.000Z' }), finished: false });
-  await seedRun(s3, server.bucket, 'stale', { status: runStatus('stale', { updatedAt: '2026-11-29T03:40:00.000Z' }), finished: false });
+  await seedRun(s3, server.bucket, 'live', {
+    status: runStatus('live', { updatedAt: '2026-11-29T03:59:30.000Z' }),
+    finished: false,
+  });
+  await seedRun(s3, server.bucket, 'stale', {
+    status: runStatus('stale', { updatedAt: '2026-11-29T03:40:00.000Z' }),
+    finished: false,
+  });
   await seedRun(s3, server.bucket, 'booting', { status: null, finished: false });
-  await seedRun(s3, server.bucket, 'done', { status: runStatus('done', { state: 'succeeded', phase: 'done', finishedAt: '2026-11-29T03:00:00.000Z' }), finished: true });
+  await seedRun(s3, server.bucket, 'done', {
+    status: runStatus('done', { state: 'succeeded', phase: 'done', finishedAt: '2026-11-29T03:00:00.000Z' }),
+    finished: true,
+  });
 });
 afterAll(async () => {
   s3?.destroy();
@@ -76,7 +96,15 @@ test('a live on-demand run: progress, ages, instance and cost so far from the li
 test('a spot instance is priced at the newest spot price', async () => {
   ec2.on(DescribeInstancesCommand).resolves(instanceResponse('running', { spot: true }));
   ec2.on(DescribeSpotPriceHistoryCommand).resolves({
-    SpotPriceHistory: [{ AvailabilityZone: 'us-east-1a', InstanceType: 'g4dn.xlarge', ProductDescription: 'Linux/UNIX', SpotPrice: '0.210000', Timestamp: new Date('2026-11-29T02:00:00Z') }],
+    SpotPriceHistory: [
+      {
+        AvailabilityZone: 'us-east-1a',
+        InstanceType: 'g4dn.xlarge',
+        ProductDescription: 'Linux/UNIX',
+        SpotPrice: '0.210000',
+        Timestamp: new Date('2026-11-29T02:00:00Z'),
+      },
+    ],
   });
   const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'live');
   expect(r.cost?.pricing).toBe('spot');
@@ -86,12 +114,16 @@ test('a spot instance is priced at the newest spot price', async () => {
 test(`a heartbeat older than ${STALE_HEARTBEAT_SECONDS}s on a running instance is flagged`, async () => {
   ec2.on(DescribeInstancesCommand).resolves(instanceResponse('running'));
   const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'stale');
-  expect(r.staleHeartbeat).toBe('STALE: no heartbeat for 20m 00s (expected at least every minute) while instance i-0abc is running; check `facepoints logs`');
+  expect(r.staleHeartbeat).toBe(
+    'STALE: no heartbeat for 20m 00s (expected at least every minute) while instance i-0abc is running; check `facepoints logs`',
+  );
   expect(formatStatus(r)).toContain('!! STALE: no heartbeat for 20m 00s');
 });
 
 test('a run that claims to run on a terminated instance is flagged, and the cost stops at termination', async () => {
-  ec2.on(DescribeInstancesCommand).resolves(instanceResponse('terminated', { reason: 'Service initiated (2026-11-29 03:30:00 GMT)' }));
+  ec2
+    .on(DescribeInstancesCommand)
+    .resolves(instanceResponse('terminated', { reason: 'Service initiated (2026-11-29 03:30:00 GMT)' }));
   const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'live');
   expect(r.staleHeartbeat).toContain('instance i-0abc is terminated: it stopped without recording its end');
   expect(r.cost?.hours).toBeCloseTo(2.5, 6);
@@ -99,7 +131,16 @@ test('a run that claims to run on a terminated instance is flagged, and the cost
 });
 
 test('before the first heartbeat, and without an instance to ask about', async () => {
-  const r = await collectStatus({ reader, ec2: null, instanceId: null, noInstanceReason: 'none: stack FacepointsTraining is not deployed', now }, 'booting');
+  const r = await collectStatus(
+    {
+      reader,
+      ec2: null,
+      instanceId: null,
+      noInstanceReason: 'none: stack FacepointsTraining is not deployed',
+      now,
+    },
+    'booting',
+  );
   expect(r.status).toBeNull();
   expect(r.lastCheckpointAt).not.toBeNull(); // from the checkpoint manifest's LastModified
   const text = formatStatus(r);
@@ -109,18 +150,24 @@ test('before the first heartbeat, and without an instance to ask about', async (
 });
 
 test('--watch redraws in place and stops once the run has ended and its instance is gone', async () => {
-  ec2.on(DescribeInstancesCommand).resolvesOnce(instanceResponse('running')).resolves(instanceResponse('terminated'));
+  ec2
+    .on(DescribeInstancesCommand)
+    .resolvesOnce(instanceResponse('running'))
+    .resolves(instanceResponse('terminated'));
   let out = '';
   const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
   let sleeps = 0;
-  const final = await watchStatus(() => collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'done'), {
-    intervalMs: 30_000,
-    out: sink,
-    shouldStop: () => sleeps > 5,
-    sleep: async () => {
-      sleeps++;
+  const final = await watchStatus(
+    () => collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'done'),
+    {
+      intervalMs: 30_000,
+      out: sink,
+      shouldStop: () => sleeps > 5,
+      sleep: async () => {
+        sleeps++;
+      },
     },
-  });
+  );
   expect(final.instance?.state).toBe('terminated');
   expect(sleeps).toBe(1);
   expect(out.split(REDRAW)).toHaveLength(3); // two frames, each starting with the redraw sequence
@@ -128,11 +175,20 @@ test('--watch redraws in place and stops once the run has ended and its instance
 });
 
 test('without ec2:DescribeInstances the run status still shows, with the permission named', async () => {
-  ec2.on(DescribeInstancesCommand).rejects(
-    new EC2ServiceException({ name: 'UnauthorizedOperation', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'You are not authorized to perform this operation.' }),
-  );
+  ec2
+    .on(DescribeInstancesCommand)
+    .rejects(
+      new EC2ServiceException({
+        name: 'UnauthorizedOperation',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'You are not authorized to perform this operation.',
+      }),
+    );
   const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'live');
   expect(r.status?.phase).toBe('specialists');
   expect(r.instance).toBeNull();
-  expect(formatStatus(r)).toMatch(/instance:\s+access denied: your AWS identity lacks the permission ec2:DescribeInstances \(instance i-0abc\)/);
+  expect(formatStatus(r)).toMatch(
+    /instance:\s+access denied: your AWS identity lacks the permission ec2:DescribeInstances \(instance i-0abc\)/,
+  );
 });

@@ -1,4 +1,10 @@
-import { formatAgo, formatBytes, formatDuration, formatUsd, formatUsdPerHour } from '../../../ops/format/units';
+import {
+  formatAgo,
+  formatBytes,
+  formatDuration,
+  formatUsd,
+  formatUsdPerHour,
+} from '../../../ops/format/units';
 import { renderTable } from '../../../ops/format/table';
 
 test('durations read naturally at every scale', () => {
@@ -19,7 +25,13 @@ test('money keeps cents, hourly prices keep the quoted precision', () => {
 });
 
 test('tables pad columns and right-align numbers', () => {
-  expect(renderTable([{ header: 'A' }, { header: 'NUM', right: true }], [['long name', '1.5'], ['x', '10.25']])).toBe(
-    ['A            NUM', '---------  -----', 'long name    1.5', 'x          10.25'].join('\n'),
-  );
+  expect(
+    renderTable(
+      [{ header: 'A' }, { header: 'NUM', right: true }],
+      [
+        ['long name', '1.5'],
+        ['x', '10.25'],
+      ],
+    ),
+  ).toBe(['A            NUM', '---------  -----', 'long name    1.5', 'x          10.25'].join('\n'));
 });

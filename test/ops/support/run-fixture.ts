@@ -61,8 +61,18 @@ export function runSummary(runId: string) {
     worstLabels: worst,
     trainSeconds,
   });
-  const best = ['left_eye_inner_corner_x', 'right_eye_inner_corner_x', 'left_eye_center_y', 'right_eye_center_y'];
-  const worst = ['mouth_center_bottom_lip_y', 'nose_tip_y', 'left_eyebrow_outer_end_x', 'right_eyebrow_outer_end_y'];
+  const best = [
+    'left_eye_inner_corner_x',
+    'right_eye_inner_corner_x',
+    'left_eye_center_y',
+    'right_eye_center_y',
+  ];
+  const worst = [
+    'mouth_center_bottom_lip_y',
+    'nose_tip_y',
+    'left_eyebrow_outer_end_x',
+    'right_eyebrow_outer_end_y',
+  ];
   return {
     runId,
     preset: 'quick',
@@ -72,7 +82,11 @@ export function runSummary(runId: string) {
     startedAt: '2026-11-29T01:00:00.000Z',
     finishedAt: '2026-11-29T02:40:00.000Z',
     data: { trainRows: 1600, devRows: 400, testImages: 100, submissionRows: 1500 },
-    models: [model('mean', 3.214, best, worst, 0), model('baseline', 1.734, best, worst, 3600), model('specialists', 1.588, best, worst, 2400)],
+    models: [
+      model('mean', 3.214, best, worst, 0),
+      model('baseline', 1.734, best, worst, 3600),
+      model('specialists', 1.588, best, worst, 2400),
+    ],
     units: [],
     phases: [{ name: 'baseline', seconds: 3600 }],
     totalSeconds: 6000,
@@ -94,9 +108,15 @@ export interface SeededRun {
  * few hundred KiB (so downloads span many chunks) and the results manifest built by the trainer's own
  * buildResultsManifest; a running one only its status and a checkpoint.
  */
-export async function seedRun(s3: S3Client, bucket: string, runId: string, opts: { status: RunStatus | null; finished: boolean }): Promise<SeededRun> {
+export async function seedRun(
+  s3: S3Client,
+  bucket: string,
+  runId: string,
+  opts: { status: RunStatus | null; finished: boolean },
+): Promise<SeededRun> {
   const files = new Map<string, Buffer>();
-  const put = (key: string, body: Buffer | string) => files.set(key, Buffer.isBuffer(body) ? body : Buffer.from(body));
+  const put = (key: string, body: Buffer | string) =>
+    files.set(key, Buffer.isBuffer(body) ? body : Buffer.from(body));
   if (opts.status) put(runLayout.status, JSON.stringify(opts.status));
   put(runLayout.config, JSON.stringify({ runId, preset: 'quick' }));
   put(`${runLayout.checkpointDir('baseline', 1)}/state.json`, JSON.stringify({ epoch: 5 }));
@@ -105,11 +125,17 @@ export async function seedRun(s3: S3Client, bucket: string, runId: string, opts:
   if (opts.finished) {
     const artifacts: Array<[string, Buffer | string]> = [
       [runLayout.summary, JSON.stringify(runSummary(runId), null, 2)],
-      [runLayout.reportMarkdown, '# facepoints run\n\n| model | dev RMSE |\n|---|---|\n| baseline | 1.734 |\n'],
+      [
+        runLayout.reportMarkdown,
+        '# facepoints run\n\n| model | dev RMSE |\n|---|---|\n| baseline | 1.734 |\n',
+      ],
       [runLayout.learningCurves, pseudoRandomBytes(40_000, 1)],
       [runLayout.bestWorst, pseudoRandomBytes(30_000, 2)],
       [runLayout.submission, 'RowId,Location\n1,66.3\n2,37.1\n'],
-      [runLayout.modelJson('baseline'), JSON.stringify({ format: 'layers-model', weightsManifest: [{ paths: ['weights.bin'] }] })],
+      [
+        runLayout.modelJson('baseline'),
+        JSON.stringify({ format: 'layers-model', weightsManifest: [{ paths: ['weights.bin'] }] }),
+      ],
       [`${runLayout.modelDir('baseline')}/weights.bin`, pseudoRandomBytes(300_000, 3)],
       [runLayout.modelJson('specialists/nose-tip'), JSON.stringify({ format: 'layers-model' })],
       [`${runLayout.modelDir('specialists/nose-tip')}/weights.bin`, pseudoRandomBytes(200_000, 4)],
@@ -122,7 +148,12 @@ export async function seedRun(s3: S3Client, bucket: string, runId: string, opts:
     try {
       const store = new FileStore(staging);
       for (const k of artifactKeys) await store.put(k, files.get(k)!);
-      const manifest = await buildResultsManifest(store, runId, artifactKeys, new Date('2026-11-29T02:40:00Z'));
+      const manifest = await buildResultsManifest(
+        store,
+        runId,
+        artifactKeys,
+        new Date('2026-11-29T02:40:00Z'),
+      );
       put(runLayout.resultsManifest, JSON.stringify(manifest, null, 2));
     } finally {
       await fs.rm(staging, { recursive: true, force: true });

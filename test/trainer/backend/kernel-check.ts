@@ -13,25 +13,36 @@ export interface KernelCase {
 
 const quiet = (): void => undefined;
 
-export async function compareWithCpu(c: KernelCase, seed: number): Promise<{ relError: number; shape: number[] }> {
+export async function compareWithCpu(
+  c: KernelCase,
+  seed: number,
+): Promise<{ relError: number; shape: number[] }> {
   await selectBackend({ backend: 'cpu', requireGpu: false, log: quiet });
   const values = Object.fromEntries(
     Object.entries(c.inputs).map(([name, spec], k) => [
       name,
-      spec.values ?? (tf.tidy(() => tf.randomNormal(spec.shape, 0, 1, 'float32', seed + k)).dataSync() as Float32Array),
+      spec.values ??
+        (tf.tidy(() => tf.randomNormal(spec.shape, 0, 1, 'float32', seed + k)).dataSync() as Float32Array),
     ]),
   );
   const reference = runOn(c, values);
   await selectBackend({ backend: 'wasm', requireGpu: false, log: quiet });
   const actual = runOn(c, values);
   if (actual.shape.join() !== reference.shape.join()) {
-    throw new Error(`${c.kernel}: expected shape [${reference.shape}] as on cpu, found [${actual.shape}] on wasm`);
+    throw new Error(
+      `${c.kernel}: expected shape [${reference.shape}] as on cpu, found [${actual.shape}] on wasm`,
+    );
   }
   return { relError: relativeError(actual.values, reference.values), shape: actual.shape };
 }
 
-function runOn(c: KernelCase, values: Record<string, Float32Array>): { values: Float32Array; shape: number[] } {
-  const inputs = Object.fromEntries(Object.entries(c.inputs).map(([name, spec]) => [name, tf.tensor(values[name], spec.shape)]));
+function runOn(
+  c: KernelCase,
+  values: Record<string, Float32Array>,
+): { values: Float32Array; shape: number[] } {
+  const inputs = Object.fromEntries(
+    Object.entries(c.inputs).map(([name, spec]) => [name, tf.tensor(values[name], spec.shape)]),
+  );
   const out = tf.engine().runKernel(c.kernel, inputs, c.attrs as tf.NamedAttrMap) as tf.Tensor;
   const result = { values: out.dataSync() as Float32Array, shape: out.shape };
   out.dispose();

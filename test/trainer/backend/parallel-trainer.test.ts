@@ -10,7 +10,13 @@ import { relativeError } from './kernel-check';
 function smallNetwork(dropout: boolean): NetworkConfig {
   const d = dropout ? 0.2 : 0;
   return {
-    network: { convFilters: [4, 8, 16], convKernels: [3, 2, 2], convDropout: [d, d, d], denseUnits: [32, 32], denseDropout: d },
+    network: {
+      convFilters: [4, 8, 16],
+      convKernels: [3, 2, 2],
+      convDropout: [d, d, d],
+      denseUnits: [32, 32],
+      denseDropout: d,
+    },
     mlpHidden: 100,
     cnnHidden: 64,
   };
@@ -32,14 +38,20 @@ const SCHEDULE = [
   { learningRate: 0.03, momentum: 0.95, seed: 13 },
 ];
 
-async function modelAndWeights(dropout: boolean): Promise<{ model: tf.LayersModel; weights: Float32Array[]; shapes: number[][] }> {
+async function modelAndWeights(
+  dropout: boolean,
+): Promise<{ model: tf.LayersModel; weights: Float32Array[]; shapes: number[][] }> {
   await selectBackend({ backend: 'wasm', requireGpu: false, log: () => undefined });
   const model = buildNetwork('baseline', OUTPUTS, smallNetwork(dropout), new SeedSource(5));
   const weights = model.trainableWeights.map((w) => w.read().dataSync() as Float32Array);
   return { model, weights, shapes: model.trainableWeights.map((w) => w.shape as number[]) };
 }
 
-async function trainParallel(workers: number, dropout: boolean, steps = SCHEDULE.length): Promise<{ weights: Float32Array[]; losses: number[]; tensors: number[][] }> {
+async function trainParallel(
+  workers: number,
+  dropout: boolean,
+  steps = SCHEDULE.length,
+): Promise<{ weights: Float32Array[]; losses: number[]; tensors: number[][] }> {
   const { model, weights, shapes } = await modelAndWeights(dropout);
   const trainer = await ParallelTrainer.create({
     modelTopology: model.toJSON(null, false) as object,
@@ -83,14 +95,17 @@ describe('ParallelTrainer', () => {
       const cost = tf.tidy(() => {
         const x = tf.tensor4d(images, [BATCH, 96, 96, 1]);
         const y = tf.tensor2d(targets, [BATCH, OUTPUTS]);
-        const lossFn = () => tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
+        const lossFn = () =>
+          tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
         return optimizer.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
       });
       losses.push(cost.dataSync()[0]);
       cost.dispose();
     });
     parallel.losses.forEach((l, i) => expect(l).toBeCloseTo(losses[i], 5));
-    model.trainableWeights.forEach((w, i) => expect(relativeError(parallel.weights[i], w.read().dataSync() as Float32Array)).toBeLessThan(1e-4));
+    model.trainableWeights.forEach((w, i) =>
+      expect(relativeError(parallel.weights[i], w.read().dataSync() as Float32Array)).toBeLessThan(1e-4),
+    );
     optimizer.dispose();
     model.dispose();
   });
@@ -100,12 +115,22 @@ describe('ParallelTrainer', () => {
     const { model, weights, shapes } = await modelAndWeights(true);
     const topology = model.toJSON(null, false) as object;
     model.dispose();
-    const first = await ParallelTrainer.create({ modelTopology: topology, weightShapes: shapes, initialWeights: weights, workers: 2 });
+    const first = await ParallelTrainer.create({
+      modelTopology: topology,
+      weightShapes: shapes,
+      initialWeights: weights,
+      workers: 2,
+    });
     await first.step({ ...batchData(0), count: BATCH, ...SCHEDULE[0] });
     const saved = { weights: first.getWeights(), optimizer: first.getOptimizerState() };
     await first.dispose();
     expect(saved.optimizer.iterations).toBe(1);
-    const resumed = await ParallelTrainer.create({ modelTopology: topology, weightShapes: shapes, initialWeights: saved.weights, workers: 1 });
+    const resumed = await ParallelTrainer.create({
+      modelTopology: topology,
+      weightShapes: shapes,
+      initialWeights: saved.weights,
+      workers: 1,
+    });
     resumed.setOptimizerState(saved.optimizer);
     await resumed.step({ ...batchData(1), count: BATCH, ...SCHEDULE[1] });
     const after = resumed.getWeights();
@@ -122,9 +147,16 @@ describe('ParallelTrainer', () => {
     const { model, weights, shapes } = await modelAndWeights(false);
     const topology = model.toJSON(null, false) as object;
     model.dispose();
-    const trainer = await ParallelTrainer.create({ modelTopology: topology, weightShapes: shapes, initialWeights: weights, workers: 1 });
+    const trainer = await ParallelTrainer.create({
+      modelTopology: topology,
+      weightShapes: shapes,
+      initialWeights: weights,
+      workers: 1,
+    });
     try {
-      expect(() => trainer.setWeights(weights.slice(1))).toThrow(`ParallelTrainer.setWeights: expected ${shapes.length} arrays, found ${shapes.length - 1}`);
+      expect(() => trainer.setWeights(weights.slice(1))).toThrow(
+        `ParallelTrainer.setWeights: expected ${shapes.length} arrays, found ${shapes.length - 1}`,
+      );
     } finally {
       await trainer.dispose();
     }

@@ -9,7 +9,13 @@ import { relativeError } from './kernel-check';
 // The baseline's layers at quick-preset width: every kernel of a real training step runs, in milliseconds
 // on wasm (the cpu reference is the slow side).
 const NETWORK: NetworkConfig = {
-  network: { convFilters: [4, 8, 16], convKernels: [3, 2, 2], convDropout: [0.1, 0.2, 0.3], denseUnits: [32, 32], denseDropout: 0.5 },
+  network: {
+    convFilters: [4, 8, 16],
+    convKernels: [3, 2, 2],
+    convDropout: [0.1, 0.2, 0.3],
+    denseUnits: [32, 32],
+    denseDropout: 0.5,
+  },
   mlpHidden: 100,
   cnnHidden: 64,
 };
@@ -30,7 +36,8 @@ async function train(backend: 'cpu' | 'wasm', steps: number, onStep?: () => void
     const cost = tf.tidy(() => {
       const x = tf.tensor4d(images, [BATCH, 96, 96, 1]);
       const y = tf.tensor2d(targets, [BATCH, 30]);
-      const lossFn = () => tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
+      const lossFn = () =>
+        tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
       return optimizer.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
     });
     cost.dispose();

@@ -6,7 +6,11 @@ import { compareWithCpu } from './kernel-check';
 // 64 -> 128 channels. The cpu reference kernels are plain JS loops (its Conv2DBackpropFilter takes ~10 s
 // for conv1 at 96x96 here), so the layers keep their channel counts and kernel sizes on smaller images,
 // and conv1 is checked once at full size; the kernels do not branch on spatial size or batch.
-const CONV_LAYERS: Array<{ name: string; x: [number, number, number, number]; filter: [number, number, number, number] }> = [
+const CONV_LAYERS: Array<{
+  name: string;
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+}> = [
   { name: 'conv1', x: [1, 17, 14, 1], filter: [3, 3, 1, 32] },
   { name: 'conv2', x: [1, 7, 6, 32], filter: [2, 2, 32, 64] },
   { name: 'conv3', x: [1, 5, 6, 64], filter: [2, 2, 64, 128] },
@@ -16,7 +20,9 @@ const PADDINGS = ['valid', 'same'] as const;
 const TOLERANCE = 1e-4;
 
 function outShape(x: number[], filter: number[], pad: 'valid' | 'same'): number[] {
-  return pad === 'valid' ? [x[0], x[1] - filter[0] + 1, x[2] - filter[1] + 1, filter[3]] : [x[0], x[1], x[2], filter[3]];
+  return pad === 'valid'
+    ? [x[0], x[1] - filter[0] + 1, x[2] - filter[1] + 1, filter[3]]
+    : [x[0], x[1], x[2], filter[3]];
 }
 
 describe('wasm training kernels agree with the cpu backend', () => {
@@ -42,7 +48,10 @@ describe('wasm training kernels agree with the cpu backend', () => {
   }
 
   // Batch 1 fits one chunk of output pixels; batch 2 sums the product over several chunks of rows.
-  for (const [batch, dataSeed] of [[1, 97], [2, 96]]) {
+  for (const [batch, dataSeed] of [
+    [1, 97],
+    [2, 96],
+  ]) {
     test(`Conv2DBackpropFilter conv1 at full size (96x96 input), batch ${batch}`, async () => {
       const { relError } = await compareWithCpu(
         {
@@ -62,11 +71,19 @@ describe('wasm training kernels agree with the cpu backend', () => {
       const x = [128, 2, 3, layer.x[3]];
       const dyShape = outShape(x, layer.filter, 'valid');
       const filter = await compareWithCpu(
-        { kernel: 'Conv2DBackpropFilter', inputs: { x: { shape: x }, dy: { shape: dyShape } }, attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape: layer.filter } },
+        {
+          kernel: 'Conv2DBackpropFilter',
+          inputs: { x: { shape: x }, dy: { shape: dyShape } },
+          attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape: layer.filter },
+        },
         seed++,
       );
       const input = await compareWithCpu(
-        { kernel: 'Conv2DBackpropInput', inputs: { dy: { shape: dyShape }, filter: { shape: layer.filter } }, attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', inputShape: x } },
+        {
+          kernel: 'Conv2DBackpropInput',
+          inputs: { dy: { shape: dyShape }, filter: { shape: layer.filter } },
+          attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', inputShape: x },
+        },
         seed++,
       );
       expect(filter.relError).toBeLessThan(TOLERANCE);
@@ -127,7 +144,11 @@ describe('wasm training kernels agree with the cpu backend', () => {
         const a = transposeA ? [k, m] : [m, k];
         const b = transposeB ? [n, k] : [k, n];
         const { relError, shape } = await compareWithCpu(
-          { kernel: 'BatchMatMul', inputs: { a: { shape: [1, ...a] }, b: { shape: [1, ...b] } }, attrs: { transposeA, transposeB } },
+          {
+            kernel: 'BatchMatMul',
+            inputs: { a: { shape: [1, ...a] }, b: { shape: [1, ...b] } },
+            attrs: { transposeA, transposeB },
+          },
           seed++,
         );
         expect(shape).toEqual([1, m, n]);
@@ -144,7 +165,14 @@ describe('wasm training kernels agree with the cpu backend', () => {
     [true, true, [2, 40, 3], [2, 4, 40]],
   ] as Array<[boolean, boolean, number[], number[]]>) {
     test(`BatchMatMul batch 2 transposeA=${transposeA} transposeB=${transposeB} with a small result`, async () => {
-      const { relError, shape } = await compareWithCpu({ kernel: 'BatchMatMul', inputs: { a: { shape: a }, b: { shape: b } }, attrs: { transposeA, transposeB } }, seed++);
+      const { relError, shape } = await compareWithCpu(
+        {
+          kernel: 'BatchMatMul',
+          inputs: { a: { shape: a }, b: { shape: b } },
+          attrs: { transposeA, transposeB },
+        },
+        seed++,
+      );
       expect(shape).toEqual([2, transposeA ? a[2] : a[1], transposeB ? b[1] : b[2]]);
       expect(relError).toBeLessThan(TOLERANCE);
     });
@@ -153,7 +181,13 @@ describe('wasm training kernels agree with the cpu backend', () => {
   // The networks' pools (2x2, stride 2, 'valid') after each convolution, on ReLU-like values with many ties
   // (zeros and small integers), where the gradient must go to the first maximum as on cpu; then odd sizes,
   // 'same' padding and overlapping windows, which take the general loop.
-  const POOLS: Array<{ name: string; x: number[]; filterSize: number; strides: number; pad: 'valid' | 'same' }> = [
+  const POOLS: Array<{
+    name: string;
+    x: number[];
+    filterSize: number;
+    strides: number;
+    pad: 'valid' | 'same';
+  }> = [
     { name: 'conv1 pool', x: [2, 94, 94, 4], filterSize: 2, strides: 2, pad: 'valid' },
     { name: 'conv2 pool', x: [3, 10, 12, 64], filterSize: 2, strides: 2, pad: 'valid' },
     { name: 'conv3 pool, batch 128', x: [128, 6, 4, 128], filterSize: 2, strides: 2, pad: 'valid' },
@@ -163,13 +197,23 @@ describe('wasm training kernels agree with the cpu backend', () => {
   ];
   for (const pool of POOLS) {
     test(`MaxPoolGrad ${pool.name} ${JSON.stringify(pool.x)}, ties included`, async () => {
-      const info = tf.backend_util.computePool2DInfo(pool.x as [number, number, number, number], pool.filterSize, pool.strides, 1, pool.pad);
+      const info = tf.backend_util.computePool2DInfo(
+        pool.x as [number, number, number, number],
+        pool.filterSize,
+        pool.strides,
+        1,
+        pool.pad,
+      );
       const size = pool.x.reduce((a, b) => a * b, 1);
       const tied = Float32Array.from({ length: size }, (_, i) => Math.max(0, ((i * 7919) % 11) - 6));
       const { relError, shape } = await compareWithCpu(
         {
           kernel: 'MaxPoolGrad',
-          inputs: { dy: { shape: info.outShape }, input: { shape: pool.x, values: tied }, output: { shape: info.outShape } },
+          inputs: {
+            dy: { shape: info.outShape },
+            input: { shape: pool.x, values: tied },
+            output: { shape: info.outShape },
+          },
           attrs: { filterSize: pool.filterSize, strides: pool.strides, pad: pool.pad },
         },
         seed++,
@@ -189,7 +233,10 @@ describe('wasm training kernels agree with the cpu backend', () => {
     [[3, 5, 7], [0, 1, 2], false],
   ] as Array<[number[], number[], boolean]>) {
     test(`Sum of ${JSON.stringify(x)} over axes ${JSON.stringify(axis)}${keepDims ? ', keepDims' : ''}`, async () => {
-      const { relError, shape } = await compareWithCpu({ kernel: 'Sum', inputs: { x: { shape: x } }, attrs: { axis, keepDims } }, seed++);
+      const { relError, shape } = await compareWithCpu(
+        { kernel: 'Sum', inputs: { x: { shape: x } }, attrs: { axis, keepDims } },
+        seed++,
+      );
       const kept = x.map((d, i) => (axis.includes(i) ? (keepDims ? 1 : 0) : d)).filter((d) => d > 0);
       expect(shape).toEqual(kept);
       expect(relError).toBeLessThan(TOLERANCE);
@@ -215,12 +262,16 @@ describe('wasm training kernels agree with the cpu backend', () => {
     const x = tf.randomNormal([2, 10, 10, 3]);
     const dy = tf.randomNormal([2, 9, 9, 4]);
     const before = tf.memory().numTensors;
-    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-      strides: [1, 1],
-      pad: 'valid',
-      dataFormat: 'NHWC',
-      filterShape: [2, 2, 3, 4],
-    }) as tf.Tensor;
+    const dw = tf.engine().runKernel(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        filterShape: [2, 2, 3, 4],
+      },
+    ) as tf.Tensor;
     expect(dw.shape).toEqual([2, 2, 3, 4]);
     expect(tf.memory().numTensors).toBe(before + 1);
     tf.dispose([x, dy, dw]);

@@ -29,17 +29,25 @@ afterEach(() => {
 describe('facepoints sample', () => {
   it('writes the three Kaggle files with the given sizes and says what it wrote', async () => {
     const out = path.join(dir, 'sample');
-    await program().parseAsync(['sample', '--out', out, '--rows', '6', '--test-rows', '4', '--seed', '3'], { from: 'user' });
+    await program().parseAsync(['sample', '--out', out, '--rows', '6', '--test-rows', '4', '--seed', '3'], {
+      from: 'user',
+    });
     const data = await loadKaggleDir(out);
     expect(data.training.count).toBe(6);
     expect(data.test.count).toBe(4);
     const said = stdout.mock.calls.map((c) => String(c[0])).join('');
-    expect(said).toMatch(new RegExp(`^wrote 6 training rows and 4 test images to ${out}: training.csv \\(\\d+\\.\\d [kM]B\\), test.csv`));
+    expect(said).toMatch(
+      new RegExp(
+        `^wrote 6 training rows and 4 test images to ${out}: training.csv \\(\\d+\\.\\d [kM]B\\), test.csv`,
+      ),
+    );
     expect(said).toContain('seed 3');
   });
 
   it('shows every option with its default in --help', () => {
-    const help = program().commands.find((c) => c.name() === 'sample')!.helpInformation();
+    const help = program()
+      .commands.find((c) => c.name() === 'sample')!
+      .helpInformation();
     expect(help).toContain('--out <dir>');
     expect(help).toMatch(/--rows <n>.*\(default: 7049\)/);
     expect(help).toMatch(/--test-rows <n>.*\(default: 1783\)/);
@@ -50,9 +58,13 @@ describe('facepoints sample', () => {
     const exit = jest.spyOn(process, 'exit').mockImplementation((code) => {
       throw new Error(`exit ${code}`);
     });
-    await expect(program().parseAsync(['sample', '--out', dir, '--rows', '0'], { from: 'user' })).rejects.toThrow(`exit ${EXIT_USAGE}`);
+    await expect(
+      program().parseAsync(['sample', '--out', dir, '--rows', '0'], { from: 'user' }),
+    ).rejects.toThrow(`exit ${EXIT_USAGE}`);
     expect(exit).toHaveBeenCalledWith(EXIT_USAGE);
-    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain('expected --rows to be an integer >= 1, found "0"');
+    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain(
+      'expected --rows to be an integer >= 1, found "0"',
+    );
   });
 });
 

@@ -24,7 +24,20 @@ async function cacheDirOf(args: string[], env: string | undefined): Promise<stri
       },
     });
     await expect(
-      program.parseAsync(['train', '--data', 's3://bucket/data/', '--out', `file://${out}`, '--run', 'r1', '--dry-run', ...args], { from: 'user' }),
+      program.parseAsync(
+        [
+          'train',
+          '--data',
+          's3://bucket/data/',
+          '--out',
+          `file://${out}`,
+          '--run',
+          'r1',
+          '--dry-run',
+          ...args,
+        ],
+        { from: 'user' },
+      ),
     ).rejects.toThrow('stop after resolving the cache folder');
     if (seen === null) throw new Error('expected the trainer to resolve its data folder, found no call');
     return seen;
@@ -39,18 +52,26 @@ async function cacheDirOf(args: string[], env: string | undefined): Promise<stri
 describe('facepoints train --scratch / FACEPOINTS_SCRATCH_DIR', () => {
   it("caches s3:// data under the user's own facepoints folder of the OS temp dir when nothing is given", async () => {
     expect(defaultScratchDir()).toBe(path.join(tmpdir(), `facepoints-${process.getuid!()}`));
-    expect(await cacheDirOf([], undefined)).toBe(path.join(tmpdir(), `facepoints-${process.getuid!()}`, DATA_CACHE_FOLDER));
+    expect(await cacheDirOf([], undefined)).toBe(
+      path.join(tmpdir(), `facepoints-${process.getuid!()}`, DATA_CACHE_FOLDER),
+    );
   });
 
   it('takes the environment variable (the image sets /scratch), and --scratch over it', async () => {
     expect(await cacheDirOf([], '/scratch')).toBe(path.join('/scratch', DATA_CACHE_FOLDER));
-    expect(await cacheDirOf(['--scratch', '/mnt/fast'], '/scratch')).toBe(path.join('/mnt/fast', DATA_CACHE_FOLDER));
+    expect(await cacheDirOf(['--scratch', '/mnt/fast'], '/scratch')).toBe(
+      path.join('/mnt/fast', DATA_CACHE_FOLDER),
+    );
   });
 
   it('refuses an empty scratch folder instead of caching in the working directory', async () => {
     const program = new Command('facepoints').exitOverride();
     registerTrainCommands(program, { log: () => undefined });
-    await expect(program.parseAsync(['train', '--data', 's3://bucket/data/', '--scratch', ' ', '--dry-run'], { from: 'user' })).rejects.toThrow(
+    await expect(
+      program.parseAsync(['train', '--data', 's3://bucket/data/', '--scratch', ' ', '--dry-run'], {
+        from: 'user',
+      }),
+    ).rejects.toThrow(
       `invalid options: --scratch (or ${SCRATCH_ENV}): expected a folder, found an empty string`,
     );
     process.exitCode = undefined;

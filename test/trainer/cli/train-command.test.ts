@@ -11,9 +11,16 @@ import { writeKaggleFixture } from '../run/kaggle-fixture';
 function program(lines: string[]): Command {
   const sink = new PassThrough();
   sink.resume();
-  const p = new Command('facepoints').exitOverride().configureOutput({ writeErr: () => undefined, writeOut: (s) => lines.push(s) });
-  registerTrainCommands(p, { log: (l) => lines.push(l), progress: { stream: sink, tty: false }, instanceType: null });
-  for (const c of p.commands) c.configureOutput({ writeErr: () => undefined, writeOut: (s) => lines.push(s) });
+  const p = new Command('facepoints')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: (s) => lines.push(s) });
+  registerTrainCommands(p, {
+    log: (l) => lines.push(l),
+    progress: { stream: sink, tty: false },
+    instanceType: null,
+  });
+  for (const c of p.commands)
+    c.configureOutput({ writeErr: () => undefined, writeOut: (s) => lines.push(s) });
   return p;
 }
 
@@ -40,7 +47,10 @@ describe('facepoints train', () => {
   it('rejects invalid options with every problem named and exit code 64, before reading anything', async () => {
     const lines: string[] = [];
     await expect(
-      program(lines).parseAsync(['train', '--out', 'runs', '--set', 'batchSize=big', '--models', 'baseline,resnet'], { from: 'user' }),
+      program(lines).parseAsync(
+        ['train', '--out', 'runs', '--set', 'batchSize=big', '--models', 'baseline,resnet'],
+        { from: 'user' },
+      ),
     ).rejects.toThrow(
       [
         'invalid options:',
@@ -53,23 +63,43 @@ describe('facepoints train', () => {
   });
 
   it('exits with 64 on an option commander does not know or a bad choice', async () => {
-    await expect(program([]).parseAsync(['train', '--epochs', '3'], { from: 'user' })).rejects.toThrow(`process.exit(${EXIT_USAGE})`);
-    await expect(program([]).parseAsync(['train', '--preset', 'fast'], { from: 'user' })).rejects.toThrow(`process.exit(${EXIT_USAGE})`);
+    await expect(program([]).parseAsync(['train', '--epochs', '3'], { from: 'user' })).rejects.toThrow(
+      `process.exit(${EXIT_USAGE})`,
+    );
+    await expect(program([]).parseAsync(['train', '--preset', 'fast'], { from: 'user' })).rejects.toThrow(
+      `process.exit(${EXIT_USAGE})`,
+    );
   });
 
   it('exits with 64 when the data folder does not exist', async () => {
     const missing = path.join(root, 'no-such-data');
     await expect(
-      program([]).parseAsync(['train', '--data', missing, '--out', `file://${root}/runs`, '--run', 'nodata'], { from: 'user' }),
+      program([]).parseAsync(
+        ['train', '--data', missing, '--out', `file://${root}/runs`, '--run', 'nodata'],
+        { from: 'user' },
+      ),
     ).rejects.toThrow(`found nothing at ${missing}`);
     expect(process.exitCode).toBe(EXIT_USAGE);
   });
 
   it('shows every option with its default in --help', async () => {
     const lines: string[] = [];
-    await expect(program(lines).parseAsync(['train', '--help'], { from: 'user' })).rejects.toThrow('process.exit(0)');
+    await expect(program(lines).parseAsync(['train', '--help'], { from: 'user' })).rejects.toThrow(
+      'process.exit(0)',
+    );
     const help = lines.join('');
-    for (const flag of ['--data', '--out', '--run', '--preset', '--models', '--backend', '--require-gpu', '--dry-run', '--seed', '--set']) {
+    for (const flag of [
+      '--data',
+      '--out',
+      '--run',
+      '--preset',
+      '--models',
+      '--backend',
+      '--require-gpu',
+      '--dry-run',
+      '--seed',
+      '--set',
+    ]) {
       expect(help).toContain(flag);
     }
     expect(help).toContain('(default: "baseline,specialists")');
@@ -80,8 +110,22 @@ describe('facepoints train', () => {
     const lines: string[] = [];
     const out = path.join(root, 'dry-out');
     await program(lines).parseAsync(
-      ['train', '--data', path.join(root, 'data'), '--out', `file://${out}`, '--run', 'd', '--preset', 'quick', '--dry-run',
-        '--set', 'network.convFilters=2,2,2', '--set', 'network.denseUnits=8,8'],
+      [
+        'train',
+        '--data',
+        path.join(root, 'data'),
+        '--out',
+        `file://${out}`,
+        '--run',
+        'd',
+        '--preset',
+        'quick',
+        '--dry-run',
+        '--set',
+        'network.convFilters=2,2,2',
+        '--set',
+        'network.denseUnits=8,8',
+      ],
       { from: 'user' },
     );
     expect(process.exitCode).toBeUndefined();

@@ -24,18 +24,23 @@ describe('augmentFace', () => {
     face = (await generateFace(seedrandom.alea('augment'))).pixels;
   });
 
-  it.each(AUGMENTATIONS)('%s keeps the 96x96 shape, changes the image and leaves the input alone', async (name) => {
-    const before = Uint8Array.from(face);
-    const out = await augmentFace(face, name);
-    expect(out.length).toBe(PIXELS);
-    expect(changed(out, face)).toBeGreaterThan(PIXELS / 10);
-    expect(face).toEqual(before);
-  });
+  it.each(AUGMENTATIONS)(
+    '%s keeps the 96x96 shape, changes the image and leaves the input alone',
+    async (name) => {
+      const before = Uint8Array.from(face);
+      const out = await augmentFace(face, name);
+      expect(out.length).toBe(PIXELS);
+      expect(changed(out, face)).toBeGreaterThan(PIXELS / 10);
+      expect(face).toEqual(before);
+    },
+  );
 
   it('contrast-stretch widens the range of values', async () => {
     const dull = face.map((v) => 80 + (v >> 2));
     const out = await augmentFace(dull, 'contrast-stretch');
-    expect(Math.max(...out) - Math.min(...out)).toBeGreaterThan(1.5 * (Math.max(...dull) - Math.min(...dull)));
+    expect(Math.max(...out) - Math.min(...out)).toBeGreaterThan(
+      1.5 * (Math.max(...dull) - Math.min(...dull)),
+    );
   });
 
   it('sharpen raises and the adaptive filters lower the neighbour differences, 9x9 more than 3x3', async () => {
@@ -75,10 +80,23 @@ describe('augmentSet', () => {
     expect(out.count).toBe(6);
     expect(out.pixels.subarray(0, PIXELS)).toEqual(faces[2].pixels);
     expect(out.pixels.subarray(PIXELS, 2 * PIXELS)).toEqual(faces[0].pixels);
-    expect(out.pixels.subarray(2 * PIXELS, 3 * PIXELS)).toEqual(await augmentFace(faces[2].pixels, 'sharpen'));
-    expect(out.pixels.subarray(5 * PIXELS, 6 * PIXELS)).toEqual(await augmentFace(faces[0].pixels, 'adaptive-9x9'));
-    for (const [copy, row] of [[0, 2], [1, 0], [2, 2], [3, 0], [4, 2], [5, 0]]) {
-      expect(out.labels.subarray(copy * 30, copy * 30 + 30)).toEqual(set.labels.subarray(row * 30, row * 30 + 30));
+    expect(out.pixels.subarray(2 * PIXELS, 3 * PIXELS)).toEqual(
+      await augmentFace(faces[2].pixels, 'sharpen'),
+    );
+    expect(out.pixels.subarray(5 * PIXELS, 6 * PIXELS)).toEqual(
+      await augmentFace(faces[0].pixels, 'adaptive-9x9'),
+    );
+    for (const [copy, row] of [
+      [0, 2],
+      [1, 0],
+      [2, 2],
+      [3, 0],
+      [4, 2],
+      [5, 0],
+    ]) {
+      expect(out.labels.subarray(copy * 30, copy * 30 + 30)).toEqual(
+        set.labels.subarray(row * 30, row * 30 + 30),
+      );
     }
   });
 });

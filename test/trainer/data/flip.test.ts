@@ -35,7 +35,10 @@ describe('flipFace', () => {
 
   it('is its own inverse, for all columns and for every specialist', () => {
     const pixels = Uint8Array.from({ length: PIXELS }, (_, k) => (k * 31) % 256);
-    for (const [columns, pairs] of [[KEYPOINT_COLUMNS, FLIP_PAIRS], ...SPECIALISTS.map((s) => [s.columns, s.flipPairs] as const)] as const) {
+    for (const [columns, pairs] of [
+      [KEYPOINT_COLUMNS, FLIP_PAIRS],
+      ...SPECIALISTS.map((s) => [s.columns, s.flipPairs] as const),
+    ] as const) {
       const s = flipSpec(columns, pairs);
       const labels = labelsWithIndex(columns.length);
       const once = flipFace(pixels, labels, s);
@@ -49,11 +52,17 @@ describe('flipFace', () => {
     const eyes = SPECIALISTS.find((s) => s.name === 'eye-corners')!;
     const all = labelsWithIndex(30);
     const full = flipFace(new Uint8Array(PIXELS), all, spec).labels;
-    const own = flipFace(new Uint8Array(PIXELS), Float32Array.from(eyes.columns, (c) => all[columnIndex(c)]), flipSpec(eyes.columns, eyes.flipPairs)).labels;
+    const own = flipFace(
+      new Uint8Array(PIXELS),
+      Float32Array.from(eyes.columns, (c) => all[columnIndex(c)]),
+      flipSpec(eyes.columns, eyes.flipPairs),
+    ).labels;
     expect(Array.from(own)).toEqual(eyes.columns.map((c) => full[columnIndex(c)]));
   });
 
   it('rejects a pair that swaps an x with a y column', () => {
-    expect(() => flipSpec(['a_x', 'a_y'], [[0, 1]])).toThrow('expected flip pair [0, 1] to swap two x or two y columns, found a_x and a_y');
+    expect(() => flipSpec(['a_x', 'a_y'], [[0, 1]])).toThrow(
+      'expected flip pair [0, 1] to swap two x or two y columns, found a_x and a_y',
+    );
   });
 });

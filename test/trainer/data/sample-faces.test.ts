@@ -4,7 +4,13 @@ import seedrandom from 'seedrandom';
 import { flipFace, flipSpec } from '../../../trainer/data/flip';
 import { loadKaggleDir } from '../../../trainer/data/kaggle-csv';
 import { generateFace, writeSampleData } from '../../../trainer/data/sample-faces';
-import { ALWAYS_LABELLED, FLIP_PAIRS, IMAGE_SIZE, KEYPOINT_COLUMNS, columnIndex } from '../../../trainer/keypoints';
+import {
+  ALWAYS_LABELLED,
+  FLIP_PAIRS,
+  IMAGE_SIZE,
+  KEYPOINT_COLUMNS,
+  columnIndex,
+} from '../../../trainer/keypoints';
 import { tempDir } from './csv-fixtures';
 
 /** Centroid of the darkest blob (the pupil) within `radius` px of (x, y). */
@@ -12,7 +18,8 @@ function darkCentroid(pixels: Uint8Array, x: number, y: number, radius: number):
   const cells: Array<[number, number, number]> = [];
   for (let r = Math.floor(y - radius); r <= Math.ceil(y + radius); r++) {
     for (let c = Math.floor(x - radius); c <= Math.ceil(x + radius); c++) {
-      if (r >= 0 && r < IMAGE_SIZE && c >= 0 && c < IMAGE_SIZE && Math.hypot(c - x, r - y) <= radius) cells.push([c, r, pixels[r * IMAGE_SIZE + c]]);
+      if (r >= 0 && r < IMAGE_SIZE && c >= 0 && c < IMAGE_SIZE && Math.hypot(c - x, r - y) <= radius)
+        cells.push([c, r, pixels[r * IMAGE_SIZE + c]]);
     }
   }
   const min = Math.min(...cells.map((p) => p[2]));
@@ -58,11 +65,20 @@ describe('generateFace', () => {
   });
 
   it('is reproducible for a seed even when faces are rendered concurrently', async () => {
-    const a = await Promise.all([0, 1, 2].map(((rng) => () => generateFace(rng))(seedrandom.alea('same'))));
+    const a = await Promise.all(
+      [0, 1, 2].map(
+        (
+          (rng) => () =>
+            generateFace(rng)
+        )(seedrandom.alea('same')),
+      ),
+    );
     const rngB = seedrandom.alea('same');
     const b = [await generateFace(rngB), await generateFace(rngB), await generateFace(rngB)];
     expect(a.map((f) => Array.from(f.labelsPx))).toEqual(b.map((f) => Array.from(f.labelsPx)));
-    expect(a.map((f) => Buffer.from(f.pixels).toString('base64'))).toEqual(b.map((f) => Buffer.from(f.pixels).toString('base64')));
+    expect(a.map((f) => Buffer.from(f.pixels).toString('base64'))).toEqual(
+      b.map((f) => Buffer.from(f.pixels).toString('base64')),
+    );
     expect(a[0].labelsPx).not.toEqual(a[1].labelsPx);
   });
 });
@@ -115,9 +131,14 @@ describe('writeSampleData', () => {
     expect(complete / rows).toBeLessThan(0.37);
 
     for (const [k, [mx, sx, my, sy]] of Object.entries(REAL)) {
-      for (const [axis, mean, sd] of [['x', mx, sx], ['y', my, sy]] as const) {
+      for (const [axis, mean, sd] of [
+        ['x', mx, sx],
+        ['y', my, sy],
+      ] as const) {
         const c = columnIndex(`${k}_${axis}`);
-        const values = Array.from({ length: rows }, (_, r) => labels[r * 30 + c]).filter((v) => !Number.isNaN(v));
+        const values = Array.from({ length: rows }, (_, r) => labels[r * 30 + c]).filter(
+          (v) => !Number.isNaN(v),
+        );
         const m = values.reduce((a, v) => a + v, 0) / values.length;
         const s = Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
         expect([k, axis, Math.abs(m - mean) < 1.0]).toEqual([k, axis, true]);
@@ -129,7 +150,9 @@ describe('writeSampleData', () => {
     const perImage = new Map<number, number>();
     for (const row of data.lookup) perImage.set(row.imageId, (perImage.get(row.imageId) ?? 0) + 1);
     expect(new Set(perImage.values())).toEqual(new Set([8, 30]));
-    expect(data.lookup.map((r) => r.rowId)).toEqual(Array.from({ length: data.lookup.length }, (_, i) => i + 1));
+    expect(data.lookup.map((r) => r.rowId)).toEqual(
+      Array.from({ length: data.lookup.length }, (_, i) => i + 1),
+    );
   });
 
   it('writes the same files for the same seed', async () => {
@@ -140,7 +163,9 @@ describe('writeSampleData', () => {
       try {
         await writeSampleData(again.dir, { rows: 3, testRows: 2, seed: 9 });
         for (const name of ['training.csv', 'test.csv', 'IdLookupTable.csv']) {
-          expect(readFileSync(path.join(again.dir, name)).equals(readFileSync(path.join(other.dir, name)))).toBe(true);
+          expect(
+            readFileSync(path.join(again.dir, name)).equals(readFileSync(path.join(other.dir, name))),
+          ).toBe(true);
         }
       } finally {
         again.cleanup();

@@ -18,7 +18,10 @@ function patternedSet(): FaceSet {
 
 const kind = (r: number) => (r < 60 ? 'four' : r < 90 ? 'complete' : 'other');
 const countKinds = (rows: Int32Array) =>
-  Array.from(rows).reduce<Record<string, number>>((acc, r) => ({ ...acc, [kind(r)]: (acc[kind(r)] ?? 0) + 1 }), {});
+  Array.from(rows).reduce<Record<string, number>>(
+    (acc, r) => ({ ...acc, [kind(r)]: (acc[kind(r)] ?? 0) + 1 }),
+    {},
+  );
 
 describe('splitTrainDev', () => {
   it('keeps the share of 4-keypoint, complete and other rows in both parts', () => {
@@ -32,11 +35,15 @@ describe('splitTrainDev', () => {
   it('is reproducible for a seed and differs between seeds', () => {
     const set = patternedSet();
     expect(splitTrainDev(set, 0.2, 3)).toEqual(splitTrainDev(set, 0.2, 3));
-    expect(Array.from(splitTrainDev(set, 0.2, 3).dev)).not.toEqual(Array.from(splitTrainDev(set, 0.2, 4).dev));
+    expect(Array.from(splitTrainDev(set, 0.2, 3).dev)).not.toEqual(
+      Array.from(splitTrainDev(set, 0.2, 4).dev),
+    );
   });
 
   it('rejects a fraction outside (0, 1)', () => {
-    expect(() => splitTrainDev(patternedSet(), 1, 1)).toThrow('expected devFraction between 0 and 1, found 1');
+    expect(() => splitTrainDev(patternedSet(), 1, 1)).toThrow(
+      'expected devFraction between 0 and 1, found 1',
+    );
   });
 });
 
@@ -45,7 +52,9 @@ describe('rowsWithAll', () => {
     const set = patternedSet();
     const rows = Int32Array.from([0, 59, 60, 89, 90, 99]);
     expect(Array.from(rowsWithAll(set, rows, ['nose_tip_x', 'nose_tip_y']))).toEqual([0, 59, 60, 89, 90, 99]);
-    expect(Array.from(rowsWithAll(set, rows, ['mouth_left_corner_x', 'mouth_left_corner_y']))).toEqual([60, 89, 90, 99]);
+    expect(Array.from(rowsWithAll(set, rows, ['mouth_left_corner_x', 'mouth_left_corner_y']))).toEqual([
+      60, 89, 90, 99,
+    ]);
     expect(Array.from(rowsWithAll(set, rows, ['left_eyebrow_outer_end_x']))).toEqual([60, 89]);
   });
 });

@@ -12,7 +12,8 @@ describe('SeededDropout', () => {
   });
 
   const ones = () => tf.ones([1, 1000]);
-  const train = (m: tf.LayersModel) => tf.tidy(() => Array.from((m.apply(ones(), { training: true }) as tf.Tensor).dataSync()));
+  const train = (m: tf.LayersModel) =>
+    tf.tidy(() => Array.from((m.apply(ones(), { training: true }) as tf.Tensor).dataSync()));
 
   it('draws a fresh mask on every training call, scaled by 1 / (1 - rate)', () => {
     const m = net(new SeedSource(1));
@@ -50,18 +51,25 @@ describe('SeededDropout', () => {
 
   it('survives a save and tf.loadLayersModel', async () => {
     const m = tf.sequential({
-      layers: [tf.layers.dense({ units: 3, inputShape: [2] }), new SeededDropout({ rate: 0.25, seeds: new SeedSource(1) })],
+      layers: [
+        tf.layers.dense({ units: 3, inputShape: [2] }),
+        new SeededDropout({ rate: 0.25, seeds: new SeedSource(1) }),
+      ],
     });
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await m.save(tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await m.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     const layer = loaded.layers[1] as SeededDropout;
     expect(layer).toBeInstanceOf(SeededDropout);
     expect(layer.rate).toBe(0.25);
     const x = tf.tensor2d([[1, 2]]);
-    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((m.predict(x) as tf.Tensor).dataSync()));
+    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(
+      Array.from((m.predict(x) as tf.Tensor).dataSync()),
+    );
   });
 });

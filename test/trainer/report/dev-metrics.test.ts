@@ -1,5 +1,10 @@
 import { COORDINATES, KEYPOINT_COLUMNS } from '../../../trainer/keypoints';
-import { bestAndWorstImages, bestAndWorstLabels, devErrors, perImageRmsePx } from '../../../trainer/report/dev-metrics';
+import {
+  bestAndWorstImages,
+  bestAndWorstLabels,
+  devErrors,
+  perImageRmsePx,
+} from '../../../trainer/report/dev-metrics';
 
 /** Two rows; row 1 misses every column but the first four. Errors are chosen so each figure is known by hand. */
 function example(): { truth: Float32Array; pred: Float32Array } {
@@ -36,7 +41,10 @@ describe('dev error figures', () => {
     expect(perImage[0]).toBeCloseTo(Math.sqrt((9 + 100) / 30), 6);
     expect(perImage[1]).toBeCloseTo(Math.sqrt(16 / 4), 6);
     expect(bestAndWorstImages(perImage, 4)).toEqual({ best: [0, 1], worst: [] });
-    expect(bestAndWorstImages(Float64Array.from([3, 1, 2, 5, 4, 0.5, 9, 7, 8]), 4)).toEqual({ best: [5, 1, 2, 0], worst: [6, 8, 7, 3] });
+    expect(bestAndWorstImages(Float64Array.from([3, 1, 2, 5, 4, 0.5, 9, 7, 8]), 4)).toEqual({
+      best: [5, 1, 2, 0],
+      worst: [6, 8, 7, 3],
+    });
   });
 
   it('names both sizes when predictions and labels disagree', () => {

@@ -6,7 +6,13 @@ import { learningCurvesSvg, logTicks, renderLearningCurves } from '../../../trai
 function tile(offset: number): FaceTile {
   const truePx = new Float32Array(COORDINATES).fill(40);
   const predPx = new Float32Array(COORDINATES).fill(40 + offset);
-  return { pixels: new Uint8Array(PIXELS).fill(90), truePx, predPx, rmsePx: offset, caption: `row ${offset}` };
+  return {
+    pixels: new Uint8Array(PIXELS).fill(90),
+    truePx,
+    predPx,
+    rmsePx: offset,
+    caption: `row ${offset}`,
+  };
 }
 
 describe('report pictures', () => {

@@ -11,12 +11,44 @@ const summary: RunSummary = RunSummarySchema.parse({
   finishedAt: '2026-11-29T06:00:00.000Z',
   data: { trainRows: 5639, devRows: 1410, testImages: 1783, submissionRows: 27124 },
   models: [
-    { name: 'mean', devRmsePx: 3.19, devLabels: 100, perKeypointRmsePx: {}, bestLabels: ['a', 'b', 'c', 'd'], worstLabels: ['w', 'x', 'y', 'z'], trainSeconds: 0 },
-    { name: 'baseline', devRmsePx: 1.62, devLabels: 100, perKeypointRmsePx: {}, bestLabels: ['left_eye_inner_corner_x'], worstLabels: ['mouth_center_bottom_lip_y'], trainSeconds: 5400 },
+    {
+      name: 'mean',
+      devRmsePx: 3.19,
+      devLabels: 100,
+      perKeypointRmsePx: {},
+      bestLabels: ['a', 'b', 'c', 'd'],
+      worstLabels: ['w', 'x', 'y', 'z'],
+      trainSeconds: 0,
+    },
+    {
+      name: 'baseline',
+      devRmsePx: 1.62,
+      devLabels: 100,
+      perKeypointRmsePx: {},
+      bestLabels: ['left_eye_inner_corner_x'],
+      worstLabels: ['mouth_center_bottom_lip_y'],
+      trainSeconds: 5400,
+    },
   ],
   bestModel: 'baseline',
-  units: [{ unit: 'baseline', trainRows: 1712, devRows: 428, params: 16561502, maxEpochs: 3000, epochsRun: 812, bestEpoch: 612, bestDevRmsePx: 1.6, stoppedEarly: true, trainSeconds: 5400 }],
-  phases: [{ name: 'loading', seconds: 12 }, { name: 'baseline', seconds: 5400 }],
+  units: [
+    {
+      unit: 'baseline',
+      trainRows: 1712,
+      devRows: 428,
+      params: 16561502,
+      maxEpochs: 3000,
+      epochsRun: 812,
+      bestEpoch: 612,
+      bestDevRmsePx: 1.6,
+      stoppedEarly: true,
+      trainSeconds: 5400,
+    },
+  ],
+  phases: [
+    { name: 'loading', seconds: 12 },
+    { name: 'baseline', seconds: 5400 },
+  ],
   totalSeconds: 7200,
   hourlyPriceUsd: 0.526,
   costUsd: 1.052,
@@ -27,7 +59,9 @@ describe('report.md', () => {
 
   it('puts each model next to the seed figure for the same model', () => {
     expect(md).toContain('| Model 0: training mean | 3.19 | 3.2 | a, b, c, d | w, x, y, z | 0.0 s |');
-    expect(md).toContain('| Model 3: baseline CNN + dropout + flips | 1.62 | 1.5 | left_eye_inner_corner_x | mouth_center_bottom_lip_y | 1 h 30 min |');
+    expect(md).toContain(
+      '| Model 3: baseline CNN + dropout + flips | 1.62 | 1.5 | left_eye_inner_corner_x | mouth_center_bottom_lip_y | 1 h 30 min |',
+    );
     expect(md).toContain('specialists at 1.4 px');
     expect(md).toContain('The submission and the pictures come from Model 3: baseline CNN + dropout + flips');
   });
@@ -38,7 +72,9 @@ describe('report.md', () => {
     expect(md).toContain('| **total** | **2 h 00 min** | **$1.05** |');
     expect(md).toContain('| specialists | 81 h | $52 |');
     expect(md).toContain('| **total** | **82.6 h** | **$53.1** |');
-    expect(md).toContain('| baseline | 1712 | 428 | 16,561,502 | 812 / 3000 (early stop) | 612 | 1.60 | 1 h 30 min |');
+    expect(md).toContain(
+      '| baseline | 1712 | 428 | 16,561,502 | 812 / 3000 (early stop) | 612 | 1.60 | 1 h 30 min |',
+    );
   });
 
   it('links the pictures and the submission relative to report/', () => {

@@ -1,15 +1,34 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import seedrandom from 'seedrandom';
-import { ALWAYS_LABELLED, IMAGE_SIZE, KEYPOINTS, KEYPOINT_COLUMNS, LOOKUP_HEADER, PIXELS, TEST_HEADER, TRAINING_HEADER } from '../../../trainer/keypoints';
+import {
+  ALWAYS_LABELLED,
+  IMAGE_SIZE,
+  KEYPOINTS,
+  KEYPOINT_COLUMNS,
+  LOOKUP_HEADER,
+  PIXELS,
+  TEST_HEADER,
+  TRAINING_HEADER,
+} from '../../../trainer/keypoints';
 
 /** Mean position of each keypoint on real faces (FACTS.md), x then y. */
 const MEAN_LAYOUT: Record<string, [number, number]> = {
-  left_eye_center: [66.4, 37.7], right_eye_center: [30.3, 38.0], left_eye_inner_corner: [59.2, 37.9],
-  left_eye_outer_corner: [73.3, 37.7], right_eye_inner_corner: [36.7, 38.0], right_eye_outer_corner: [22.4, 38.0],
-  left_eyebrow_inner_end: [56.1, 29.3], left_eyebrow_outer_end: [79.5, 29.7], right_eyebrow_inner_end: [39.3, 29.5],
-  right_eyebrow_outer_end: [15.9, 30.4], nose_tip: [48.4, 62.7], mouth_left_corner: [63.3, 76.0],
-  mouth_right_corner: [32.9, 76.2], mouth_center_top_lip: [48.0, 72.9], mouth_center_bottom_lip: [48.6, 79.0],
+  left_eye_center: [66.4, 37.7],
+  right_eye_center: [30.3, 38.0],
+  left_eye_inner_corner: [59.2, 37.9],
+  left_eye_outer_corner: [73.3, 37.7],
+  right_eye_inner_corner: [36.7, 38.0],
+  right_eye_outer_corner: [22.4, 38.0],
+  left_eyebrow_inner_end: [56.1, 29.3],
+  left_eyebrow_outer_end: [79.5, 29.7],
+  right_eyebrow_inner_end: [39.3, 29.5],
+  right_eyebrow_outer_end: [15.9, 30.4],
+  nose_tip: [48.4, 62.7],
+  mouth_left_corner: [63.3, 76.0],
+  mouth_right_corner: [32.9, 76.2],
+  mouth_center_top_lip: [48.0, 72.9],
+  mouth_center_bottom_lip: [48.6, 79.0],
 };
 
 /**
@@ -31,7 +50,8 @@ function face(rng: () => number, shift: number): { pixels: Uint8Array; labels: n
       for (let u = -2; u <= 2; u++) {
         const px = Math.round(x) + u;
         const py = Math.round(y) + v;
-        if (px >= 0 && px < IMAGE_SIZE && py >= 0 && py < IMAGE_SIZE) pixels[py * IMAGE_SIZE + px] = Math.abs(u) + Math.abs(v) <= 2 ? 230 : 150;
+        if (px >= 0 && px < IMAGE_SIZE && py >= 0 && py < IMAGE_SIZE)
+          pixels[py * IMAGE_SIZE + px] = Math.abs(u) + Math.abs(v) <= 2 ? 230 : 150;
       }
     }
   }
@@ -43,7 +63,13 @@ function face(rng: () => number, shift: number): { pixels: Uint8Array; labels: n
  * carry only the four always-labelled keypoints, as in the real file), `testImages` test faces, and a lookup
  * table asking for a few features of each test image.
  */
-export async function writeKaggleFixture(dir: string, rows: number, testImages: number, seed = 7, shift = 10): Promise<void> {
+export async function writeKaggleFixture(
+  dir: string,
+  rows: number,
+  testImages: number,
+  seed = 7,
+  shift = 10,
+): Promise<void> {
   const rng = seedrandom(String(seed));
   await fs.mkdir(dir, { recursive: true });
   const always = new Set(ALWAYS_LABELLED.flatMap((k) => [`${k}_x`, `${k}_y`]));

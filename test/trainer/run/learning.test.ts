@@ -17,19 +17,23 @@ describe('learning with the quick preset', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('the six specialists reach at most half of the mean predictor\'s dev RMSE', async () => {
-    const data = path.join(root, 'data');
-    await writeSampleData(data, { rows: 1200, testRows: 20, seed: 5 });
-    const sink = new PassThrough();
-    sink.resume();
-    const lines: string[] = [];
-    const outcome = await runTraining(
-      resolveTrainConfig({ data, out: `file://${root}/runs`, run: 'learn', preset: 'quick' }),
-      { log: (l) => lines.push(l), progress: { stream: sink, tty: false }, instanceType: null },
-    );
-    expect(outcome.state).toBe('succeeded');
-    const rmse = Object.fromEntries(outcome.summary!.models.map((m) => [m.name, m.devRmsePx]));
-    expect(Object.keys(rmse)).toEqual(['mean', 'baseline', 'specialists']);
-    expect(rmse.specialists).toBeLessThanOrEqual(rmse.mean / 2);
-  }, 30 * 60_000);
+  it(
+    "the six specialists reach at most half of the mean predictor's dev RMSE",
+    async () => {
+      const data = path.join(root, 'data');
+      await writeSampleData(data, { rows: 1200, testRows: 20, seed: 5 });
+      const sink = new PassThrough();
+      sink.resume();
+      const lines: string[] = [];
+      const outcome = await runTraining(
+        resolveTrainConfig({ data, out: `file://${root}/runs`, run: 'learn', preset: 'quick' }),
+        { log: (l) => lines.push(l), progress: { stream: sink, tty: false }, instanceType: null },
+      );
+      expect(outcome.state).toBe('succeeded');
+      const rmse = Object.fromEntries(outcome.summary!.models.map((m) => [m.name, m.devRmsePx]));
+      expect(Object.keys(rmse)).toEqual(['mean', 'baseline', 'specialists']);
+      expect(rmse.specialists).toBeLessThanOrEqual(rmse.mean / 2);
+    },
+    30 * 60_000,
+  );
 });

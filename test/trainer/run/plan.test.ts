@@ -15,7 +15,13 @@ describe('planRun', () => {
   let split: { train: Int32Array; dev: Int32Array };
   const notDone = async () => false;
   const config = (models: string, set: string[] = []) =>
-    resolveTrainConfig({ data: 'unused', out: 'file:///unused', preset: 'quick', models, set: ['network.convFilters=2,2,2', 'network.denseUnits=8,8', ...set] });
+    resolveTrainConfig({
+      data: 'unused',
+      out: 'file:///unused',
+      preset: 'quick',
+      models,
+      set: ['network.convFilters=2,2,2', 'network.denseUnits=8,8', ...set],
+    });
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'facepoints-plan-'));
@@ -27,9 +33,17 @@ describe('planRun', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('puts mean first and the requested models in ladder order, whatever order they were asked in', async () => {
-    const plan = await planRun({ config: config('specialists-augmented,cnn,baseline,mlp,specialists'), training, split, isDone: notDone });
+    const plan = await planRun({
+      config: config('specialists-augmented,cnn,baseline,mlp,specialists'),
+      training,
+      split,
+      isDone: notDone,
+    });
     expect(plan.units.map((u) => u.unit)).toEqual([
-      'mean', 'mlp', 'cnn', 'baseline',
+      'mean',
+      'mlp',
+      'cnn',
+      'baseline',
       ...SPECIALISTS.map((s) => `specialists/${s.name}`),
       ...SPECIALISTS.map((s) => `specialists-augmented/${s.name}`),
     ]);
@@ -55,7 +69,11 @@ describe('planRun', () => {
   });
 
   it('caps specialist epochs by the epoch budget over their training images', async () => {
-    const c = config('baseline,specialists,specialists-augmented', ['specialistEpochBudget=720', 'specialists.maxEpochs=20', 'augmentations=sharpen']);
+    const c = config('baseline,specialists,specialists-augmented', [
+      'specialistEpochBudget=720',
+      'specialists.maxEpochs=20',
+      'augmentations=sharpen',
+    ]);
     const plan = await planRun({ config: c, training, split, isDone: notDone });
     const epochs = (unit: string) => plan.units.find((u) => u.unit === unit)!.maxEpochs;
     expect(epochs('baseline')).toBe(c.baseline.maxEpochs);
@@ -68,7 +86,10 @@ describe('planRun', () => {
   it('estimates time from the measured speed, epochs and images, dev evaluation included', async () => {
     const probed: string[] = [];
     const plan = await planRun({
-      config: config('baseline'), training, split, isDone: notDone,
+      config: config('baseline'),
+      training,
+      split,
+      isDone: notDone,
       probe: async (kind) => {
         probed.push(kind);
         return 100;
@@ -81,19 +102,36 @@ describe('planRun', () => {
   });
 
   it('refuses specialists that start from a baseline the run does not have', async () => {
-    await expect(planRun({ config: config('specialists'), training, split, isDone: notDone })).rejects.toThrow(
+    await expect(
+      planRun({ config: config('specialists'), training, split, isDone: notDone }),
+    ).rejects.toThrow(
       '--models specialists: the specialists start from the trained baseline, but this run has none ' +
         '(baseline is not requested and models/baseline/done.json is not in the run); ' +
         'add baseline to --models, resume a run whose baseline is done, or --set specialistsFromBaseline=false',
     );
-    const resumed = await planRun({ config: config('specialists'), training, split, isDone: async (u) => u === 'baseline' });
+    const resumed = await planRun({
+      config: config('specialists'),
+      training,
+      split,
+      isDone: async (u) => u === 'baseline',
+    });
     expect(resumed.units.map((u) => u.unit)).toContain('specialists/nose-tip');
-    const fresh = await planRun({ config: config('specialists', ['specialistsFromBaseline=false']), training, split, isDone: notDone });
+    const fresh = await planRun({
+      config: config('specialists', ['specialistsFromBaseline=false']),
+      training,
+      split,
+      isDone: notDone,
+    });
     expect(fresh.units.every((u) => !u.initFromBaseline)).toBe(true);
   });
 
   it('marks units finished by an earlier attempt', async () => {
-    const plan = await planRun({ config: config('baseline,specialists'), training, split, isDone: async (u) => u === 'specialists/nose-tip' });
+    const plan = await planRun({
+      config: config('baseline,specialists'),
+      training,
+      split,
+      isDone: async (u) => u === 'specialists/nose-tip',
+    });
     expect(plan.units.filter((u) => u.done).map((u) => u.unit)).toEqual(['specialists/nose-tip']);
   });
 });

@@ -19,7 +19,14 @@ describe('resolveTrainConfig', () => {
     const config = resolveTrainConfig({
       ...base,
       preset: 'quick',
-      set: ['baseline.maxEpochs=50', 'batchSize=64', 'flip=false', 'network.convFilters=4,8,16', 'augmentations=sharpen', 'devFraction=0.25'],
+      set: [
+        'baseline.maxEpochs=50',
+        'batchSize=64',
+        'flip=false',
+        'network.convFilters=4,8,16',
+        'augmentations=sharpen',
+        'devFraction=0.25',
+      ],
     });
     expect(config.baseline.maxEpochs).toBe(50);
     expect(config.batchSize).toBe(64);
@@ -50,7 +57,9 @@ describe('resolveTrainConfig', () => {
     expect(() => resolveTrainConfig({ ...base, set: ['batchSize=12abc'] })).toThrow(
       'invalid options: --set batchSize=12abc: expected a number, found "12abc"',
     );
-    expect(() => resolveTrainConfig({ ...base, set: ['flip=no'] })).toThrow('invalid options: --set flip=no: expected true or false, found "no"');
+    expect(() => resolveTrainConfig({ ...base, set: ['flip=no'] })).toThrow(
+      'invalid options: --set flip=no: expected true or false, found "no"',
+    );
     expect(() => resolveTrainConfig({ ...base, set: ['batchSize'] })).toThrow(
       'invalid options: --set: expected KEY=VALUE (e.g. --set baseline.maxEpochs=50), found "batchSize"',
     );
@@ -79,20 +88,28 @@ describe('resolveTrainConfig', () => {
     expect(resolveTrainConfig(base).workers).toBe(0);
     expect(resolveTrainConfig({ ...base, workers: '2' }).workers).toBe(2);
     for (const bad of ['two', '-1', '1.5', '17']) {
-      expect(() => resolveTrainConfig({ ...base, workers: bad })).toThrow(`invalid options: --workers: expected an integer from 0 (automatic) to 16, found "${bad}"`);
+      expect(() => resolveTrainConfig({ ...base, workers: bad })).toThrow(
+        `invalid options: --workers: expected an integer from 0 (automatic) to 16, found "${bad}"`,
+      );
     }
   });
 
   it('reports schema violations under the option the user wrote', () => {
-    expect(() => resolveTrainConfig({ ...base, out: 'runs' })).toThrow('invalid options: --out: expected file://DIR or s3://BUCKET/PREFIX');
-    expect(() => resolveTrainConfig({ ...base, set: ['batchSize=0'] })).toThrow(/^invalid options: --set batchSize: Too small/);
+    expect(() => resolveTrainConfig({ ...base, out: 'runs' })).toThrow(
+      'invalid options: --out: expected file://DIR or s3://BUCKET/PREFIX',
+    );
+    expect(() => resolveTrainConfig({ ...base, set: ['batchSize=0'] })).toThrow(
+      /^invalid options: --set batchSize: Too small/,
+    );
     expect(() => resolveTrainConfig({ ...base, run: 'a/b' })).toThrow(
       'invalid options: --run: a run id is 1-64 letters, digits, dot, dash or underscore',
     );
   });
 
   it('refuses a network whose input pooling or kernels leave no pixels, showing the sizes layer by layer', () => {
-    expect(resolveTrainConfig({ ...base, preset: 'quick', set: ['network.inputPool=4'] }).network.inputPool).toBe(4);
+    expect(
+      resolveTrainConfig({ ...base, preset: 'quick', set: ['network.inputPool=4'] }).network.inputPool,
+    ).toBe(4);
     expect(() => resolveTrainConfig({ ...base, preset: 'quick', set: ['network.inputPool=8'] })).toThrow(
       'invalid options: --set network.inputPool: expected the 96x96 image to keep at least 1x1 pixels through the three convolutions and pools, ' +
         'found input 96 -> inputPool 8 12 -> conv1 3x3 10 -> pool1 5 -> conv2 2x2 4 -> pool2 2 -> conv3 2x2 1 -> pool3 0',

@@ -16,8 +16,12 @@ import { writeKaggleFixture } from './kaggle-fixture';
 
 /** A tiny network and one epoch per unit: this test checks the run's files, not learning (learning.test.ts does). */
 const TINY = [
-  'baseline.maxEpochs=1', 'specialists.maxEpochs=1', 'batchSize=32',
-  'network.convFilters=2,2,2', 'network.denseUnits=8,8', 'checkpointEveryEpochs=1',
+  'baseline.maxEpochs=1',
+  'specialists.maxEpochs=1',
+  'batchSize=32',
+  'network.convFilters=2,2,2',
+  'network.denseUnits=8,8',
+  'checkpointEveryEpochs=1',
 ];
 
 const UNITS = ['baseline', ...SPECIALISTS.map((s) => `specialists/${s.name}`)];
@@ -30,7 +34,12 @@ describe('runTraining on generated data', () => {
     lines = [];
     const sink = new PassThrough();
     sink.resume();
-    return { log: (l) => lines.push(l), progress: { stream: sink, tty: false }, instanceType: null, heartbeatMs: 60_000 };
+    return {
+      log: (l) => lines.push(l),
+      progress: { stream: sink, tty: false },
+      instanceType: null,
+      heartbeatMs: 60_000,
+    };
   };
   const config = (run: string, extra: string[] = [], out = `file://${root}/runs`) =>
     resolveTrainConfig({ data, out, run, preset: 'quick', set: [...TINY, ...extra] });
@@ -49,20 +58,35 @@ describe('runTraining on generated data', () => {
   it('writes every file of the run layout', () => {
     const dir = runDir('t1');
     const expected = [
-      runLayout.config, runLayout.status, runLayout.summary, runLayout.reportMarkdown, runLayout.learningCurves,
-      runLayout.bestWorst, runLayout.submission, runLayout.resultsManifest,
-      ...UNITS.flatMap((u) => [runLayout.metrics(u), runLayout.modelJson(u), `${runLayout.modelDir(u)}/weights.bin`, runLayout.unitDone(u)]),
+      runLayout.config,
+      runLayout.status,
+      runLayout.summary,
+      runLayout.reportMarkdown,
+      runLayout.learningCurves,
+      runLayout.bestWorst,
+      runLayout.submission,
+      runLayout.resultsManifest,
+      ...UNITS.flatMap((u) => [
+        runLayout.metrics(u),
+        runLayout.modelJson(u),
+        `${runLayout.modelDir(u)}/weights.bin`,
+        runLayout.unitDone(u),
+      ]),
     ];
     const missing = expected.filter((key) => !existsSync(path.join(dir, key)));
     expect(missing).toEqual([]);
   });
 
   it('records a succeeded status and a summary of the documented shape, mean first', async () => {
-    const status = RunStatusSchema.parse(JSON.parse(await fs.readFile(path.join(runDir('t1'), runLayout.status), 'utf8')));
+    const status = RunStatusSchema.parse(
+      JSON.parse(await fs.readFile(path.join(runDir('t1'), runLayout.status), 'utf8')),
+    );
     expect(status.state).toBe('succeeded');
     expect(status.finishedAt).not.toBeNull();
     expect(status.backend).not.toBeNull();
-    const summary = RunSummarySchema.parse(JSON.parse(await fs.readFile(path.join(runDir('t1'), runLayout.summary), 'utf8')));
+    const summary = RunSummarySchema.parse(
+      JSON.parse(await fs.readFile(path.join(runDir('t1'), runLayout.summary), 'utf8')),
+    );
     expect(summary.models.map((m) => m.name)).toEqual(['mean', 'baseline', 'specialists']);
     for (const m of summary.models) {
       expect(m.devRmsePx).toBeGreaterThan(0);
@@ -77,8 +101,13 @@ describe('runTraining on generated data', () => {
   });
 
   it('writes a submission with every RowId of the lookup table, in [0, 96]', async () => {
-    const lookup = (await fs.readFile(path.join(data, 'IdLookupTable.csv'), 'utf8')).trim().split('\n').slice(1);
-    const rows = (await fs.readFile(path.join(runDir('t1'), runLayout.submission), 'utf8')).trim().split('\n');
+    const lookup = (await fs.readFile(path.join(data, 'IdLookupTable.csv'), 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1);
+    const rows = (await fs.readFile(path.join(runDir('t1'), runLayout.submission), 'utf8'))
+      .trim()
+      .split('\n');
     expect(rows[0]).toBe('RowId,Location');
     expect(rows.slice(1).map((r) => r.split(',')[0])).toEqual(lookup.map((l) => l.split(',')[0]));
     for (const r of rows.slice(1)) {
@@ -88,7 +117,7 @@ describe('runTraining on generated data', () => {
     }
   });
 
-  it('saves models that tf.loadLayersModel reads back, with the unit\'s outputs', async () => {
+  it("saves models that tf.loadLayersModel reads back, with the unit's outputs", async () => {
     const store = new FileStore(runDir('t1'));
     const model = await loadModel(store, 'specialists/eye-corners');
     expect(model.outputs[0].shape).toEqual([null, 8]);
@@ -106,7 +135,11 @@ describe('runTraining on generated data', () => {
     expect(keys).not.toContain(runLayout.status);
     for (const a of manifest.artifacts) {
       const body = await fs.readFile(path.join(dir, a.key));
-      expect({ key: a.key, size: body.length, sha256: createHash('sha256').update(body).digest('hex') }).toEqual(a);
+      expect({
+        key: a.key,
+        size: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+      }).toEqual(a);
     }
   });
 
@@ -136,8 +169,13 @@ describe('runTraining on generated data', () => {
     await fs.rm(path.join(dir, runLayout.unitDone(unit)));
     // A killed process leaves its status at "running".
     const status = JSON.parse(await fs.readFile(path.join(dir, runLayout.status), 'utf8'));
-    await fs.writeFile(path.join(dir, runLayout.status), JSON.stringify({ ...status, state: 'running', finishedAt: null }));
-    const mtimes = Object.fromEntries(UNITS.map((u) => [u, statSync(path.join(dir, runLayout.modelJson(u))).mtimeMs]));
+    await fs.writeFile(
+      path.join(dir, runLayout.status),
+      JSON.stringify({ ...status, state: 'running', finishedAt: null }),
+    );
+    const mtimes = Object.fromEntries(
+      UNITS.map((u) => [u, statSync(path.join(dir, runLayout.modelJson(u))).mtimeMs]),
+    );
 
     const outcome = await runTraining(config('t1'), deps());
     expect(outcome.state).toBe('succeeded');
@@ -148,7 +186,8 @@ describe('runTraining on generated data', () => {
     }
     expect(existsSync(path.join(dir, runLayout.unitDone(unit)))).toBe(true);
     const log = lines.join('\n');
-    for (const u of UNITS.filter((x) => x !== unit)) expect(log).toContain(`${u}: finished earlier, not retrained`);
+    for (const u of UNITS.filter((x) => x !== unit))
+      expect(log).toContain(`${u}: finished earlier, not retrained`);
     expect(log).not.toContain(`${unit}: finished earlier`);
   });
 
@@ -175,8 +214,16 @@ describe('runTraining interrupted', () => {
     const data = path.join(root, 'data');
     await writeKaggleFixture(data, 90, 6);
     const config = resolveTrainConfig({
-      data, out: `file://${root}/runs`, run: 'stop', preset: 'quick', models: 'baseline',
-      set: [...TINY.filter((s) => !s.startsWith('baseline.maxEpochs')), 'baseline.maxEpochs=3', 'baseline.patience=3'],
+      data,
+      out: `file://${root}/runs`,
+      run: 'stop',
+      preset: 'quick',
+      models: 'baseline',
+      set: [
+        ...TINY.filter((s) => !s.startsWith('baseline.maxEpochs')),
+        'baseline.maxEpochs=3',
+        'baseline.patience=3',
+      ],
     });
     const controller = new AbortController();
     const progress = new PassThrough();
@@ -188,14 +235,18 @@ describe('runTraining interrupted', () => {
     const first = await runTraining(config, { ...quiet, signal: controller.signal });
     expect(first.state).toBe('interrupted');
     const dir = path.join(root, 'runs', 'stop');
-    const status = RunStatusSchema.parse(JSON.parse(await fs.readFile(path.join(dir, runLayout.status), 'utf8')));
+    const status = RunStatusSchema.parse(
+      JSON.parse(await fs.readFile(path.join(dir, runLayout.status), 'utf8')),
+    );
     expect([status.state, status.interruption, status.epoch]).toEqual(['interrupted', 'SIGTERM', 1]);
     expect(existsSync(path.join(dir, runLayout.unitDone('baseline')))).toBe(false);
     expect(existsSync(path.join(dir, runLayout.checkpointsDir('baseline')))).toBe(true);
 
     const resumedProgress = new PassThrough();
     const epochs: string[] = [];
-    resumedProgress.on('data', (chunk: Buffer) => epochs.push(...(chunk.toString().match(/epoch \d\/3/g) ?? [])));
+    resumedProgress.on('data', (chunk: Buffer) =>
+      epochs.push(...(chunk.toString().match(/epoch \d\/3/g) ?? [])),
+    );
     const second = await runTraining(config, { ...quiet, progress: { stream: resumedProgress, tty: false } });
     expect(second.state).toBe('succeeded');
     // Epoch 1 is not trained again: the run continues from its checkpoint.

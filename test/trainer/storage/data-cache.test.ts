@@ -48,15 +48,23 @@ describe('resolveDataDir', () => {
   it('downloads the three files once, with progress lines, and then reuses the cache', async () => {
     const logs: string[] = [];
     const cache = path.join(tmp, 'cache');
-    const dir = await resolveDataDir(`s3://${server.bucket}/data`, cache, (l) => logs.push(l), { client: client(), progressEveryMs: 0 });
+    const dir = await resolveDataDir(`s3://${server.bucket}/data`, cache, (l) => logs.push(l), {
+      client: client(),
+      progressEveryMs: 0,
+    });
     expect(dir).toBe(path.join(cache, server.bucket, 'data'));
-    for (const [name, body] of Object.entries(contents)) expect((await fs.readFile(path.join(dir, name))).equals(body)).toBe(true);
+    for (const [name, body] of Object.entries(contents))
+      expect((await fs.readFile(path.join(dir, name))).equals(body)).toBe(true);
     expect(logs.filter((l) => l.startsWith('data: downloading'))).toHaveLength(3);
-    expect(logs.some((l) => /data: s3:\/\/facepoints-test\/data\/training\.csv [\d.]+\/3\.1 MB \(\d+%\)/.test(l))).toBe(true);
+    expect(
+      logs.some((l) => /data: s3:\/\/facepoints-test\/data\/training\.csv [\d.]+\/3\.1 MB \(\d+%\)/.test(l)),
+    ).toBe(true);
     expect(logs.filter((l) => / done, /.test(l))).toHaveLength(3);
 
     logs.length = 0;
-    expect(await resolveDataDir(`s3://${server.bucket}/data/`, cache, (l) => logs.push(l), { client: client() })).toBe(dir);
+    expect(
+      await resolveDataDir(`s3://${server.bucket}/data/`, cache, (l) => logs.push(l), { client: client() }),
+    ).toBe(dir);
     expect(logs).toEqual([]);
   });
 
@@ -68,13 +76,19 @@ describe('resolveDataDir', () => {
     await fs.writeFile(path.join(dir, DATA_FILES.training), contents[DATA_FILES.training].subarray(0, 1000));
     const logs: string[] = [];
     await resolveDataDir(`s3://${server.bucket}/data`, cache, (l) => logs.push(l), { client: client() });
-    expect((await fs.readFile(path.join(dir, DATA_FILES.training))).equals(contents[DATA_FILES.training])).toBe(true);
-    expect(logs[0]).toBe(`data: ${path.join(dir, DATA_FILES.training)} has 1000 bytes, s3://facepoints-test/data/training.csv has 3145728; downloading again`);
+    expect(
+      (await fs.readFile(path.join(dir, DATA_FILES.training))).equals(contents[DATA_FILES.training]),
+    ).toBe(true);
+    expect(logs[0]).toBe(
+      `data: ${path.join(dir, DATA_FILES.training)} has 1000 bytes, s3://facepoints-test/data/training.csv has 3145728; downloading again`,
+    );
     expect(logs.filter((l) => l.startsWith('data: downloading'))).toHaveLength(1);
   });
 
   it('names the missing object', async () => {
-    await expect(resolveDataDir(`s3://${server.bucket}/elsewhere`, tmp, () => {}, { client: client() })).rejects.toThrow(
+    await expect(
+      resolveDataDir(`s3://${server.bucket}/elsewhere`, tmp, () => {}, { client: client() }),
+    ).rejects.toThrow(
       `--data s3://${server.bucket}/elsewhere: expected the object s3://${server.bucket}/elsewhere/training.csv, found none`,
     );
   });

@@ -46,7 +46,9 @@ const backends: Array<[string, () => Promise<Backend>]> = [
       let n = 0;
       return {
         open: () => {
-          const s = new S3Store(`s3://${server.bucket}/runs/run-${n}`, { client: createS3Client({ ...process.env, ...server.env }) });
+          const s = new S3Store(`s3://${server.bucket}/runs/run-${n}`, {
+            client: createS3Client({ ...process.env, ...server.env }),
+          });
           opened.push(s);
           return s;
         },
@@ -82,7 +84,9 @@ describe.each(backends)('durable checkpointer on %s', (_name, makeBackend) => {
   });
 
   it('refuses a file named like the manifest', async () => {
-    await expect(createCheckpointer(store, log).save('baseline', { 'manifest.json': new Uint8Array(1) })).rejects.toThrow(
+    await expect(
+      createCheckpointer(store, log).save('baseline', { 'manifest.json': new Uint8Array(1) }),
+    ).rejects.toThrow(
       'checkpoint of baseline: a file may not be named manifest.json, which the checkpointer writes',
     );
   });
@@ -92,12 +96,14 @@ describe.each(backends)('durable checkpointer on %s', (_name, makeBackend) => {
     expect(logs).toEqual([]);
   });
 
-  it('commits files and a manifest with each file\'s size and sha256, and loads the newest back in a new process', async () => {
+  it("commits files and a manifest with each file's size and sha256, and loads the newest back in a new process", async () => {
     const ck = createCheckpointer(store, log);
     await ck.save('baseline', checkpoint(1));
     await ck.save('baseline', checkpoint(2));
     await ck.flush();
-    const manifest = CheckpointManifestSchema.parse(JSON.parse((await store.get(runLayout.checkpointManifest('baseline', 2)))!.toString()));
+    const manifest = CheckpointManifestSchema.parse(
+      JSON.parse((await store.get(runLayout.checkpointManifest('baseline', 2)))!.toString()),
+    );
     expect(manifest.seq).toBe(2);
     expect(manifest.files['weights.bin'].size).toBe(64 * 1024);
     expect(manifest.files['weights.bin'].sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -115,11 +121,13 @@ describe.each(backends)('durable checkpointer on %s', (_name, makeBackend) => {
     expect(epochOf(await second.loadLatest('baseline'))).toBe(3);
     await second.save('baseline', checkpoint(4));
     await second.flush();
-    const dirs = new Set((await backend.open().list('checkpoints/baseline/')).map((o) => o.key.split('/')[2]));
+    const dirs = new Set(
+      (await backend.open().list('checkpoints/baseline/')).map((o) => o.key.split('/')[2]),
+    );
     expect([...dirs]).toEqual(['000003', '000004']);
   });
 
-  it('keeps units apart, also when one unit\'s folder nests in another\'s', async () => {
+  it("keeps units apart, also when one unit's folder nests in another's", async () => {
     const ck = createCheckpointer(store, log, { keep: 1 });
     await ck.save('specialists', checkpoint(10));
     await ck.save('specialists/nose-tip', checkpoint(20));
@@ -129,11 +137,32 @@ describe.each(backends)('durable checkpointer on %s', (_name, makeBackend) => {
   });
 
   it.each([
-    ['a file was corrupted', async (s: Store) => s.put(`${runLayout.checkpointDir('baseline', 3)}/weights.bin`, new Uint8Array(64 * 1024)), /weights\.bin sha256 [0-9a-f]{12}\.\.\., expected [0-9a-f]{12}\.\.\./],
-    ['a file was truncated', async (s: Store) => s.put(`${runLayout.checkpointDir('baseline', 3)}/weights.bin`, new Uint8Array(10)), /weights\.bin has 10 bytes, expected 65536/],
-    ['a file was deleted', async (s: Store) => s.delete(`${runLayout.checkpointDir('baseline', 3)}/state.json`), /state\.json is missing/],
-    ['the manifest is missing', async (s: Store) => s.delete(runLayout.checkpointManifest('baseline', 3)), /no manifest\.json \(the commit did not finish\)/],
-    ['the manifest is garbage', async (s: Store) => s.put(runLayout.checkpointManifest('baseline', 3), '{"version":1,'), /manifest\.json is not JSON/],
+    [
+      'a file was corrupted',
+      async (s: Store) =>
+        s.put(`${runLayout.checkpointDir('baseline', 3)}/weights.bin`, new Uint8Array(64 * 1024)),
+      /weights\.bin sha256 [0-9a-f]{12}\.\.\., expected [0-9a-f]{12}\.\.\./,
+    ],
+    [
+      'a file was truncated',
+      async (s: Store) => s.put(`${runLayout.checkpointDir('baseline', 3)}/weights.bin`, new Uint8Array(10)),
+      /weights\.bin has 10 bytes, expected 65536/,
+    ],
+    [
+      'a file was deleted',
+      async (s: Store) => s.delete(`${runLayout.checkpointDir('baseline', 3)}/state.json`),
+      /state\.json is missing/,
+    ],
+    [
+      'the manifest is missing',
+      async (s: Store) => s.delete(runLayout.checkpointManifest('baseline', 3)),
+      /no manifest\.json \(the commit did not finish\)/,
+    ],
+    [
+      'the manifest is garbage',
+      async (s: Store) => s.put(runLayout.checkpointManifest('baseline', 3), '{"version":1,'),
+      /manifest\.json is not JSON/,
+    ],
   ])('falls back to the previous checkpoint and says why when %s', async (_what, damage, reason) => {
     const ck = createCheckpointer(store, log);
     for (let e = 1; e <= 3; e++) await ck.save('baseline', checkpoint(e));
@@ -144,7 +173,9 @@ describe.each(backends)('durable checkpointer on %s', (_name, makeBackend) => {
     const loaded = await createCheckpointer(backend.open(), log).loadLatest('baseline');
     expect(epochOf(loaded)).toBe(2);
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatch(/^checkpoint: using checkpoints\/baseline\/000002 of .* for baseline; skipped newer checkpoints\/baseline\/000003: /);
+    expect(logs[0]).toMatch(
+      /^checkpoint: using checkpoints\/baseline\/000002 of .* for baseline; skipped newer checkpoints\/baseline\/000003: /,
+    );
     expect(logs[0]).toMatch(reason);
   });
 
@@ -156,7 +187,11 @@ describe.each(backends)('durable checkpointer on %s', (_name, makeBackend) => {
     await other.delete(`${runLayout.checkpointDir('baseline', 1)}/weights.bin`);
     await other.flush();
     expect(await createCheckpointer(backend.open(), log).loadLatest('baseline')).toBeNull();
-    expect(logs).toEqual([expect.stringMatching(/^checkpoint: no usable checkpoint of baseline in .*: checkpoints\/baseline\/000001: weights\.bin is missing$/)]);
+    expect(logs).toEqual([
+      expect.stringMatching(
+        /^checkpoint: no usable checkpoint of baseline in .*: checkpoints\/baseline\/000001: weights\.bin is missing$/,
+      ),
+    ]);
   });
 });
 
@@ -216,8 +251,14 @@ describe('durable checkpointer commit order', () => {
     const { store } = recordingStore(new FileStore(dir), (key) => key.endsWith('000003/manifest.json'));
     const crashing = createCheckpointer(store, (l) => logs.push(l));
     await crashing.save('cnn', checkpoint(3));
-    await expect(crashing.flush()).rejects.toThrow('simulated crash before writing checkpoints/cnn/000003/manifest.json');
-    expect(logs).toEqual(['checkpoint: commit of cnn to ' + store.url + ' failed: simulated crash before writing checkpoints/cnn/000003/manifest.json']);
+    await expect(crashing.flush()).rejects.toThrow(
+      'simulated crash before writing checkpoints/cnn/000003/manifest.json',
+    );
+    expect(logs).toEqual([
+      'checkpoint: commit of cnn to ' +
+        store.url +
+        ' failed: simulated crash before writing checkpoints/cnn/000003/manifest.json',
+    ]);
     logs.length = 0;
     const files = (await new FileStore(dir).list('checkpoints/cnn/')).map((o) => o.key);
     expect(files).toContain('checkpoints/cnn/000001/manifest.json');
@@ -225,7 +266,9 @@ describe('durable checkpointer commit order', () => {
 
     const next = createCheckpointer(new FileStore(dir), (l) => logs.push(l));
     expect(epochOf(await next.loadLatest('cnn'))).toBe(2);
-    expect(logs[0]).toMatch(/using checkpoints\/cnn\/000002 .* skipped newer checkpoints\/cnn\/000003: no manifest\.json \(the commit did not finish\)/);
+    expect(logs[0]).toMatch(
+      /using checkpoints\/cnn\/000002 .* skipped newer checkpoints\/cnn\/000003: no manifest\.json \(the commit did not finish\)/,
+    );
     // The torn folder's number is not reused; it is cleaned up once a newer checkpoint is committed.
     await next.save('cnn', checkpoint(4));
     await next.flush();

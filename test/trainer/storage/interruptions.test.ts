@@ -26,7 +26,11 @@ async function fakeImds() {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { state, endpoint: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    state,
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 const until = async (cond: () => boolean, ms = 5000) => {
@@ -38,19 +42,22 @@ const until = async (cond: () => boolean, ms = 5000) => {
 };
 
 describe('watchInterruptions', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('aborts the signal with reason %s when the process receives it', (name) => {
-    const logs: string[] = [];
-    const w = watchInterruptions({ log: (l) => logs.push(l), pollSpotNotice: false });
-    try {
-      expect(w.signal.aborted).toBe(false);
-      process.emit(name, name);
-      expect(w.signal.aborted).toBe(true);
-      expect(w.signal.reason).toBe(name);
-      expect(logs).toEqual([`interrupted: received ${name}; saving a checkpoint and stopping`]);
-    } finally {
-      w.dispose();
-    }
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'aborts the signal with reason %s when the process receives it',
+    (name) => {
+      const logs: string[] = [];
+      const w = watchInterruptions({ log: (l) => logs.push(l), pollSpotNotice: false });
+      try {
+        expect(w.signal.aborted).toBe(false);
+        process.emit(name, name);
+        expect(w.signal.aborted).toBe(true);
+        expect(w.signal.reason).toBe(name);
+        expect(logs).toEqual([`interrupted: received ${name}; saving a checkpoint and stopping`]);
+      } finally {
+        w.dispose();
+      }
+    },
+  );
 
   it('stops listening after dispose()', () => {
     const w = watchInterruptions({ log: () => {}, pollSpotNotice: false });
@@ -62,7 +69,12 @@ describe('watchInterruptions', () => {
   it('polls IMDSv2 with a session token and aborts with spot-interruption when a notice appears', async () => {
     const imds = await fakeImds();
     const logs: string[] = [];
-    const w = watchInterruptions({ log: (l) => logs.push(l), pollSpotNotice: true, imdsEndpoint: imds.endpoint, pollMs: 50 });
+    const w = watchInterruptions({
+      log: (l) => logs.push(l),
+      pollSpotNotice: true,
+      imdsEndpoint: imds.endpoint,
+      pollMs: 50,
+    });
     try {
       await until(() => imds.state.polls >= 3);
       expect(w.signal.aborted).toBe(false);
@@ -71,7 +83,9 @@ describe('watchInterruptions', () => {
       expect(w.signal.reason).toBe('spot-interruption');
       expect(imds.state.tokens).toBe(1);
       expect(imds.state.rejectedWithoutToken).toBe(0);
-      expect(logs).toEqual(['interrupted: EC2 spot interruption notice (terminate at 2026-11-29T06:00:00Z); saving a checkpoint and stopping']);
+      expect(logs).toEqual([
+        'interrupted: EC2 spot interruption notice (terminate at 2026-11-29T06:00:00Z); saving a checkpoint and stopping',
+      ]);
     } finally {
       w.dispose();
       await imds.close();
@@ -87,12 +101,21 @@ describe('watchInterruptions', () => {
     await imds.close();
 
     const logs: string[] = [];
-    const w = watchInterruptions({ log: (l) => logs.push(l), pollSpotNotice: true, imdsEndpoint: imds.endpoint, pollMs: 20 });
+    const w = watchInterruptions({
+      log: (l) => logs.push(l),
+      pollSpotNotice: true,
+      imdsEndpoint: imds.endpoint,
+      pollMs: 20,
+    });
     await new Promise((r) => setTimeout(r, 300));
     w.dispose();
     expect(w.signal.aborted).toBe(false);
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatch(new RegExp(`^interruptions: cannot poll the spot notice at ${imds.endpoint} \\(.*\\); will keep trying$`));
+    expect(logs[0]).toMatch(
+      new RegExp(
+        `^interruptions: cannot poll the spot notice at ${imds.endpoint} \\(.*\\); will keep trying$`,
+      ),
+    );
   });
 
   it('lets a real process finish its work and exit with its own code on SIGTERM', async () => {
@@ -103,7 +126,9 @@ describe('watchInterruptions', () => {
       const t = setInterval(() => {}, 1000);
       w.signal.addEventListener('abort', () => { console.log('reason ' + w.signal.reason); clearInterval(t); w.dispose(); process.exitCode = 75; });
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();

@@ -24,9 +24,13 @@ describe('openStore', () => {
     expect(() => openStore('/tmp/runs')).toThrow(
       'expected a store URL starting with file:// or s3:// (e.g. file:///home/me/runs, s3://my-bucket/runs), found "/tmp/runs"',
     );
-    expect(() => openStore('s3://')).toThrow('expected a bucket name of 3-63 lowercase letters, digits, dots or hyphens in "s3://", found ""');
+    expect(() => openStore('s3://')).toThrow(
+      'expected a bucket name of 3-63 lowercase letters, digits, dots or hyphens in "s3://", found ""',
+    );
     expect(() => openStore('s3://My_Bucket/x')).toThrow(/found "My_Bucket"/);
-    expect(() => openStore('s3://bucket/../x')).toThrow('expected a key prefix without "." or ".." segments, found "../x"');
+    expect(() => openStore('s3://bucket/../x')).toThrow(
+      'expected a key prefix without "." or ".." segments, found "../x"',
+    );
     expect(() => openStore('file://')).toThrow('expected a folder after file:// in "file://", found nothing');
   });
 });

@@ -17,7 +17,20 @@ const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'trainer/cli/main.ts');
 // A small CNN with a wide dense layer: epochs take about a second here, and each checkpoint is ~30 MB,
 // so uploads take long enough to be caught in the middle.
-const TRAIN_ARGS = ['--preset', 'quick', '--models', 'cnn', '--seed', '7', '--set', 'cnn.maxEpochs=8', '--set', 'checkpointEveryEpochs=1', '--set', 'cnnHidden=2000'];
+const TRAIN_ARGS = [
+  '--preset',
+  'quick',
+  '--models',
+  'cnn',
+  '--seed',
+  '7',
+  '--set',
+  'cnn.maxEpochs=8',
+  '--set',
+  'checkpointEveryEpochs=1',
+  '--set',
+  'cnnHidden=2000',
+];
 
 interface CliRun {
   child: ChildProcess;
@@ -33,7 +46,9 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
   let dataDir: string;
   const out = () => `s3://${server.bucket}/runs`;
   const store = (runId: string) =>
-    new S3Store(`s3://${server.bucket}/runs/${runId}`, { client: createS3Client({ ...process.env, ...server.env }) });
+    new S3Store(`s3://${server.bucket}/runs/${runId}`, {
+      client: createS3Client({ ...process.env, ...server.env }),
+    });
 
   function cli(args: string[]): CliRun {
     // node --import tsx, not npx: signals must reach the trainer itself, not a wrapper process.
@@ -65,7 +80,9 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
         new Promise<void>((resolve, reject) => {
           if (pattern.test(text)) return resolve();
           watchers.push({ pattern, resolve });
-          void exit.then((code) => reject(new Error(`exited (${code}) before printing ${pattern}:\n${text}`)));
+          void exit.then((code) =>
+            reject(new Error(`exited (${code}) before printing ${pattern}:\n${text}`)),
+          );
         }),
     };
   }
@@ -103,7 +120,9 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
     }
     return seqs.some((seq) => {
       const names = readdirSync(path.join(base, seq));
-      return names.some((n) => n.startsWith('weights.bin.')) && !names.some((n) => n.startsWith('manifest.json.'));
+      return (
+        names.some((n) => n.startsWith('weights.bin.')) && !names.some((n) => n.startsWith('manifest.json.'))
+      );
     });
   }
 
@@ -113,7 +132,11 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
   function withoutTimings(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(withoutTimings);
     if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).filter(([k]) => !TIMING_KEY.test(k)).map(([k, v]) => [k, withoutTimings(v)]));
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([k]) => !TIMING_KEY.test(k))
+          .map(([k, v]) => [k, withoutTimings(v)]),
+      );
     }
     return value;
   }
@@ -121,7 +144,11 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
   /** What must be identical between an interrupted and an uninterrupted run: models and report, without timings. */
   async function results(runId: string) {
     const a = await artifacts(runId);
-    const csv = (await a.get(runLayout.metrics('cnn'))).toString().trim().split('\n').map((l) => l.split(','));
+    const csv = (await a.get(runLayout.metrics('cnn')))
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const keep = csv[0].map((h, i) => (TIMING_KEY.test(h) ? -1 : i)).filter((i) => i >= 0);
     return {
       weights: sha(await a.get('models/cnn/weights.bin')),
@@ -137,7 +164,10 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'facepoints-e2e-'));
     dataDir = path.join(tmp, 'data');
     const sample = cli(['sample', '--out', dataDir, '--rows', '200', '--test-rows', '20']);
-    expect({ code: await sample.exit, output: sample.output() }).toEqual({ code: 0, output: expect.any(String) });
+    expect({ code: await sample.exit, output: sample.output() }).toEqual({
+      code: 0,
+      output: expect.any(String),
+    });
   }, 120_000);
   afterAll(async () => {
     await server.close();
@@ -150,17 +180,36 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
     const a = await artifacts('clean');
     const status = RunStatusSchema.parse(JSON.parse((await a.get(runLayout.status)).toString()));
     expect(status.state).toBe('succeeded');
-    for (const key of [runLayout.config, runLayout.metrics('cnn'), runLayout.modelJson('cnn'), runLayout.unitDone('cnn'), runLayout.summary, runLayout.reportMarkdown, runLayout.submission, runLayout.learningCurves, runLayout.bestWorst, runLayout.resultsManifest]) {
+    for (const key of [
+      runLayout.config,
+      runLayout.metrics('cnn'),
+      runLayout.modelJson('cnn'),
+      runLayout.unitDone('cnn'),
+      runLayout.summary,
+      runLayout.reportMarkdown,
+      runLayout.submission,
+      runLayout.learningCurves,
+      runLayout.bestWorst,
+      runLayout.resultsManifest,
+    ]) {
       expect(a.keys).toContain(key);
     }
-    const manifest = JSON.parse((await a.get(runLayout.resultsManifest)).toString()) as { artifacts: Array<{ key: string; size: number; sha256: string }> };
+    const manifest = JSON.parse((await a.get(runLayout.resultsManifest)).toString()) as {
+      artifacts: Array<{ key: string; size: number; sha256: string }>;
+    };
     expect(manifest.artifacts.length).toBeGreaterThan(5);
     for (const art of manifest.artifacts) {
       const body = await a.get(art.key);
-      expect({ key: art.key, size: body.length, sha256: sha(body) }).toEqual({ key: art.key, size: art.size, sha256: art.sha256 });
+      expect({ key: art.key, size: body.length, sha256: sha(body) }).toEqual({
+        key: art.key,
+        size: art.size,
+        sha256: art.sha256,
+      });
     }
     // At most the last two checkpoints are kept.
-    const ckDirs = new Set(a.keys.filter((k) => k.startsWith('checkpoints/cnn/')).map((k) => k.split('/')[2]));
+    const ckDirs = new Set(
+      a.keys.filter((k) => k.startsWith('checkpoints/cnn/')).map((k) => k.split('/')[2]),
+    );
     expect(ckDirs.size).toBeGreaterThan(0);
     expect(ckDirs.size).toBeLessThanOrEqual(2);
   }, 300_000);
@@ -221,7 +270,10 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
     expect(seconds).toBeLessThan(10);
     const a = await artifacts('term');
     const status = RunStatusSchema.parse(JSON.parse((await a.get(runLayout.status)).toString()));
-    expect({ state: status.state, interruption: status.interruption }).toEqual({ state: 'interrupted', interruption: expect.stringContaining('SIGTERM') });
+    expect({ state: status.state, interruption: status.interruption }).toEqual({
+      state: 'interrupted',
+      interruption: expect.stringContaining('SIGTERM'),
+    });
     expect(a.keys.some((k) => /^checkpoints\/cnn\/\d+\/manifest\.json$/.test(k))).toBe(true);
 
     const resumed = await train('term');

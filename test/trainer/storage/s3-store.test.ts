@@ -45,7 +45,10 @@ describe('S3Store against a local S3 server', () => {
     const client = createS3Client();
     const sent: string[] = [];
     const send = client.send.bind(client);
-    jest.spyOn(client, 'send').mockImplementation(((command: { constructor: { name: string } }, ...rest: unknown[]) => {
+    jest.spyOn(client, 'send').mockImplementation(((
+      command: { constructor: { name: string } },
+      ...rest: unknown[]
+    ) => {
       sent.push(command.constructor.name);
       return (send as (...a: unknown[]) => unknown)(command, ...rest);
     }) as never);
@@ -63,7 +66,13 @@ describe('S3Store against a local S3 server', () => {
 
   it('keeps accepting writes while S3 is down for ~20 s, serves them back, and stores them all once it is up again', async () => {
     const logs: string[] = [];
-    const store = open('outage', { uploadInWorker: true, retryBaseMs: 100, retryMaxMs: 1000, readGiveUpMs: 1000, log: (l) => logs.push(l) });
+    const store = open('outage', {
+      uploadInWorker: true,
+      retryBaseMs: 100,
+      retryMaxMs: 1000,
+      readGiveUpMs: 1000,
+      log: (l) => logs.push(l),
+    });
     await store.put('before.txt', 'before');
     await store.flush();
 
@@ -85,7 +94,9 @@ describe('S3Store against a local S3 server', () => {
     expect(store.pendingWrites).toBeGreaterThan(10);
     expect((await store.get('during/000.txt'))?.toString()).toBe('value 0');
     // Objects that are not queued can only come from S3: a read fails, after its own give-up time, with a clear error.
-    await expect(store.get('before.txt')).rejects.toThrow(/^get outage\/before.txt in s3:\/\/facepoints-test failed: .*ECONNREFUSED/);
+    await expect(store.get('before.txt')).rejects.toThrow(
+      /^get outage\/before.txt in s3:\/\/facepoints-test failed: .*ECONNREFUSED/,
+    );
     await server.restart();
     await store.flush();
 
@@ -104,7 +115,9 @@ describe('S3Store against a local S3 server', () => {
     try {
       await store.put('a.txt', 'a');
       await expect(store.flush()).rejects.toThrow(
-        new RegExp(`1 write\\(s\\) to s3://${server.bucket} still not stored after waiting 2 s \\(first: put giveup/a.txt; last error: .*ECONNREFUSED`),
+        new RegExp(
+          `1 write\\(s\\) to s3://${server.bucket} still not stored after waiting 2 s \\(first: put giveup/a.txt; last error: .*ECONNREFUSED`,
+        ),
       );
     } finally {
       await server.restart();
@@ -117,6 +130,8 @@ describe('S3Store against a local S3 server', () => {
     const store = new S3Store('s3://no-such-bucket-here/x', { flushGiveUpMs: 20_000 });
     opened.push(store);
     await store.put('a.txt', 'a');
-    await expect(store.flush()).rejects.toThrow(/1 write\(s\) to s3:\/\/no-such-bucket-here were refused: put x\/a\.txt: NoSuchBucket/);
+    await expect(store.flush()).rejects.toThrow(
+      /1 write\(s\) to s3:\/\/no-such-bucket-here were refused: put x\/a\.txt: NoSuchBucket/,
+    );
   });
 });

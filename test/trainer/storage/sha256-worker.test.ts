@@ -18,7 +18,10 @@ describe('sha256 on a worker thread', () => {
     // A shared-memory body: only those go to the worker.
     const body = `Object.assign(new Uint8Array(new SharedArrayBuffer(1)), [120])`;
     const script = `require(${JSON.stringify(module)}).sha256Hex(${body}).then((h) => console.log(h))`;
-    const out = execFileSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const out = execFileSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(out.trim()).toBe(createHash('sha256').update('x').digest('hex'));
   });
 });

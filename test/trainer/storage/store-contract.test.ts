@@ -33,7 +33,9 @@ const harnesses: Array<[string, () => Promise<Harness>]> = [
       const server: LocalS3Server = await startS3Server();
       const opened: S3Store[] = [];
       const make = () => {
-        const s = new S3Store(`s3://${server.bucket}/runs`, { client: createS3Client({ ...process.env, ...server.env }) });
+        const s = new S3Store(`s3://${server.bucket}/runs`, {
+          client: createS3Client({ ...process.env, ...server.env }),
+        });
         opened.push(s);
         return s;
       };
@@ -109,7 +111,7 @@ describe.each(harnesses)('%s', (_name, makeHarness) => {
     expect((await h.reopen(store).list('d/')).map((o) => o.key)).toEqual(['d/y.txt']);
   });
 
-  it('child stores address keys below their prefix and share the parent\'s writes', async () => {
+  it("child stores address keys below their prefix and share the parent's writes", async () => {
     const run = store.child('run-1');
     await run.put('status.json', '{}');
     await run.child('models').put('m/model.json', 'm');

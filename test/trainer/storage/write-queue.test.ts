@@ -40,7 +40,12 @@ describe('WriteQueue', () => {
     q.enqueue(put('ck/1/manifest.json', 'm'));
     q.enqueue({ kind: 'delete', key: 'ck/0/manifest.json' });
     await q.flush();
-    expect(r.sent).toEqual(['put ck/1/a.bin=a', 'put ck/1/b.bin=b', 'put ck/1/manifest.json=m', 'delete ck/0/manifest.json']);
+    expect(r.sent).toEqual([
+      'put ck/1/a.bin=a',
+      'put ck/1/b.bin=b',
+      'put ck/1/manifest.json=m',
+      'delete ck/0/manifest.json',
+    ]);
   });
 
   it('drops an unsent write superseded by a newer one of the same key, which goes last', async () => {
@@ -63,7 +68,14 @@ describe('WriteQueue', () => {
   it('retries through failures with backoff and logs the outage and the recovery', async () => {
     const r = recorder();
     const lines: string[] = [];
-    const q = new WriteQueue({ send: r.send, isPermanent: () => false, target: 's3://b', log: (l) => lines.push(l), baseDelayMs: 5, maxDelayMs: 20 });
+    const q = new WriteQueue({
+      send: r.send,
+      isPermanent: () => false,
+      target: 's3://b',
+      log: (l) => lines.push(l),
+      baseDelayMs: 5,
+      maxDelayMs: 20,
+    });
     let failures = 0;
     r.failWith(() => (failures++ < 6 ? new Error('connect ECONNREFUSED') : null));
     q.enqueue(put('a', '1'));
@@ -77,10 +89,18 @@ describe('WriteQueue', () => {
 
   it('flush rejects after its give-up time, naming the target, the waiting writes and the last error, and keeps retrying', async () => {
     const r = recorder();
-    const q = new WriteQueue({ send: r.send, isPermanent: () => false, target: 's3://b/runs', baseDelayMs: 5, maxDelayMs: 10 });
+    const q = new WriteQueue({
+      send: r.send,
+      isPermanent: () => false,
+      target: 's3://b/runs',
+      baseDelayMs: 5,
+      maxDelayMs: 10,
+    });
     r.failWith(() => new Error('connect ECONNREFUSED 127.0.0.1:9'));
     q.enqueue(put('x', '1'));
-    await expect(q.flush(100)).rejects.toThrow(/1 write\(s\) to s3:\/\/b\/runs still not stored after waiting 0 s \(first: put x; last error: .*ECONNREFUSED 127\.0\.0\.1:9\)/);
+    await expect(q.flush(100)).rejects.toThrow(
+      /1 write\(s\) to s3:\/\/b\/runs still not stored after waiting 0 s \(first: put x; last error: .*ECONNREFUSED 127\.0\.0\.1:9\)/,
+    );
     r.failWith(null);
     await q.flush(5000);
     expect(r.sent).toEqual(['put x=1']);
@@ -89,10 +109,16 @@ describe('WriteQueue', () => {
   it('gives up a write refused for good and makes flush reject with its key', async () => {
     const r = recorder();
     const q = new WriteQueue({ send: r.send, isPermanent: () => true, target: 's3://nope', baseDelayMs: 5 });
-    r.failWith((op) => (op.key === 'bad' ? Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' }) : null));
+    r.failWith((op) =>
+      op.key === 'bad'
+        ? Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' })
+        : null,
+    );
     q.enqueue(put('bad', '1'));
     q.enqueue(put('good', '2'));
-    await expect(q.flush()).rejects.toThrow('1 write(s) to s3://nope were refused: put bad: NoSuchBucket: The specified bucket does not exist');
+    await expect(q.flush()).rejects.toThrow(
+      '1 write(s) to s3://nope were refused: put bad: NoSuchBucket: The specified bucket does not exist',
+    );
     expect(r.sent).toEqual(['put good=2']);
   });
 });

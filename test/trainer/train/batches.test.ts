@@ -24,7 +24,9 @@ describe('filling a training batch', () => {
       const face = pixels.subarray(row * PIXELS, (row + 1) * PIXELS);
       const labels = labelsPx.subarray(row * 30, (row + 1) * 30);
       const expected = flipRows[b] ? flipFace(face, labels, spec) : { pixels: face, labels };
-      expect(Array.from(images.subarray(b * PIXELS, (b + 1) * PIXELS), (v) => Math.round(v * 255))).toEqual(Array.from(expected.pixels));
+      expect(Array.from(images.subarray(b * PIXELS, (b + 1) * PIXELS), (v) => Math.round(v * 255))).toEqual(
+        Array.from(expected.pixels),
+      );
       for (let c = 0; c < 30; c++) expect(targets[b * 30 + c] * 48 + 48).toBeCloseTo(expected.labels[c], 4);
     }
   });

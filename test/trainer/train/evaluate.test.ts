@@ -14,7 +14,9 @@ describe('rmsePx', () => {
 
   it('gives NaN for a column without truth and refuses mismatched sizes', () => {
     expect(rmsePx(Float32Array.from([1, 2]), Float32Array.from([1, NaN]), 1, 2).perColumn[1]).toBeNaN();
-    expect(() => rmsePx(new Float32Array(4), new Float32Array(6), 2, 2)).toThrow('rmsePx: expected 2 x 2 = 4 values, found 4 predictions and 6 truths');
+    expect(() => rmsePx(new Float32Array(4), new Float32Array(6), 2, 2)).toThrow(
+      'rmsePx: expected 2 x 2 = 4 values, found 4 predictions and 6 truths',
+    );
   });
 });
 
@@ -39,9 +41,15 @@ describe('predictPx', () => {
   // A linear "network" whose outputs are known: 2 * mean pixel - 1 and a constant far outside the image.
   function model(): tf.LayersModel {
     const m = tf.sequential({
-      layers: [tf.layers.flatten({ inputShape: [96, 96, 1] }), tf.layers.dense({ units: 2, kernelInitializer: 'zeros' })],
+      layers: [
+        tf.layers.flatten({ inputShape: [96, 96, 1] }),
+        tf.layers.dense({ units: 2, kernelInitializer: 'zeros' }),
+      ],
     });
-    m.layers[1].setWeights([tf.fill([PIXELS, 2], 0).add(tf.tensor2d([[2 / PIXELS, 0]])), tf.tensor1d([-1, 5])]);
+    m.layers[1].setWeights([
+      tf.fill([PIXELS, 2], 0).add(tf.tensor2d([[2 / PIXELS, 0]])),
+      tf.tensor1d([-1, 5]),
+    ]);
     return m;
   }
 

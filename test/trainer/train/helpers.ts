@@ -15,7 +15,8 @@ export class MemoryCheckpointer implements Checkpointer {
   }
 
   async loadLatest(unit: string): Promise<CheckpointFiles | null> {
-    for (let i = this.saved.length - 1; i >= 0; i--) if (this.saved[i].unit === unit) return this.saved[i].files;
+    for (let i = this.saved.length - 1; i >= 0; i--)
+      if (this.saved[i].unit === unit) return this.saved[i].files;
     return null;
   }
 
@@ -33,7 +34,10 @@ export class MemoryCheckpointer implements Checkpointer {
  * Images of one bright square on a noisy dark background, labelled with the square's centre: a target a
  * tiny network learns in a few epochs on the pure-JS backend.
  */
-export function blobRows(count: number, seed: number): { pixels: Uint8Array; labelsPx: Float32Array; count: number } {
+export function blobRows(
+  count: number,
+  seed: number,
+): { pixels: Uint8Array; labelsPx: Float32Array; count: number } {
   const rng = seedrandom(String(seed));
   const pixels = new Uint8Array(count * PIXELS);
   const labelsPx = new Float32Array(count * 2);
@@ -45,7 +49,9 @@ export function blobRows(count: number, seed: number): { pixels: Uint8Array; lab
     for (let y = 0; y < IMAGE_SIZE; y++) {
       for (let x = 0; x < IMAGE_SIZE; x++) {
         const inside = Math.abs(x - cx) <= 6 && Math.abs(y - cy) <= 6;
-        pixels[r * PIXELS + y * IMAGE_SIZE + x] = inside ? 200 + Math.floor(rng() * 55) : Math.floor(rng() * 40);
+        pixels[r * PIXELS + y * IMAGE_SIZE + x] = inside
+          ? 200 + Math.floor(rng() * 55)
+          : Math.floor(rng() * 40);
       }
     }
   }
@@ -54,13 +60,26 @@ export function blobRows(count: number, seed: number): { pixels: Uint8Array; lab
 
 /** A network small enough to train in seconds on the cpu backend. */
 export const TINY_NETWORK: NetworkConfig = {
-  network: { convFilters: [4, 4, 4], convKernels: [3, 2, 2], convDropout: [0.1, 0.1, 0.1], denseUnits: [16, 16], denseDropout: 0.2 },
+  network: {
+    convFilters: [4, 4, 4],
+    convKernels: [3, 2, 2],
+    convDropout: [0.1, 0.1, 0.1],
+    denseUnits: [16, 16],
+    denseDropout: 0.2,
+  },
   mlpHidden: 16,
   cnnHidden: 16,
 };
 
 export function schedule(maxEpochs: number, patience = maxEpochs): Schedule {
-  return { maxEpochs, patience, learningRateStart: 0.01, learningRateEnd: 0.005, momentumStart: 0.9, momentumEnd: 0.95 };
+  return {
+    maxEpochs,
+    patience,
+    learningRateStart: 0.01,
+    learningRateEnd: 0.005,
+    momentumStart: 0.9,
+    momentumEnd: 0.95,
+  };
 }
 
 /** Train on wasm with the project's training kernels (pure-JS cpu is ~30x slower), as the trainer does on a laptop. */

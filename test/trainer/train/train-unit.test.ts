@@ -10,7 +10,9 @@ const train = blobRows(96, 1);
 const dev = blobRows(32, 2);
 const flip = flipSpec(['blob_x', 'blob_y'], []);
 
-function options(over: Partial<TrainUnitOptions> & { kind?: NetworkKind; initSeed?: number } = {}): TrainUnitOptions {
+function options(
+  over: Partial<TrainUnitOptions> & { kind?: NetworkKind; initSeed?: number } = {},
+): TrainUnitOptions {
   const { kind = 'baseline', initSeed = 1, ...rest } = over;
   return {
     unit: 'baseline',
@@ -32,7 +34,10 @@ function options(over: Partial<TrainUnitOptions> & { kind?: NetworkKind; initSee
  * Train and dev labels that disagree: the output moves from ~48 px through the dev position (52 px) on its
  * way to the train position (86 px), so dev loss falls, then rises.
  */
-const constantLabels = (rows: { pixels: Uint8Array; count: number }, px: number) => ({ ...rows, labelsPx: new Float32Array(rows.count * 2).fill(px) });
+const constantLabels = (rows: { pixels: Uint8Array; count: number }, px: number) => ({
+  ...rows,
+  labelsPx: new Float32Array(rows.count * 2).fill(px),
+});
 const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 /** Everything of the history but wall-clock figures, which differ between any two runs. */
 const figures = (h: EpochMetrics[]) => h.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
@@ -48,7 +53,10 @@ describe('trainUnit', () => {
     const saved = (straight.checkpointer as MemoryCheckpointer).saved;
 
     // Crash after the second epoch's checkpoint: a new process rebuilds the network (other initial weights) and resumes.
-    const crashed = options({ checkpointer: (straight.checkpointer as MemoryCheckpointer).upTo(2), initSeed: 99 });
+    const crashed = options({
+      checkpointer: (straight.checkpointer as MemoryCheckpointer).upTo(2),
+      initSeed: 99,
+    });
     const resumed = await trainUnit(crashed);
     expect(resumed.resumedFromEpoch).toBe(2);
     expect(figures(resumed.history)).toEqual(figures(reference.history));
@@ -79,7 +87,12 @@ describe('trainUnit', () => {
     // A finished unit is not trained again: its final checkpoint restores the best weights at once.
     const rerun = options({ checkpointer: new MemoryCheckpointer().upTo(0), initSeed: 7 });
     (rerun.checkpointer as MemoryCheckpointer).saved.push(...saved);
-    const repeated = await trainUnit({ ...rerun, onBatch: () => { throw new Error('trained again'); } });
+    const repeated = await trainUnit({
+      ...rerun,
+      onBatch: () => {
+        throw new Error('trained again');
+      },
+    });
     expect(figures(repeated.history)).toEqual(figures(reference.history));
     expect(weights(rerun.model)).toEqual(weights(straight.model));
   });
@@ -87,7 +100,13 @@ describe('trainUnit', () => {
   it('with two gradient workers: resumes bit for bit after an interrupt, learns, and leaves no tensor behind', async () => {
     const before = tf.memory().numTensors;
     const two = { workers: 2, backend: 'wasm' as const };
-    const straight = options({ ...two, train: blobRows(128, 3), dev: blobRows(64, 4), batchSize: 16, schedule: { ...schedule(4), learningRateStart: 0.1, learningRateEnd: 0.02 } });
+    const straight = options({
+      ...two,
+      train: blobRows(128, 3),
+      dev: blobRows(64, 4),
+      batchSize: 16,
+      schedule: { ...schedule(4), learningRateStart: 0.1, learningRateEnd: 0.02 },
+    });
     const reference = await trainUnit(straight);
     expect(reference.bestDevRmsePx).toBeLessThan(reference.history[0].devRmsePx * 0.6);
 
@@ -105,7 +124,11 @@ describe('trainUnit', () => {
       },
     });
     expect(stopped.interrupted).toBe(true);
-    const again = { ...straight, model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(5)), checkpointer: store };
+    const again = {
+      ...straight,
+      model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(5)),
+      checkpointer: store,
+    };
     const finished = await trainUnit(again);
     expect(finished.resumedFromEpoch).toBe(2);
     expect(figures(finished.history)).toEqual(figures(reference.history));
@@ -120,7 +143,14 @@ describe('trainUnit', () => {
       flip: null,
       train: constantLabels(train, 86),
       dev: constantLabels(dev, 52),
-      schedule: { maxEpochs: 9, patience: 9, learningRateStart: 0.02, learningRateEnd: 0.02, momentumStart: 0.5, momentumEnd: 0.5 },
+      schedule: {
+        maxEpochs: 9,
+        patience: 9,
+        learningRateStart: 0.02,
+        learningRateEnd: 0.02,
+        momentumStart: 0.5,
+        momentumEnd: 0.5,
+      },
       checkpointEveryEpochs: 3,
     });
     const stamps: Date[] = [];
@@ -157,7 +187,14 @@ describe('trainUnit', () => {
       flip: null,
       train: constantLabels(train, 86),
       dev: constantLabels(dev, 52),
-      schedule: { maxEpochs: 40, patience: 3, learningRateStart: 0.02, learningRateEnd: 0.02, momentumStart: 0.5, momentumEnd: 0.5 },
+      schedule: {
+        maxEpochs: 40,
+        patience: 3,
+        learningRateStart: 0.02,
+        learningRateEnd: 0.02,
+        momentumStart: 0.5,
+        momentumEnd: 0.5,
+      },
     });
     const r = await trainUnit(o);
     expect(r.stoppedEarly).toBe(true);
@@ -176,7 +213,12 @@ describe('trainUnit', () => {
   it('leaves no tensor behind, per epoch and overall', async () => {
     const counts: number[] = [];
     const before = tf.memory().numTensors;
-    const o = options({ schedule: schedule(3), onEpoch: () => { counts.push(tf.memory().numTensors); } });
+    const o = options({
+      schedule: schedule(3),
+      onEpoch: () => {
+        counts.push(tf.memory().numTensors);
+      },
+    });
     const modelTensors = tf.memory().numTensors - before;
     await trainUnit(o);
     expect(new Set(counts).size).toBe(1);
@@ -190,7 +232,14 @@ describe('trainUnit', () => {
       train: blobRows(128, 3),
       dev: blobRows(64, 4),
       batchSize: 16,
-      schedule: { maxEpochs: 6, patience: 6, learningRateStart: 0.1, learningRateEnd: 0.02, momentumStart: 0.9, momentumEnd: 0.9 },
+      schedule: {
+        maxEpochs: 6,
+        patience: 6,
+        learningRateStart: 0.1,
+        learningRateEnd: 0.02,
+        momentumStart: 0.9,
+        momentumEnd: 0.9,
+      },
     });
     const r = await trainUnit(o);
     expect(r.bestDevRmsePx).toBeLessThan(r.history[0].devRmsePx * 0.5);
@@ -201,7 +250,9 @@ describe('trainUnit', () => {
     const timer = setInterval(() => ticks++, 0);
     const ticksAtBatch: number[] = [];
     try {
-      await trainUnit(options({ schedule: schedule(1), batchSize: 8, onBatch: () => ticksAtBatch.push(ticks) }));
+      await trainUnit(
+        options({ schedule: schedule(1), batchSize: 8, onBatch: () => ticksAtBatch.push(ticks) }),
+      );
     } finally {
       clearInterval(timer);
     }
@@ -216,6 +267,8 @@ describe('trainUnit', () => {
     await expect(trainUnit(options({ train: { ...train, labelsPx: labels } }))).rejects.toThrow(
       'trainUnit "baseline": train.labelsPx: expected every label present, found NaN at row 3 column 1',
     );
-    await expect(trainUnit(options({ dev: { ...dev, count: 31 } }))).rejects.toThrow('dev.pixels: expected 31 x 9216 bytes, found 294912');
+    await expect(trainUnit(options({ dev: { ...dev, count: 31 } }))).rejects.toThrow(
+      'dev.pixels: expected 31 x 9216 bytes, found 294912',
+    );
   });
 });

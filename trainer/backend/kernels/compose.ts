@@ -26,7 +26,10 @@ export interface WasmHeapBackend extends KernelBackend {
  * `makeOutput` may grow the heap and detach them.
  */
 export function heapF32(backend: WasmHeapBackend, info: TensorInfo): Float32Array {
-  if (info.dtype !== 'float32') throw new Error(`expected a float32 tensor on the wasm heap, found ${info.dtype} of shape [${info.shape}]`);
+  if (info.dtype !== 'float32')
+    throw new Error(
+      `expected a float32 tensor on the wasm heap, found ${info.dtype} of shape [${info.shape}]`,
+    );
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
 
@@ -38,7 +41,11 @@ export interface ConvBackpropAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-export type KernelFn = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs }) => TensorInfo;
+export type KernelFn = (args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: Attrs;
+}) => TensorInfo;
 
 /** The wasm kernel registered under `name` when first asked; captured once so later replacements can still call it. */
 const originals = new Map<string, KernelFn>();
@@ -47,7 +54,8 @@ export function originalKernel(name: string): KernelFn {
   let fn = originals.get(name);
   if (!fn) {
     const config = tf.getKernel(name, 'wasm');
-    if (!config) throw new Error(`expected a wasm kernel '${name}' in @tensorflow/tfjs-backend-wasm, found none`);
+    if (!config)
+      throw new Error(`expected a wasm kernel '${name}' in @tensorflow/tfjs-backend-wasm, found none`);
     fn = config.kernelFunc as unknown as KernelFn;
     originals.set(name, fn);
   }

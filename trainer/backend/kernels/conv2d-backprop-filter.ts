@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { free, heapF32, reshape, run, type ConvBackpropAttrs, type TensorInfo, type WasmHeapBackend } from './compose';
+import {
+  free,
+  heapF32,
+  reshape,
+  run,
+  type ConvBackpropAttrs,
+  type TensorInfo,
+  type WasmHeapBackend,
+} from './compose';
 
 /**
  * Columns of one patch matrix: the product is split along its summed dimension (output pixels) because
@@ -26,9 +34,13 @@ export function conv2DBackpropFilter(args: {
 }): TensorInfo {
   const backend = args.backend as WasmHeapBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  const attrs = (args.attrs ?? {}) as unknown as ConvBackpropAttrs & { filterShape: [number, number, number, number] };
+  const attrs = (args.attrs ?? {}) as unknown as ConvBackpropAttrs & {
+    filterShape: [number, number, number, number];
+  };
   if (attrs.dataFormat === 'NCHW') {
-    throw new Error('Conv2DBackpropFilter (wasm): expected dataFormat NHWC, the only layout the wasm backend runs; found NCHW');
+    throw new Error(
+      'Conv2DBackpropFilter (wasm): expected dataFormat NHWC, the only layout the wasm backend runs; found NCHW',
+    );
   }
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -55,7 +67,12 @@ export function conv2DBackpropFilter(args: {
     const patches = backend.makeOutput([1, patchRows, columns], 'float32');
     // Views only now: every allocation of this chunk is done (a heap growth would detach them).
     im2col(heapF32(backend, x), heapF32(backend, patches), info, r0, r1);
-    const product = run(backend, 'BatchMatMul', { a: patches, b: dyChunk }, { transposeA: false, transposeB: false });
+    const product = run(
+      backend,
+      'BatchMatMul',
+      { a: patches, b: dyChunk },
+      { transposeA: false, transposeB: false },
+    );
     free(backend, patches, dyChunk);
     if (sum === null) {
       sum = product;
@@ -75,7 +92,13 @@ export function conv2DBackpropFilter(args: {
  * dy2d rows [from, from + count) as a new [1, count, cols] tensor. Copied here: the shipped Slice first
  * copies its whole input off the heap (36M floats for conv1's dy, once per chunk).
  */
-function sliceRows(backend: WasmHeapBackend, dy2d: TensorInfo, from: number, count: number, cols: number): TensorInfo {
+function sliceRows(
+  backend: WasmHeapBackend,
+  dy2d: TensorInfo,
+  from: number,
+  count: number,
+  cols: number,
+): TensorInfo {
   const rows = backend.makeOutput([1, count, cols], 'float32');
   heapF32(backend, rows).set(heapF32(backend, dy2d).subarray(from * cols, (from + count) * cols));
   return rows;
@@ -86,8 +109,22 @@ function sliceRows(backend: WasmHeapBackend, dy2d: TensorInfo, from: number, cou
  * image) for output rows r = b * oh + y in [r0, r1). Reads stay within one input row per (r, i), so they hit
  * cache; writes are contiguous runs of ow floats.
  */
-function im2col(X: Float32Array, P: Float32Array, info: tf.backend_util.Conv2DInfo, r0: number, r1: number): void {
-  const { inHeight: H, inWidth: W, inChannels: ci, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
+function im2col(
+  X: Float32Array,
+  P: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+  r0: number,
+  r1: number,
+): void {
+  const {
+    inHeight: H,
+    inWidth: W,
+    inChannels: ci,
+    filterHeight: kh,
+    filterWidth: kw,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   const { strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const columns = (r1 - r0) * ow;

@@ -1,19 +1,31 @@
 import * as tf from '@tensorflow/tfjs';
 import { free, run, transpose, type ConvBackpropAttrs, type KernelBackend, type TensorInfo } from './compose';
 
-
 /**
  * `Conv2DBackpropInput` for wasm at stride 1: the input gradient is the forward convolution of dy, padded
  * by (kernel - 1 - forward padding) on each side, with the filter rotated 180 degrees and its in/out channels
  * swapped. The forward conv runs in XNNPACK and is ~10x faster than the shipped gradient kernel (measured on
  * conv2 of the baseline: 199 vs 2,000+ ms). Other strides and NCHW go to the shipped kernel.
  */
-export function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo {
+export function conv2DBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): TensorInfo {
   const backend = args.backend as KernelBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-  const attrs = (args.attrs ?? {}) as unknown as ConvBackpropAttrs & { inputShape: [number, number, number, number] };
+  const attrs = (args.attrs ?? {}) as unknown as ConvBackpropAttrs & {
+    inputShape: [number, number, number, number];
+  };
   const filterShape = filter.shape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
   const { padInfo, filterHeight: kh, filterWidth: kw } = info;
   const padding = [
     [0, 0],
@@ -21,7 +33,12 @@ export function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backe
     [kw - 1 - padInfo.left, kw - 1 - padInfo.right],
     [0, 0],
   ];
-  if (attrs.dataFormat === 'NCHW' || info.strideHeight !== 1 || info.strideWidth !== 1 || padding.flat().some((p) => p < 0)) {
+  if (
+    attrs.dataFormat === 'NCHW' ||
+    info.strideHeight !== 1 ||
+    info.strideWidth !== 1 ||
+    padding.flat().some((p) => p < 0)
+  ) {
     return run(backend, 'Conv2DBackpropInput', args.inputs as Record<string, TensorInfo>, args.attrs);
   }
   const rotated = run(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
@@ -31,7 +48,13 @@ export function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backe
     backend,
     'Conv2D',
     { x: dy, filter: swapped },
-    { strides: [1, 1], pad: padding, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: attrs.dimRoundingMode },
+    {
+      strides: [1, 1],
+      pad: padding,
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: attrs.dimRoundingMode,
+    },
   );
   free(backend, swapped);
   return dx;

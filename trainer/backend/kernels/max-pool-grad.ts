@@ -8,7 +8,11 @@ import { heapF32, run, type TensorInfo, type WasmHeapBackend } from './compose';
  * baseline step at batch 128 for the three pools (61M input values), this loop a small fraction of that.
  * NCHW and dilated pools go to the shipped kernel.
  */
-export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo {
+export function maxPoolGrad(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): TensorInfo {
   const backend = args.backend as WasmHeapBackend;
   const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
   const attrs = (args.attrs ?? {}) as unknown as {
@@ -25,7 +29,12 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unkn
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  if (input.dtype !== 'float32' || info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+  if (
+    input.dtype !== 'float32' ||
+    info.dataFormat !== 'channelsLast' ||
+    info.dilationHeight !== 1 ||
+    info.dilationWidth !== 1
+  ) {
     return run(backend, 'MaxPoolGrad', args.inputs as Record<string, TensorInfo>, args.attrs);
   }
   const dx = backend.makeOutput(input.shape, 'float32');
@@ -34,8 +43,14 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unkn
   const DX = heapF32(backend, dx);
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padInfo } = info;
   const pairs =
-    fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 &&
-    2 * info.outHeight <= info.inHeight && 2 * info.outWidth <= info.inWidth;
+    fh === 2 &&
+    fw === 2 &&
+    sh === 2 &&
+    sw === 2 &&
+    padInfo.top === 0 &&
+    padInfo.left === 0 &&
+    2 * info.outHeight <= info.inHeight &&
+    2 * info.outWidth <= info.inWidth;
   if (pairs) maxPoolGrad2x2(X, DY, DX, info);
   else maxPoolGradAnyWindow(X, DY, DX, info);
   return dx;
@@ -47,14 +62,19 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unkn
  * window covers are zeroed.
  * Ties go to the first maximum in row-major window order.
  */
-function maxPoolGrad2x2(X: Float32Array, DY: Float32Array, DX: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+function maxPoolGrad2x2(
+  X: Float32Array,
+  DY: Float32Array,
+  DX: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
   const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight, outWidth } = info;
   if (2 * outHeight !== H || 2 * outWidth !== W) DX.fill(0);
   const rowStride = W * C;
   for (let b = 0; b < batchSize; b++) {
     for (let yr = 0; yr < outHeight; yr++) {
-      let p00 = ((b * H + 2 * yr) * W) * C;
-      let out = ((b * outHeight + yr) * outWidth) * C;
+      let p00 = (b * H + 2 * yr) * W * C;
+      let out = (b * outHeight + yr) * outWidth * C;
       for (let xr = 0; xr < outWidth; xr++, p00 += 2 * C, out += C) {
         const p01 = p00 + C;
         const p10 = p00 + rowStride;
@@ -87,9 +107,23 @@ function maxPoolGrad2x2(X: Float32Array, DY: Float32Array, DX: Float32Array, inf
 }
 
 /** Any window, stride and padding: each output's gradient is added at the first maximum of its window. */
-function maxPoolGradAnyWindow(X: Float32Array, DY: Float32Array, DX: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+function maxPoolGradAnyWindow(
+  X: Float32Array,
+  DY: Float32Array,
+  DX: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
   DX.fill(0);
-  const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight, outWidth, filterHeight: fh, filterWidth: fw } = info;
+  const {
+    batchSize,
+    inHeight: H,
+    inWidth: W,
+    inChannels: C,
+    outHeight,
+    outWidth,
+    filterHeight: fh,
+    filterWidth: fw,
+  } = info;
   const { strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const best = new Float32Array(C);

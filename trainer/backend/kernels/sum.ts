@@ -7,7 +7,11 @@ import { heapF32, run, type TensorInfo, type WasmHeapBackend } from './compose';
  * ~0.3 s of a baseline step at batch 128 for 36M values of conv1 alone; hand-written for that measured
  * speed. Every other reduction goes to the shipped kernel.
  */
-export function sum(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo {
+export function sum(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): TensorInfo {
   const backend = args.backend as WasmHeapBackend;
   const { x } = args.inputs as { x: TensorInfo };
   const attrs = (args.attrs ?? {}) as unknown as { axis: number | number[]; keepDims?: boolean };
