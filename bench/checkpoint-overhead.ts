@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'child_process';
-import { promises as fs, readFileSync } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { createCheckpointer } from '../trainer/storage/durable-checkpointer';
 import { S3Store } from '../trainer/storage/s3-store';
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import * as os from 'os';
-import * as path from 'path';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { benchCsvLoad } from './csv-load';
 import { benchTrainSpeed, benchPyTorchReference } from './train-speed';
 import { benchCheckpointOverhead } from './checkpoint-overhead';

@@ -1,6 +1,6 @@
-import { execFileSync, spawnSync } from 'child_process';
-import { existsSync } from 'fs';
-import * as path from 'path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../trainer/config';
 import { ParallelTrainer } from '../trainer/backend/parallel-trainer';

@@ -1,8 +1,13 @@
-import { Annotations, App, Aws, Environment, Tags, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Aws, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DataStack } from './data-stack';
 import { BUDGET_SCOPE_NOTES } from './constructs/cost-guard';
-import { DeployConfig, DeployConfigError, UNDEPLOYABLE_CONFIG, parseDeployConfig } from './deploy-config';
+import {
+  type DeployConfig,
+  DeployConfigError,
+  UNDEPLOYABLE_CONFIG,
+  parseDeployConfig,
+} from './deploy-config';
 import { BUDGET_NAME, PROJECT_TAG, RUN_TAG_KEY, STACK_NAMES, resultsBucketName } from './deployment-names';
 import { TrainingStack } from './training-stack';
 

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { CfnOutput, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, IgnoreMode, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { DATA_PREFIX, RUNS_PREFIX } from '../trainer/run-layout';
 import { renderBootUserData } from './boot/boot-user-data';
 import { BudgetStopAction } from './constructs/budget-stop-action';
@@ -13,7 +13,7 @@ import { DataUpload } from './constructs/data-upload';
 import { JupyterToken } from './constructs/jupyter-token';
 import { TrainingInstance } from './constructs/training-instance';
 import { TrainingNetwork } from './constructs/training-network';
-import { DeployConfig } from './deploy-config';
+import type { DeployConfig } from './deploy-config';
 import { OUTPUT_KEYS, TRAINING_LOG_GROUP, resultsBucketName } from './deployment-names';
 import { launchInstanceTypes } from './instance-prices';
 

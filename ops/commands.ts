@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { registerCostCommand } from './commands/cost';
 import { registerLogsCommand } from './commands/logs';
 import { registerResultsCommand } from './commands/results';

@@ -1,7 +1,7 @@
 import { AwsClients, resolveRegion } from './aws/clients';
-import { Deployment, discoverDeployment, requireBucket } from './deployment';
+import { type Deployment, discoverDeployment, requireBucket } from './deployment';
 import { OpsError } from './errors';
-import { CommonOptions } from './options';
+import type { CommonOptions } from './options';
 import { S3RunReader } from './s3-run-reader';
 
 /** Everything a command needs: the clients, the discovered deployment and a clock tests can set. */

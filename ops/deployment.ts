@@ -1,8 +1,8 @@
 import { STACK_NAMES, OUTPUT_KEYS } from '../lib/deployment-names';
-import { AwsClients } from './aws/clients';
+import type { AwsClients } from './aws/clients';
 import { accountIdFromArn, getStackOutputs } from './aws/stack-outputs';
 import { OpsError } from './errors';
-import { CommonOptions } from './options';
+import type { CommonOptions } from './options';
 
 /** What the operator commands know about the deployed stacks, after flags override the stack outputs. */
 export interface Deployment {

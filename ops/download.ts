@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { runLayout } from '../trainer/run-layout';
 import { OpsError } from './errors';
-import { ManifestFile, manifestFiles, ResultsManifestSchema } from './run-files';
+import { type ManifestFile, manifestFiles, ResultsManifestSchema } from './run-files';
 import { parseJson } from './parse-json';
-import { S3RunReader } from './s3-run-reader';
+import type { S3RunReader } from './s3-run-reader';
 
 /** Receives byte counts as they arrive; the CLI feeds a cli-progress bar with them. */
 export interface ProgressSink {

@@ -1,6 +1,6 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ON_DEMAND_USD_PER_HOUR, PRICES_AS_OF, PRICES_REGION } from '../lib/instance-prices';
-import { InstanceInfo, getSpotPrice } from './aws/instance';
+import { type InstanceInfo, getSpotPrice } from './aws/instance';
 
 export interface LiveCostEstimate {
   instanceId: string;

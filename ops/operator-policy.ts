@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { BUDGET_NAME, STACK_NAMES, TRAINING_LOG_GROUP, resultsBucketName } from '../lib/deployment-names';
 import { RUNS_PREFIX } from '../trainer/run-layout';
 import { resolveRegion } from './aws/clients';

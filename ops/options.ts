@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { OpsError } from './errors';
 
 /** Options every operator command takes. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { OpsError } from './errors';
 
 /** Parses JSON and checks it against a schema; errors name the file and every failing key. */

@@ -1,8 +1,8 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
-import { z } from 'zod';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
 import { RUNS_PREFIX, runLayout } from '../trainer/run-layout';
-import { RunStatus, RunStatusSchema } from '../trainer/status';
+import { type RunStatus, RunStatusSchema } from '../trainer/status';
 import { callAws } from './aws/call';
 import { OpsError } from './errors';
 import { parseJson } from './parse-json';

@@ -1,10 +1,11 @@
 import {
-  BudgetsClient,
+  type Budget,
+  type BudgetsClient,
   DescribeBudgetCommand,
   DescribeNotificationsForBudgetCommand,
 } from '@aws-sdk/client-budgets';
 import { OpsError } from '../errors';
-import { callAws, RetryOptions } from './call';
+import { callAws, type RetryOptions } from './call';
 
 /** AWS Budgets is a global service served from us-east-1. */
 export const BUDGETS_REGION = 'us-east-1';
@@ -40,7 +41,7 @@ export async function describeBudget(
   budgetName: string,
   retry?: RetryOptions,
 ): Promise<BudgetView> {
-  let budget;
+  let budget: Budget | undefined;
   try {
     const res = await callAws(
       { action: 'budgets:ViewBudget', target: `budget ${budgetName}` },

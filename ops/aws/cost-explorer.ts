@@ -1,11 +1,11 @@
 import {
-  CostExplorerClient,
+  type CostExplorerClient,
   GetCostAndUsageCommand,
   ListCostAllocationTagsCommand,
   UpdateCostAllocationTagsStatusCommand,
 } from '@aws-sdk/client-cost-explorer';
 import { OpsError } from '../errors';
-import { callAws, RetryOptions } from './call';
+import { callAws, type RetryOptions } from './call';
 
 /** Cost Explorer has a single endpoint, in us-east-1, whatever region the stacks are in. */
 export const COST_EXPLORER_REGION = 'us-east-1';

@@ -1,5 +1,9 @@
-import { DescribeInstancesCommand, DescribeSpotPriceHistoryCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { callAws, RetryOptions } from './call';
+import {
+  DescribeInstancesCommand,
+  DescribeSpotPriceHistoryCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { callAws, type RetryOptions } from './call';
 
 export interface InstanceInfo {
   instanceId: string;

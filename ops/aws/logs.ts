@@ -1,6 +1,10 @@
-import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  type CloudWatchLogsClient,
+  FilterLogEventsCommand,
+  type FilterLogEventsCommandOutput,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { OpsError } from '../errors';
-import { callAws, RetryOptions } from './call';
+import { callAws, type RetryOptions } from './call';
 
 export interface LogLine {
   timestamp: number;
@@ -28,7 +32,7 @@ export async function fetchLogEvents(
   const lines: LogLine[] = [];
   let nextToken: string | undefined;
   do {
-    let res;
+    let res: FilterLogEventsCommandOutput;
     try {
       res = await callAws(
         { action: 'logs:FilterLogEvents', target: `log group ${query.logGroupName}` },

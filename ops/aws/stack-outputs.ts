@@ -1,5 +1,5 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { callAws, RetryOptions } from './call';
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { callAws, type RetryOptions } from './call';
 
 export interface StackOutputs {
   stackName: string;

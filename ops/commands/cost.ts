@@ -1,22 +1,22 @@
-import { BudgetsClient } from '@aws-sdk/client-budgets';
-import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { Command } from 'commander';
+import type { BudgetsClient } from '@aws-sdk/client-budgets';
+import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Command } from 'commander';
 import { PROJECT_TAG } from '../../lib/deployment-names';
-import { describeBudget, BudgetView } from '../aws/budget';
+import { describeBudget, type BudgetView } from '../aws/budget';
 import {
   activateTag,
   getTagActivation,
   getTaggedCostByDayAndService,
-  TagActivation,
-  TaggedCost,
+  type TagActivation,
+  type TaggedCost,
 } from '../aws/cost-explorer';
 import { describeInstance } from '../aws/instance';
 import { emit, withContext } from '../context';
 import { renderFields, renderTable } from '../format/table';
 import { formatUsd, formatUsdPerHour } from '../format/units';
-import { LiveCostEstimate, estimateLiveCost } from '../live-cost';
-import { CommonOptions, positiveInt, withCommonOptions } from '../options';
+import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
+import { type CommonOptions, positiveInt, withCommonOptions } from '../options';
 import { SEED_EXPERIMENT, seedComparisonLine } from '../seed-cost';
 
 export interface CostReport {

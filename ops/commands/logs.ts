@@ -1,8 +1,8 @@
-import { Command } from 'commander';
-import { LogLine, fetchLogEvents, followLogEvents } from '../aws/logs';
+import type { Command } from 'commander';
+import { type LogLine, fetchLogEvents, followLogEvents } from '../aws/logs';
 import { withContext } from '../context';
 import { requireTrainingOutput } from '../deployment';
-import { CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
+import { type CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
 import { abortableSleep } from '../sleep';
 import { OUTPUT_KEYS } from '../../lib/deployment-names';
 

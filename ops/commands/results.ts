@@ -1,16 +1,16 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { runLayout } from '../../trainer/run-layout';
 import { emit, withContext, openRunReader, resolveRunId } from '../context';
-import { DownloadReport, ProgressSink, downloadResults } from '../download';
+import { type DownloadReport, type ProgressSink, downloadResults } from '../download';
 import { OpsError } from '../errors';
 import { renderTable } from '../format/table';
 import { formatBytes, formatDuration } from '../format/units';
-import { CommonOptions, withCommonOptions } from '../options';
-import { labelText, parseSummary, Summary } from '../run-files';
-import { S3RunReader } from '../s3-run-reader';
+import { type CommonOptions, withCommonOptions } from '../options';
+import { labelText, parseSummary, type Summary } from '../run-files';
+import type { S3RunReader } from '../s3-run-reader';
 
 export interface ResultsReport {
   download: DownloadReport;

@@ -1,11 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { runLayout } from '../../trainer/run-layout';
 import { emit, withContext, openRunReader } from '../context';
 import { renderTable } from '../format/table';
 import { formatPx } from '../format/units';
-import { CommonOptions, withCommonOptions } from '../options';
+import { type CommonOptions, withCommonOptions } from '../options';
 import { bestRmse, SummarySchema } from '../run-files';
-import { S3RunReader } from '../s3-run-reader';
+import type { S3RunReader } from '../s3-run-reader';
 
 export interface RunListing {
   runId: string;

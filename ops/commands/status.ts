@@ -1,8 +1,8 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { Command } from 'commander';
-import { RunStatus } from '../../trainer/status';
-import { InstanceInfo, describeInstance } from '../aws/instance';
-import { OpsContext, emit, withContext, openRunReader, resolveRunId } from '../context';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Command } from 'commander';
+import type { RunStatus } from '../../trainer/status';
+import { type InstanceInfo, describeInstance } from '../aws/instance';
+import { type OpsContext, emit, withContext, openRunReader, resolveRunId } from '../context';
 import { renderFields } from '../format/table';
 import {
   formatAgo,
@@ -12,9 +12,9 @@ import {
   formatUsdPerHour,
   secondsBetween,
 } from '../format/units';
-import { LiveCostEstimate, estimateLiveCost } from '../live-cost';
-import { CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
-import { S3RunReader } from '../s3-run-reader';
+import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
+import { type CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
+import type { S3RunReader } from '../s3-run-reader';
 import { abortableSleep } from '../sleep';
 
 /** The trainer rewrites status.json at least every minute; five missed beats mean it is likely dead. */
@@ -91,7 +91,7 @@ function staleHeartbeat(
   age: number | null,
   instance: InstanceInfo | null,
 ): string | null {
-  if (!status || status.state !== 'running' || age === null) return null;
+  if (status?.state !== 'running' || age === null) return null;
   const instanceGone = instance !== null && instance.state !== 'running' && instance.state !== 'pending';
   if (instanceGone) {
     return `the run says it is running but instance ${instance!.instanceId} is ${instance!.state}: it stopped without recording its end (spot reclaim or crash); redeploy to resume from the last checkpoint`;

@@ -22,5 +22,5 @@ export function renderTable(columns: Column[], rows: string[][]): string {
 /** Label/value lines, labels padded so that values line up. */
 export function renderFields(fields: Array<[string, string]>): string {
   const width = Math.max(0, ...fields.map(([k]) => k.length));
-  return fields.map(([k, v]) => `${(k + ':').padEnd(width + 1)} ${v}`).join('\n');
+  return fields.map(([k, v]) => `${(`${k}:`).padEnd(width + 1)} ${v}`).join('\n');
 }

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { buildProgram } from '../../trainer/cli/main';
-import { resolveTrainConfig, TrainCliOptions } from '../../trainer/run/resolve-config';
+import { resolveTrainConfig, type TrainCliOptions } from '../../trainer/run/resolve-config';
 import { Sandbox, SETTINGS, isTrainerRun, trainerArgs } from '../lib/boot/sandbox';
 import { bootTrainerRun, imageRuntime } from '../image/as-shipped';
 
@@ -54,6 +54,7 @@ describe('docker/Dockerfile', () => {
   it('pins Node 22 by exact version and takes no NVIDIA base image, whose end-of-life tags get deleted', () => {
     expect(args.NODE_IMAGE).toMatch(/^node:22\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
     expect(stages.filter((s) => s.includes('${'))).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile build argument, not a template
       'FROM --platform=linux/amd64 ${NODE_IMAGE} AS node',
     ]);
     expect(dockerfile).not.toMatch(/nvidia\/cuda|CUDA_IMAGE/);

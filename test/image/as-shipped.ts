@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DATA_PREFIX, RUNS_PREFIX, runLayout } from '../../trainer/run-layout';
-import { Sandbox, SETTINGS, isTrainerRun, trainerArgs } from '../lib/boot/sandbox';
+import { Sandbox, type SETTINGS, isTrainerRun, trainerArgs } from '../lib/boot/sandbox';
 import { localS3Client } from '../support/s3-server';
 import { startTrainingRoleS3, synthesizedPolicies } from '../support/stack-policies';
 import type { StrictS3Server } from '../support/strict-s3';

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { BOOT_SCRIPT_PATH } from '../../lib/boot/boot-user-data';
 import { GPU_AMI_SSM_PARAMETER } from '../../lib/constructs/training-instance';
 import { BUDGET_NAME, OUTPUT_KEYS, PROJECT_TAG, RUN_TAG_KEY, STACK_NAMES } from '../../lib/deployment-names';
-import { BASE_CONTEXT, BuiltApp, buildApp, fakeDataDir, joinedText, scrubHashes } from './stack-fixture';
+import { BASE_CONTEXT, type BuiltApp, buildApp, fakeDataDir, joinedText, scrubHashes } from './stack-fixture';
 
 // Four apps cover every switch; each is synthesized once and shared by the tests below.
 let base: BuiltApp;

@@ -1,8 +1,8 @@
-import { spawn } from 'child_process';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { pathToFileURL } from 'url';
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { TRAINING_LOG_GROUP } from '../../lib/deployment-names';
 import { DATA_PREFIX, RUNS_PREFIX } from '../../trainer/run-layout';
 import { EXIT_INTERRUPTED } from '../../trainer/status';

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { FacepointsStacks, createStacks } from '../../lib/create-stacks';
-import { DeployConfig, parseDeployConfig } from '../../lib/deploy-config';
+import { type FacepointsStacks, createStacks } from '../../lib/create-stacks';
+import { type DeployConfig, parseDeployConfig } from '../../lib/deploy-config';
 import { DATA_FILES } from '../../trainer/run-layout';
 
 /** Context of `npx cdk synth -c allowedCidr=203.0.113.7/32 -c alertEmail=me@example.com`, with a fixed run id. */

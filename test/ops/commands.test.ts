@@ -6,13 +6,13 @@ import {
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CostExplorerClient, UpdateCostAllocationTagsStatusCommand } from '@aws-sdk/client-cost-explorer';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runLayout } from '../../trainer/run-layout';
-import { LocalS3Server, startS3Server, useLocalS3Env } from '../support/s3-server';
+import { type LocalS3Server, startS3Server, useLocalS3Env } from '../support/s3-server';
 import { localS3Client, runStatus, seedRun } from './support/run-fixture';
 import { runOperatorCommand } from './support/run-operator';
 
@@ -42,17 +42,15 @@ function stacksDeployed() {
   cfn
     .on(DescribeStacksCommand, { StackName: 'FacepointsData' })
     .resolves(stack('FacepointsData', { BucketName: server.bucket, BudgetName: 'fp' }));
-  cfn
-    .on(DescribeStacksCommand, { StackName: 'FacepointsTraining' })
-    .resolves(
-      stack('FacepointsTraining', {
-        RunId: runId,
-        InstanceId: 'i-0abc',
-        InstanceType: 'g4dn.xlarge',
-        Spot: 'false',
-        LogGroupName: '/facepoints/training',
-      }),
-    );
+  cfn.on(DescribeStacksCommand, { StackName: 'FacepointsTraining' }).resolves(
+    stack('FacepointsTraining', {
+      RunId: runId,
+      InstanceId: 'i-0abc',
+      InstanceType: 'g4dn.xlarge',
+      Spot: 'false',
+      LogGroupName: '/facepoints/training',
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -133,18 +131,16 @@ test('results downloads into --out and prints the summary table', async () => {
 
 test('logs reads the log group named by the training stack', async () => {
   stacksDeployed();
-  logs
-    .on(FilterLogEventsCommand)
-    .resolves({
-      events: [
-        {
-          logStreamName: 'i-0abc',
-          timestamp: Date.parse('2026-11-29T03:00:00Z'),
-          message: 'epoch 3/20 dev RMSE 2.10 px',
-          eventId: '1',
-        },
-      ],
-    });
+  logs.on(FilterLogEventsCommand).resolves({
+    events: [
+      {
+        logStreamName: 'i-0abc',
+        timestamp: Date.parse('2026-11-29T03:00:00Z'),
+        message: 'epoch 3/20 dev RMSE 2.10 px',
+        eventId: '1',
+      },
+    ],
+  });
   const text = await run('logs', '--region', 'eu-west-1', '--since', '2h');
   expect(text).toBe('2026-11-29T03:00:00Z  epoch 3/20 dev RMSE 2.10 px\n');
   expect(logs.commandCalls(FilterLogEventsCommand)[0].args[0].input.logGroupName).toBe(
@@ -164,16 +160,14 @@ test('cost --activate-tag activates the Project tag', async () => {
 });
 
 test('no deployed stack: the error says to deploy or pass --bucket and --run', async () => {
-  cfn
-    .on(DescribeStacksCommand)
-    .rejects(
-      new CloudFormationServiceException({
-        name: 'ValidationError',
-        $fault: 'client',
-        $metadata: {},
-        message: 'Stack with id X does not exist',
-      }),
-    );
+  cfn.on(DescribeStacksCommand).rejects(
+    new CloudFormationServiceException({
+      name: 'ValidationError',
+      $fault: 'client',
+      $metadata: {},
+      message: 'Stack with id X does not exist',
+    }),
+  );
   await expect(run('runs', '--region', 'eu-west-1')).rejects.toThrow(
     'stack FacepointsData not found in eu-west-1: deploy with npx cdk deploy, or pass --bucket and --run',
   );

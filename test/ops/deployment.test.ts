@@ -46,17 +46,15 @@ test('outputs of both stacks fill the deployment; flags win over them', async ()
   cfn
     .on(DescribeStacksCommand, { StackName: STACK_NAMES.persistent })
     .resolves(stack('FacepointsData', { BucketName: 'fp-bucket', BudgetName: 'fp-budget' }));
-  cfn
-    .on(DescribeStacksCommand, { StackName: STACK_NAMES.training })
-    .resolves(
-      stack('FacepointsTraining', {
-        RunId: '20261129-010000',
-        InstanceId: 'i-0abc',
-        InstanceType: 'g4dn.xlarge',
-        Spot: 'true',
-        LogGroupName: '/facepoints/training',
-      }),
-    );
+  cfn.on(DescribeStacksCommand, { StackName: STACK_NAMES.training }).resolves(
+    stack('FacepointsTraining', {
+      RunId: '20261129-010000',
+      InstanceId: 'i-0abc',
+      InstanceType: 'g4dn.xlarge',
+      Spot: 'true',
+      LogGroupName: '/facepoints/training',
+    }),
+  );
   const dep = await discoverDeployment(clients(), {});
   expect(dep).toMatchObject({
     region: 'eu-west-1',
@@ -104,16 +102,14 @@ test('--endpoint-url skips CloudFormation entirely', async () => {
 });
 
 test('a missing cloudformation:DescribeStacks permission is named', async () => {
-  cfn
-    .on(DescribeStacksCommand)
-    .rejects(
-      new CloudFormationServiceException({
-        name: 'AccessDenied',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 403 },
-        message: 'User is not authorized to perform: cloudformation:DescribeStacks',
-      }),
-    );
+  cfn.on(DescribeStacksCommand).rejects(
+    new CloudFormationServiceException({
+      name: 'AccessDenied',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 403 },
+      message: 'User is not authorized to perform: cloudformation:DescribeStacks',
+    }),
+  );
   await expect(discoverDeployment(clients(), {})).rejects.toThrow(
     /lacks the permission cloudformation:DescribeStacks \(stack Facepoints/,
   );

@@ -13,9 +13,9 @@ import {
 } from '@aws-sdk/client-cost-explorer';
 import { DescribeInstancesCommand, DescribeSpotPriceHistoryCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { BUDGET_NAME, STACK_NAMES, TRAINING_LOG_GROUP } from '../../lib/deployment-names';
 import { operatorPolicy, type OperatorPolicyDocument } from '../../ops/operator-policy';
 import { synthesizedPolicies, TEST_TARGET, type StackPolicies } from '../support/stack-policies';
@@ -135,17 +135,15 @@ function deployed(): void {
   cfn
     .on(DescribeStacksCommand, { StackName: STACK_NAMES.persistent })
     .resolves(stack(STACK_NAMES.persistent, { BucketName: stacks.bucket, BudgetName: BUDGET_NAME }));
-  cfn
-    .on(DescribeStacksCommand, { StackName: STACK_NAMES.training })
-    .resolves(
-      stack(STACK_NAMES.training, {
-        RunId: RUN_ID,
-        InstanceId: 'i-0abc',
-        InstanceType: 'g4dn.xlarge',
-        Spot: 'true',
-        LogGroupName: TRAINING_LOG_GROUP,
-      }),
-    );
+  cfn.on(DescribeStacksCommand, { StackName: STACK_NAMES.training }).resolves(
+    stack(STACK_NAMES.training, {
+      RunId: RUN_ID,
+      InstanceId: 'i-0abc',
+      InstanceType: 'g4dn.xlarge',
+      Spot: 'true',
+      LogGroupName: TRAINING_LOG_GROUP,
+    }),
+  );
   ec2.on(DescribeInstancesCommand).resolves({
     Reservations: [
       {
@@ -162,45 +160,39 @@ function deployed(): void {
       },
     ],
   });
-  ec2
-    .on(DescribeSpotPriceHistoryCommand)
-    .resolves({
-      SpotPriceHistory: [
-        {
-          InstanceType: 'g4dn.xlarge',
-          AvailabilityZone: `${region}a`,
-          SpotPrice: '0.1578',
-          Timestamp: new Date(),
-        },
-      ],
-    });
-  logs
-    .on(FilterLogEventsCommand)
-    .resolves({
-      events: [
-        {
-          logStreamName: `${RUN_ID}/attempt-1`,
-          timestamp: Date.now() - 60_000,
-          message: 'epoch 3/20',
-          eventId: '1',
-        },
-      ],
-    });
+  ec2.on(DescribeSpotPriceHistoryCommand).resolves({
+    SpotPriceHistory: [
+      {
+        InstanceType: 'g4dn.xlarge',
+        AvailabilityZone: `${region}a`,
+        SpotPrice: '0.1578',
+        Timestamp: new Date(),
+      },
+    ],
+  });
+  logs.on(FilterLogEventsCommand).resolves({
+    events: [
+      {
+        logStreamName: `${RUN_ID}/attempt-1`,
+        timestamp: Date.now() - 60_000,
+        message: 'epoch 3/20',
+        eventId: '1',
+      },
+    ],
+  });
   ce.on(ListCostAllocationTagsCommand).resolves({
     CostAllocationTags: [{ TagKey: 'Project', Type: 'UserDefined', Status: 'Active' }],
   });
   ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [] });
   ce.on(UpdateCostAllocationTagsStatusCommand).resolves({ Errors: [] });
-  budgets
-    .on(DescribeBudgetCommand)
-    .resolves({
-      Budget: {
-        BudgetName: BUDGET_NAME,
-        BudgetLimit: { Amount: '40', Unit: 'USD' },
-        TimeUnit: 'MONTHLY',
-        BudgetType: 'COST',
-      },
-    });
+  budgets.on(DescribeBudgetCommand).resolves({
+    Budget: {
+      BudgetName: BUDGET_NAME,
+      BudgetLimit: { Amount: '40', Unit: 'USD' },
+      TimeUnit: 'MONTHLY',
+      BudgetType: 'COST',
+    },
+  });
   budgets.on(DescribeNotificationsForBudgetCommand).resolves({ Notifications: [] });
 }
 

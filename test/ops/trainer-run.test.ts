@@ -1,16 +1,16 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { execFile } from 'child_process';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { promisify } from 'util';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { collectStatus, formatStatus } from '../../ops/commands/status';
 import { fetchResults, formatResults } from '../../ops/commands/results';
 import { listRuns } from '../../ops/commands/runs';
-import { ProgressSink } from '../../ops/download';
+import type { ProgressSink } from '../../ops/download';
 import { S3RunReader } from '../../ops/s3-run-reader';
 import { runLayout } from '../../trainer/run-layout';
-import { LocalS3Server, startS3Server } from '../support/s3-server';
+import { type LocalS3Server, startS3Server } from '../support/s3-server';
 import { localS3Client, sha256 } from './support/run-fixture';
 
 /**

@@ -1,9 +1,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { promises as fs } from 'fs';
-import type { Server } from 'http';
-import type { AddressInfo } from 'net';
-import * as os from 'os';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 /** The part of s3rver 3.7's API used here (the package ships no type declarations). */
 interface S3rverInstance {

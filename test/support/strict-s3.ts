@@ -1,6 +1,6 @@
 import { runSimulation, getGrantReasons, type EvaluationResult } from '@cloud-copilot/iam-simulate';
-import * as http from 'http';
-import type { AddressInfo } from 'net';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startS3Server, type LocalS3Server } from './s3-server';
 
 /** An IAM policy document as it appears in a template or a policy file. */

@@ -62,8 +62,12 @@ describe('presets', () => {
     const s = presetConfig('seed');
     const q = presetConfig('quick');
     expect(TrainConfigSchema.safeParse({ ...identity, preset: 'quick', ...q }).success).toBe(true);
-    q.network.convFilters.forEach((f, i) => expect(f).toBeLessThan(s.network.convFilters[i]));
-    q.network.denseUnits.forEach((u, i) => expect(u).toBeLessThan(s.network.denseUnits[i]));
+    q.network.convFilters.forEach((f, i) => {
+      expect(f).toBeLessThan(s.network.convFilters[i]);
+    });
+    q.network.denseUnits.forEach((u, i) => {
+      expect(u).toBeLessThan(s.network.denseUnits[i]);
+    });
     expect(q.network.convKernels).toEqual(s.network.convKernels);
     for (const k of ['mlp', 'cnn', 'baseline', 'specialists'] as const)
       expect(q[k].maxEpochs).toBeLessThanOrEqual(s[k].maxEpochs / 100);

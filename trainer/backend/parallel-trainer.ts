@@ -1,6 +1,6 @@
-import { existsSync } from 'fs';
-import * as path from 'path';
-import { Worker } from 'worker_threads';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { OptimizerState } from '../train/nesterov';
 import type { FromWorker, ShardJob, ToWorker, UpdateJob, WorkerInit } from './parallel-protocol';
 
@@ -166,7 +166,9 @@ export class ParallelTrainer {
 
   setWeights(weights: Float32Array[]): void {
     this.checkLayout(weights, 'setWeights');
-    this.split(this.weights).forEach((view, i) => view.set(weights[i]));
+    this.split(this.weights).forEach((view, i) => {
+      view.set(weights[i]);
+    });
   }
 
   /** The optimizer state in NesterovSgd's checkpoint format (one momentum accumulator per weight). */
@@ -185,7 +187,9 @@ export class ParallelTrainer {
       state.accumulators.map((a) => a.values),
       'setOptimizerState',
     );
-    this.split(this.accumulators).forEach((view, i) => view.set(state.accumulators[i].values));
+    this.split(this.accumulators).forEach((view, i) => {
+      view.set(state.accumulators[i].values);
+    });
     this.iterations = state.iterations;
   }
 
@@ -231,8 +235,8 @@ function size(shape: number[]): number {
 function ioSizes(topology: object): { inputSize: number; outputs: number } {
   const config = (topology as { config?: { layers?: Array<{ config: Record<string, unknown> }> } }).config;
   const layers = config?.layers;
-  const input = layers?.[0]?.config['batch_input_shape'] as Array<number | null> | undefined;
-  const units = layers?.[layers.length - 1]?.config['units'] as number | undefined;
+  const input = layers?.[0]?.config.batch_input_shape as Array<number | null> | undefined;
+  const units = layers?.[layers.length - 1]?.config.units as number | undefined;
   if (!input || typeof units !== 'number') {
     throw new Error(
       'ParallelTrainer: expected a Sequential topology whose first layer has batch_input_shape and whose last layer is dense (units)',

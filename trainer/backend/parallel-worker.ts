@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { SeedSource } from '../models/seed-source';
 import { attachSeedSource } from '../models/seeded-dropout';
@@ -30,7 +30,9 @@ async function start(init: WorkerInit): Promise<void> {
 
   const loadWeights = (): void => {
     // Copy the shared weights into this worker's variables (the wasm heap cannot alias a SharedArrayBuffer).
-    variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(weightViews[i], v.shape))));
+    variables.forEach((v, i) => {
+      tf.tidy(() => v.assign(tf.tensor(weightViews[i], v.shape)));
+    });
   };
 
   const runShard = (job: ShardJob): number => {
@@ -47,7 +49,9 @@ async function start(init: WorkerInit): Promise<void> {
       );
     });
     const out = gradientViews[job.shard];
-    variables.forEach((v, i) => out[i].set(gradientValues(grads[v.name])));
+    variables.forEach((v, i) => {
+      out[i].set(gradientValues(grads[v.name]));
+    });
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
     return loss;

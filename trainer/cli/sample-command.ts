@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { promises as fs } from 'fs';
-import * as path from 'path';
+import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { writeSampleData } from '../data/sample-faces';
 import { DATA_FILES } from '../run-layout';
 import { EXIT_USAGE } from '../status';

@@ -1,6 +1,6 @@
-import { Command, CommanderError, Option } from 'commander';
-import * as path from 'path';
-import { fileURLToPath } from 'url';
+import { type Command, type CommanderError, Option } from 'commander';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BACKENDS, PRESETS, type TrainConfig } from '../config';
 import { DataError } from '../data/dataset';
 import { runLayout } from '../run-layout';

@@ -1,7 +1,7 @@
-import sharp, { Sharp } from 'sharp';
-import { AugmentationName } from '../config';
+import sharp, { type Sharp } from 'sharp';
+import type { AugmentationName } from '../config';
 import { COORDINATES, IMAGE_SIZE, PIXELS } from '../keypoints';
-import { FaceSet } from './dataset';
+import type { FaceSet } from './dataset';
 
 /**
  * The seed's Model 5 augmentations. Each changes only the pixels (labels stay valid), so an augmented
@@ -116,7 +116,7 @@ export async function augmentSet(
     for (let k = 0; k < copies; k++) labels.set(own, (k * rows.length + i) * COORDINATES);
   });
   const jobs: Array<[number, number]> = [];
-  names.forEach((_, n) => rows.forEach((_row, i) => jobs.push([n, i])));
+  for (let n = 0; n < names.length; n++) for (let i = 0; i < rows.length; i++) jobs.push([n, i]);
   for (let start = 0; start < jobs.length; start += CONCURRENCY) {
     await Promise.all(
       jobs.slice(start, start + CONCURRENCY).map(async ([n, i]) => {

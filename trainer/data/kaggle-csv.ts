@@ -1,5 +1,5 @@
-import { promises as fs } from 'fs';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import {
   COORDINATES,
   IMAGE_SIZE,
@@ -12,8 +12,8 @@ import {
 } from '../keypoints';
 import { DATA_FILES } from '../run-layout';
 import { readCsv } from './csv-stream';
-import { DataError, FaceSet, LookupRow, TestSet } from './dataset';
-import { lineAlignedCuts, parseRangesInWorkers, RangeResult } from './parallel-load';
+import { DataError, type FaceSet, type LookupRow, type TestSet } from './dataset';
+import { lineAlignedCuts, parseRangesInWorkers, type RangeResult } from './parallel-load';
 
 /**
  * Loaders for the three Kaggle files, accepted unchanged, and the submission writer. Every check runs

@@ -1,5 +1,5 @@
-import { promises as fs } from 'fs';
-import { Worker } from 'worker_threads';
+import { promises as fs } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { DataError } from './dataset';
 
 /**

@@ -1,5 +1,5 @@
-import { createWriteStream, promises as fs } from 'fs';
-import * as path from 'path';
+import { createWriteStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import seedrandom from 'seedrandom';
 import sharp from 'sharp';
 import {
@@ -7,7 +7,7 @@ import {
   IMAGE_SIZE,
   KEYPOINTS,
   KEYPOINT_COLUMNS,
-  Keypoint,
+  type Keypoint,
   LOOKUP_HEADER,
   PIXELS,
   TEST_HEADER,

@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { COORDINATES, columnIndex } from '../keypoints';
-import { FaceSet } from './dataset';
+import type { FaceSet } from './dataset';
 
 /**
  * The train/dev split. The seed's lesson: a split must be representative, so the rows carrying only the
@@ -31,7 +31,10 @@ export function splitTrainDev(
   for (let r = 0; r < set.count; r++) {
     const key = stratum(set, r);
     let rows = strata.get(key);
-    if (!rows) strata.set(key, (rows = []));
+    if (!rows) {
+      rows = [];
+      strata.set(key, rows);
+    }
     rows.push(r);
   }
   const rng = seedrandom.alea(String(seed));

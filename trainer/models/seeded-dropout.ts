@@ -27,13 +27,13 @@ export class SeededDropout extends tf.layers.Layer {
     this.supportsMasking = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     return inputShape;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     const input = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (kwargs['training'] !== true || this.rate === 0) return input;
+    if (kwargs.training !== true || this.rate === 0) return input;
     if (!this.seeds) {
       throw new Error(
         `SeededDropout "${this.name}": training needs a SeedSource; call attachSeedSource(model, seeds) first`,
@@ -43,7 +43,7 @@ export class SeededDropout extends tf.layers.Layer {
     return tf.tidy(() => tf.dropout(input, this.rate, undefined, seed));
   }
 
-  getConfig(): tf.serialization.ConfigDict {
+  override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), rate: this.rate };
   }
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { createHash } from 'node:crypto';
 import type { Store } from '../storage/store';
 
 export interface ManifestEntry {

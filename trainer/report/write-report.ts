@@ -149,7 +149,9 @@ const SUMMARY_TITLES: Record<ModelName, string> = {
 
 function predictorFor(test: TestSet, predPx: Float32Array): (imageId: number, feature: string) => number {
   const rowOf = new Map<number, number>();
-  test.imageIds.forEach((id, i) => rowOf.set(id, i));
+  test.imageIds.forEach((id, i) => {
+    rowOf.set(id, i);
+  });
   const colOf = new Map(KEYPOINT_COLUMNS.map((c, i) => [c, i] as const));
   return (imageId, feature) => {
     const r = rowOf.get(imageId);

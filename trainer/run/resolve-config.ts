@@ -146,7 +146,7 @@ function applySetting(settings: PresetSettings, assignment: string, errors: stri
     parent = next as Record<string, unknown>;
   }
   const leaf = path[path.length - 1];
-  const current = Object.prototype.hasOwnProperty.call(parent, leaf) ? parent[leaf] : undefined;
+  const current = Object.hasOwn(parent, leaf) ? parent[leaf] : undefined;
   if (current === undefined || (current !== null && typeof current === 'object' && !Array.isArray(current))) {
     errors.push(`--set ${assignment}: unknown key "${key}"; valid keys: ${settingKeys().join(', ')}`);
     return;

@@ -1,4 +1,4 @@
-import * as path from 'path';
+import * as path from 'node:path';
 import { ON_DEMAND_USD_PER_HOUR } from '../../lib/instance-prices';
 import { selectBackend, type SelectedBackend } from '../backend/select-backend';
 import { chooseWorkers } from '../train/step-engine';
@@ -10,7 +10,7 @@ import { rowsWithAll, splitTrainDev } from '../data/split';
 import { COORDINATES, columnIndex } from '../keypoints';
 import { buildNetwork, copyAllButOutput } from '../models/ladder';
 import { SeedSource } from '../models/seed-source';
-import { type UnitCurve } from '../report/learning-curves';
+import type { UnitCurve } from '../report/learning-curves';
 import type { RunSummary, UnitSummary } from '../report/summary';
 import { UnitSummarySchema } from '../report/summary';
 import { writeReport, type ModelPredictions } from '../report/write-report';

@@ -1,10 +1,10 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createWriteStream, promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { Readable } from 'stream';
-import { pipeline } from 'stream/promises';
-import { fileURLToPath } from 'url';
+import { createWriteStream, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { DATA_FILES } from '../run-layout';
 import { createS3Client, describeError, isNotFound } from './s3-client';
 import { formatS3Url, parseS3Url } from './s3-url';

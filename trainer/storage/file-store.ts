@@ -1,5 +1,5 @@
-import { promises as fs } from 'fs';
-import * as path from 'path';
+import { type Dirent, promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { Store, StoredObject } from './store';
 
 /** A Store on a local folder; writes go to a temporary file first and are renamed into place (atomic on POSIX). */
@@ -45,7 +45,7 @@ export class FileStore implements Store {
   async list(prefix: string): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
     const walk = async (dir: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await fs.readdir(dir, { withFileTypes: true });
       } catch (err) {

@@ -1,5 +1,5 @@
-import * as path from 'path';
-import { fileURLToPath } from 'url';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FileStore } from './file-store';
 import { S3Store, type S3StoreOptions } from './s3-store';
 import type { Store } from './store';

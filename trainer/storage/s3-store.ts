@@ -1,4 +1,9 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createS3Client, describeError, isNotFound, isPermanentS3Error, s3ClientConfig } from './s3-client';
 import { formatS3Url, normalizePrefix, parseS3Url, type S3Location } from './s3-url';

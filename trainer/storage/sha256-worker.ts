@@ -1,6 +1,6 @@
-import { createHash } from 'crypto';
-import { types } from 'util';
-import { Worker } from 'worker_threads';
+import { createHash } from 'node:crypto';
+import { types } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
 // Plain JavaScript evaluated in the worker, so it runs the same from sources (tsx, ts-jest) and from dist/.
 const WORKER_SOURCE = `

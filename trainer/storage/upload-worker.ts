@@ -1,5 +1,5 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
-import { Worker } from 'worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { WriteOp } from './write-queue';
 
 /** The client settings a worker can receive (plain data: a client object cannot cross threads). */

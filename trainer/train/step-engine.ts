@@ -1,4 +1,4 @@
-import * as os from 'os';
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { ParallelTrainer } from '../backend/parallel-trainer';
 import type { BackendName } from '../config';
@@ -97,9 +97,14 @@ class InProcessEngine implements StepEngine {
     momentum: number,
   ): Promise<number> {
     // The schedules change once per epoch; setMomentum allocates a scalar, so only on change.
-    if (learningRate !== this.learningRate)
-      this.optimizer.setLearningRate((this.learningRate = learningRate));
-    if (momentum !== this.momentum) this.optimizer.setMomentum((this.momentum = momentum));
+    if (learningRate !== this.learningRate) {
+      this.learningRate = learningRate;
+      this.optimizer.setLearningRate(learningRate);
+    }
+    if (momentum !== this.momentum) {
+      this.momentum = momentum;
+      this.optimizer.setMomentum(momentum);
+    }
     const cost = tf.tidy(() => {
       const x = tf.tensor4d(images.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
       const y = tf.tensor2d(targets.subarray(0, n * this.outputs), [n, this.outputs]);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
   BOOT_SCRIPT_PATH,
-  BootValues,
+  type BootValues,
   USER_DATA_LIMIT_BYTES,
   renderBootEnv,
   renderBootUserData,

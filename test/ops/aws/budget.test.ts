@@ -101,14 +101,12 @@ test('ThrottlingException is retried', async () => {
 });
 
 test('a missing budget and a missing permission say what to do', async () => {
-  budgets
-    .on(DescribeBudgetCommand)
-    .rejects(
-      new NotFoundException({
-        $metadata: {},
-        message: 'Unable to get budget: facepoints-monthly - the budget does not exist.',
-      }),
-    );
+  budgets.on(DescribeBudgetCommand).rejects(
+    new NotFoundException({
+      $metadata: {},
+      message: 'Unable to get budget: facepoints-monthly - the budget does not exist.',
+    }),
+  );
   await expect(describeBudget(client, '123456789012', 'facepoints-monthly', noWait)).rejects.toThrow(
     'budget facepoints-monthly not found in account 123456789012: deploy the FacepointsData stack',
   );

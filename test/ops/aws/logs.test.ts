@@ -5,7 +5,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { LogLine, fetchLogEvents, followLogEvents } from '../../../ops/aws/logs';
+import { type LogLine, fetchLogEvents, followLogEvents } from '../../../ops/aws/logs';
 
 const logs = mockClient(CloudWatchLogsClient);
 const client = new CloudWatchLogsClient({ region: 'eu-west-1' });

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-cost-explorer';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { collectCost, CostSources, formatCost } from '../../../ops/commands/cost';
+import { collectCost, type CostSources, formatCost } from '../../../ops/commands/cost';
 import { ON_DEMAND_USD_PER_HOUR } from '../../../lib/instance-prices';
 
 const ec2 = mockClient(EC2Client);

@@ -1,13 +1,13 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { fetchResults, formatResults } from '../../../ops/commands/results';
-import { PARTIAL_SUFFIX, ProgressSink } from '../../../ops/download';
+import { PARTIAL_SUFFIX, type ProgressSink } from '../../../ops/download';
 import { S3RunReader } from '../../../ops/s3-run-reader';
 import { runLayout } from '../../../trainer/run-layout';
-import { LocalS3Server, startS3Server } from '../../support/s3-server';
-import { localS3Client, runStatus, seedRun, SeededRun, sha256 } from '../support/run-fixture';
+import { type LocalS3Server, startS3Server } from '../../support/s3-server';
+import { localS3Client, runStatus, seedRun, type SeededRun, sha256 } from '../support/run-fixture';
 
 let server: LocalS3Server;
 let s3: S3Client;

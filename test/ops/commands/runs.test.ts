@@ -1,7 +1,7 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { formatRuns, listRuns } from '../../../ops/commands/runs';
 import { S3RunReader } from '../../../ops/s3-run-reader';
-import { LocalS3Server, startS3Server } from '../../support/s3-server';
+import { type LocalS3Server, startS3Server } from '../../support/s3-server';
 import { localS3Client, runStatus, seedRun } from '../support/run-fixture';
 
 let server: LocalS3Server;

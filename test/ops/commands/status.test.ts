@@ -4,7 +4,7 @@ import {
   EC2Client,
   EC2ServiceException,
 } from '@aws-sdk/client-ec2';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   collectStatus,
@@ -15,7 +15,7 @@ import {
 } from '../../../ops/commands/status';
 import { S3RunReader } from '../../../ops/s3-run-reader';
 import { ON_DEMAND_USD_PER_HOUR } from '../../../lib/instance-prices';
-import { LocalS3Server, startS3Server } from '../../support/s3-server';
+import { type LocalS3Server, startS3Server } from '../../support/s3-server';
 import { localS3Client, runStatus, seedRun } from '../support/run-fixture';
 
 const ec2 = mockClient(EC2Client);
@@ -155,7 +155,12 @@ test('--watch redraws in place and stops once the run has ended and its instance
     .resolvesOnce(instanceResponse('running'))
     .resolves(instanceResponse('terminated'));
   let out = '';
-  const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  const sink = {
+    write: (s: string) => {
+      out += s;
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
   let sleeps = 0;
   const final = await watchStatus(
     () => collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'done'),
@@ -175,16 +180,14 @@ test('--watch redraws in place and stops once the run has ended and its instance
 });
 
 test('without ec2:DescribeInstances the run status still shows, with the permission named', async () => {
-  ec2
-    .on(DescribeInstancesCommand)
-    .rejects(
-      new EC2ServiceException({
-        name: 'UnauthorizedOperation',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 403 },
-        message: 'You are not authorized to perform this operation.',
-      }),
-    );
+  ec2.on(DescribeInstancesCommand).rejects(
+    new EC2ServiceException({
+      name: 'UnauthorizedOperation',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 403 },
+      message: 'You are not authorized to perform this operation.',
+    }),
+  );
   const r = await collectStatus({ reader, ec2: ec2Client, instanceId: 'i-0abc', now }, 'live');
   expect(r.status?.phase).toBe('specialists');
   expect(r.instance).toBeNull();

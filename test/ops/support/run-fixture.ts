@@ -1,11 +1,11 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createHash } from 'crypto';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { buildResultsManifest } from '../../../trainer/report/results-manifest';
 import { runLayout, RUNS_PREFIX } from '../../../trainer/run-layout';
-import { RunStatus } from '../../../trainer/status';
+import type { RunStatus } from '../../../trainer/status';
 import { FileStore } from '../../../trainer/storage/file-store';
 
 /** Deterministic bytes (a seeded xorshift), so that sizes and checksums differ per file but never per run. */

@@ -79,7 +79,9 @@ describe('ParallelTrainer', () => {
     const one = await trainParallel(1, true);
     const two = await trainParallel(2, true);
     expect(two.losses).toEqual(one.losses);
-    two.weights.forEach((w, i) => expect(relativeError(w, one.weights[i])).toBeLessThan(1e-6));
+    two.weights.forEach((w, i) => {
+      expect(relativeError(w, one.weights[i])).toBeLessThan(1e-6);
+    });
   });
 
   test('matches single-threaded tfjs training (tf.train.momentum, Nesterov) without dropout', async () => {
@@ -102,10 +104,12 @@ describe('ParallelTrainer', () => {
       losses.push(cost.dataSync()[0]);
       cost.dispose();
     });
-    parallel.losses.forEach((l, i) => expect(l).toBeCloseTo(losses[i], 5));
-    model.trainableWeights.forEach((w, i) =>
-      expect(relativeError(parallel.weights[i], w.read().dataSync() as Float32Array)).toBeLessThan(1e-4),
-    );
+    parallel.losses.forEach((l, i) => {
+      expect(l).toBeCloseTo(losses[i], 5);
+    });
+    model.trainableWeights.forEach((w, i) => {
+      expect(relativeError(parallel.weights[i], w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
+    });
     optimizer.dispose();
     model.dispose();
   });
@@ -135,7 +139,9 @@ describe('ParallelTrainer', () => {
     await resumed.step({ ...batchData(1), count: BATCH, ...SCHEDULE[1] });
     const after = resumed.getWeights();
     await resumed.dispose();
-    after.forEach((w, i) => expect(relativeError(w, straight.weights[i])).toBeLessThan(1e-6));
+    after.forEach((w, i) => {
+      expect(relativeError(w, straight.weights[i])).toBeLessThan(1e-6);
+    });
   });
 
   test('no tensor leaks in the workers from step to step', async () => {

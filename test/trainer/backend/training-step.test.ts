@@ -55,7 +55,9 @@ describe('training on wasm with the project kernels', () => {
     const wasm = await train('wasm', 2);
     expect(wasm).toHaveLength(cpu.length);
     // Same seeds give the same dropout masks on both backends; only float summation order differs.
-    wasm.forEach((w, i) => expect(relativeError(w, cpu[i])).toBeLessThan(1e-4));
+    wasm.forEach((w, i) => {
+      expect(relativeError(w, cpu[i])).toBeLessThan(1e-4);
+    });
   });
 
   test('keeps the tensor count flat from step to step', async () => {

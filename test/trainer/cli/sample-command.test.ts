@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { readFileSync, statSync } from 'fs';
-import * as path from 'path';
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { ensureSampleData, registerSampleCommand } from '../../../trainer/cli/sample-command';
 import { loadKaggleDir } from '../../../trainer/data/kaggle-csv';
 import { EXIT_USAGE } from '../../../trainer/status';

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { existsSync, mkdtempSync, rmSync } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { PassThrough } from 'stream';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { registerTrainCommands } from '../../../trainer/cli/train-command';
 import { EXIT_USAGE } from '../../../trainer/status';
 import { writeKaggleFixture } from '../run/kaggle-fixture';

@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { augmentFace, augmentSet, wiener } from '../../../trainer/data/augment';
-import { FaceSet } from '../../../trainer/data/dataset';
+import type { FaceSet } from '../../../trainer/data/dataset';
 import { generateFace } from '../../../trainer/data/sample-faces';
 import { AUGMENTATIONS } from '../../../trainer/config';
 import { PIXELS } from '../../../trainer/keypoints';

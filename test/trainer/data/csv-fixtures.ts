@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { KEYPOINT_COLUMNS, PIXELS } from '../../../trainer/keypoints';
 
 /** Small Kaggle-format files written to a temp dir, for loader tests. */

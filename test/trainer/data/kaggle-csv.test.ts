@@ -1,5 +1,6 @@
-import { writeFileSync } from 'fs';
-import * as path from 'path';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lineAlignedCuts, parseRangesInWorkers } from '../../../trainer/data/parallel-load';
+import * as path from 'node:path';
 import { DataError } from '../../../trainer/data/dataset';
 import {
   formatSubmission,
@@ -415,7 +416,6 @@ describe('loadKaggleDir', () => {
 
   it('names the missing file and how to get it', async () => {
     writeDir(1);
-    const { rmSync } = await import('fs');
     rmSync(path.join(dir, 'test.csv'));
     await expect(loadKaggleDir(dir)).rejects.toThrow(
       `expected the Kaggle file ${path.join(dir, 'test.csv')}`,
@@ -477,9 +477,8 @@ describe('loadTraining on several threads', () => {
       '',
       ...rows.slice(20),
     ]);
-    const { lineAlignedCuts } = await import('../../../trainer/data/parallel-load');
-    const { size } = await import('fs').then((fs) => fs.statSync(file));
-    const text = await import('fs').then((fs) => fs.readFileSync(file, 'latin1'));
+    const { size } = statSync(file);
+    const text = readFileSync(file, 'latin1');
     const cut = (await lineAlignedCuts(file, size, 2))[1];
     const blankAt = text.indexOf('\n\n') + 1;
     // The cut falls on a line start; whichever side the empty line lands on, it is reported.
@@ -490,7 +489,6 @@ describe('loadTraining on several threads', () => {
     expect(err.detail).toContain('expected a data row, found an empty line');
 
     // Cut right before and right after the empty line: it ends the first range or starts the second.
-    const { parseRangesInWorkers } = await import('../../../trainer/data/parallel-load');
     const loader = require.resolve('../../../trainer/data/kaggle-csv');
     for (const at of [blankAt, blankAt + 1]) {
       const e = await dataError(parseRangesInWorkers(file, [0, at, size], loader, 'loadTrainingRange'));

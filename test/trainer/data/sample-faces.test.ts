@@ -1,5 +1,5 @@
-import { readFileSync } from 'fs';
-import * as path from 'path';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import seedrandom from 'seedrandom';
 import { flipFace, flipSpec } from '../../../trainer/data/flip';
 import { loadKaggleDir } from '../../../trainer/data/kaggle-csv';

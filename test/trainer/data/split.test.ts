@@ -1,4 +1,4 @@
-import { FaceSet } from '../../../trainer/data/dataset';
+import type { FaceSet } from '../../../trainer/data/dataset';
 import { rowsWithAll, splitTrainDev } from '../../../trainer/data/split';
 import { ALWAYS_LABELLED, KEYPOINT_COLUMNS, columnIndex } from '../../../trainer/keypoints';
 
@@ -18,10 +18,10 @@ function patternedSet(): FaceSet {
 
 const kind = (r: number) => (r < 60 ? 'four' : r < 90 ? 'complete' : 'other');
 const countKinds = (rows: Int32Array) =>
-  Array.from(rows).reduce<Record<string, number>>(
-    (acc, r) => ({ ...acc, [kind(r)]: (acc[kind(r)] ?? 0) + 1 }),
-    {},
-  );
+  Array.from(rows).reduce<Record<string, number>>((acc, r) => {
+    acc[kind(r)] = (acc[kind(r)] ?? 0) + 1;
+    return acc;
+  }, {});
 
 describe('splitTrainDev', () => {
   it('keeps the share of 4-keypoint, complete and other rows in both parts', () => {

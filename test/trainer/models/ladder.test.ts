@@ -148,7 +148,9 @@ describe('the seed ladder networks', () => {
         ).dataSync(),
       ),
     );
-    [0.75, 0.5, 0.2, 0.5].forEach((v, i) => expect(out[i]).toBeCloseTo(v, 6));
+    [0.75, 0.5, 0.2, 0.5].forEach((v, i) => {
+      expect(out[i]).toBeCloseTo(v, 6);
+    });
     const mlp = buildNetwork('mlp', 30, at(2), new SeedSource(1));
     expect(shapes(mlp)).toEqual([
       ...(quick.network.centerInput ? [[96, 96, 1]] : []),
@@ -157,7 +159,9 @@ describe('the seed ladder networks', () => {
       [quick.mlpHidden],
       [30],
     ]);
-    [full, half, mlp].forEach((m) => m.dispose());
+    [full, half, mlp].forEach((m) => {
+      m.dispose();
+    });
   });
 
   it('builds the feature map sizes the configuration check computes', () => {
@@ -192,7 +196,9 @@ describe('the seed ladder networks', () => {
     const values = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
     expect(values(a)).toEqual(values(b));
     expect(values(a)[0]).not.toEqual(values(c)[0]);
-    [a, b, c].forEach((m) => m.dispose());
+    [a, b, c].forEach((m) => {
+      m.dispose();
+    });
   });
 
   it('copies every layer but the output from the baseline into a specialist', () => {
@@ -230,6 +236,8 @@ describe('the seed ladder networks', () => {
     expect(() => copyAllButOutput(mlp, narrow)).toThrow(
       `expected networks with the same layers, found ${mlp.layers.length} layers in "mlp" and ${narrow.layers.length} in "baseline"`,
     );
-    [wide, narrow, mlp].forEach((m) => m.dispose());
+    [wide, narrow, mlp].forEach((m) => {
+      m.dispose();
+    });
   });
 });

@@ -1,5 +1,5 @@
-import { promises as fs } from 'fs';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import seedrandom from 'seedrandom';
 import {
   ALWAYS_LABELLED,

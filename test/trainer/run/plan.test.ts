@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadKaggleDir } from '../../../trainer/data/kaggle-csv';
 import { splitTrainDev } from '../../../trainer/data/split';
 import type { FaceSet } from '../../../trainer/data/dataset';

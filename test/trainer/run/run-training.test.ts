@@ -1,8 +1,8 @@
-import { createHash } from 'crypto';
-import { existsSync, promises as fs, mkdtempSync, rmSync, statSync } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { PassThrough } from 'stream';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs, mkdtempSync, rmSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { KEYPOINT_COLUMNS, SPECIALISTS } from '../../../trainer/keypoints';
 import { RunSummarySchema } from '../../../trainer/report/summary';
 import { runLayout } from '../../../trainer/run-layout';

@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runLayout } from '../../../trainer/run-layout';
 import { StatusReporter } from '../../../trainer/run/status-reporter';
 import { RunStatusSchema, type RunStatus } from '../../../trainer/status';

@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { DATA_FILES } from '../../../trainer/run-layout';
 import { resolveDataDir } from '../../../trainer/storage/data-cache';
 import { createS3Client } from '../../../trainer/storage/s3-client';

@@ -1,6 +1,6 @@
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runLayout } from '../../../trainer/run-layout';
 import type { CheckpointFiles } from '../../../trainer/storage/checkpointer';
 import { createCheckpointer, CheckpointManifestSchema } from '../../../trainer/storage/durable-checkpointer';

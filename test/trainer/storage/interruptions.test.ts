@@ -1,7 +1,7 @@
-import { spawn } from 'child_process';
-import { createServer, type Server } from 'http';
-import type { AddressInfo } from 'net';
-import * as path from 'path';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import { watchInterruptions } from '../../../trainer/storage/interruptions';
 
 /** A stand-in for the EC2 instance metadata service (IMDSv2) on loopback. */

@@ -1,5 +1,5 @@
-import * as os from 'os';
-import * as path from 'path';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { FileStore } from '../../../trainer/storage/file-store';
 import { openStore } from '../../../trainer/storage/open-store';
 import { S3Store } from '../../../trainer/storage/s3-store';

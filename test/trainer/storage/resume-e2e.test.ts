@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'child_process';
-import { createHash } from 'crypto';
-import { promises as fs, readdirSync } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs, readdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runLayout } from '../../../trainer/run-layout';
 import { EXIT_INTERRUPTED, RunStatusSchema } from '../../../trainer/status';
 import { createS3Client } from '../../../trainer/storage/s3-client';

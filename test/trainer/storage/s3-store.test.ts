@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { createHash } from 'node:crypto';
 import { createS3Client } from '../../../trainer/storage/s3-client';
 import { S3Store, type S3StoreOptions } from '../../../trainer/storage/s3-store';
 import { startS3Server, useLocalS3Env, type LocalS3Server } from '../../support/s3-server';

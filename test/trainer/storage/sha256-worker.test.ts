@@ -1,6 +1,6 @@
-import { execFileSync } from 'child_process';
-import { createHash } from 'crypto';
-import * as path from 'path';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { sha256Hex } from '../../../trainer/storage/sha256-worker';
 
 describe('sha256 on a worker thread', () => {

@@ -1,6 +1,6 @@
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { FileStore } from '../../../trainer/storage/file-store';
 import { S3Store } from '../../../trainer/storage/s3-store';
 import type { Store } from '../../../trainer/storage/store';
@@ -131,7 +131,7 @@ describe.each(harnesses)('%s', (_name, makeHarness) => {
     const other = h.reopen(store);
     expect((await other.list('e/')).map((o) => o.key)).toEqual(['e/keep.txt']);
     if (other instanceof FileStore) {
-      await expect(fs.readdir(other.url.slice('file://'.length) + '/e')).resolves.toEqual(['keep.txt']);
+      await expect(fs.readdir(`${other.url.slice('file://'.length)}/e`)).resolves.toEqual(['keep.txt']);
     }
   });
 

@@ -1,3 +1,4 @@
+import { selectBackend } from '../../../trainer/backend/select-backend';
 import type { CheckpointFiles, Checkpointer } from '../../../trainer/storage/checkpointer';
 import { PIXELS, IMAGE_SIZE } from '../../../trainer/keypoints';
 import type { NetworkConfig } from '../../../trainer/models/ladder';
@@ -84,6 +85,5 @@ export function schedule(maxEpochs: number, patience = maxEpochs): Schedule {
 
 /** Train on wasm with the project's training kernels (pure-JS cpu is ~30x slower), as the trainer does on a laptop. */
 export async function useTrainingBackend(): Promise<void> {
-  const { selectBackend } = await import('../../../trainer/backend/select-backend');
   await selectBackend({ backend: 'wasm', requireGpu: false, log: () => undefined });
 }
