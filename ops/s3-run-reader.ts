@@ -1,8 +1,8 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { RUNS_PREFIX, runLayout } from '../trainer/run-layout';
-import { type RunStatus, RunStatusSchema } from '../trainer/status';
+import { RUNS_PREFIX, runLayout } from '../contracts/run-layout';
+import { type RunStatus, RunStatusSchema } from '../contracts/run-status';
 import { callAws } from './aws/call';
 import { OpsError } from './errors';
 import { parseJson } from './parse-json';
@@ -20,7 +20,7 @@ function isMissing(err: unknown): boolean {
 }
 
 /**
- * Reads runs from the bucket (`s3://BUCKET/runs/RUN_ID/...`, laid out per trainer/run-layout.ts) with
+ * Reads runs from the bucket (`s3://BUCKET/runs/RUN_ID/...`, laid out per contracts/run-layout.ts) with
  * the S3 client directly: the commands need ranges, streams and listings by delimiter, which the
  * trainer's Store does not offer.
  */
@@ -148,12 +148,14 @@ export class S3RunReader {
 
   /** When the newest checkpoint of the run was committed (its manifest is written last). */
   async newestCheckpointAt(runId: string): Promise<Date | null> {
-    const manifests = (await this.list(runId, 'checkpoints/')).filter(
-      (o) => o.key.endsWith('/manifest.json') && o.lastModified,
-    );
-    return manifests.reduce<Date | null>(
-      (newest, o) => (!newest || o.lastModified! > newest ? o.lastModified : newest),
-      null,
-    );
+    let newest: Date | null = null;
+    for (const o of await this.list(runId, runLayout.checkpointsRoot))
+      if (
+        o.key.endsWith(`/${runLayout.checkpointManifestName}`) &&
+        o.lastModified &&
+        (!newest || o.lastModified > newest)
+      )
+        newest = o.lastModified;
+    return newest;
   }
 }

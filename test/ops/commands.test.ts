@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runLayout } from '../../trainer/run-layout';
+import { runLayout } from '../../contracts/run-layout';
 import { type LocalS3Server, startS3Server, useLocalS3Env } from '../support/s3-server';
 import { localS3Client, runStatus, seedRun } from './support/run-fixture';
 import { runOperatorCommand } from './support/run-operator';

@@ -9,7 +9,7 @@ import { fetchResults, formatResults } from '../../ops/commands/results';
 import { listRuns } from '../../ops/commands/runs';
 import type { ProgressSink } from '../../ops/download';
 import { S3RunReader } from '../../ops/s3-run-reader';
-import { runLayout } from '../../trainer/run-layout';
+import { runLayout } from '../../contracts/run-layout';
 import { type LocalS3Server, startS3Server } from '../support/s3-server';
 import { localS3Client, sha256 } from './support/run-fixture';
 
@@ -20,7 +20,7 @@ import { localS3Client, sha256 } from './support/run-fixture';
 const exec = promisify(execFile);
 const root = path.resolve(__dirname, '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
-const cli = path.join(root, 'trainer/cli/main.ts');
+const cli = path.join(root, 'cli/main.ts');
 const runId = 'tiny-quick';
 
 let server: LocalS3Server;

@@ -12,7 +12,7 @@ import {
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { collectCost, type CostSources, formatCost } from '../../../ops/commands/cost';
-import { ON_DEMAND_USD_PER_HOUR } from '../../../lib/instance-prices';
+import { ON_DEMAND_USD_PER_HOUR } from '../../../contracts/instance-prices';
 
 const ec2 = mockClient(EC2Client);
 const ce = mockClient(CostExplorerClient);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { fetchResults, formatResults } from '../../../ops/commands/results';
 import { PARTIAL_SUFFIX, type ProgressSink } from '../../../ops/download';
 import { S3RunReader } from '../../../ops/s3-run-reader';
-import { runLayout } from '../../../trainer/run-layout';
+import { runLayout } from '../../../contracts/run-layout';
 import { type LocalS3Server, startS3Server } from '../../support/s3-server';
 import { localS3Client, runStatus, seedRun, type SeededRun, sha256 } from '../support/run-fixture';
 

@@ -6,15 +6,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  collectStatus,
-  formatStatus,
-  REDRAW,
-  STALE_HEARTBEAT_SECONDS,
-  watchStatus,
-} from '../../../ops/commands/status';
+import { collectStatus, formatStatus, REDRAW, watchStatus } from '../../../ops/commands/status';
+import { STALE_HEARTBEAT_SECONDS } from '../../../contracts/run-status';
 import { S3RunReader } from '../../../ops/s3-run-reader';
-import { ON_DEMAND_USD_PER_HOUR } from '../../../lib/instance-prices';
+import { ON_DEMAND_USD_PER_HOUR } from '../../../contracts/instance-prices';
 import { type LocalS3Server, startS3Server } from '../../support/s3-server';
 import { localS3Client, runStatus, seedRun } from '../support/run-fixture';
 

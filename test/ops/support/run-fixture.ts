@@ -4,8 +4,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildResultsManifest } from '../../../trainer/report/results-manifest';
-import { runLayout, RUNS_PREFIX } from '../../../trainer/run-layout';
-import type { RunStatus } from '../../../trainer/status';
+import { runLayout, RUNS_PREFIX } from '../../../contracts/run-layout';
+import type { RunStatus } from '../../../contracts/run-status';
 import { FileStore } from '../../../trainer/storage/file-store';
 
 /** Deterministic bytes (a seeded xorshift), so that sizes and checksums differ per file but never per run. */
@@ -50,7 +50,7 @@ export function runStatus(runId: string, overrides: Partial<RunStatus> = {}): Ru
   };
 }
 
-/** A report/summary.json shaped like trainer/report/summary.ts writes it. */
+/** A report/summary.json shaped like the trainer writes it (contracts/run-summary.ts). */
 export function runSummary(runId: string) {
   const model = (name: string, devRmsePx: number, best: string[], worst: string[], trainSeconds: number) => ({
     name,
