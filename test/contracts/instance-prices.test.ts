@@ -35,7 +35,7 @@ describe('instance prices', () => {
     for (const t of SUPPORTED_INSTANCE_TYPES) {
       expect(doc).toMatch(
         new RegExp(
-          `\\| ${t.replace('.', '\\.')} \\|[^\\n]*\\| \\$${ON_DEMAND_USD_PER_HOUR[t].toFixed(3)} \\|`,
+          `\\| ${t.replace('.', '\\.')} \\|[^\\n]*\\| \\$${(ON_DEMAND_USD_PER_HOUR[t] ?? Number.NaN).toFixed(3)} \\|`,
         ),
       );
     }

@@ -104,7 +104,7 @@ test('three views, each with its freshness, and the seed for comparison', async 
   });
   const r = await collectCost(sources());
 
-  expect(r.live.estimate?.usd).toBeCloseTo(2 * ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'], 6);
+  expect(r.live.estimate?.usd).toBeCloseTo(2 * (ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'] ?? Number.NaN), 6);
   expect(r.explorer.cost?.totalUsd).toBeCloseTo(4.21);
   expect(r.budget.view?.alerts.filter((a) => a.fired)).toEqual([
     { type: 'FORECASTED', threshold: '100%', fired: true },

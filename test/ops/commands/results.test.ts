@@ -116,7 +116,7 @@ test('a corrupted object in the bucket is reported by name and checksum while th
   });
   const weights = `${runLayout.modelDir('specialists/nose-tip')}/weights.bin`;
   const damaged = Buffer.from(seeded.files.get(weights)!);
-  damaged[1234] ^= 0xff; // one flipped byte, same size
+  damaged.writeUInt8(damaged.readUInt8(1234) ^ 0xff, 1234); // one flipped byte, same size
   await s3.send(
     new PutObjectCommand({ Bucket: server.bucket, Key: reader.key(corruptRun, weights), Body: damaged }),
   );

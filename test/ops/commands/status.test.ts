@@ -74,7 +74,7 @@ test('a live on-demand run: progress, ages, instance and cost so far from the li
   expect(r.lastCheckpointAgeSeconds).toBe(180);
   expect(r.instance?.state).toBe('running');
   expect(r.cost?.hours).toBeCloseTo(3, 6);
-  expect(r.cost?.usd).toBeCloseTo(3 * ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'], 6);
+  expect(r.cost?.usd).toBeCloseTo(3 * (ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'] ?? Number.NaN), 6);
 
   const text = formatStatus(r);
   expect(text).toMatch(/phase:\s+specialists/);
