@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { writeSampleData } from '../trainer/data/sample-faces';
-import { DATA_FILES } from '../trainer/run-layout';
+import { DATA_FILES } from '../contracts/run-layout';
 
 const run = promisify(execFile);
 

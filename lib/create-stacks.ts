@@ -8,7 +8,13 @@ import {
   UNDEPLOYABLE_CONFIG,
   parseDeployConfig,
 } from './deploy-config';
-import { BUDGET_NAME, PROJECT_TAG, RUN_TAG_KEY, STACK_NAMES, resultsBucketName } from './deployment-names';
+import {
+  BUDGET_NAME,
+  PROJECT_TAG,
+  RUN_TAG_KEY,
+  STACK_NAMES,
+  resultsBucketName,
+} from '../contracts/deployment-names';
 import { TrainingStack } from './training-stack';
 
 export interface FacepointsStacks {

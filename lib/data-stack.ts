@@ -2,7 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { OUTPUT_KEYS, TRAINING_LOG_GROUP } from './deployment-names';
+import { OUTPUT_KEYS, TRAINING_LOG_GROUP } from '../contracts/deployment-names';
 import { BUDGET_SCOPE_NOTES, CostGuard } from './constructs/cost-guard';
 import { ResultsBucket } from './constructs/results-bucket';
 

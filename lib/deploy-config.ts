@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { PRESETS } from '../trainer/config';
-import { DATA_FILES, RUN_ID_PATTERN, defaultRunId } from '../trainer/run-layout';
-import { DEFAULT_INSTANCE_TYPE, SUPPORTED_INSTANCE_TYPES } from './instance-prices';
+import { PRESETS } from '../contracts/presets';
+import { DATA_FILES, RUN_ID_PATTERN, defaultRunId } from '../contracts/run-layout';
+import { DEFAULT_INSTANCE_TYPE, SUPPORTED_INSTANCE_TYPES } from '../contracts/instance-prices';
 
 /**
  * The deploy's settings, read from CDK context (`-c key=value` or cdk.json) and validated once before any

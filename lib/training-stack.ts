@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { DATA_PREFIX, RUNS_PREFIX } from '../trainer/run-layout';
+import { DATA_PREFIX, RUNS_PREFIX } from '../contracts/run-layout';
 import { renderBootUserData } from './boot/boot-user-data';
 import { BudgetStopAction } from './constructs/budget-stop-action';
 import { DataUpload } from './constructs/data-upload';
@@ -14,8 +14,8 @@ import { JupyterToken } from './constructs/jupyter-token';
 import { TrainingInstance } from './constructs/training-instance';
 import { TrainingNetwork } from './constructs/training-network';
 import type { DeployConfig } from './deploy-config';
-import { OUTPUT_KEYS, TRAINING_LOG_GROUP, resultsBucketName } from './deployment-names';
-import { launchInstanceTypes } from './instance-prices';
+import { OUTPUT_KEYS, TRAINING_LOG_GROUP, resultsBucketName } from '../contracts/deployment-names';
+import { launchInstanceTypes } from '../contracts/instance-prices';
 
 /** Build context of the trainer image: the repository root, trimmed by its .dockerignore. */
 export const REPOSITORY_ROOT = join(__dirname, '..');

@@ -48,12 +48,12 @@ export function openRunReader(ctx: OpsContext): S3RunReader {
 /** --run, else the training stack's RunId, else the newest run in the bucket. */
 export async function resolveRunId(deployment: Deployment, reader: S3RunReader): Promise<string> {
   if (deployment.runId) return deployment.runId;
-  const ids = await reader.listRunIds();
-  if (ids.length === 0)
+  const newest = (await reader.listRunIds()).at(-1);
+  if (newest === undefined)
     throw new OpsError(
       `no runs in s3://${reader.bucket}/${reader.runsPrefix}: start one with npx cdk deploy, or pass --run`,
     );
-  return ids[ids.length - 1];
+  return newest;
 }
 
 /** Prints data as JSON (for --json) or as the command's text rendering. */

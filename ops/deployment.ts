@@ -1,4 +1,4 @@
-import { STACK_NAMES, OUTPUT_KEYS } from '../lib/deployment-names';
+import { STACK_NAMES, OUTPUT_KEYS } from '../contracts/deployment-names';
 import type { AwsClients } from './aws/clients';
 import { accountIdFromArn, getStackOutputs } from './aws/stack-outputs';
 import { OpsError } from './errors';

@@ -3,9 +3,9 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { once } from 'node:events';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { runLayout } from '../trainer/run-layout';
+import { runLayout } from '../contracts/run-layout';
+import { type ResultsManifestEntry, ResultsManifestSchema } from '../contracts/results-manifest';
 import { OpsError } from './errors';
-import { type ManifestFile, manifestFiles, ResultsManifestSchema } from './run-files';
 import { parseJson } from './parse-json';
 import type { S3RunReader } from './s3-run-reader';
 
@@ -91,10 +91,7 @@ export async function downloadResults(
       `${manifestUrl} not found (${state}): a run writes its results manifest last, when it succeeds; wait for it or check \`facepoints status --run ${runId}\``,
     );
   }
-  const files = manifestFiles(
-    parseJson(manifestText, ResultsManifestSchema, manifestUrl),
-    reader.key(runId, ''),
-  );
+  const files = parseJson(manifestText, ResultsManifestSchema, manifestUrl).artifacts;
   const planned = files.map((f) => ({ file: f, local: localPathFor(outDir, f.key, manifestUrl) }));
 
   const total = files.reduce((s, f) => s + f.size, 0);
@@ -131,7 +128,10 @@ export async function downloadResults(
   return { runId, source: reader.url(runId), outDir, files: results, bytesTransferred: transferred };
 }
 
-async function verify(p: string, file: ManifestFile): Promise<{ ok: boolean; size: number; sha256: string }> {
+async function verify(
+  p: string,
+  file: ResultsManifestEntry,
+): Promise<{ ok: boolean; size: number; sha256: string }> {
   const size = (await fileSize(p)) ?? 0;
   const sha256 = await sha256OfFile(p);
   return { ok: size === file.size && sha256 === file.sha256, size, sha256 };
@@ -140,7 +140,7 @@ async function verify(p: string, file: ManifestFile): Promise<{ ok: boolean; siz
 async function fetchOne(
   reader: S3RunReader,
   runId: string,
-  file: ManifestFile,
+  file: ResultsManifestEntry,
   local: string,
   opts: DownloadOptions,
 ): Promise<FileResult> {

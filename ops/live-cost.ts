@@ -1,5 +1,5 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { ON_DEMAND_USD_PER_HOUR, PRICES_AS_OF, PRICES_REGION } from '../lib/instance-prices';
+import { ON_DEMAND_USD_PER_HOUR, PRICES_AS_OF, PRICES_REGION } from '../contracts/instance-prices';
 import { type InstanceInfo, getSpotPrice } from './aws/instance';
 
 export interface LiveCostEstimate {

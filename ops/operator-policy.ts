@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
-import { BUDGET_NAME, STACK_NAMES, TRAINING_LOG_GROUP, resultsBucketName } from '../lib/deployment-names';
-import { RUNS_PREFIX } from '../trainer/run-layout';
+import {
+  BUDGET_NAME,
+  STACK_NAMES,
+  TRAINING_LOG_GROUP,
+  resultsBucketName,
+} from '../contracts/deployment-names';
+import { RUNS_PREFIX } from '../contracts/run-layout';
 import { resolveRegion } from './aws/clients';
 import { OpsError } from './errors';
 
@@ -23,7 +28,7 @@ export interface OperatorPolicyDocument {
 /**
  * The least privilege of `facepoints status|logs|cost|results|runs`: one statement per thing read, each
  * action on the narrowest resource the Service Authorization Reference allows for it. Pricing is not
- * called by any command (spot prices come from EC2, on-demand prices from lib/instance-prices.ts).
+ * called by any command (spot prices come from EC2, on-demand prices from contracts/instance-prices.ts).
  */
 export function operatorPolicy(t: OperatorPolicyTarget): OperatorPolicyDocument {
   const p = t.partition ?? 'aws';

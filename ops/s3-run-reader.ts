@@ -1,9 +1,17 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { RUNS_PREFIX, runLayout } from '../trainer/run-layout';
-import { type RunStatus, RunStatusSchema } from '../trainer/status';
-import { callAws } from './aws/call';
+import { RUNS_PREFIX, runLayout } from '../contracts/run-layout';
+import { type RunStatus, RunStatusSchema } from '../contracts/run-status';
+import { isNotFound } from '../trainer/storage/s3-client';
+import { callAws, callAwsOrNull } from './aws/call';
 import { OpsError } from './errors';
 import { parseJson } from './parse-json';
 
@@ -13,14 +21,8 @@ export interface ObjectInfo {
   lastModified: Date | null;
 }
 
-function isMissing(err: unknown): boolean {
-  const name = err instanceof Error ? err.name : '';
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  return name === 'NoSuchKey' || name === 'NotFound' || status === 404;
-}
-
 /**
- * Reads runs from the bucket (`s3://BUCKET/runs/RUN_ID/...`, laid out per trainer/run-layout.ts) with
+ * Reads runs from the bucket (`s3://BUCKET/runs/RUN_ID/...`, laid out per contracts/run-layout.ts) with
  * the S3 client directly: the commands need ranges, streams and listings by delimiter, which the
  * trainer's Store does not offer.
  */
@@ -45,68 +47,49 @@ export class S3RunReader {
   /** Run ids present in the bucket, sorted (default run ids sort by start time). */
   async listRunIds(): Promise<string[]> {
     const ids: string[] = [];
-    let token: string | undefined;
-    do {
-      const res = await callAws(
-        { action: 's3:ListBucket', target: `s3://${this.bucket}/${this.runsPrefix}` },
-        () =>
-          this.s3.send(
-            new ListObjectsV2Command({
-              Bucket: this.bucket,
-              Prefix: this.runsPrefix,
-              Delimiter: '/',
-              ContinuationToken: token,
-              MaxKeys: this.pageSize,
-            }),
-          ),
-      );
-      for (const p of res.CommonPrefixes ?? [])
+    for await (const page of this.pages(this.runsPrefix, '/'))
+      for (const p of page.CommonPrefixes ?? [])
         if (p.Prefix) ids.push(p.Prefix.slice(this.runsPrefix.length).replace(/\/$/, ''));
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
     return ids.sort();
   }
 
   async list(runId: string, relativePrefix: string): Promise<ObjectInfo[]> {
-    const prefix = this.key(runId, relativePrefix);
     const out: ObjectInfo[] = [];
-    let token: string | undefined;
-    do {
-      const res = await callAws({ action: 's3:ListBucket', target: `s3://${this.bucket}/${prefix}` }, () =>
-        this.s3.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            ContinuationToken: token,
-            MaxKeys: this.pageSize,
-          }),
-        ),
-      );
-      for (const o of res.Contents ?? [])
+    for await (const page of this.pages(this.key(runId, relativePrefix)))
+      for (const o of page.Contents ?? [])
         if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? null });
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
     return out;
   }
 
   async head(runId: string, relative: string): Promise<ObjectInfo | null> {
     const key = this.key(runId, relative);
-    try {
-      const res = await callAws({ action: 's3:GetObject', target: `s3://${this.bucket}/${key}` }, () =>
-        this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })),
-      );
-      return { key, size: res.ContentLength ?? 0, lastModified: res.LastModified ?? null };
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
+    const res = await callAwsOrNull(
+      { action: 's3:GetObject', target: `s3://${this.bucket}/${key}` },
+      () => this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })),
+      isNotFound,
+    );
+    return res && { key, size: res.ContentLength ?? 0, lastModified: res.LastModified ?? null };
   }
 
   /** The object's body as a stream; `fromByte` asks for the rest of it only (HTTP Range). */
   async stream(runId: string, relative: string, fromByte = 0): Promise<Readable> {
     const key = this.key(runId, relative);
-    try {
-      const res = await callAws({ action: 's3:GetObject', target: `s3://${this.bucket}/${key}` }, () =>
+    const res = await this.getObject(key, fromByte);
+    if (!res) throw new OpsError(`s3://${this.bucket}/${key} does not exist`);
+    return res.Body as Readable;
+  }
+
+  async getText(runId: string, relative: string): Promise<string | null> {
+    const res = await this.getObject(this.key(runId, relative));
+    if (!res) return null;
+    return res.Body ? await res.Body.transformToString('utf8') : '';
+  }
+
+  /** GetObject of a full key, from `fromByte` on (HTTP Range); null when the key does not exist. */
+  private getObject(key: string, fromByte = 0): Promise<GetObjectCommandOutput | null> {
+    return callAwsOrNull(
+      { action: 's3:GetObject', target: `s3://${this.bucket}/${key}` },
+      () =>
         this.s3.send(
           new GetObjectCommand({
             Bucket: this.bucket,
@@ -114,25 +97,28 @@ export class S3RunReader {
             Range: fromByte > 0 ? `bytes=${fromByte}-` : undefined,
           }),
         ),
-      );
-      return res.Body as Readable;
-    } catch (err) {
-      if (isMissing(err)) throw new OpsError(`s3://${this.bucket}/${key} does not exist`);
-      throw err;
-    }
+      isNotFound,
+    );
   }
 
-  async getText(runId: string, relative: string): Promise<string | null> {
-    const key = this.key(runId, relative);
-    try {
-      const res = await callAws({ action: 's3:GetObject', target: `s3://${this.bucket}/${key}` }, () =>
-        this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })),
+  /** Every ListObjectsV2 page below a full prefix, grouped by `delimiter` when given. */
+  private async *pages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      const res = await callAws({ action: 's3:ListBucket', target: `s3://${this.bucket}/${prefix}` }, () =>
+        this.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            Delimiter: delimiter,
+            ContinuationToken: token,
+            MaxKeys: this.pageSize,
+          }),
+        ),
       );
-      return res.Body ? await res.Body.transformToString('utf8') : '';
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
+      yield res;
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
   }
 
   /** A JSON object checked against its schema; the error names the object and the failing keys. */
@@ -148,12 +134,14 @@ export class S3RunReader {
 
   /** When the newest checkpoint of the run was committed (its manifest is written last). */
   async newestCheckpointAt(runId: string): Promise<Date | null> {
-    const manifests = (await this.list(runId, 'checkpoints/')).filter(
-      (o) => o.key.endsWith('/manifest.json') && o.lastModified,
-    );
-    return manifests.reduce<Date | null>(
-      (newest, o) => (!newest || o.lastModified! > newest ? o.lastModified : newest),
-      null,
-    );
+    let newest: Date | null = null;
+    for (const o of await this.list(runId, runLayout.checkpointsRoot))
+      if (
+        o.key.endsWith(`/${runLayout.checkpointManifestName}`) &&
+        o.lastModified &&
+        (!newest || o.lastModified > newest)
+      )
+        newest = o.lastModified;
+    return newest;
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IMAGE_SIZE } from './keypoints';
-import { MODEL_NAMES, RUN_ID_PATTERN } from './run-layout';
+import { PRESETS } from '../contracts/presets';
+import { MODEL_NAMES, RUN_ID_PATTERN } from '../contracts/run-layout';
 
 /**
  * The trainer's options: one schema that validates every source (presets, command-line flags, a resumed
@@ -9,9 +10,6 @@ import { MODEL_NAMES, RUN_ID_PATTERN } from './run-layout';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
-
-export const PRESETS = ['seed', 'quick'] as const;
-export type PresetName = (typeof PRESETS)[number];
 
 export const AUGMENTATIONS = ['contrast-stretch', 'sharpen', 'adaptive-3x3', 'adaptive-9x9'] as const;
 export type AugmentationName = (typeof AUGMENTATIONS)[number];

@@ -1,4 +1,5 @@
-import type { PresetName, TrainConfig } from './config';
+import type { TrainConfig } from './config';
+import type { PresetName } from '../contracts/presets';
 
 /** The settings a preset fixes; the run's identity, data, output, backend and model list come from the command line. */
 export type PresetSettings = Omit<

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { PROJECT_TAG } from '../deployment-names';
+import { PROJECT_TAG } from '../../contracts/deployment-names';
 
 /**
  * What each budget scope sees, printed after deploy and in the README. AWS activates a cost allocation tag

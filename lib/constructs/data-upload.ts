@@ -2,8 +2,8 @@ import { Size, Validations } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { DATA_FILES, DATA_PREFIX } from '../../trainer/run-layout';
-import { resultsBucketName } from '../deployment-names';
+import { DATA_FILES, DATA_PREFIX } from '../../contracts/run-layout';
+import { resultsBucketName } from '../../contracts/deployment-names';
 
 export interface DataUploadProps {
   readonly bucket: s3.IBucket;

@@ -1,8 +1,8 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { RUNS_PREFIX } from '../../trainer/run-layout';
-import { BUCKET_NAME_PREFIX } from '../deployment-names';
+import { RUNS_PREFIX } from '../../contracts/run-layout';
+import { BUCKET_NAME_PREFIX } from '../../contracts/deployment-names';
 
 export interface ResultsBucketProps {
   /** Days an overwritten or deleted object version under runs/ is kept (old checkpoints). @default 7 */

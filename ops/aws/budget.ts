@@ -1,11 +1,10 @@
 import {
-  type Budget,
   type BudgetsClient,
   DescribeBudgetCommand,
   DescribeNotificationsForBudgetCommand,
 } from '@aws-sdk/client-budgets';
 import { OpsError } from '../errors';
-import { callAws, type RetryOptions } from './call';
+import { callAws, callAwsOrNull, type RetryOptions } from './call';
 
 /** AWS Budgets is a global service served from us-east-1. */
 export const BUDGETS_REGION = 'us-east-1';
@@ -41,22 +40,17 @@ export async function describeBudget(
   budgetName: string,
   retry?: RetryOptions,
 ): Promise<BudgetView> {
-  let budget: Budget | undefined;
-  try {
-    const res = await callAws(
-      { action: 'budgets:ViewBudget', target: `budget ${budgetName}` },
-      () => client.send(new DescribeBudgetCommand({ AccountId: accountId, BudgetName: budgetName })),
-      retry,
+  const res = await callAwsOrNull(
+    { action: 'budgets:ViewBudget', target: `budget ${budgetName}` },
+    () => client.send(new DescribeBudgetCommand({ AccountId: accountId, BudgetName: budgetName })),
+    (err) => err instanceof Error && err.name === 'NotFoundException',
+    retry,
+  );
+  if (!res)
+    throw new OpsError(
+      `budget ${budgetName} not found in account ${accountId}: deploy the FacepointsData stack or check the stack output BudgetName`,
     );
-    budget = res.Budget;
-  } catch (err) {
-    if (err instanceof Error && err.name === 'NotFoundException') {
-      throw new OpsError(
-        `budget ${budgetName} not found in account ${accountId}: deploy the FacepointsData stack or check the stack output BudgetName`,
-      );
-    }
-    throw err;
-  }
+  const budget = res.Budget;
   if (!budget) throw new OpsError(`budget ${budgetName}: DescribeBudget returned no Budget object`);
 
   const alerts: BudgetAlert[] = [];

@@ -103,3 +103,21 @@ export async function callAws<T>(
     }
   }
 }
+
+/**
+ * callAws for a lookup: null when the service answers that the thing looked up does not exist
+ * (`isMissing` knows how each service says so); every other error as callAws reports it.
+ */
+export async function callAwsOrNull<T>(
+  what: CallDescription,
+  fn: () => Promise<T>,
+  isMissing: (err: unknown) => boolean,
+  retry?: RetryOptions,
+): Promise<T | null> {
+  try {
+    return await callAws(what, fn, retry);
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}

@@ -4,6 +4,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { s3ClientConfig } from '../../trainer/storage/s3-client';
 import { OpsError } from '../errors';
 import { BUDGETS_REGION } from './budget';
 import { COST_EXPLORER_REGION } from './cost-explorer';
@@ -36,15 +37,16 @@ export class AwsClients {
     this.cache.clear();
   }
 
+  /**
+   * The trainer's S3 settings (path-style addressing with an endpoint, checksums only where required,
+   * timeouts), with the endpoint from --endpoint-url and the region and credentials from --region and
+   * --profile rather than from the environment.
+   */
   get s3(): S3Client {
     return this.get(
       's3',
       () =>
-        new S3Client(
-          this.target.s3Endpoint
-            ? { ...this.base(), endpoint: this.target.s3Endpoint, forcePathStyle: true }
-            : this.base(),
-        ),
+        new S3Client({ ...s3ClientConfig({ AWS_ENDPOINT_URL_S3: this.target.s3Endpoint }), ...this.base() }),
     );
   }
   get cloudFormation(): CloudFormationClient {

@@ -3,7 +3,7 @@ import {
   DescribeSpotPriceHistoryCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import { callAws, type RetryOptions } from './call';
+import { callAws, callAwsOrNull, type RetryOptions } from './call';
 
 export interface InstanceInfo {
   instanceId: string;
@@ -24,30 +24,26 @@ export async function describeInstance(
   instanceId: string,
   retry?: RetryOptions,
 ): Promise<InstanceInfo | null> {
-  try {
-    const res = await callAws(
-      { action: 'ec2:DescribeInstances', target: `instance ${instanceId}` },
-      () => client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
-      retry,
-    );
-    const inst = res.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
-    if (!inst) return null;
-    const state = inst.State?.Name ?? 'unknown';
-    return {
-      instanceId,
-      instanceType: inst.InstanceType ?? 'unknown',
-      state,
-      spot: inst.InstanceLifecycle === 'spot',
-      availabilityZone: inst.Placement?.AvailabilityZone ?? null,
-      launchTime: inst.LaunchTime ? new Date(inst.LaunchTime) : null,
-      stoppedAt:
-        state === 'running' || state === 'pending' ? null : parseTransitionTime(inst.StateTransitionReason),
-      stateReason: inst.StateReason?.Message ?? inst.StateTransitionReason ?? null,
-    };
-  } catch (err) {
-    if (err instanceof Error && err.name === 'InvalidInstanceID.NotFound') return null;
-    throw err;
-  }
+  const res = await callAwsOrNull(
+    { action: 'ec2:DescribeInstances', target: `instance ${instanceId}` },
+    () => client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
+    (err) => err instanceof Error && err.name === 'InvalidInstanceID.NotFound',
+    retry,
+  );
+  const inst = res?.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+  if (!inst) return null;
+  const state = inst.State?.Name ?? 'unknown';
+  return {
+    instanceId,
+    instanceType: inst.InstanceType ?? 'unknown',
+    state,
+    spot: inst.InstanceLifecycle === 'spot',
+    availabilityZone: inst.Placement?.AvailabilityZone ?? null,
+    launchTime: inst.LaunchTime ? new Date(inst.LaunchTime) : null,
+    stoppedAt:
+      state === 'running' || state === 'pending' ? null : parseTransitionTime(inst.StateTransitionReason),
+    stateReason: inst.StateReason?.Message ?? inst.StateTransitionReason ?? null,
+  };
 }
 
 /** EC2 writes e.g. "User initiated (2026-11-29 03:12:44 GMT)" when an instance stops or terminates. */

@@ -1,5 +1,5 @@
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { callAws, type RetryOptions } from './call';
+import { callAwsOrNull, type RetryOptions } from './call';
 
 export interface StackOutputs {
   stackName: string;
@@ -15,28 +15,24 @@ export async function getStackOutputs(
   stackName: string,
   retry?: RetryOptions,
 ): Promise<StackOutputs | null> {
-  try {
-    const res = await callAws(
-      { action: 'cloudformation:DescribeStacks', target: `stack ${stackName}` },
-      () => client.send(new DescribeStacksCommand({ StackName: stackName })),
-      retry,
-    );
-    const stack = res.Stacks?.[0];
-    if (!stack) return null;
-    const outputs: Record<string, string> = {};
-    for (const o of stack.Outputs ?? [])
-      if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
-    return { stackName, stackId: stack.StackId ?? '', status: stack.StackStatus ?? 'UNKNOWN', outputs };
-  } catch (err) {
+  const res = await callAwsOrNull(
+    { action: 'cloudformation:DescribeStacks', target: `stack ${stackName}` },
+    () => client.send(new DescribeStacksCommand({ StackName: stackName })),
     // CloudFormation reports a missing stack as a ValidationError "Stack with id NAME does not exist".
-    if (err instanceof Error && err.name === 'ValidationError' && /does not exist/.test(err.message))
-      return null;
-    throw err;
-  }
+    (err) => err instanceof Error && err.name === 'ValidationError' && /does not exist/.test(err.message),
+    retry,
+  );
+  const stack = res?.Stacks?.[0];
+  if (!stack) return null;
+  const outputs: Record<string, string> = {};
+  for (const o of stack.Outputs ?? [])
+    if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
+  return { stackName, stackId: stack.StackId ?? '', status: stack.StackStatus ?? 'UNKNOWN', outputs };
 }
 
 /** The account id inside a stack ARN, needed by the Budgets API; null when the ARN has another shape. */
 export function accountIdFromArn(arn: string): string | null {
   const parts = arn.split(':');
-  return parts.length >= 6 && /^\d{12}$/.test(parts[4]) ? parts[4] : null;
+  const account = parts[4];
+  return parts.length >= 6 && account !== undefined && /^\d{12}$/.test(account) ? account : null;
 }

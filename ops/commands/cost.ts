@@ -2,7 +2,7 @@ import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Command } from 'commander';
-import { PROJECT_TAG } from '../../lib/deployment-names';
+import { PROJECT_TAG } from '../../contracts/deployment-names';
 import { describeBudget, type BudgetView } from '../aws/budget';
 import {
   activateTag,
@@ -17,7 +17,7 @@ import { renderFields, renderTable } from '../format/table';
 import { formatUsd, formatUsdPerHour } from '../format/units';
 import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
 import { type CommonOptions, positiveInt, withCommonOptions } from '../options';
-import { SEED_EXPERIMENT, seedComparisonLine } from '../seed-cost';
+import { SEED_TIME_AND_COST } from '../../contracts/seed-reference';
 
 export interface CostReport {
   checkedAt: string;
@@ -31,6 +31,18 @@ export interface CostReport {
   };
   budget: { view: BudgetView | null; note: string | null; freshness: string };
   seed: typeof SEED_EXPERIMENT;
+}
+
+/** The seed's whole experiment, the figure every cost view is compared against (`seed` in --json). */
+const SEED_EXPERIMENT = {
+  usd: SEED_TIME_AND_COST.total.usd,
+  hours: SEED_TIME_AND_COST.total.hours,
+  instanceType: SEED_TIME_AND_COST.instanceType,
+  usdPerHour: SEED_TIME_AND_COST.hourlyPriceUsd,
+} as const;
+
+function seedComparisonLine(seed: typeof SEED_EXPERIMENT): string {
+  return `seed experiment for comparison: $${seed.usd.toFixed(2)} over ${seed.hours} hours on a ${seed.instanceType} at $${seed.usdPerHour}/h`;
 }
 
 export interface CostSources {
@@ -210,7 +222,7 @@ export function formatCost(r: CostReport): string {
       ]),
     );
   }
-  parts.push('', seedComparisonLine());
+  parts.push('', seedComparisonLine(r.seed));
   return parts.join('\n');
 }
 

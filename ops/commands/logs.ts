@@ -4,7 +4,7 @@ import { withContext } from '../context';
 import { requireTrainingOutput } from '../deployment';
 import { type CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
 import { abortableSleep } from '../sleep';
-import { OUTPUT_KEYS } from '../../lib/deployment-names';
+import { OUTPUT_KEYS } from '../../contracts/deployment-names';
 
 /** `2026-11-29T04:12:03Z i-0abc/trainer  message`; the stream is dropped when there is only one. */
 export function formatLogLine(line: LogLine, showStream: boolean): string {

@@ -2,20 +2,21 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { runLayout } from '../../trainer/run-layout';
+import { runLayout } from '../../contracts/run-layout';
+import { type RunSummary, RunSummarySchema } from '../../contracts/run-summary';
 import { emit, withContext, openRunReader, resolveRunId } from '../context';
 import { type DownloadReport, type ProgressSink, downloadResults } from '../download';
 import { OpsError } from '../errors';
 import { renderTable } from '../format/table';
 import { formatBytes, formatDuration } from '../format/units';
 import { type CommonOptions, withCommonOptions } from '../options';
-import { labelText, parseSummary, type Summary } from '../run-files';
+import { parseJson } from '../parse-json';
 import type { S3RunReader } from '../s3-run-reader';
 
 export interface ResultsReport {
   download: DownloadReport;
   /** The run's report/summary.json, or null when the manifest did not list it. */
-  summary: Summary | null;
+  summary: RunSummary | null;
 }
 
 /** Downloads the run's results and reads the summary from the verified local copy. */
@@ -28,7 +29,7 @@ export async function fetchResults(
   const download = await downloadResults(reader, runId, outDir, opts);
   const summaryFile = download.files.find((f) => f.key === runLayout.summary && f.outcome !== 'corrupt');
   const summary = summaryFile
-    ? parseSummary(await fs.readFile(summaryFile.localPath, 'utf8'), summaryFile.localPath)
+    ? parseJson(await fs.readFile(summaryFile.localPath, 'utf8'), RunSummarySchema, summaryFile.localPath)
     : null;
   return { download, summary };
 }
@@ -36,7 +37,7 @@ export async function fetchResults(
 /** Labels per model in the table, to keep it within a terminal's width; summary.json and --json hold them all. */
 export const TABLE_LABELS = 2;
 
-export function formatSummaryTable(summary: Summary): string {
+export function formatSummaryTable(summary: RunSummary): string {
   return renderTable(
     [
       { header: 'MODEL' },
@@ -47,10 +48,10 @@ export function formatSummaryTable(summary: Summary): string {
     ],
     summary.models.map((m) => [
       m.name,
-      m.devRmsePx === null ? '-' : m.devRmsePx.toFixed(3),
-      formatDuration(m.trainSeconds ?? null),
-      m.bestLabels.slice(0, TABLE_LABELS).map(labelText).join(', ') || '-',
-      m.worstLabels.slice(0, TABLE_LABELS).map(labelText).join(', ') || '-',
+      m.devRmsePx.toFixed(3),
+      formatDuration(m.trainSeconds),
+      m.bestLabels.slice(0, TABLE_LABELS).join(', ') || '-',
+      m.worstLabels.slice(0, TABLE_LABELS).join(', ') || '-',
     ]),
   );
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { runLayout } from '../../trainer/run-layout';
+import { runLayout } from '../../contracts/run-layout';
+import { type RunSummary, RunSummarySchema } from '../../contracts/run-summary';
 import { emit, withContext, openRunReader } from '../context';
 import { renderTable } from '../format/table';
 import { formatPx } from '../format/units';
 import { type CommonOptions, withCommonOptions } from '../options';
-import { bestRmse, SummarySchema } from '../run-files';
 import type { S3RunReader } from '../s3-run-reader';
 
 export interface RunListing {
@@ -21,12 +21,20 @@ export interface RunListing {
   hasResults: boolean;
 }
 
+/** The lowest dev RMSE among a run's models, in pixels, and the model that reached it. */
+export function bestRmse(summary: RunSummary): { model: string; devRmsePx: number } | null {
+  let best: { model: string; devRmsePx: number } | null = null;
+  for (const m of summary.models)
+    if (!best || m.devRmsePx < best.devRmsePx) best = { model: m.name, devRmsePx: m.devRmsePx };
+  return best;
+}
+
 export async function listRuns(reader: S3RunReader): Promise<RunListing[]> {
   const ids = await reader.listRunIds();
   return mapLimit(ids, LIST_CONCURRENCY, async (runId): Promise<RunListing> => {
     const [status, summary, manifest] = await Promise.all([
       reader.getStatus(runId),
-      reader.getJson(runId, runLayout.summary, SummarySchema),
+      reader.getJson(runId, runLayout.summary, RunSummarySchema),
       reader.head(runId, runLayout.resultsManifest),
     ]);
     const best = summary ? bestRmse(summary) : null;
@@ -52,7 +60,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]);
+      out[i] = await fn(items[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -1,6 +1,6 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Command } from 'commander';
-import type { RunStatus } from '../../trainer/status';
+import { type RunStatus, STALE_HEARTBEAT_SECONDS } from '../../contracts/run-status';
 import { type InstanceInfo, describeInstance } from '../aws/instance';
 import { type OpsContext, emit, withContext, openRunReader, resolveRunId } from '../context';
 import { renderFields } from '../format/table';
@@ -16,9 +16,6 @@ import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
 import { type CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
 import type { S3RunReader } from '../s3-run-reader';
 import { abortableSleep } from '../sleep';
-
-/** The trainer rewrites status.json at least every minute; five missed beats mean it is likely dead. */
-export const STALE_HEARTBEAT_SECONDS = 300;
 
 export interface StatusReport {
   bucket: string;

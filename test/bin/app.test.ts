@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STACK_NAMES } from '../../lib/deployment-names';
+import { STACK_NAMES } from '../../contracts/deployment-names';
 
 const ROOT = join(__dirname, '../..');
 

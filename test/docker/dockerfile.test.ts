@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildProgram } from '../../trainer/cli/main';
+import { buildProgram } from '../../cli/main';
 import { resolveTrainConfig, type TrainCliOptions } from '../../trainer/run/resolve-config';
 import { Sandbox, SETTINGS, isTrainerRun, trainerArgs } from '../lib/boot/sandbox';
 import { bootTrainerRun, imageRuntime } from '../image/as-shipped';

@@ -2,7 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DATA_PREFIX, RUNS_PREFIX, runLayout } from '../../trainer/run-layout';
+import { DATA_PREFIX, RUNS_PREFIX, runLayout } from '../../contracts/run-layout';
 import { Sandbox, type SETTINGS, isTrainerRun, trainerArgs } from '../lib/boot/sandbox';
 import { localS3Client } from '../support/s3-server';
 import { startTrainingRoleS3, synthesizedPolicies } from '../support/stack-policies';
@@ -125,16 +125,7 @@ export const RUN_ID = 'as-shipped';
 export function writeSample(dir: string): void {
   execFileSync(
     process.execPath,
-    [
-      path.join(ROOT, 'dist/trainer/cli/main.js'),
-      'sample',
-      '--out',
-      dir,
-      '--rows',
-      '300',
-      '--test-rows',
-      '40',
-    ],
+    [path.join(ROOT, 'dist/cli/main.js'), 'sample', '--out', dir, '--rows', '300', '--test-rows', '40'],
     { stdio: 'pipe' },
   );
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DATA_FILES, DATA_PREFIX } from '../../trainer/run-layout';
+import { DATA_FILES, DATA_PREFIX } from '../../contracts/run-layout';
 import { describeRequest, type StrictS3Server } from '../support/strict-s3';
 import {
   ROOT,

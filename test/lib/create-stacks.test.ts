@@ -6,7 +6,13 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { BOOT_SCRIPT_PATH } from '../../lib/boot/boot-user-data';
 import { GPU_AMI_SSM_PARAMETER } from '../../lib/constructs/training-instance';
-import { BUDGET_NAME, OUTPUT_KEYS, PROJECT_TAG, RUN_TAG_KEY, STACK_NAMES } from '../../lib/deployment-names';
+import {
+  BUDGET_NAME,
+  OUTPUT_KEYS,
+  PROJECT_TAG,
+  RUN_TAG_KEY,
+  STACK_NAMES,
+} from '../../contracts/deployment-names';
 import { BASE_CONTEXT, type BuiltApp, buildApp, fakeDataDir, joinedText, scrubHashes } from './stack-fixture';
 
 // Four apps cover every switch; each is synthesized once and shared by the tests below.
@@ -570,7 +576,7 @@ describe('image, logs, data upload, outputs, tags', () => {
     const staged = join(base.app.outdir, images[0].source.directory);
     expect(existsSync(join(staged, 'docker/Dockerfile'))).toBe(true);
     expect(existsSync(join(staged, 'package-lock.json'))).toBe(true);
-    expect(existsSync(join(staged, 'trainer/cli/main.ts'))).toBe(true);
+    expect(existsSync(join(staged, 'cli/main.ts'))).toBe(true);
     // The .dockerignore allow-list keeps node_modules, tests and build output out of the context.
     for (const excluded of ['node_modules', 'test', 'dist', 'cdk.out', '.git'])
       expect(existsSync(join(staged, excluded))).toBe(false);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeployConfigError, parseDeployConfig } from '../../lib/deploy-config';
-import { SUPPORTED_INSTANCE_TYPES } from '../../lib/instance-prices';
+import { SUPPORTED_INSTANCE_TYPES } from '../../contracts/instance-prices';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
 const MINIMAL = { allowedCidr: '203.0.113.7/32', alertEmail: 'me@example.com' };

@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TRAINING_LOG_GROUP } from '../../lib/deployment-names';
-import { DATA_PREFIX, RUNS_PREFIX } from '../../trainer/run-layout';
-import { EXIT_INTERRUPTED } from '../../trainer/status';
+import { TRAINING_LOG_GROUP } from '../../contracts/deployment-names';
+import { DATA_PREFIX, RUNS_PREFIX } from '../../contracts/run-layout';
+import { EXIT_INTERRUPTED } from '../../contracts/run-status';
 import {
   startTrainingRoleS3,
   statementsOf,
@@ -33,7 +33,7 @@ const NODE_TSX = [
   '--import',
   pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href,
 ];
-const CLI = path.join(ROOT, 'trainer/cli/main.ts');
+const CLI = path.join(ROOT, 'cli/main.ts');
 const RUN_ID = 'iam-check';
 // A 1024-unit MLP on the quick preset's 48x48 input: its weights (9.4 MB) exceed the 8 MiB part size, so
 // checkpoints go up as multipart uploads.

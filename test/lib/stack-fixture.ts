@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { type FacepointsStacks, createStacks } from '../../lib/create-stacks';
 import { type DeployConfig, parseDeployConfig } from '../../lib/deploy-config';
-import { DATA_FILES } from '../../trainer/run-layout';
+import { DATA_FILES } from '../../contracts/run-layout';
 
 /** Context of `npx cdk synth -c allowedCidr=203.0.113.7/32 -c alertEmail=me@example.com`, with a fixed run id. */
 export const BASE_CONTEXT = {

@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runLayout } from '../../trainer/run-layout';
+import { runLayout } from '../../contracts/run-layout';
 import { type LocalS3Server, startS3Server, useLocalS3Env } from '../support/s3-server';
 import { localS3Client, runStatus, seedRun } from './support/run-fixture';
 import { runOperatorCommand } from './support/run-operator';
@@ -143,7 +143,7 @@ test('logs reads the log group named by the training stack', async () => {
   });
   const text = await run('logs', '--region', 'eu-west-1', '--since', '2h');
   expect(text).toBe('2026-11-29T03:00:00Z  epoch 3/20 dev RMSE 2.10 px\n');
-  expect(logs.commandCalls(FilterLogEventsCommand)[0].args[0].input.logGroupName).toBe(
+  expect(logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input.logGroupName).toBe(
     '/facepoints/training',
   );
 });
@@ -155,7 +155,7 @@ test('cost --activate-tag activates the Project tag', async () => {
     'cost allocation tag Project activated',
   );
   expect(
-    ce.commandCalls(UpdateCostAllocationTagsStatusCommand)[0].args[0].input.CostAllocationTagsStatus,
+    ce.commandCalls(UpdateCostAllocationTagsStatusCommand)[0]?.args[0].input.CostAllocationTagsStatus,
   ).toEqual([{ TagKey: 'Project', Status: 'Active' }]);
 });
 

@@ -4,7 +4,7 @@ import {
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
-import { STACK_NAMES } from '../../lib/deployment-names';
+import { STACK_NAMES } from '../../contracts/deployment-names';
 import { AwsClients } from '../../ops/aws/clients';
 import { accountIdFromArn } from '../../ops/aws/stack-outputs';
 import { discoverDeployment, requireBucket, requireTrainingOutput } from '../../ops/deployment';

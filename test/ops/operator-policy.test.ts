@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BUDGET_NAME, STACK_NAMES, TRAINING_LOG_GROUP } from '../../lib/deployment-names';
+import { BUDGET_NAME, STACK_NAMES, TRAINING_LOG_GROUP } from '../../contracts/deployment-names';
 import { operatorPolicy, type OperatorPolicyDocument } from '../../ops/operator-policy';
 import { synthesizedPolicies, TEST_TARGET, type StackPolicies } from '../support/stack-policies';
 import {

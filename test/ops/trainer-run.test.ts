@@ -9,7 +9,7 @@ import { fetchResults, formatResults } from '../../ops/commands/results';
 import { listRuns } from '../../ops/commands/runs';
 import type { ProgressSink } from '../../ops/download';
 import { S3RunReader } from '../../ops/s3-run-reader';
-import { runLayout } from '../../trainer/run-layout';
+import { runLayout } from '../../contracts/run-layout';
 import { type LocalS3Server, startS3Server } from '../support/s3-server';
 import { localS3Client, sha256 } from './support/run-fixture';
 
@@ -20,7 +20,7 @@ import { localS3Client, sha256 } from './support/run-fixture';
 const exec = promisify(execFile);
 const root = path.resolve(__dirname, '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
-const cli = path.join(root, 'trainer/cli/main.ts');
+const cli = path.join(root, 'cli/main.ts');
 const runId = 'tiny-quick';
 
 let server: LocalS3Server;
@@ -132,14 +132,14 @@ test('results: interrupted, resumed, verified against the trainer manifest, then
       await s3.send(new GetObjectCommand({ Bucket: server.bucket, Key: reader.key(runId, weights.key) }))
     ).Body!.transformToByteArray(),
   );
-  damaged[damaged.length >> 1] ^= 0x55;
+  damaged.writeUInt8(damaged.readUInt8(damaged.length >> 1) ^ 0x55, damaged.length >> 1);
   await s3.send(
     new PutObjectCommand({ Bucket: server.bucket, Key: reader.key(runId, weights.key), Body: damaged }),
   );
   const again = await fetchResults(reader, runId, path.join(work, 'results-2'));
   const bad = again.download.files.filter((f) => f.outcome === 'corrupt');
   expect(bad.map((f) => f.key)).toEqual([weights.key]);
-  expect(bad[0].problem).toContain(
+  expect(bad[0]?.problem).toContain(
     `the manifest expects ${weights.size} bytes with sha256 ${weights.sha256}, the bucket holds ${damaged.length} bytes with sha256 ${sha256(damaged)}`,
   );
 });

@@ -1,12 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
-import { BUCKET_NAME_PREFIX, resultsBucketName } from '../../lib/deployment-names';
+import { BUCKET_NAME_PREFIX, resultsBucketName } from '../../contracts/deployment-names';
 import { BASE_CONTEXT, buildApp } from '../lib/stack-fixture';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DATA_FILES, DATA_PREFIX } from '../../trainer/run-layout';
+import { DATA_FILES, DATA_PREFIX } from '../../contracts/run-layout';
 import { localS3Client } from './s3-server';
 import { startStrictS3, type PolicyDocument, type PolicyStatement, type StrictS3Server } from './strict-s3';
 

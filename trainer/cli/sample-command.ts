@@ -3,8 +3,8 @@ import { type Command, type CommanderError, InvalidArgumentError } from 'command
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeSampleData } from '../data/sample-faces';
-import { DATA_FILES } from '../run-layout';
-import { EXIT_USAGE } from '../status';
+import { DATA_FILES } from '../../contracts/run-layout';
+import { EXIT_USAGE } from '../../contracts/run-status';
 
 /** Sizes of the real Kaggle files, the defaults of `facepoints sample`. */
 export const REAL_TRAINING_ROWS = 7049;

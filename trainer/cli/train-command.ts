@@ -1,10 +1,11 @@
 import { type Command, type CommanderError, Option } from 'commander';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BACKENDS, PRESETS, type TrainConfig } from '../config';
+import { BACKENDS, type TrainConfig } from '../config';
+import { PRESETS } from '../../contracts/presets';
 import { DataError } from '../data/dataset';
-import { runLayout } from '../run-layout';
-import { EXIT_INTERRUPTED, EXIT_USAGE } from '../status';
+import { runLayout } from '../../contracts/run-layout';
+import { EXIT_INTERRUPTED, EXIT_USAGE } from '../../contracts/run-status';
 import { DEFAULT_MODELS, resolveTrainConfig, settingKeys, type TrainCliOptions } from '../run/resolve-config';
 import { dryRun, runTraining, type RunDeps, type RunOutcome } from '../run/run-training';
 import { UsageError } from '../run/usage-error';

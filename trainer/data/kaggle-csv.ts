@@ -10,7 +10,7 @@ import {
   TEST_HEADER,
   TRAINING_HEADER,
 } from '../keypoints';
-import { DATA_FILES } from '../run-layout';
+import { DATA_FILES } from '../../contracts/run-layout';
 import { readCsv } from './csv-stream';
 import { DataError, type FaceSet, type LookupRow, type TestSet } from './dataset';
 import { lineAlignedCuts, parseRangesInWorkers, type RangeResult } from './parallel-load';

@@ -13,7 +13,7 @@ import {
   TEST_HEADER,
   TRAINING_HEADER,
 } from '../keypoints';
-import { DATA_FILES } from '../run-layout';
+import { DATA_FILES } from '../../contracts/run-layout';
 
 /**
  * Generated faces in the Kaggle format, so the project runs and tests without the real data (which may

@@ -1,6 +1,6 @@
-import { runLayout } from '../run-layout';
-import { SEED_DEV_RMSE_PX, SEED_MODEL_TITLES, SEED_TIME_AND_COST } from './seed-reference';
-import type { RunSummary } from './summary';
+import { runLayout } from '../../contracts/run-layout';
+import { SEED_DEV_RMSE_PX, SEED_MODEL_TITLES, SEED_TIME_AND_COST } from '../../contracts/seed-reference';
+import type { RunSummary } from '../../contracts/run-summary';
 
 /** `report/report.md`: the seed's results table for this run, with the seed's own figures beside it. */
 export function renderReportMarkdown(summary: RunSummary): string {

@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto';
+import {
+  type ResultsManifest,
+  type ResultsManifestEntry,
+  ResultsManifestSchema,
+} from '../../contracts/results-manifest';
 import type { Store } from '../storage/store';
-
-export interface ManifestEntry {
-  key: string;
-  size: number;
-  sha256: string;
-}
-
-export interface ResultsManifest {
-  runId: string;
-  createdAt: string;
-  artifacts: ManifestEntry[];
-}
 
 /**
  * Read back each artifact from the store and record its size and sha256, so a reader (the `results`
@@ -24,12 +17,12 @@ export async function buildResultsManifest(
   keys: readonly string[],
   now = new Date(),
 ): Promise<ResultsManifest> {
-  const artifacts: ManifestEntry[] = [];
+  const artifacts: ResultsManifestEntry[] = [];
   for (const key of keys) {
     const body = await store.get(key);
     if (body === null)
       throw new Error(`results manifest: expected artifact "${key}" in ${store.url}, found nothing`);
     artifacts.push({ key, size: body.byteLength, sha256: createHash('sha256').update(body).digest('hex') });
   }
-  return { runId, createdAt: now.toISOString(), artifacts };
+  return ResultsManifestSchema.parse({ runId, createdAt: now.toISOString(), artifacts });
 }

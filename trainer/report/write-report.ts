@@ -1,7 +1,7 @@
 import { COORDINATES, KEYPOINT_COLUMNS, PIXELS } from '../keypoints';
 import type { LookupRow, TestSet } from '../data/dataset';
 import { formatSubmission } from '../data/kaggle-csv';
-import { runLayout, type ModelName } from '../run-layout';
+import { runLayout, type ModelName } from '../../contracts/run-layout';
 import type { Store } from '../storage/store';
 import { renderBestWorst, type FaceTile } from './best-worst';
 import { bestAndWorstImages, bestAndWorstLabels, devErrors, perImageRmsePx } from './dev-metrics';
@@ -14,7 +14,7 @@ import {
   type PhaseTime,
   type RunSummary,
   type UnitSummary,
-} from './summary';
+} from '../../contracts/run-summary';
 
 /** Predictions of one model of the ladder, all 30 columns in pixels. */
 export interface ModelPredictions {

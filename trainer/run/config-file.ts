@@ -1,5 +1,5 @@
 import { TrainConfigSchema, type TrainConfig } from '../config';
-import { runLayout } from '../run-layout';
+import { runLayout } from '../../contracts/run-layout';
 import type { Store } from '../storage/store';
 import { UsageError } from './usage-error';
 

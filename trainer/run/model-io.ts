@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { runLayout } from '../run-layout';
+import { runLayout } from '../../contracts/run-layout';
 import type { Store } from '../storage/store';
 
 const WEIGHTS_FILE = 'weights.bin';

@@ -4,7 +4,7 @@ import { rowsWithAll } from '../data/split';
 import { FLIP_PAIRS, KEYPOINT_COLUMNS, SPECIALISTS } from '../keypoints';
 import { SeedSource } from '../models/seed-source';
 import { buildNetwork, countParams, type NetworkKind } from '../models/ladder';
-import { unitId, type ModelName } from '../run-layout';
+import { unitId, type ModelName } from '../../contracts/run-layout';
 import type { Schedule } from '../train/schedule';
 import type { SpeedProbe } from './estimate';
 import { UsageError } from './usage-error';

@@ -1,13 +1,7 @@
-import {
-  BACKENDS,
-  PRESETS,
-  TrainConfigSchema,
-  type BackendName,
-  type PresetName,
-  type TrainConfig,
-} from '../config';
+import { BACKENDS, TrainConfigSchema, type BackendName, type TrainConfig } from '../config';
+import { PRESETS, type PresetName } from '../../contracts/presets';
 import { presetConfig, type PresetSettings } from '../presets';
-import { MODEL_NAMES, defaultRunId, type ModelName } from '../run-layout';
+import { MODEL_NAMES, defaultRunId, type ModelName } from '../../contracts/run-layout';
 import { UsageError } from './usage-error';
 
 /** The plan the product promises for a cloud run: the baseline, then the six specialists (and the report). */

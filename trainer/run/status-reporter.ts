@@ -1,5 +1,10 @@
-import { RunStatusSchema, type RunState, type RunStatus } from '../status';
-import { runLayout } from '../run-layout';
+import {
+  HEARTBEAT_SECONDS,
+  RunStatusSchema,
+  type RunState,
+  type RunStatus,
+} from '../../contracts/run-status';
+import { runLayout } from '../../contracts/run-layout';
 import type { Store } from '../storage/store';
 
 /** What the run knows when the reporter starts. */
@@ -62,7 +67,7 @@ export class StatusReporter {
   /** Write the first status and start the heartbeat. */
   async start(): Promise<void> {
     await this.write();
-    const every = this.opts.heartbeatMs ?? 60_000;
+    const every = this.opts.heartbeatMs ?? HEARTBEAT_SECONDS * 1000;
     this.timer = setInterval(() => void this.write().catch(() => undefined), every);
     // The heartbeat must never keep a finished process alive.
     this.timer.unref();

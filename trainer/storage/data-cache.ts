@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { DATA_FILES } from '../run-layout';
+import { DATA_FILES } from '../../contracts/run-layout';
 import { createS3Client, describeError, isNotFound } from './s3-client';
 import { formatS3Url, parseS3Url } from './s3-url';
 

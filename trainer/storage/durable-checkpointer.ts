@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runLayout } from '../run-layout';
+import { runLayout } from '../../contracts/run-layout';
 import type { Checkpointer, CheckpointFiles } from './checkpointer';
 import { sha256Hex } from './sha256-worker';
 import type { Store } from './store';

@@ -168,7 +168,7 @@ export class Sandbox {
       .filter((line) => line.length > 0)
       .map((line) => {
         const [cmd, ...args] = line.split(SEP);
-        return { cmd, args };
+        return { cmd: cmd ?? '', args };
       });
   }
 
@@ -177,11 +177,13 @@ export class Sandbox {
   }
 }
 
-export const isTrainerRun = (c: Call) =>
-  c.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-train');
-export const isPowerOff = (c: Call) => c.cmd === 'shutdown' && c.args[0] === '-h' && c.args[1] === 'now';
-export const isScheduledPowerOff = (c: Call) =>
-  c.cmd === 'shutdown' && c.args[0] === '-h' && /^\+\d+$/.test(c.args[1]);
+// A missing call (`calls.at(-1)` of an empty list) is none of these.
+export const isTrainerRun = (c: Call | undefined) =>
+  c?.cmd === 'docker' && c.args[0] === 'run' && c.args.includes('facepoints-train');
+export const isPowerOff = (c: Call | undefined) =>
+  c?.cmd === 'shutdown' && c.args[0] === '-h' && c.args[1] === 'now';
+export const isScheduledPowerOff = (c: Call | undefined) =>
+  c?.cmd === 'shutdown' && c.args[0] === '-h' && /^\+\d+$/.test(c.args[1] ?? '');
 
 /** The arguments after the image: what the container's ENTRYPOINT receives. */
 export function trainerArgs(call: Call): string[] {

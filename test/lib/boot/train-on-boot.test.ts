@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BOOT_SCRIPT_PATH } from '../../../lib/boot/boot-user-data';
-import { EXIT_INTERRUPTED, EXIT_USAGE, RunStatusSchema } from '../../../trainer/status';
+import { EXIT_INTERRUPTED, EXIT_USAGE, RunStatusSchema } from '../../../contracts/run-status';
 import {
   SETTINGS,
   Sandbox,

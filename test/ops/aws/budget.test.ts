@@ -82,7 +82,7 @@ test('limit, actual, forecast and which alerts fired, across notification pages'
       { type: 'FORECASTED', threshold: '$40.00', fired: true },
     ],
   });
-  expect(budgets.commandCalls(DescribeNotificationsForBudgetCommand)[1].args[0].input).toMatchObject({
+  expect(budgets.commandCalls(DescribeNotificationsForBudgetCommand)[1]?.args[0].input).toMatchObject({
     AccountId: '123456789012',
     NextToken: 'n2',
   });

@@ -81,8 +81,8 @@ test('tagged cost follows NextPageToken across pages, groups by day and service,
   expect(cost.totalUsd).toBeCloseTo(3.7445, 6);
   const calls = ce.commandCalls(GetCostAndUsageCommand);
   expect(calls).toHaveLength(2);
-  expect(calls[1].args[0].input.NextPageToken).toBe('page-2');
-  expect(calls[0].args[0].input).toMatchObject({
+  expect(calls[1]?.args[0].input.NextPageToken).toBe('page-2');
+  expect(calls[0]?.args[0].input).toMatchObject({
     TimePeriod: { Start: '2026-11-27', End: '2026-11-30' },
     Granularity: 'DAILY',
     Filter: { Tags: { Key: 'Project', Values: ['facepoints'] } },
@@ -133,7 +133,7 @@ test('tag activation: Active, Inactive, and not yet seen by billing (after pagin
     .resolvesOnce({ CostAllocationTags: [], NextToken: 't2' })
     .resolvesOnce({ CostAllocationTags: [] });
   expect(await getTagActivation(client, 'Project', noWait)).toBe('unseen');
-  expect(ce.commandCalls(ListCostAllocationTagsCommand)[1].args[0].input).toMatchObject({
+  expect(ce.commandCalls(ListCostAllocationTagsCommand)[1]?.args[0].input).toMatchObject({
     TagKeys: ['Project'],
     NextToken: 't2',
   });
@@ -142,7 +142,7 @@ test('tag activation: Active, Inactive, and not yet seen by billing (after pagin
 test('activating the tag sends Status Active and reports an error entry', async () => {
   ce.on(UpdateCostAllocationTagsStatusCommand).resolves({ Errors: [] });
   await activateTag(client, 'Project', noWait);
-  expect(ce.commandCalls(UpdateCostAllocationTagsStatusCommand)[0].args[0].input).toEqual({
+  expect(ce.commandCalls(UpdateCostAllocationTagsStatusCommand)[0]?.args[0].input).toEqual({
     CostAllocationTagsStatus: [{ TagKey: 'Project', Status: 'Active' }],
   });
 

@@ -131,7 +131,7 @@ test('the spot price is the newest entry across pages', async () => {
     availabilityZone: 'eu-west-1b',
     timestamp: new Date('2026-11-29T03:12:00Z'),
   });
-  const input = ec2.commandCalls(DescribeSpotPriceHistoryCommand)[0].args[0].input;
+  const input = ec2.commandCalls(DescribeSpotPriceHistoryCommand)[0]?.args[0].input;
   expect(input).toMatchObject({
     InstanceTypes: ['g4dn.xlarge'],
     ProductDescriptions: ['Linux/UNIX'],

@@ -12,7 +12,7 @@ import {
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { collectCost, type CostSources, formatCost } from '../../../ops/commands/cost';
-import { ON_DEMAND_USD_PER_HOUR } from '../../../lib/instance-prices';
+import { ON_DEMAND_USD_PER_HOUR } from '../../../contracts/instance-prices';
 
 const ec2 = mockClient(EC2Client);
 const ce = mockClient(CostExplorerClient);
@@ -104,7 +104,7 @@ test('three views, each with its freshness, and the seed for comparison', async 
   });
   const r = await collectCost(sources());
 
-  expect(r.live.estimate?.usd).toBeCloseTo(2 * ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'], 6);
+  expect(r.live.estimate?.usd).toBeCloseTo(2 * (ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'] ?? Number.NaN), 6);
   expect(r.explorer.cost?.totalUsd).toBeCloseTo(4.21);
   expect(r.budget.view?.alerts.filter((a) => a.fired)).toEqual([
     { type: 'FORECASTED', threshold: '100%', fired: true },

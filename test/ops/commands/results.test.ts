@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { fetchResults, formatResults } from '../../../ops/commands/results';
 import { PARTIAL_SUFFIX, type ProgressSink } from '../../../ops/download';
 import { S3RunReader } from '../../../ops/s3-run-reader';
-import { runLayout } from '../../../trainer/run-layout';
+import { runLayout } from '../../../contracts/run-layout';
 import { type LocalS3Server, startS3Server } from '../../support/s3-server';
 import { localS3Client, runStatus, seedRun, type SeededRun, sha256 } from '../support/run-fixture';
 
@@ -116,7 +116,7 @@ test('a corrupted object in the bucket is reported by name and checksum while th
   });
   const weights = `${runLayout.modelDir('specialists/nose-tip')}/weights.bin`;
   const damaged = Buffer.from(seeded.files.get(weights)!);
-  damaged[1234] ^= 0xff; // one flipped byte, same size
+  damaged.writeUInt8(damaged.readUInt8(1234) ^ 0xff, 1234); // one flipped byte, same size
   await s3.send(
     new PutObjectCommand({ Bucket: server.bucket, Key: reader.key(corruptRun, weights), Body: damaged }),
   );

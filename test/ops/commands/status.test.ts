@@ -6,15 +6,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  collectStatus,
-  formatStatus,
-  REDRAW,
-  STALE_HEARTBEAT_SECONDS,
-  watchStatus,
-} from '../../../ops/commands/status';
+import { collectStatus, formatStatus, REDRAW, watchStatus } from '../../../ops/commands/status';
+import { STALE_HEARTBEAT_SECONDS } from '../../../contracts/run-status';
 import { S3RunReader } from '../../../ops/s3-run-reader';
-import { ON_DEMAND_USD_PER_HOUR } from '../../../lib/instance-prices';
+import { ON_DEMAND_USD_PER_HOUR } from '../../../contracts/instance-prices';
 import { type LocalS3Server, startS3Server } from '../../support/s3-server';
 import { localS3Client, runStatus, seedRun } from '../support/run-fixture';
 
@@ -79,7 +74,7 @@ test('a live on-demand run: progress, ages, instance and cost so far from the li
   expect(r.lastCheckpointAgeSeconds).toBe(180);
   expect(r.instance?.state).toBe('running');
   expect(r.cost?.hours).toBeCloseTo(3, 6);
-  expect(r.cost?.usd).toBeCloseTo(3 * ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'], 6);
+  expect(r.cost?.usd).toBeCloseTo(3 * (ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'] ?? Number.NaN), 6);
 
   const text = formatStatus(r);
   expect(text).toMatch(/phase:\s+specialists/);

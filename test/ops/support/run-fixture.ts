@@ -4,8 +4,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildResultsManifest } from '../../../trainer/report/results-manifest';
-import { runLayout, RUNS_PREFIX } from '../../../trainer/run-layout';
-import type { RunStatus } from '../../../trainer/status';
+import { type ModelName, runLayout, RUNS_PREFIX } from '../../../contracts/run-layout';
+import type { RunSummary } from '../../../contracts/run-summary';
+import type { RunStatus } from '../../../contracts/run-status';
 import { FileStore } from '../../../trainer/storage/file-store';
 
 /** Deterministic bytes (a seeded xorshift), so that sizes and checksums differ per file but never per run. */
@@ -50,9 +51,15 @@ export function runStatus(runId: string, overrides: Partial<RunStatus> = {}): Ru
   };
 }
 
-/** A report/summary.json shaped like trainer/report/summary.ts writes it. */
-export function runSummary(runId: string) {
-  const model = (name: string, devRmsePx: number, best: string[], worst: string[], trainSeconds: number) => ({
+/** A report/summary.json shaped like the trainer writes it (contracts/run-summary.ts). */
+export function runSummary(runId: string): RunSummary {
+  const model = (
+    name: ModelName,
+    devRmsePx: number,
+    best: string[],
+    worst: string[],
+    trainSeconds: number,
+  ) => ({
     name,
     devRmsePx,
     devLabels: 1200,
@@ -87,6 +94,7 @@ export function runSummary(runId: string) {
       model('baseline', 1.734, best, worst, 3600),
       model('specialists', 1.588, best, worst, 2400),
     ],
+    bestModel: 'specialists',
     units: [],
     phases: [{ name: 'baseline', seconds: 3600 }],
     totalSeconds: 6000,

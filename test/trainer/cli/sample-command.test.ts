@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { ensureSampleData, registerSampleCommand } from '../../../trainer/cli/sample-command';
 import { loadKaggleDir } from '../../../trainer/data/kaggle-csv';
-import { EXIT_USAGE } from '../../../trainer/status';
+import { EXIT_USAGE } from '../../../contracts/run-status';
 import { tempDir } from '../data/csv-fixtures';
 
 function program(): Command {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { registerTrainCommands } from '../../../trainer/cli/train-command';
-import { EXIT_USAGE } from '../../../trainer/status';
+import { EXIT_USAGE } from '../../../contracts/run-status';
 import { writeKaggleFixture } from '../run/kaggle-fixture';
 
 /** A fresh program with the train commands; process.exit is turned into an exception the test can see. */

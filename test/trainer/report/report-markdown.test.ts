@@ -1,5 +1,5 @@
 import { renderReportMarkdown, formatDuration } from '../../../trainer/report/report-markdown';
-import { RunSummarySchema, type RunSummary } from '../../../trainer/report/summary';
+import { RunSummarySchema, type RunSummary } from '../../../contracts/run-summary';
 
 const summary: RunSummary = RunSummarySchema.parse({
   runId: 'r1',

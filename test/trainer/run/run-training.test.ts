@@ -4,13 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { KEYPOINT_COLUMNS, SPECIALISTS } from '../../../trainer/keypoints';
-import { RunSummarySchema } from '../../../trainer/report/summary';
-import { runLayout } from '../../../trainer/run-layout';
+import { RunSummarySchema } from '../../../contracts/run-summary';
+import { runLayout } from '../../../contracts/run-layout';
 import { loadModel } from '../../../trainer/run/model-io';
 import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { dryRun, runTraining, type RunDeps } from '../../../trainer/run/run-training';
 import { UsageError } from '../../../trainer/run/usage-error';
-import { RunStatusSchema } from '../../../trainer/status';
+import { RunStatusSchema } from '../../../contracts/run-status';
 import { FileStore } from '../../../trainer/storage/file-store';
 import { writeKaggleFixture } from './kaggle-fixture';
 

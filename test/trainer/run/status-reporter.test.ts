@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runLayout } from '../../../trainer/run-layout';
+import { runLayout } from '../../../contracts/run-layout';
 import { StatusReporter } from '../../../trainer/run/status-reporter';
-import { RunStatusSchema, type RunStatus } from '../../../trainer/status';
+import { RunStatusSchema, type RunStatus } from '../../../contracts/run-status';
 import { FileStore } from '../../../trainer/storage/file-store';
 
 describe('StatusReporter', () => {

@@ -2,7 +2,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DATA_FILES } from '../../../trainer/run-layout';
+import { DATA_FILES } from '../../../contracts/run-layout';
 import { resolveDataDir } from '../../../trainer/storage/data-cache';
 import { createS3Client } from '../../../trainer/storage/s3-client';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';

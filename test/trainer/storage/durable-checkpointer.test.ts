@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runLayout } from '../../../trainer/run-layout';
+import { runLayout } from '../../../contracts/run-layout';
 import type { CheckpointFiles } from '../../../trainer/storage/checkpointer';
 import { createCheckpointer, CheckpointManifestSchema } from '../../../trainer/storage/durable-checkpointer';
 import { FileStore } from '../../../trainer/storage/file-store';

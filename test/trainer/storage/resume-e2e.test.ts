@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runLayout } from '../../../trainer/run-layout';
-import { EXIT_INTERRUPTED, RunStatusSchema } from '../../../trainer/status';
+import { runLayout } from '../../../contracts/run-layout';
+import { EXIT_INTERRUPTED, RunStatusSchema } from '../../../contracts/run-status';
 import { createS3Client } from '../../../trainer/storage/s3-client';
 import { S3Store } from '../../../trainer/storage/s3-store';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';
@@ -14,7 +14,7 @@ import { startS3Server, type LocalS3Server } from '../../support/s3-server';
  * loopback, killed, interrupted and cut off from S3 along the way.
  */
 const ROOT = path.resolve(__dirname, '../../..');
-const CLI = path.join(ROOT, 'trainer/cli/main.ts');
+const CLI = path.join(ROOT, 'cli/main.ts');
 // A small CNN with a wide dense layer: epochs take about a second here, and each checkpoint is ~30 MB,
 // so uploads take long enough to be caught in the middle.
 const TRAIN_ARGS = [

@@ -6,7 +6,7 @@ import {
   SUPPORTED_INSTANCE_TYPES,
   gpuFamilyOf,
   launchInstanceTypes,
-} from '../../lib/instance-prices';
+} from '../../contracts/instance-prices';
 
 describe('instance prices', () => {
   it('prices every supported type and defaults to the T4 instance with native kernels', () => {
@@ -26,7 +26,7 @@ describe('instance prices', () => {
   });
 
   it('is importable without aws-cdk-lib (the operator cost command reads it)', () => {
-    const source = readFileSync(join(__dirname, '../../lib/instance-prices.ts'), 'utf8');
+    const source = readFileSync(join(__dirname, '../../contracts/instance-prices.ts'), 'utf8');
     expect(source).not.toMatch(/from ['"](aws-cdk-lib|constructs)/);
   });
 
@@ -35,7 +35,7 @@ describe('instance prices', () => {
     for (const t of SUPPORTED_INSTANCE_TYPES) {
       expect(doc).toMatch(
         new RegExp(
-          `\\| ${t.replace('.', '\\.')} \\|[^\\n]*\\| \\$${ON_DEMAND_USD_PER_HOUR[t].toFixed(3)} \\|`,
+          `\\| ${t.replace('.', '\\.')} \\|[^\\n]*\\| \\$${(ON_DEMAND_USD_PER_HOUR[t] ?? Number.NaN).toFixed(3)} \\|`,
         ),
       );
     }

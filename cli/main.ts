@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { registerSampleCommand } from './sample-command';
-import { registerTrainCommands } from './train-command';
-import { registerOperatorCommands } from '../../ops/commands';
+import { registerSampleCommand } from '../trainer/cli/sample-command';
+import { registerTrainCommands } from '../trainer/cli/train-command';
+import { registerOperatorCommands } from '../ops/commands';
 
 /** The `facepoints` command: trainer subcommands plus the operator commands that read a deployed run. */
 export function buildProgram(): Command {

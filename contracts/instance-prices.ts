@@ -51,10 +51,15 @@ export const SUPPORTED_INSTANCE_TYPES: readonly string[] = Object.keys(ON_DEMAND
 
 export const DEFAULT_INSTANCE_TYPE = 'g4dn.xlarge';
 
+/** `g4dn` of `g4dn.xlarge`. */
+function familyOf(instanceType: string): string {
+  return instanceType.split('.', 1)[0] ?? '';
+}
+
 /** The GPU family of a supported instance type, or undefined for anything else. */
 export function gpuFamilyOf(instanceType: string): GpuInstanceFamily | undefined {
   if (!SUPPORTED_INSTANCE_TYPES.includes(instanceType)) return undefined;
-  return GPU_FAMILIES[instanceType.split('.')[0]];
+  return GPU_FAMILIES[familyOf(instanceType)];
 }
 
 /**
@@ -64,9 +69,10 @@ export function gpuFamilyOf(instanceType: string): GpuInstanceFamily | undefined
  */
 export function launchInstanceTypes(instanceType: string, spot: boolean): string[] {
   if (!spot) return [instanceType];
-  const family = instanceType.split('.')[0];
-  const sameFamily = SUPPORTED_INSTANCE_TYPES.filter((t) => t.split('.')[0] === family).sort(
-    (a, b) => ON_DEMAND_USD_PER_HOUR[a] - ON_DEMAND_USD_PER_HOUR[b],
+  const family = familyOf(instanceType);
+  const price = (t: string) => ON_DEMAND_USD_PER_HOUR[t] ?? Number.POSITIVE_INFINITY;
+  const sameFamily = SUPPORTED_INSTANCE_TYPES.filter((t) => familyOf(t) === family).sort(
+    (a, b) => price(a) - price(b),
   );
   const from = sameFamily.indexOf(instanceType);
   return from < 0 ? [instanceType] : sameFamily.slice(from, from + 3);

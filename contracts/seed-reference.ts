@@ -1,4 +1,4 @@
-import type { ModelName } from '../run-layout';
+import type { ModelName } from './run-layout';
 
 /**
  * The seed's published figures (slide deck; converted to pixels in shared FACTS.md), printed next to each

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MODEL_NAMES } from '../run-layout';
+import { MODEL_NAMES } from './run-layout';
 
 /**
  * `report/summary.json`: the machine-readable report of a run, read by the operator commands and the

@@ -34,10 +34,15 @@ export function unitId(model: ModelName, specialist?: string): string {
   return specialist ? `${model}/${specialist}` : model;
 }
 
+/** Folder of every unit's checkpoints, and the file written last that commits one checkpoint folder. */
+const CHECKPOINTS = 'checkpoints';
+const CHECKPOINT_MANIFEST = 'manifest.json';
+const checkpointDir = (unit: string, seq: number) => `${CHECKPOINTS}/${unit}/${String(seq).padStart(6, '0')}`;
+
 export const runLayout = {
   /** The resolved configuration the run was started with (resuming runs reuse it). */
   config: 'config.json',
-  /** Live status, rewritten at least every minute (see trainer/status.ts). */
+  /** Live status, rewritten at least every minute (see contracts/run-status.ts). */
   status: 'status.json',
   /** Per-epoch metrics of one unit, CSV with a header. */
   metrics: (unit: string) => `metrics/${unit}.csv`,
@@ -45,10 +50,11 @@ export const runLayout = {
   modelDir: (unit: string) => `models/${unit}`,
   modelJson: (unit: string) => `models/${unit}/model.json`,
   /** Checkpoints of one unit: numbered folders, each committed by its manifest, written last. */
-  checkpointsDir: (unit: string) => `checkpoints/${unit}`,
-  checkpointDir: (unit: string, seq: number) => `checkpoints/${unit}/${String(seq).padStart(6, '0')}`,
-  checkpointManifest: (unit: string, seq: number) =>
-    `checkpoints/${unit}/${String(seq).padStart(6, '0')}/manifest.json`,
+  checkpointsRoot: `${CHECKPOINTS}/`,
+  checkpointsDir: (unit: string) => `${CHECKPOINTS}/${unit}`,
+  checkpointDir,
+  checkpointManifestName: CHECKPOINT_MANIFEST,
+  checkpointManifest: (unit: string, seq: number) => `${checkpointDir(unit, seq)}/${CHECKPOINT_MANIFEST}`,
   /** Marks a unit as finished: its final model and metrics are in the store. */
   unitDone: (unit: string) => `models/${unit}/done.json`,
   reportDir: 'report',

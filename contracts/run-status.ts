@@ -31,6 +31,11 @@ export const RunStatusSchema = z.object({
 });
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
+/** The trainer rewrites status.json at least this often, running or not: its heartbeat. */
+export const HEARTBEAT_SECONDS = 60;
+/** A run that says `running` with a status older than this (five missed beats) is likely dead. */
+export const STALE_HEARTBEAT_SECONDS = 5 * HEARTBEAT_SECONDS;
+
 /** Exit code meaning "interrupted, resume later": the boot script restarts instead of counting a failure. */
 export const EXIT_INTERRUPTED = 75;
 /** Exit code for invalid configuration or data: retrying cannot help. */
