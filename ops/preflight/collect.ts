@@ -21,7 +21,7 @@ import {
 import { GPU_VCPU_QUOTAS, getServiceQuota } from '../aws/service-quotas';
 import { getStackOutputs } from '../aws/stack-outputs';
 import { type CallerIdentity, getCallerIdentity } from '../aws/sts';
-import { formatBytes } from '../format/units';
+import { formatBytes, formatUsdPerHour } from '../format/units';
 import { SEED_EXPERIMENT } from '../seed-cost';
 import { type DataFileCheck, checkLocalDataFiles, checkStoredDataFiles } from './data-files';
 import { type DockerState, IMAGE_PLATFORM, inspectDocker, inspectImageTag } from './docker';
@@ -371,7 +371,7 @@ async function capacityChecks(
         offered.includes(p.availabilityZone),
       );
       spot = prices[0] ?? null;
-      const listed = prices.map((p) => `${p.availabilityZone} ${usd(p.usdPerHour)}/h`).join(', ');
+      const listed = prices.map((p) => `${p.availabilityZone} ${formatUsdPerHour(p.usdPerHour)}`).join(', ');
       zones = spot
         ? check(
             'zones',
@@ -631,7 +631,7 @@ export function estimateRun(
     maxHours: config.maxHours,
     expectedHours: null,
     expectedHoursNote:
-      `no training speed has been measured on ${config.instanceType} yet, so the run is bounded by maxHours only` +
+      `this project has no training speed measured on ${config.instanceType} yet, so only maxHours bounds the run` +
       (config.preset === 'seed'
         ? `; the seed's own run took ${SEED_EXPERIMENT.hours} h on a ${SEED_EXPERIMENT.instanceType}. Once it trains, npx facepoints status shows the measured speed and time left`
         : '; once it trains, npx facepoints status shows the measured speed and time left'),

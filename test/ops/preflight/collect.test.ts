@@ -184,7 +184,7 @@ test('spot: the spot quota, the cheapest offered zone, and the cost cap at that 
     QuotaCode: 'L-3819A6DF',
   });
   expect(c.zones.detail).toBe(
-    `g4dn.xlarge is offered in 3 zones: ${REGION}a, ${REGION}b, ${REGION}c; spot price in the last 6 h: ${REGION}b $0.17/h, ${REGION}a $0.19/h`,
+    `g4dn.xlarge is offered in 3 zones: ${REGION}a, ${REGION}b, ${REGION}c; spot price in the last 6 h: ${REGION}b $0.171/h, ${REGION}a $0.1876/h`,
   );
   expect(r.estimate).toMatchObject({
     market: 'spot',

@@ -32,7 +32,7 @@ export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 export const BUCKET = `facepoints-${ACCOUNT}-${REGION}-an`;
 export const NOW = new Date('2026-12-02T12:00:00Z');
-export const DIGEST = `sha256:${'4c'.repeat(32)}`;
+export const DIGEST = `sha256:${'0'.repeat(64)}`;
 
 export const mocks = {
   sts: mockClient(STSClient),
