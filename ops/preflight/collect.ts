@@ -251,7 +251,7 @@ async function baseImagesCheck(
       TITLES['base-images'],
       'warn',
       `not checked without docker buildx: ${refs.join(', ')}${missingFile}`,
-      'fix Docker first, then run preflight again',
+      `see ${TITLES.docker} above, then run preflight again`,
     );
   const found: string[] = [];
   const missing: string[] = [];
@@ -719,7 +719,12 @@ export async function collectPreflight(inputs: PreflightInputs): Promise<Preflig
   } else checks.push(needsAws('cost-tag'));
 
   if (identity && region) checks.push(...(await bucketAndDataChecks(inputs, config, identity, region)));
-  else checks.push(needsAws('bucket'), needsAws('data'));
+  // A local dataDir needs no AWS to check.
+  else
+    checks.push(
+      needsAws('bucket'),
+      config?.dataDir ? await dataCheck(inputs, config, '', null) : needsAws('data'),
+    );
 
   return {
     region,

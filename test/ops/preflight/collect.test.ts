@@ -402,6 +402,15 @@ test('no region: the credentials line says how to set one, and the AWS checks ar
   });
   expect(c.bootstrap.state).toBe('skip');
   expect(mocks.sts.calls()).toHaveLength(0);
+  // A local dataDir is still checked.
+  for (const [file, header] of [
+    ['training.csv', TRAINING_HEADER],
+    ['test.csv', TEST_HEADER],
+    ['IdLookupTable.csv', LOOKUP_HEADER],
+  ] as const)
+    writeFileSync(path.join(dir, file), csvStart(header));
+  const local = byId(await collectPreflight(inputs({ region: null, context: { ...VALID, dataDir: dir } })));
+  expect(local.data.state).toBe('pass');
 });
 
 test('the text lists one line per check with its fix, then the estimate and the verdict', async () => {
