@@ -1,5 +1,6 @@
 import type { DeployConfig } from '../../lib/deploy-config';
 import { PROJECT_TAG, STACK_NAMES, resultsBucketName } from '../../lib/deployment-names';
+import { launchInstanceTypes } from '../../lib/instance-prices';
 import { DATA_FILES, DATA_PREFIX } from '../../trainer/run-layout';
 import { BOOTSTRAP_STACK_NAME, REQUIRED_BOOTSTRAP_VERSION, getBootstrapStack } from '../aws/bootstrap-stack';
 import { type BucketState, listObjectSizes, probeBucket, readObjectStart } from '../aws/bucket-probe';
@@ -118,13 +119,23 @@ export async function capacityChecks(
         `"${q.name}" (${q.quotaCode}) is ${value.value} vCPUs in ${region}; ${type} needs ${vcpus}: the launch would fail with a vCPU limit error`,
         `ask for at least ${vcpus} vCPUs (approval takes hours to days): ${ask}`,
       );
-    else
+    else {
+      // A spot fleet may fall back to larger sizes of the family, which need more of the same quota.
+      const tooBig: string[] = [];
+      for (const larger of config.spot ? launchInstanceTypes(type, true).slice(1) : []) {
+        const n = await getDefaultVcpus(ec2, larger, inputs.retry);
+        if (n !== null && n > value.value) tooBig.push(`${larger} (${n})`);
+      }
       quota = check(
         'quota',
         TITLES.quota,
         'pass',
-        `"${q.name}" (${q.quotaCode}) is ${value.value} vCPUs; ${type} needs ${vcpus} (G instances already running count against it)`,
+        `"${q.name}" (${q.quotaCode}) is ${value.value} vCPUs; ${type} needs ${vcpus} (G instances already running count against it)` +
+          (tooBig.length > 0
+            ? `; the fleet's spot fallbacks ${tooBig.join(', ')} need more than that, so the fleet cannot fall back to them`
+            : ''),
       );
+    }
   } catch (err) {
     quota = check('quota', TITLES.quota, 'fail', message(err), PERMISSION_FIX);
   }

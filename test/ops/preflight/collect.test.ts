@@ -183,6 +183,9 @@ test('spot: the spot quota, the cheapest offered zone, and the cost cap at that 
     ServiceCode: 'ec2',
     QuotaCode: 'L-3819A6DF',
   });
+  expect(c.quota.detail).toBe(
+    '"All G and VT Spot Instance Requests" (L-3819A6DF) is 8 vCPUs; g4dn.xlarge needs 4 (G instances already running count against it); the fleet\'s spot fallbacks g4dn.4xlarge (16) need more than that, so the fleet cannot fall back to them',
+  );
   expect(c.zones.detail).toBe(
     `g4dn.xlarge is offered in 3 zones: ${REGION}a, ${REGION}b, ${REGION}c; spot price in the last 6 h: ${REGION}b $0.171/h, ${REGION}a $0.1876/h`,
   );

@@ -66,6 +66,15 @@ export function stack(name: string, status: string, outputs: Record<string, stri
   };
 }
 
+/** vCPUs of the g4dn and g5 sizes (EC2 instance types, accelerated computing). */
+const VCPUS: Record<string, number> = {
+  xlarge: 4,
+  '2xlarge': 8,
+  '4xlarge': 16,
+  '8xlarge': 32,
+  '16xlarge': 64,
+};
+
 export const csvStart = (header: readonly string[]) => `${header.join(',')}\n1,`;
 const DATA_STARTS: Record<string, string> = {
   'data/training.csv': csvStart(TRAINING_HEADER),
@@ -109,7 +118,7 @@ export function readyAccount(): void {
   mocks.ec2.on(DescribeInstanceTypesCommand).callsFake((input: { InstanceTypes: string[] }) => ({
     InstanceTypes: input.InstanceTypes.map((t) => ({
       InstanceType: t,
-      VCpuInfo: { DefaultVCpus: t.endsWith('.2xlarge') ? 8 : 4, DefaultCores: 2, DefaultThreadsPerCore: 2 },
+      VCpuInfo: { DefaultVCpus: VCPUS[t.split('.')[1]] ?? 4, DefaultCores: 2, DefaultThreadsPerCore: 2 },
     })),
   }));
   mocks.ec2
