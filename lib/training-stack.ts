@@ -16,12 +16,11 @@ import { TrainingNetwork } from './constructs/training-network';
 import type { DeployConfig } from './deploy-config';
 import { OUTPUT_KEYS, TRAINING_LOG_GROUP, resultsBucketName } from '../contracts/deployment-names';
 import { launchInstanceTypes } from '../contracts/instance-prices';
+import { JUPYTER_IMAGE } from '../contracts/jupyter-image';
 
 /** Build context of the trainer image: the repository root, trimmed by its .dockerignore. */
 export const REPOSITORY_ROOT = join(__dirname, '..');
 export const DOCKERFILE = 'docker/Dockerfile';
-/** JupyterLab image, pinned by tag (see the README to pin its digest). */
-export const JUPYTER_IMAGE = 'quay.io/jupyter/minimal-notebook:2026-04-02';
 
 export interface TrainingStackProps extends StackProps {
   readonly config: DeployConfig;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerCostCommand } from './commands/cost';
 import { registerLogsCommand } from './commands/logs';
+import { registerPreflightCommand } from './commands/preflight';
 import { registerResultsCommand } from './commands/results';
 import { registerRunsCommand } from './commands/runs';
 import { registerStatusCommand } from './commands/status';
@@ -14,4 +15,5 @@ export function registerOperatorCommands(program: Command): void {
   registerResultsCommand(program);
   registerRunsCommand(program);
   registerOperatorPolicyCommand(program);
+  registerPreflightCommand(program);
 }

@@ -5,9 +5,11 @@ import {
   TRAINING_LOG_GROUP,
   resultsBucketName,
 } from '../contracts/deployment-names';
-import { RUNS_PREFIX } from '../contracts/run-layout';
+import { DATA_PREFIX, RUNS_PREFIX } from '../contracts/run-layout';
+import { BOOTSTRAP_STACK_NAME } from './aws/bootstrap-stack';
 import { resolveRegion } from './aws/clients';
 import { OpsError } from './errors';
+import { GPU_VCPU_QUOTAS } from './aws/service-quotas';
 
 export interface OperatorPolicyTarget {
   accountId: string;
@@ -26,7 +28,7 @@ export interface OperatorPolicyDocument {
 }
 
 /**
- * The least privilege of `facepoints status|logs|cost|results|runs`: one statement per thing read, each
+ * The least privilege of `facepoints status|logs|cost|results|runs|preflight`: one statement per thing read, each
  * action on the narrowest resource the Service Authorization Reference allows for it. Pricing is not
  * called by any command (spot prices come from EC2, on-demand prices from contracts/instance-prices.ts).
  */
@@ -47,7 +49,8 @@ export function operatorPolicy(t: OperatorPolicyTarget): OperatorPolicyDocument 
       },
       {
         // Unconditional: S3 answers a read of a missing file (a run without status.json yet) with 404
-        // only to a caller that may list the bucket; a prefix condition never matches a GetObject.
+        // only to a caller that may list the bucket; a prefix condition never matches a GetObject, nor the
+        // HeadBucket of `facepoints preflight`.
         Sid: 'ListRuns',
         Effect: 'Allow',
         Action: ['s3:ListBucket'],
@@ -89,6 +92,37 @@ export function operatorPolicy(t: OperatorPolicyTarget): OperatorPolicyDocument 
         Effect: 'Allow',
         Action: ['ce:UpdateCostAllocationTagsStatus'],
         Resource: ['*'],
+      },
+      // `facepoints preflight` (sts:GetCallerIdentity needs no permission; HeadBucket and the data listing
+      // are s3:ListBucket, granted above).
+      {
+        Sid: 'ReadBootstrapVersion',
+        Effect: 'Allow',
+        Action: ['cloudformation:DescribeStacks'],
+        Resource: [`arn:${p}:cloudformation:${t.region}:${t.accountId}:stack/${BOOTSTRAP_STACK_NAME}/*`],
+      },
+      {
+        // GetServiceQuota may be limited to the quota's ARN (Service Authorization Reference, Service Quotas).
+        Sid: 'ReadGpuQuotas',
+        Effect: 'Allow',
+        Action: ['servicequotas:GetServiceQuota'],
+        Resource: Object.values(GPU_VCPU_QUOTAS).map(
+          (q) => `arn:${p}:servicequotas:${t.region}:${t.accountId}:${q.serviceCode}/${q.quotaCode}`,
+        ),
+      },
+      {
+        // No resource-level permissions for these describes: "*" only. Spot prices: see above.
+        Sid: 'ReadInstanceTypeOfferings',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeInstanceTypes', 'ec2:DescribeInstanceTypeOfferings'],
+        Resource: ['*'],
+      },
+      {
+        // A ranged read of each Kaggle file's first bytes, to check its header.
+        Sid: 'ReadDataHeaders',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: [`${bucketArn}/${DATA_PREFIX}*`],
       },
       {
         // DescribeBudget and DescribeNotificationsForBudget are both authorized as budgets:ViewBudget.

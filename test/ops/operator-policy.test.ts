@@ -11,13 +11,25 @@ import {
   ListCostAllocationTagsCommand,
   UpdateCostAllocationTagsStatusCommand,
 } from '@aws-sdk/client-cost-explorer';
-import { DescribeInstancesCommand, DescribeSpotPriceHistoryCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
+  DescribeInstancesCommand,
+  DescribeSpotPriceHistoryCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUDGET_NAME, STACK_NAMES, TRAINING_LOG_GROUP } from '../../contracts/deployment-names';
 import { operatorPolicy, type OperatorPolicyDocument } from '../../ops/operator-policy';
+import * as preflightRunner from '../../ops/preflight/run-command';
+import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../trainer/keypoints';
+import { DATA_FILES, DATA_PREFIX } from '../../contracts/run-layout';
 import { synthesizedPolicies, TEST_TARGET, type StackPolicies } from '../support/stack-policies';
 import {
   describeRequest,
@@ -47,20 +59,25 @@ const ec2 = mockClient(EC2Client);
 const logs = mockClient(CloudWatchLogsClient);
 const ce = mockClient(CostExplorerClient);
 const budgets = mockClient(BudgetsClient);
+const sts = mockClient(STSClient);
+const quotas = mockClient(ServiceQuotasClient);
 // Only read back for the commands sent, whatever the service.
-const mocks: Array<{ calls(): Array<{ args: unknown[] }> }> = [cfn, ec2, logs, ce, budgets];
+const mocks: Array<{ calls(): Array<{ args: unknown[] }> }> = [cfn, ec2, logs, ce, budgets, sts, quotas];
 
 let stacks: StackPolicies;
 let policy: OperatorPolicyDocument;
 let s3: StrictS3Server;
 let work: string;
 /** Every authorization the commands needed: S3's from the stand-in, the others mapped from the SDK calls. */
+/** What the preflight runs printed: they must have found nothing to fix. */
+const preflightOutputs: string[] = [];
 let needed: Array<{ call: string; auth: Omit<Authorization, 'decision' | 'grantedBy'> }>;
 
 /**
  * The IAM action and resource of each SDK command, per the Service Authorization Reference: Budgets'
  * DescribeBudget and DescribeNotificationsForBudget need budgets:ViewBudget on the budget; EC2's
- * describes and Cost Explorer's calls have no resource-level permissions.
+ * describes and Cost Explorer's calls have no resource-level permissions; GetServiceQuota may be limited to
+ * the quota; GetCallerIdentity needs no permission at all.
  */
 function authorizationsOf(
   name: string,
@@ -74,6 +91,19 @@ function authorizationsOf(
       return [{ action: 'ec2:DescribeInstances', resource: '*' }];
     case 'DescribeSpotPriceHistoryCommand':
       return [{ action: 'ec2:DescribeSpotPriceHistory', resource: '*' }];
+    case 'DescribeInstanceTypesCommand':
+      return [{ action: 'ec2:DescribeInstanceTypes', resource: '*' }];
+    case 'DescribeInstanceTypeOfferingsCommand':
+      return [{ action: 'ec2:DescribeInstanceTypeOfferings', resource: '*' }];
+    case 'GetServiceQuotaCommand':
+      return [
+        {
+          action: 'servicequotas:GetServiceQuota',
+          resource: `arn:${ctx.partition}:servicequotas:${ctx.region}:${ctx.accountId}:${String(input.ServiceCode)}/${String(input.QuotaCode)}`,
+        },
+      ];
+    case 'GetCallerIdentityCommand':
+      return [];
     case 'FilterLogEventsCommand':
       return [
         {
@@ -194,6 +224,30 @@ function deployed(): void {
     },
   });
   budgets.on(DescribeNotificationsForBudgetCommand).resolves({ Notifications: [] });
+  // What `facepoints preflight` reads besides the above.
+  sts.on(GetCallerIdentityCommand).resolves({ UserId: 'AIDASAMPLE', Account: accountId, Arn: OPERATOR });
+  cfn.on(DescribeStacksCommand, { StackName: 'CDKToolkit' }).resolves({
+    Stacks: [
+      {
+        StackId: stackId('CDKToolkit'),
+        StackName: 'CDKToolkit',
+        CreationTime: new Date(),
+        StackStatus: 'UPDATE_COMPLETE',
+        Outputs: [{ OutputKey: 'BootstrapVersion', OutputValue: '29' }],
+      },
+    ],
+  });
+  quotas.on(GetServiceQuotaCommand).callsFake((input: { QuotaCode: string }) => ({
+    Quota: { ServiceCode: 'ec2', QuotaCode: input.QuotaCode, QuotaName: 'G and VT', Value: 8 },
+  }));
+  ec2.on(DescribeInstanceTypesCommand).resolves({
+    InstanceTypes: [{ InstanceType: 'g4dn.xlarge', VCpuInfo: { DefaultVCpus: 4 } }],
+  });
+  ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({
+    InstanceTypeOfferings: [
+      { InstanceType: 'g4dn.xlarge', LocationType: 'availability-zone', Location: `${region}a` },
+    ],
+  });
 }
 
 beforeAll(async () => {
@@ -213,6 +267,15 @@ beforeAll(async () => {
   });
   // A run whose trainer has not written its status yet: its status read is a 404 only with ListBucket.
   await seedRun(admin, s3.bucket, STARTING_RUN, { status: null, finished: false });
+  const headers = { training: TRAINING_HEADER, test: TEST_HEADER, lookup: LOOKUP_HEADER };
+  for (const [kind, file] of Object.entries(DATA_FILES))
+    await admin.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: `${DATA_PREFIX}${file}`,
+        Body: `${headers[kind as keyof typeof headers].join(',')}\n1,0\n`,
+      }),
+    );
   admin.destroy();
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'facepoints-operator-policy-'));
   deployed();
@@ -227,6 +290,30 @@ beforeAll(async () => {
     await run('cost', '--region', region, '--activate-tag');
     await run('runs', '--region', region);
     await run('results', '--region', region, '--out', path.join(work, 'results'));
+    // Docker is not what is under test here: it answers as a ready Docker Desktop would.
+    const docker = jest.spyOn(preflightRunner, 'runCommand').mockImplementation(async (_program, args) => ({
+      code: 0,
+      stdout: args[0] === 'buildx' && args[1] === 'inspect' ? 'Platforms: linux/amd64\n' : 'v0.17.1\n',
+      stderr: '',
+    }));
+    try {
+      for (const market of ['spot=false', 'spot=true'])
+        preflightOutputs.push(
+          await run(
+            'preflight',
+            '--region',
+            region,
+            '--cost-tags',
+            '-c',
+            'alertEmail=me@example.com',
+            '-c',
+            market,
+          ),
+        );
+    } finally {
+      docker.mockRestore();
+      process.exitCode = undefined;
+    }
   } finally {
     for (const k of Object.keys(s3.env)) {
       if (saved[k] === undefined) delete process.env[k];
@@ -278,10 +365,19 @@ test('the commands used every service, and S3 refused none of their requests und
     'UpdateCostAllocationTagsStatusCommand',
     'DescribeBudgetCommand',
     'DescribeNotificationsForBudgetCommand',
+    'S3 HeadBucket',
+    'GetServiceQuotaCommand',
+    'DescribeInstanceTypesCommand',
+    'DescribeInstanceTypeOfferingsCommand',
   ]) {
     expect(calls).toContain(c);
   }
   expect(s3.requests.some((r) => r.status === 404)).toBe(true);
+  // The one preflight call that needs no permission, so it is not in `needed`.
+  expect(sts.commandCalls(GetCallerIdentityCommand).length).toBeGreaterThan(0);
+  expect(preflightOutputs).toHaveLength(2);
+  for (const out of preflightOutputs)
+    expect(out.trimEnd().split('\n').pop()).toBe('ready to deploy (exit 0)');
   expect(s3.deniedRequests().map(describeRequest)).toEqual([]);
 });
 
@@ -307,7 +403,7 @@ test('every action of the operator policy is needed: without it some call is ref
   }
 });
 
-test('a prefix-conditioned ListBucket turns the 404 of a run without a status into a refusal', async () => {
+test("a ListBucket conditioned on the runs/ prefix refuses the 404 of a run without a status, and preflight's HeadBucket and data listing", async () => {
   const conditioned: OperatorPolicyDocument = {
     ...policy,
     Statement: policy.Statement.map((s) =>
@@ -319,7 +415,7 @@ test('a prefix-conditioned ListBucket turns the 404 of a run without a status in
   for (const p of problems)
     expect(p).toMatch(
       new RegExp(
-        `^S3 (GetObject|HeadObject): s3:ListBucket on arn:aws:s3:::${stacks.bucket} is ImplicitlyDenied$`,
+        `^S3 (GetObject|HeadObject|HeadBucket|ListObjectsV2): s3:ListBucket on arn:aws:s3:::${stacks.bucket} is ImplicitlyDenied$`,
       ),
     );
 });
