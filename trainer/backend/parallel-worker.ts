@@ -1,8 +1,8 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { SeedSource } from '../models/seed-source';
 import { attachSeedSource } from '../models/seeded-dropout';
-import type { FromWorker, ShardJob, ToWorker, WorkerInit } from './parallel-protocol';
+import { type Handlers, serve } from '../workers/worker-rpc';
+import type { GradientProtocol, ShardJob, WorkerInit } from './parallel-protocol';
 import { nesterovUpdate } from './nesterov-update';
 import { selectBackend } from './select-backend';
 import type { WasmHeapBackend } from './kernels/compose';
@@ -14,9 +14,7 @@ import type { WasmHeapBackend } from './kernels/compose';
  * error, and writes it into that shard's shared gradient region; asked to, it applies the SGD step to its
  * range of the shared weights.
  */
-async function start(init: WorkerInit): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('parallel-worker: expected to run in a worker thread, found the main thread');
+async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
   await selectBackend({ backend: init.backend, requireGpu: false, log: () => undefined });
   const model = await tf.models.modelFromJSON(init.modelTopology as tf.serialization.ConfigDict);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -57,38 +55,24 @@ async function start(init: WorkerInit): Promise<void> {
     return loss;
   };
 
-  port.on('message', (msg: ToWorker) => {
-    if (msg.type === 'close') {
-      model.dispose();
-      port.close();
-      return;
-    }
-    try {
-      if (msg.type === 'update') {
-        const { from, to, shards, learningRate, momentum } = msg.job;
-        nesterovUpdate(
-          flatWeights,
-          flatAccumulators,
-          shards.map((k) => flatGradients[k]),
-          from,
-          to,
-          learningRate,
-          momentum,
-        );
-        port.postMessage({ type: 'updated' } satisfies FromWorker);
-        return;
-      }
+  return {
+    step(jobs) {
       loadWeights();
-      const losses = msg.jobs.map((job) => ({ shard: job.shard, loss: runShard(job) }));
-      port.postMessage({ type: 'done', losses, tensors: tf.memory().numTensors } satisfies FromWorker);
-    } catch (err) {
-      port.postMessage({
-        type: 'error',
-        message: err instanceof Error ? err.message : String(err),
-      } satisfies FromWorker);
-    }
-  });
-  port.postMessage({ type: 'ready' } satisfies FromWorker);
+      const losses = jobs.map((job) => ({ shard: job.shard, loss: runShard(job) }));
+      return { losses, tensors: tf.memory().numTensors };
+    },
+    update({ from, to, shards, learningRate, momentum }) {
+      nesterovUpdate(
+        flatWeights,
+        flatAccumulators,
+        shards.map((k) => flatGradients[k]),
+        from,
+        to,
+        learningRate,
+        momentum,
+      );
+    },
+  };
 }
 
 /**
@@ -111,9 +95,4 @@ function views(buffer: SharedArrayBuffer, shapes: number[][]): Float32Array[] {
   });
 }
 
-start(workerData as WorkerInit).catch((err: unknown) => {
-  parentPort?.postMessage({
-    type: 'error',
-    message: err instanceof Error ? err.message : String(err),
-  } satisfies FromWorker);
-});
+serve<GradientProtocol, WorkerInit>(start);

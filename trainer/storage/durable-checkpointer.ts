@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { runLayout } from '../run-layout';
 import type { Checkpointer, CheckpointFiles } from './checkpointer';
-import { sha256Hex } from './sha256-worker';
+import { sha256Hex } from './sha256';
 import type { Store } from './store';
 
 const MANIFEST = 'manifest.json';
