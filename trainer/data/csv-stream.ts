@@ -54,19 +54,10 @@ export interface CsvReadOptions {
   onProgress?: (bytes: number, total: number) => void;
   /** Rows to reserve room for at first; the pixel buffer grows by half when full. */
   expectedRows?: number;
-  /**
-   * Parse only bytes [start, end) of the file; `start` must be a line start. A range that does not start
-   * at byte 0 has no header, and its line numbers count from its own first line as line 1.
-   */
-  range?: { start: number; end: number };
 }
 
 export interface CsvReadResult {
   rows: number;
-  /** Lines read, header and trailing empty lines included. */
-  lines: number;
-  /** First of the empty lines at the end (0 = none): an error if more rows follow in a later range. */
-  trailingBlankLine: number;
   /** rows * 9216 bytes (empty when the spec has no pixel field); trimmed to `rows`. */
   pixels: Uint8Array;
 }
@@ -79,20 +70,12 @@ export async function readCsv(
 ): Promise<CsvReadResult> {
   const handle = await fs.open(file, 'r');
   try {
-    const size = (await handle.stat()).size;
-    const start = opts.range?.start ?? 0;
-    const end = Math.min(size, opts.range?.end ?? size);
-    const total = end - start;
-    const parser = new CsvParser(file, spec, opts.maxRows ?? 0, opts.expectedRows ?? 1024, start);
+    const total = (await handle.stat()).size;
+    const parser = new CsvParser(file, spec, opts.maxRows ?? 0, opts.expectedRows ?? 1024);
     const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     let consumed = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(
-        buf,
-        0,
-        Math.min(buf.length, total - consumed),
-        start + consumed,
-      );
+      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, total - consumed), consumed);
       if (bytesRead === 0) break;
       const more = parser.feed(buf, bytesRead);
       consumed += bytesRead;
@@ -144,8 +127,6 @@ class CsvParser {
     private readonly spec: CsvSpec,
     private readonly maxRows: number,
     expectedRows: number,
-    /** Byte offset of the first byte fed; 0 = the file's start, with its header. */
-    private readonly origin: number,
   ) {
     this.nFields = spec.header.length;
     this.requiredFields = spec.requiredFields ?? this.nFields;
@@ -160,9 +141,6 @@ class CsvParser {
         `expected requiredFields within [${Math.max(1, spec.pixelsField + 1)}, ${this.nFields}] for ${file}, found ${this.requiredFields}`,
       );
     }
-    this.inHeader = origin === 0;
-    this.chunkStart = this.lineStart = this.fieldStart = origin;
-    this.started = origin !== 0;
     this.capacityRows =
       spec.pixelsField >= 0 ? Math.max(1, maxRows > 0 ? Math.min(maxRows, expectedRows) : expectedRows) : 0;
     this.pixels = new Uint8Array(this.capacityRows * PIXELS);
@@ -493,8 +471,7 @@ class CsvParser {
         `expected the header ${this.spec.header.slice(0, 3).join(',')},..., found an empty file`,
       );
     }
-    // A later byte range may hold only the file's trailing empty lines.
-    if (this.rows === 0 && this.origin === 0) {
+    if (this.rows === 0) {
       throw new DataError(
         this.file,
         this.line,
@@ -506,7 +483,7 @@ class CsvParser {
     // Keep a buffer at most a quarter too large as is; copying 65 MB to trim it costs a quarter of the load.
     const pixels =
       used >= this.pixels.length * 0.75 ? this.pixels.subarray(0, used) : this.pixels.slice(0, used);
-    return { rows: this.rows, pixels, lines: this.line - 1, trailingBlankLine: this.blankLine };
+    return { rows: this.rows, pixels };
   }
 }
 

@@ -5,7 +5,6 @@ import {
   IMAGE_SIZE,
   KEYPOINT_COLUMNS,
   LOOKUP_HEADER,
-  PIXELS,
   SUBMISSION_HEADER,
   TEST_HEADER,
   TRAINING_HEADER,
@@ -13,7 +12,6 @@ import {
 import { DATA_FILES } from '../run-layout';
 import { readCsv } from './csv-stream';
 import { DataError, type FaceSet, type LookupRow, type TestSet } from './dataset';
-import { lineAlignedCuts, parseRangesInWorkers, type RangeResult } from './parallel-load';
 
 /**
  * Loaders for the three Kaggle files, accepted unchanged, and the submission writer. Every check runs
@@ -25,12 +23,6 @@ export interface LoadOptions {
   maxRows?: number;
   /** Bytes read so far and the file size, after each read. */
   onProgress?: (bytes: number, total: number) => void;
-  /**
-   * Worker threads that parse training.csv (1 = parse in this thread). Measured on the project's busy
-   * 2-vCPU machine, two threads took more CPU and more wall time than one (0.80 s CPU on one thread, 1.3 s
-   * on two; 116 vs 176 MB peak), so more only pays with spare physical cores. @default 1
-   */
-  threads?: number;
 }
 
 /**
@@ -110,20 +102,12 @@ class GrowingFloats {
   }
 }
 
-/**
- * Parses bytes [range.start, range.end) of a training.csv (the whole file when absent; a range not at 0
- * starts at a line start and has no header). Runs in the worker threads of the parallel load too.
- */
-export async function loadTrainingRange(
-  file: string,
-  range?: { start: number; end: number },
-  onBytes?: (bytes: number) => void,
-  maxRows?: number,
-): Promise<RangeResult> {
-  const { size } = await fs.stat(file);
-  const rowsHint = Math.ceil(((range ? range.end - range.start : size) + 1) / BYTES_PER_ROW_ESTIMATE) + 1;
+/** training.csv: 30 label columns (empty = missing) then `Image`. */
+export async function loadTraining(file: string, opts: LoadOptions = {}): Promise<FaceSet> {
+  const rowsHint = await expectedRows(file);
+  const { maxRows } = opts;
   const labels = new GrowingFloats(COORDINATES, maxRows ? Math.min(maxRows, rowsHint) : rowsHint);
-  const result = await readCsv(
+  const { rows, pixels } = await readCsv(
     file,
     {
       header: TRAINING_HEADER,
@@ -133,44 +117,9 @@ export async function loadTrainingRange(
         if (!Number.isNaN(v)) labels.set(row, field, v);
       },
     },
-    { maxRows, range, expectedRows: rowsHint, onProgress: onBytes && ((bytes) => onBytes(bytes)) },
+    { ...opts, expectedRows: rowsHint },
   );
-  return { ...result, labels: labels.take(result.rows) };
-}
-
-/** training.csv: 30 label columns (empty = missing) then `Image`. */
-export async function loadTraining(file: string, opts: LoadOptions = {}): Promise<FaceSet> {
-  const { size } = await fs.stat(file);
-  const parts = opts.threads ?? 1;
-  if (parts < 2 || opts.maxRows) {
-    const r = await loadTrainingRange(
-      file,
-      undefined,
-      opts.onProgress && ((bytes) => opts.onProgress!(bytes, size)),
-      opts.maxRows,
-    );
-    return { count: r.rows, pixels: r.pixels, labels: r.labels, file };
-  }
-  const cuts = await lineAlignedCuts(file, size, parts);
-  const results = await parseRangesInWorkers(
-    file,
-    cuts,
-    __filename,
-    'loadTrainingRange',
-    opts.onProgress && ((bytes) => opts.onProgress!(bytes, size)),
-  );
-  const count = results.reduce((n, r) => n + r.rows, 0);
-  if (count === 0)
-    throw new DataError(file, 2, 1, 'expected at least one data row after the header, found none');
-  const pixels = new Uint8Array(count * PIXELS);
-  const labels = new Float32Array(count * COORDINATES);
-  let row = 0;
-  for (const r of results) {
-    pixels.set(r.pixels.subarray(0, r.rows * PIXELS), row * PIXELS);
-    labels.set(r.labels.subarray(0, r.rows * COORDINATES), row * COORDINATES);
-    row += r.rows;
-  }
-  return { count, pixels, labels, file };
+  return { count: rows, pixels, labels: labels.take(rows), file };
 }
 
 /** test.csv: `ImageId,Image`, ImageIds unique. */
