@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapF32, run, type TensorInfo, type WasmHeapBackend } from './compose';
+import { heapF32, wasmKernel } from './compose';
 
 /**
  * `MaxPoolGrad` for wasm as one JS pass over the wasm heap: each output pixel's gradient goes to the first
@@ -8,19 +8,15 @@ import { heapF32, run, type TensorInfo, type WasmHeapBackend } from './compose';
  * baseline step at batch 128 for the three pools (61M input values), this loop a small fraction of that.
  * NCHW and dilated pools go to the shipped kernel.
  */
-export function maxPoolGrad(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): TensorInfo {
-  const backend = args.backend as WasmHeapBackend;
-  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
-  const attrs = (args.attrs ?? {}) as unknown as {
+export const maxPoolGrad = wasmKernel<
+  'dy' | 'input',
+  {
     filterSize: [number, number] | number;
     strides: [number, number] | number;
     pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
+  }
+>('MaxPoolGrad', ({ inputs: { dy, input }, attrs, backend, shipped }) => {
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
     attrs.filterSize,
@@ -35,7 +31,7 @@ export function maxPoolGrad(args: {
     info.dilationHeight !== 1 ||
     info.dilationWidth !== 1
   ) {
-    return run(backend, 'MaxPoolGrad', args.inputs as Record<string, TensorInfo>, args.attrs);
+    return shipped();
   }
   const dx = backend.makeOutput(input.shape, 'float32');
   const X = heapF32(backend, input);
@@ -54,7 +50,7 @@ export function maxPoolGrad(args: {
   if (pairs) maxPoolGrad2x2(X, DY, DX, info);
   else maxPoolGradAnyWindow(X, DY, DX, info);
   return dx;
-}
+});
 
 /**
  * The networks' pools: 2x2 windows at stride 2 that start at the top left and lie inside the input. Windows
