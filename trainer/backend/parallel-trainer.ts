@@ -168,35 +168,28 @@ export class ParallelTrainer {
 
   /** Copies of the trainable weights, in `model.trainableWeights` order. */
   getWeights(): Float32Array[] {
-    return this.split(this.weights).map((v) => v.slice());
+    return this.split(this.weights).map(({ view }) => view.slice());
   }
 
   setWeights(weights: Float32Array[]): void {
-    this.checkLayout(weights, 'setWeights');
-    this.split(this.weights).forEach((view, i) => {
-      view.set(weights[i]);
-    });
+    for (const { view, values } of this.pair(this.weights, weights, 'setWeights')) view.set(values);
   }
 
   /** The optimizer state in NesterovSgd's checkpoint format (one momentum accumulator per weight). */
   getOptimizerState(): OptimizerState {
     return {
       iterations: this.iterations,
-      accumulators: this.split(this.accumulators).map((v, i) => ({
-        shape: this.shapes[i].slice(),
-        values: v.slice(),
+      accumulators: this.split(this.accumulators).map(({ shape, view }) => ({
+        shape: shape.slice(),
+        values: view.slice(),
       })),
     };
   }
 
   setOptimizerState(state: OptimizerState): void {
-    this.checkLayout(
-      state.accumulators.map((a) => a.values),
-      'setOptimizerState',
-    );
-    this.split(this.accumulators).forEach((view, i) => {
-      view.set(state.accumulators[i].values);
-    });
+    const arrays = state.accumulators.map((a) => a.values);
+    for (const { view, values } of this.pair(this.accumulators, arrays, 'setOptimizerState'))
+      view.set(values);
     this.iterations = state.iterations;
   }
 
@@ -204,27 +197,36 @@ export class ParallelTrainer {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  private split(flat: Float32Array): Float32Array[] {
+  /** One view into `flat` per weight, with its shape. */
+  private split(flat: Float32Array): Array<{ shape: number[]; view: Float32Array }> {
     let offset = 0;
     return this.shapes.map((shape) => {
       const view = flat.subarray(offset, offset + size(shape));
       offset += size(shape);
-      return view;
+      return { shape, view };
     });
   }
 
-  private checkLayout(arrays: Float32Array[], where: string): void {
+  /** Each of `arrays` with its view into `flat`, once they are checked to match the weights' layout. */
+  private pair(
+    flat: Float32Array,
+    arrays: Float32Array[],
+    where: string,
+  ): Array<{ view: Float32Array; values: Float32Array }> {
     if (arrays.length !== this.shapes.length) {
       throw new Error(
         `ParallelTrainer.${where}: expected ${this.shapes.length} arrays, found ${arrays.length}`,
       );
     }
-    arrays.forEach((a, i) => {
-      if (a.length !== size(this.shapes[i])) {
+    const views = this.split(flat);
+    return arrays.map((values, i) => {
+      const { shape, view } = views[i]!;
+      if (values.length !== size(shape)) {
         throw new Error(
-          `ParallelTrainer.${where}: array ${i}: expected ${size(this.shapes[i])} values (shape [${this.shapes[i]}]), found ${a.length}`,
+          `ParallelTrainer.${where}: array ${i}: expected ${size(shape)} values (shape [${shape}]), found ${values.length}`,
         );
       }
+      return { view, values };
     });
   }
 }

@@ -19,17 +19,20 @@ async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
   const model = await tf.models.modelFromJSON(init.modelTopology as tf.serialization.ConfigDict);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weightViews = views(init.weights, init.shapes);
-  const gradientViews = init.gradients.map((g) => views(g, init.shapes));
   const flatWeights = new Float32Array(init.weights);
   const flatAccumulators = new Float32Array(init.accumulators);
   const flatGradients = init.gradients.map((g) => new Float32Array(g));
-  const inputShape = (model.inputs[0].shape as Array<number | null>).slice(1) as number[];
-  const outputs = model.outputs[0].shape[1] as number;
+  const gradientViews = init.gradients.map((g) => views(g, init.shapes));
+  const [input] = model.inputs;
+  const [output] = model.outputs;
+  if (!input || !output) throw new Error('parallel-worker: expected a model with one input and one output');
+  const inputShape = (input.shape as Array<number | null>).slice(1) as number[];
+  const outputs = output.shape[1] as number;
 
   const loadWeights = (): void => {
     // Copy the shared weights into this worker's variables (the wasm heap cannot alias a SharedArrayBuffer).
     variables.forEach((v, i) => {
-      tf.tidy(() => v.assign(tf.tensor(weightViews[i], v.shape)));
+      tf.tidy(() => v.assign(tf.tensor(at(weightViews, i, 'weight'), v.shape)));
     });
   };
 
@@ -46,11 +49,13 @@ async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
         variables,
       );
     });
-    const out = gradientViews[job.shard];
+    const out = at(gradientViews, job.shard, 'shard');
     variables.forEach((v, i) => {
-      out[i].set(gradientValues(grads[v.name]));
+      const grad = grads[v.name];
+      if (!grad) throw new Error(`parallel-worker: expected a gradient of ${v.name}, found none`);
+      at(out, i, 'weight').set(gradientValues(grad));
     });
-    const loss = value.dataSync()[0];
+    const loss = value.arraySync() as number;
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
   };
@@ -65,7 +70,7 @@ async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
       nesterovUpdate(
         flatWeights,
         flatAccumulators,
-        shards.map((k) => flatGradients[k]),
+        shards.map((k) => at(flatGradients, k, 'shard')),
         from,
         to,
         learningRate,
@@ -83,6 +88,14 @@ function gradientValues(t: tf.Tensor): Float32Array {
   const backend = tf.backend() as Partial<WasmHeapBackend>;
   if (typeof backend.typedArrayFromHeap === 'function') return backend.typedArrayFromHeap(t) as Float32Array;
   return t.dataSync() as Float32Array;
+}
+
+/** `list[i]`, or an error naming what was asked for (a shard or weight index outside the shared layout). */
+function at<T>(list: readonly T[], i: number, what: string): T {
+  const item = list[i];
+  if (item === undefined)
+    throw new Error(`parallel-worker: expected a ${what} index below ${list.length}, found ${i}`);
+  return item;
 }
 
 function views(buffer: SharedArrayBuffer, shapes: number[][]): Float32Array[] {

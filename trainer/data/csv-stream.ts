@@ -103,7 +103,6 @@ class CsvParser {
   private headerFields: string[] = [];
   private rows = 0;
   private done = false;
-  private started = false;
   /** A CR ended the last line; a following LF belongs to it. */
   private crPending = false;
   /** Line number of a blank line seen after the header (fine at the end of the file, an error before a row). */
@@ -157,13 +156,11 @@ class CsvParser {
   /** Parses `n` bytes of `buf`; returns false once maxRows rows are read. */
   feed(buf: Uint8Array, n: number): boolean {
     let i = 0;
-    if (!this.started && n > 0) {
-      this.started = true;
-      if (n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
-        i = 3;
-        this.lineStart = 3;
-        this.fieldStart = 3;
-      }
+    // The file's first bytes: skip a UTF-8 byte order mark.
+    if (this.chunkStart === 0 && n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+      i = 3;
+      this.lineStart = 3;
+      this.fieldStart = 3;
     }
     while (i < n) {
       if (this.crPending) {
@@ -215,9 +212,7 @@ class CsvParser {
         }
         i++;
         this.fieldStart = this.chunkStart + i;
-        this.fieldBytes = 0;
-        this.quoteClosed = false;
-        this.scratchLen = 0;
+        this.clearField();
         if (this.inPixelField()) this.beginPixels();
         continue;
       }
@@ -414,10 +409,15 @@ class CsvParser {
     }
     this.line++;
     this.field = 0;
-    this.fieldBytes = 0;
-    this.scratchLen = 0;
-    this.quoteClosed = false;
+    this.clearField();
     if (this.inPixelField()) this.beginPixels();
+  }
+
+  /** Forgets what was read of the field just ended. */
+  private clearField(): void {
+    this.fieldBytes = 0;
+    this.quoteClosed = false;
+    this.scratchLen = 0;
   }
 
   /** A line that ended before its last field: fine for a data row that has every required field. */

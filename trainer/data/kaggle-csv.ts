@@ -113,7 +113,7 @@ export async function loadTraining(file: string, opts: LoadOptions = {}): Promis
       header: TRAINING_HEADER,
       pixelsField: COORDINATES,
       onScalar(row, field, text, line, column) {
-        const v = parseCoordinate(text, file, line, column, KEYPOINT_COLUMNS[field]);
+        const v = parseCoordinate(text, file, line, column, KEYPOINT_COLUMNS[field] ?? `field ${field + 1}`);
         if (!Number.isNaN(v)) labels.set(row, field, v);
       },
     },
@@ -165,21 +165,26 @@ interface LocatedLookupRow extends LookupRow {
 async function readLookup(file: string): Promise<LocatedLookupRow[]> {
   const out: LocatedLookupRow[] = [];
   const seenRowIds = new Set<number>();
+  // The row being read: its RowId (field 0) starts it.
+  let current: LocatedLookupRow = { rowId: 0, imageId: 0, feature: '', line: 0, imageIdColumn: 0 };
   await readCsv(file, {
     header: LOOKUP_HEADER,
     pixelsField: -1,
     // The competition's own copy leaves the always-empty Location off; pandas reads both forms alike.
     requiredFields: LOOKUP_HEADER.indexOf('Location'),
-    onScalar(row, field, text, line, column) {
+    onScalar(_row, field, text, line, column) {
       if (field === 0) {
         const rowId = parsePositiveInt(text, file, line, column, 'RowId');
         if (seenRowIds.has(rowId))
           throw new DataError(file, line, column, `expected a unique RowId, found ${rowId} again`);
         seenRowIds.add(rowId);
-        out[row] = { rowId, imageId: 0, feature: '', line, imageIdColumn: 0 };
-      } else if (field === 1) {
-        out[row].imageId = parsePositiveInt(text, file, line, column, 'ImageId');
-        out[row].imageIdColumn = column;
+        current = { rowId, imageId: 0, feature: '', line, imageIdColumn: 0 };
+        out.push(current);
+        return;
+      }
+      if (field === 1) {
+        current.imageId = parsePositiveInt(text, file, line, column, 'ImageId');
+        current.imageIdColumn = column;
       } else if (field === 2) {
         if (!KEYPOINT_COLUMNS.includes(text)) {
           throw new DataError(
@@ -189,7 +194,7 @@ async function readLookup(file: string): Promise<LocatedLookupRow[]> {
             `expected FeatureName to be a keypoint column such as left_eye_center_x, found "${text}"`,
           );
         }
-        out[row].feature = text;
+        current.feature = text;
       }
       // Location (field 3) is empty in the real table: it is what the submission fills in.
     },
@@ -261,7 +266,7 @@ export async function loadKaggleDir(dir: string, opts: LoadOptions = {}): Promis
   const progress = (before: number) => (bytes: number) => opts.onProgress?.(before + bytes, total);
 
   const training = await loadTraining(files.training, { maxRows: opts.maxRows, onProgress: progress(0) });
-  const test = await loadTest(files.test, { onProgress: progress(sizes[0]) });
+  const test = await loadTest(files.test, { onProgress: progress(sizes[0] ?? 0) });
   const located = await readLookup(files.lookup);
   opts.onProgress?.(total, total);
 
