@@ -178,7 +178,7 @@ class CsvParser {
         if (i > from) this.fieldBytes += i - from;
         if (i >= n) break;
       }
-      const c = buf[i];
+      const c = buf[i]!;
       const abs = this.chunkStart + i;
       if (c === LF || c === CR) {
         if (this.inQuotes)
@@ -256,7 +256,7 @@ class CsvParser {
     hot: while (i < n) {
       if (d === 0) {
         while (i + 4 <= n) {
-          const a = buf[i] - ZERO;
+          const a = buf[i]! - ZERO;
           if (a >>> 0 > 9) {
             if (buf[i] === SPACE) {
               i++;
@@ -264,19 +264,19 @@ class CsvParser {
             }
             break hot;
           }
-          const b = buf[i + 1] - ZERO;
+          const b = buf[i + 1]! - ZERO;
           let value: number;
           let len: number;
           if (b >>> 0 > 9) {
             value = a;
             len = 1;
           } else {
-            const c = buf[i + 2] - ZERO;
+            const c = buf[i + 2]! - ZERO;
             if (c >>> 0 > 9) {
               value = a * 10 + b;
               len = 2;
             } else {
-              if ((buf[i + 3] - ZERO) >>> 0 <= 9) break; // four digits or more: the byte loop reports it
+              if ((buf[i + 3]! - ZERO) >>> 0 <= 9) break; // four digits or more: the byte loop reports it
               value = a * 100 + b * 10 + c;
               len = 3;
               if (value > 255) this.failPixel(i + 3, 3, value, count);
@@ -290,7 +290,7 @@ class CsvParser {
         }
       }
       while (i < n) {
-        const c = buf[i];
+        const c = buf[i]!;
         if (c >= ZERO && c <= NINE) {
           v = v * 10 + (c - ZERO);
           d++;
@@ -438,19 +438,18 @@ class CsvParser {
   }
 
   private checkHeader(): void {
-    const expected = this.spec.header;
     let col = 1;
-    for (let f = 0; f < expected.length; f++) {
+    for (const [f, name] of this.spec.header.entries()) {
       const found = this.headerFields[f];
-      if (found !== expected[f]) {
+      if (found !== name) {
         throw new DataError(
           this.file,
           this.line,
           col,
-          `expected header field ${f + 1} to be "${expected[f]}", found "${found}"`,
+          `expected header field ${f + 1} to be "${name}", found "${found}"`,
         );
       }
-      col += found.length + 1;
+      col += name.length + 1;
     }
   }
 

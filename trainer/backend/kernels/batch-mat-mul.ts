@@ -17,12 +17,11 @@ export const batchMatMul = wasmKernel<'a' | 'b', { transposeA?: boolean; transpo
 
     const sizeA = tf.util.sizeFromShape(a.shape);
     const sizeB = tf.util.sizeFromShape(b.shape);
-    const rows = a.shape[a.shape.length - (transposeA ? 1 : 2)];
-    const cols = b.shape[b.shape.length - (transposeB ? 2 : 1)];
-    const batch = Math.max(
-      sizeA / (a.shape[a.shape.length - 1] * a.shape[a.shape.length - 2]),
-      sizeB / (b.shape[b.shape.length - 1] * b.shape[b.shape.length - 2]),
-    );
+    const [aRows = 1, aCols = 1] = a.shape.slice(-2);
+    const [bRows = 1, bCols = 1] = b.shape.slice(-2);
+    const rows = transposeA ? aCols : aRows;
+    const cols = transposeB ? bRows : bCols;
+    const batch = Math.max(sizeA / (aRows * aCols), sizeB / (bRows * bCols));
     const direct = (transposeA ? sizeA : 0) + (transposeB ? sizeB : 0);
     const swapped = (transposeA ? 0 : sizeA) + (transposeB ? 0 : sizeB) + batch * rows * cols;
 

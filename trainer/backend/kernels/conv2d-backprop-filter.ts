@@ -139,7 +139,7 @@ function im2col(
           if (xHi < ow) P.fill(0, dst + xHi, dst + ow);
           let src = (sourceRow + xLo * sw + j - left) * ci + c;
           const step = sw * ci;
-          for (let xo = xLo; xo < xHi; xo++, src += step) P[dst + xo] = X[src];
+          for (let xo = xLo; xo < xHi; xo++, src += step) P[dst + xo] = X[src]!;
         }
       }
     }

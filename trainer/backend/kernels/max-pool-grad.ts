@@ -76,10 +76,10 @@ function maxPoolGrad2x2(
         const p10 = p00 + rowStride;
         const p11 = p10 + C;
         for (let d = 0; d < C; d++) {
-          const v00 = X[p00 + d];
-          const v01 = X[p01 + d];
-          const v10 = X[p10 + d];
-          const v11 = X[p11 + d];
+          const v00 = X[p00 + d]!;
+          const v01 = X[p01 + d]!;
+          const v10 = X[p10 + d]!;
+          const v11 = X[p11 + d]!;
           let m = 0;
           let best = v00;
           if (v01 > best) {
@@ -91,7 +91,7 @@ function maxPoolGrad2x2(
             m = 2;
           }
           if (v11 > best) m = 3;
-          const g = DY[out + d];
+          const g = DY[out + d]!;
           DX[p00 + d] = m === 0 ? g : 0;
           DX[p01 + d] = m === 1 ? g : 0;
           DX[p10 + d] = m === 2 ? g : 0;
@@ -137,8 +137,8 @@ function maxPoolGradAnyWindow(
           for (let c = cLo; c < cHi; c++) {
             const base = ((b * H + r) * W + c) * C;
             for (let d = 0; d < C; d++) {
-              const v = X[base + d];
-              if (v > best[d]) {
+              const v = X[base + d]!;
+              if (v > best[d]!) {
                 best[d] = v;
                 where[d] = base + d;
               }
@@ -146,7 +146,10 @@ function maxPoolGradAnyWindow(
           }
         }
         const out = ((b * outHeight + yr) * outWidth + xr) * C;
-        for (let d = 0; d < C; d++) if (where[d] >= 0) DX[where[d]] += DY[out + d];
+        for (let d = 0; d < C; d++) {
+          const at = where[d]!;
+          if (at >= 0) DX[at]! += DY[out + d]!;
+        }
       }
     }
   }

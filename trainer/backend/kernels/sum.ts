@@ -24,7 +24,7 @@ export const sum = wasmKernel<'x', { axis: number | number[]; keepDims?: boolean
     const outer = X.length / inner;
     const acc = new Float64Array(inner);
     for (let i = 0, o = 0; i < outer; i++, o += inner) {
-      for (let j = 0; j < inner; j++) acc[j] += X[o + j];
+      for (let j = 0; j < inner; j++) acc[j]! += X[o + j]!;
     }
     OUT.set(acc);
     return out;
