@@ -294,7 +294,7 @@ describe('loadTest and loadLookup', () => {
   // The competition's own IdLookupTable.csv leaves the empty Location off, comma and all, under the
   // four-field header; pandas reads both forms alike, so the loader must too.
   const LOOKUP_HEADER_LINE = 'RowId,ImageId,FeatureName,Location';
-  const lookupRows = ['1,1,left_eye_center_x', '2,1,nose_tip_y', '3,2,mouth_center_bottom_lip_y'];
+  const lookupRows = ['1,1,left_eye_center_x', '2,1,nose_tip_y', '3,2,mouth_center_bottom_lip_y'] as const;
   it.each([
     ['four fields, LF', lookupRows.map((r) => `${r},`), '\n', true],
     ['four fields, CRLF', lookupRows.map((r) => `${r},`), '\r\n', true],
@@ -384,7 +384,7 @@ describe('loadKaggleDir', () => {
     expect(data.lookup).toHaveLength(2);
     const [last, total] = seen[seen.length - 1];
     expect(last).toBe(total);
-    expect(seen.every(([b], i) => i === 0 || b >= seen[i - 1][0])).toBe(true);
+    expect(seen.every(([b], i) => i === 0 || b >= seen[i - 1]![0])).toBe(true);
   });
 
   it('loads files with CRLF line ends and a lookup table that leaves Location off', async () => {
@@ -434,7 +434,7 @@ describe('formatSubmission', () => {
       '7:nose_tip_y': 101,
       '8:nose_tip_y': -3,
     };
-    const csv = formatSubmission(lookup, (id, f) => values[`${id}:${f}`]);
+    const csv = formatSubmission(lookup, (id, f) => values[`${id}:${f}`] ?? Number.NaN);
     expect(csv).toBe('RowId,Location\n1,66.1235\n2,96\n3,0\n');
   });
 
