@@ -59,7 +59,10 @@ export async function benchCheckpointOverhead(
   const fileBytes = opts.fileBytes ?? 66e6;
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'facepoints-bench-s3-'));
-  const server = await startS3rverProcess(dir, 'bench');
+  const server = await startS3rverProcess(dir, 'bench').catch(async (err: unknown) => {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  });
   const env = {
     ...process.env,
     AWS_ENDPOINT_URL_S3: server.endpoint,
@@ -187,8 +190,8 @@ function work(units: number): number {
   let acc = 0;
   for (let u = 0; u < units; u++) {
     for (let i = 0; i < scratch.length; i++) {
-      scratch[i] = scratch[i] * 0.999 + i * 1e-6;
-      acc += scratch[i];
+      scratch[i] = scratch[i]! * 0.999 + i * 1e-6;
+      acc += scratch[i]!;
     }
   }
   return acc;

@@ -21,18 +21,18 @@ export function nesterovUpdate(
   if (gradients.length <= 2) {
     const [a, b] = gradients;
     for (let i = from; i < to; i++) {
-      const g = b === undefined ? a[i] : Math.fround(a[i] + b[i]);
-      const m = Math.fround(momentum * acc[i] + g);
+      const g = b === undefined ? a![i]! : Math.fround(a![i]! + b[i]!);
+      const m = Math.fround(momentum * acc[i]! + g);
       acc[i] = m;
-      w[i] = w[i] - learningRate * (g + momentum * m);
+      w[i] = w[i]! - learningRate * (g + momentum * m);
     }
     return;
   }
   for (let i = from; i < to; i++) {
-    let g = gradients[0][i];
-    for (let k = 1; k < gradients.length; k++) g = Math.fround(g + gradients[k][i]);
-    const m = Math.fround(momentum * acc[i] + g);
+    let g = gradients[0]![i]!;
+    for (let k = 1; k < gradients.length; k++) g = Math.fround(g + gradients[k]![i]!);
+    const m = Math.fround(momentum * acc[i]! + g);
     acc[i] = m;
-    w[i] = w[i] - learningRate * (g + momentum * m);
+    w[i] = w[i]! - learningRate * (g + momentum * m);
   }
 }

@@ -1,4 +1,4 @@
-/** Messages between ParallelTrainer (main thread) and its gradient workers (parallel-worker.ts). */
+/** What ParallelTrainer (main thread) and its gradient workers (parallel-worker.ts) exchange. */
 
 export interface WorkerInit {
   /** model.toJSON(null, false): the architecture; weights arrive through `weights`. */
@@ -34,13 +34,9 @@ export interface UpdateJob {
   momentum: number;
 }
 
-export type ToWorker =
-  | { type: 'step'; jobs: ShardJob[] }
-  | { type: 'update'; job: UpdateJob }
-  | { type: 'close' };
-
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'done'; losses: Array<{ shard: number; loss: number }>; tensors: number }
-  | { type: 'updated' }
-  | { type: 'error'; message: string };
+/** The gradient worker's requests (served by parallel-worker.ts over worker-rpc). */
+export interface GradientProtocol {
+  /** Gradients of these shards into their shared regions; their weighted losses and the worker's tensor count. */
+  step(jobs: ShardJob[]): { losses: Array<{ shard: number; loss: number }>; tensors: number };
+  update(job: UpdateJob): void;
+}

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { OptimizerState } from '../train/nesterov';
-import type { FromWorker, ShardJob, ToWorker, UpdateJob, WorkerInit } from './parallel-protocol';
+import { type ReplyOf, type RequestOf, startWorker, type WorkerClient } from '../workers/worker-rpc';
+import type { GradientProtocol, ShardJob, UpdateJob, WorkerInit } from './parallel-protocol';
 
 export interface ParallelTrainerOptions {
   /** The network's architecture, `model.toJSON(null, false)`; custom layers must be registered by modules the worker imports (SeededDropout is). */
@@ -51,7 +50,7 @@ export class ParallelTrainer {
   workerTensorCounts: number[] = [];
 
   private constructor(
-    private readonly workers: Worker[],
+    private readonly workers: Array<WorkerClient<GradientProtocol>>,
     private readonly shapes: number[][],
     weightBuffer: SharedArrayBuffer,
     accumulatorBuffer: SharedArrayBuffer,
@@ -92,7 +91,15 @@ export class ParallelTrainer {
       shapes: opts.weightShapes,
       backend: opts.backend ?? 'wasm',
     };
-    const workers = await Promise.all(Array.from({ length: workerCount }, () => startWorker(init)));
+    const started = await Promise.allSettled(
+      Array.from({ length: workerCount }, () => startGradientWorker(init)),
+    );
+    const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw failed.reason;
+    }
     const trainer = new ParallelTrainer(
       workers,
       opts.weightShapes,
@@ -124,11 +131,11 @@ export class ParallelTrainer {
       });
     }
     const active = jobs.filter((j) => j.count > 0);
-    const perWorker = this.workers.map((_, w) => active.filter((_, i) => i % this.workers.length === w));
     const results = await Promise.all(
-      this.workers.map((worker, w) =>
-        perWorker[w].length ? request(worker, perWorker[w]) : { losses: [], tensors: -1 },
-      ),
+      this.workers.map((worker, w) => {
+        const mine = active.filter((_, i) => i % this.workers.length === w);
+        return mine.length ? call(worker, 'step', mine) : { losses: [], tensors: -1 };
+      }),
     );
     this.workerTensorCounts = results.map((r) => r.tensors);
     const loss = results.flatMap((r) => r.losses).reduce((sum, r) => sum + r.loss, 0);
@@ -153,7 +160,7 @@ export class ParallelTrainer {
           learningRate,
           momentum,
         };
-        return call(worker, { type: 'update', job }, 'updated');
+        return call(worker, 'update', job);
       }),
     );
     this.iterations++;
@@ -161,68 +168,65 @@ export class ParallelTrainer {
 
   /** Copies of the trainable weights, in `model.trainableWeights` order. */
   getWeights(): Float32Array[] {
-    return this.split(this.weights).map((v) => v.slice());
+    return this.split(this.weights).map(({ view }) => view.slice());
   }
 
   setWeights(weights: Float32Array[]): void {
-    this.checkLayout(weights, 'setWeights');
-    this.split(this.weights).forEach((view, i) => {
-      view.set(weights[i]);
-    });
+    for (const { view, values } of this.pair(this.weights, weights, 'setWeights')) view.set(values);
   }
 
   /** The optimizer state in NesterovSgd's checkpoint format (one momentum accumulator per weight). */
   getOptimizerState(): OptimizerState {
     return {
       iterations: this.iterations,
-      accumulators: this.split(this.accumulators).map((v, i) => ({
-        shape: this.shapes[i].slice(),
-        values: v.slice(),
+      accumulators: this.split(this.accumulators).map(({ shape, view }) => ({
+        shape: shape.slice(),
+        values: view.slice(),
       })),
     };
   }
 
   setOptimizerState(state: OptimizerState): void {
-    this.checkLayout(
-      state.accumulators.map((a) => a.values),
-      'setOptimizerState',
-    );
-    this.split(this.accumulators).forEach((view, i) => {
-      view.set(state.accumulators[i].values);
-    });
+    const arrays = state.accumulators.map((a) => a.values);
+    for (const { view, values } of this.pair(this.accumulators, arrays, 'setOptimizerState'))
+      view.set(values);
     this.iterations = state.iterations;
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(
-      this.workers.map(async (worker) => {
-        worker.postMessage({ type: 'close' } satisfies ToWorker);
-        await worker.terminate();
-      }),
-    );
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  private split(flat: Float32Array): Float32Array[] {
+  /** One view into `flat` per weight, with its shape. */
+  private split(flat: Float32Array): Array<{ shape: number[]; view: Float32Array }> {
     let offset = 0;
     return this.shapes.map((shape) => {
       const view = flat.subarray(offset, offset + size(shape));
       offset += size(shape);
-      return view;
+      return { shape, view };
     });
   }
 
-  private checkLayout(arrays: Float32Array[], where: string): void {
+  /** Each of `arrays` with its view into `flat`, once they are checked to match the weights' layout. */
+  private pair(
+    flat: Float32Array,
+    arrays: Float32Array[],
+    where: string,
+  ): Array<{ view: Float32Array; values: Float32Array }> {
     if (arrays.length !== this.shapes.length) {
       throw new Error(
         `ParallelTrainer.${where}: expected ${this.shapes.length} arrays, found ${arrays.length}`,
       );
     }
-    arrays.forEach((a, i) => {
-      if (a.length !== size(this.shapes[i])) {
+    const views = this.split(flat);
+    return arrays.map((values, i) => {
+      const { shape, view } = views[i]!;
+      if (values.length !== size(shape)) {
         throw new Error(
-          `ParallelTrainer.${where}: array ${i}: expected ${size(this.shapes[i])} values (shape [${this.shapes[i]}]), found ${a.length}`,
+          `ParallelTrainer.${where}: array ${i}: expected ${size(shape)} values (shape [${shape}]), found ${values.length}`,
         );
       }
+      return { view, values };
     });
   }
 }
@@ -245,64 +249,29 @@ function ioSizes(topology: object): { inputSize: number; outputs: number } {
   return { inputSize: input.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1), outputs: units };
 }
 
-/** The worker's compiled file next to this one (dist), or its TypeScript source run through tsx (tests, tsx). */
-function workerEntry(): { file: string; execArgv: string[] } {
-  const js = path.join(__dirname, 'parallel-worker.js');
-  if (existsSync(js)) return { file: js, execArgv: [] };
-  return {
-    file: path.join(__dirname, 'parallel-worker.ts'),
-    execArgv: ['--require', require.resolve('tsx/cjs')],
-  };
-}
-
-function startWorker(init: WorkerInit): Promise<Worker> {
-  const { file, execArgv } = workerEntry();
-  const worker = new Worker(file, { workerData: init, execArgv });
-  return new Promise((resolve, reject) => {
-    const onMessage = (msg: FromWorker): void => {
-      worker.off('error', reject);
-      if (msg.type === 'ready') resolve(worker);
-      else
-        reject(
-          new Error(
-            `ParallelTrainer: worker failed to start: ${msg.type === 'error' ? msg.message : msg.type}`,
-          ),
-        );
-    };
-    worker.once('message', onMessage);
-    worker.once('error', reject);
+async function startGradientWorker(init: WorkerInit): Promise<WorkerClient<GradientProtocol>> {
+  const worker = startWorker<GradientProtocol, WorkerInit>(path.join(__dirname, 'parallel-worker.js'), {
+    name: 'gradient',
+    workerData: init,
   });
+  try {
+    await worker.ready;
+  } catch (err) {
+    await worker.terminate();
+    throw new Error(`ParallelTrainer: worker failed to start: ${(err as Error).message}`);
+  }
+  return worker;
 }
 
-function request(
-  worker: Worker,
-  jobs: ShardJob[],
-): Promise<{ losses: Array<{ shard: number; loss: number }>; tensors: number }> {
-  return call(worker, { type: 'step', jobs }, 'done').then((msg) => ({
-    losses: msg.losses,
-    tensors: msg.tensors,
-  }));
-}
-
-/** Posts `message` and resolves with the worker's reply of type `expected`; an error reply or a worker error rejects. */
-function call<T extends FromWorker['type']>(
-  worker: Worker,
-  message: ToWorker,
-  expected: T,
-): Promise<Extract<FromWorker, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    worker.once('error', onError);
-    worker.once('message', (msg: FromWorker) => {
-      worker.off('error', onError);
-      if (msg.type === expected) resolve(msg as Extract<FromWorker, { type: T }>);
-      else
-        reject(
-          new Error(
-            `ParallelTrainer: worker ${message.type} failed: ${msg.type === 'error' ? msg.message : `unexpected reply ${msg.type}`}`,
-          ),
-        );
-    });
-    worker.postMessage(message);
-  });
+/** One request to a gradient worker; a failure names the request. */
+async function call<K extends keyof GradientProtocol & string>(
+  worker: WorkerClient<GradientProtocol>,
+  method: K,
+  request: RequestOf<GradientProtocol, K>,
+): Promise<ReplyOf<GradientProtocol, K>> {
+  try {
+    return await worker.call(method, request);
+  } catch (err) {
+    throw new Error(`ParallelTrainer: worker ${method} failed: ${(err as Error).message}`);
+  }
 }

@@ -1,8 +1,8 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { SeedSource } from '../models/seed-source';
 import { attachSeedSource } from '../models/seeded-dropout';
-import type { FromWorker, ShardJob, ToWorker, WorkerInit } from './parallel-protocol';
+import { type Handlers, serve } from '../workers/worker-rpc';
+import type { GradientProtocol, ShardJob, WorkerInit } from './parallel-protocol';
 import { nesterovUpdate } from './nesterov-update';
 import { selectBackend } from './select-backend';
 import type { WasmHeapBackend } from './kernels/compose';
@@ -14,24 +14,25 @@ import type { WasmHeapBackend } from './kernels/compose';
  * error, and writes it into that shard's shared gradient region; asked to, it applies the SGD step to its
  * range of the shared weights.
  */
-async function start(init: WorkerInit): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('parallel-worker: expected to run in a worker thread, found the main thread');
+async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
   await selectBackend({ backend: init.backend, requireGpu: false, log: () => undefined });
   const model = await tf.models.modelFromJSON(init.modelTopology as tf.serialization.ConfigDict);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weightViews = views(init.weights, init.shapes);
-  const gradientViews = init.gradients.map((g) => views(g, init.shapes));
   const flatWeights = new Float32Array(init.weights);
   const flatAccumulators = new Float32Array(init.accumulators);
   const flatGradients = init.gradients.map((g) => new Float32Array(g));
-  const inputShape = (model.inputs[0].shape as Array<number | null>).slice(1) as number[];
-  const outputs = model.outputs[0].shape[1] as number;
+  const gradientViews = init.gradients.map((g) => views(g, init.shapes));
+  const [input] = model.inputs;
+  const [output] = model.outputs;
+  if (!input || !output) throw new Error('parallel-worker: expected a model with one input and one output');
+  const inputShape = (input.shape as Array<number | null>).slice(1) as number[];
+  const outputs = output.shape[1] as number;
 
   const loadWeights = (): void => {
     // Copy the shared weights into this worker's variables (the wasm heap cannot alias a SharedArrayBuffer).
     variables.forEach((v, i) => {
-      tf.tidy(() => v.assign(tf.tensor(weightViews[i], v.shape)));
+      tf.tidy(() => v.assign(tf.tensor(at(weightViews, i, 'weight'), v.shape)));
     });
   };
 
@@ -48,47 +49,35 @@ async function start(init: WorkerInit): Promise<void> {
         variables,
       );
     });
-    const out = gradientViews[job.shard];
+    const out = at(gradientViews, job.shard, 'shard');
     variables.forEach((v, i) => {
-      out[i].set(gradientValues(grads[v.name]));
+      const grad = grads[v.name];
+      if (!grad) throw new Error(`parallel-worker: expected a gradient of ${v.name}, found none`);
+      at(out, i, 'weight').set(gradientValues(grad));
     });
-    const loss = value.dataSync()[0];
+    const loss = value.arraySync() as number;
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
   };
 
-  port.on('message', (msg: ToWorker) => {
-    if (msg.type === 'close') {
-      model.dispose();
-      port.close();
-      return;
-    }
-    try {
-      if (msg.type === 'update') {
-        const { from, to, shards, learningRate, momentum } = msg.job;
-        nesterovUpdate(
-          flatWeights,
-          flatAccumulators,
-          shards.map((k) => flatGradients[k]),
-          from,
-          to,
-          learningRate,
-          momentum,
-        );
-        port.postMessage({ type: 'updated' } satisfies FromWorker);
-        return;
-      }
+  return {
+    step(jobs) {
       loadWeights();
-      const losses = msg.jobs.map((job) => ({ shard: job.shard, loss: runShard(job) }));
-      port.postMessage({ type: 'done', losses, tensors: tf.memory().numTensors } satisfies FromWorker);
-    } catch (err) {
-      port.postMessage({
-        type: 'error',
-        message: err instanceof Error ? err.message : String(err),
-      } satisfies FromWorker);
-    }
-  });
-  port.postMessage({ type: 'ready' } satisfies FromWorker);
+      const losses = jobs.map((job) => ({ shard: job.shard, loss: runShard(job) }));
+      return { losses, tensors: tf.memory().numTensors };
+    },
+    update({ from, to, shards, learningRate, momentum }) {
+      nesterovUpdate(
+        flatWeights,
+        flatAccumulators,
+        shards.map((k) => at(flatGradients, k, 'shard')),
+        from,
+        to,
+        learningRate,
+        momentum,
+      );
+    },
+  };
 }
 
 /**
@@ -101,6 +90,14 @@ function gradientValues(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
+/** `list[i]`, or an error naming what was asked for (a shard or weight index outside the shared layout). */
+function at<T>(list: readonly T[], i: number, what: string): T {
+  const item = list[i];
+  if (item === undefined)
+    throw new Error(`parallel-worker: expected a ${what} index below ${list.length}, found ${i}`);
+  return item;
+}
+
 function views(buffer: SharedArrayBuffer, shapes: number[][]): Float32Array[] {
   let offset = 0;
   return shapes.map((shape) => {
@@ -111,9 +108,4 @@ function views(buffer: SharedArrayBuffer, shapes: number[][]): Float32Array[] {
   });
 }
 
-start(workerData as WorkerInit).catch((err: unknown) => {
-  parentPort?.postMessage({
-    type: 'error',
-    message: err instanceof Error ? err.message : String(err),
-  } satisfies FromWorker);
-});
+serve<GradientProtocol, WorkerInit>(start);

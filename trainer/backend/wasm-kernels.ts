@@ -1,20 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { originalKernel, type KernelFn } from './kernels/compose';
+import { originalKernel, type WasmKernel } from './kernels/compose';
 import { batchMatMul } from './kernels/batch-mat-mul';
 import { conv2DBackpropFilter } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInput } from './kernels/conv2d-backprop-input';
 import { maxPoolGrad } from './kernels/max-pool-grad';
 import { sum } from './kernels/sum';
 
-/** The training kernels this project registers for wasm, by tfjs kernel name. */
-export const WASM_TRAINING_KERNELS: Readonly<Record<string, KernelFn>> = {
-  Conv2DBackpropFilter: conv2DBackpropFilter,
-  Conv2DBackpropInput: conv2DBackpropInput,
-  BatchMatMul: batchMatMul,
-  MaxPoolGrad: maxPoolGrad,
-  Sum: sum,
-};
+/** The training kernels this project registers for wasm. */
+export const WASM_TRAINING_KERNELS: readonly WasmKernel[] = [
+  conv2DBackpropFilter,
+  conv2DBackpropInput,
+  batchMatMul,
+  maxPoolGrad,
+  sum,
+];
 
 let registered = false;
 
@@ -24,7 +24,7 @@ let registered = false;
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  for (const [name, kernelFunc] of Object.entries(WASM_TRAINING_KERNELS)) {
+  for (const { kernelName: name, kernelFunc } of WASM_TRAINING_KERNELS) {
     const shipped = tf.getKernel(name, 'wasm');
     if (shipped) {
       // Keep the shipped kernel reachable (the replacements call it), then replace it without the registry's

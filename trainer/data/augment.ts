@@ -38,10 +38,10 @@ export function wiener(pixels: Uint8Array, size: number): Uint8Array {
   const sq = new Float64Array(w * w);
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < n; c++) {
-      const v = pixels[r * n + c];
+      const v = pixels[r * n + c]!;
       const at = (r + 1) * w + c + 1;
-      sum[at] = v + sum[at - 1] + sum[at - w] - sum[at - w - 1];
-      sq[at] = v * v + sq[at - 1] + sq[at - w] - sq[at - w - 1];
+      sum[at] = v + sum[at - 1]! + sum[at - w]! - sum[at - w - 1]!;
+      sq[at] = v * v + sq[at - 1]! + sq[at - w]! - sq[at - w - 1]!;
     }
   }
   const half = size >> 1;
@@ -55,8 +55,8 @@ export function wiener(pixels: Uint8Array, size: number): Uint8Array {
       const c0 = Math.max(0, c - half);
       const c1 = Math.min(n, c + half + 1);
       const count = (r1 - r0) * (c1 - c0);
-      const s = sum[r1 * w + c1] - sum[r0 * w + c1] - sum[r1 * w + c0] + sum[r0 * w + c0];
-      const s2 = sq[r1 * w + c1] - sq[r0 * w + c1] - sq[r1 * w + c0] + sq[r0 * w + c0];
+      const s = sum[r1 * w + c1]! - sum[r0 * w + c1]! - sum[r1 * w + c0]! + sum[r0 * w + c0]!;
+      const s2 = sq[r1 * w + c1]! - sq[r0 * w + c1]! - sq[r1 * w + c0]! + sq[r0 * w + c0]!;
       const m = s / count;
       const v = Math.max(0, s2 / count - m * m);
       mean[r * n + c] = m;
@@ -68,8 +68,9 @@ export function wiener(pixels: Uint8Array, size: number): Uint8Array {
   noise /= PIXELS;
   const out = new Uint8Array(PIXELS);
   for (let k = 0; k < PIXELS; k++) {
-    const v = variance[k];
-    const y = v <= noise ? mean[k] : mean[k] + (1 - noise / v) * (pixels[k] - mean[k]);
+    const v = variance[k]!;
+    const m = mean[k]!;
+    const y = v <= noise ? m : m + (1 - noise / v) * (pixels[k]! - m);
     out[k] = Math.round(Math.min(255, Math.max(0, y)));
   }
   return out;
@@ -115,12 +116,14 @@ export async function augmentSet(
     const own = set.labels.subarray(row * COORDINATES, (row + 1) * COORDINATES);
     for (let k = 0; k < copies; k++) labels.set(own, (k * rows.length + i) * COORDINATES);
   });
-  const jobs: Array<[number, number]> = [];
-  for (let n = 0; n < names.length; n++) for (let i = 0; i < rows.length; i++) jobs.push([n, i]);
+  const jobs: Array<[(typeof names)[number], number, number]> = [];
+  names.forEach((name, n) => {
+    for (let i = 0; i < rows.length; i++) jobs.push([name, n, i]);
+  });
   for (let start = 0; start < jobs.length; start += CONCURRENCY) {
     await Promise.all(
-      jobs.slice(start, start + CONCURRENCY).map(async ([n, i]) => {
-        const out = await augmentFace(pixels.subarray(i * PIXELS, (i + 1) * PIXELS), names[n]);
+      jobs.slice(start, start + CONCURRENCY).map(async ([name, n, i]) => {
+        const out = await augmentFace(pixels.subarray(i * PIXELS, (i + 1) * PIXELS), name);
         pixels.set(out, ((n + 1) * rows.length + i) * PIXELS);
       }),
     );

@@ -54,19 +54,10 @@ export interface CsvReadOptions {
   onProgress?: (bytes: number, total: number) => void;
   /** Rows to reserve room for at first; the pixel buffer grows by half when full. */
   expectedRows?: number;
-  /**
-   * Parse only bytes [start, end) of the file; `start` must be a line start. A range that does not start
-   * at byte 0 has no header, and its line numbers count from its own first line as line 1.
-   */
-  range?: { start: number; end: number };
 }
 
 export interface CsvReadResult {
   rows: number;
-  /** Lines read, header and trailing empty lines included. */
-  lines: number;
-  /** First of the empty lines at the end (0 = none): an error if more rows follow in a later range. */
-  trailingBlankLine: number;
   /** rows * 9216 bytes (empty when the spec has no pixel field); trimmed to `rows`. */
   pixels: Uint8Array;
 }
@@ -79,20 +70,12 @@ export async function readCsv(
 ): Promise<CsvReadResult> {
   const handle = await fs.open(file, 'r');
   try {
-    const size = (await handle.stat()).size;
-    const start = opts.range?.start ?? 0;
-    const end = Math.min(size, opts.range?.end ?? size);
-    const total = end - start;
-    const parser = new CsvParser(file, spec, opts.maxRows ?? 0, opts.expectedRows ?? 1024, start);
+    const total = (await handle.stat()).size;
+    const parser = new CsvParser(file, spec, opts.maxRows ?? 0, opts.expectedRows ?? 1024);
     const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     let consumed = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(
-        buf,
-        0,
-        Math.min(buf.length, total - consumed),
-        start + consumed,
-      );
+      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, total - consumed), consumed);
       if (bytesRead === 0) break;
       const more = parser.feed(buf, bytesRead);
       consumed += bytesRead;
@@ -120,7 +103,6 @@ class CsvParser {
   private headerFields: string[] = [];
   private rows = 0;
   private done = false;
-  private started = false;
   /** A CR ended the last line; a following LF belongs to it. */
   private crPending = false;
   /** Line number of a blank line seen after the header (fine at the end of the file, an error before a row). */
@@ -144,8 +126,6 @@ class CsvParser {
     private readonly spec: CsvSpec,
     private readonly maxRows: number,
     expectedRows: number,
-    /** Byte offset of the first byte fed; 0 = the file's start, with its header. */
-    private readonly origin: number,
   ) {
     this.nFields = spec.header.length;
     this.requiredFields = spec.requiredFields ?? this.nFields;
@@ -160,9 +140,6 @@ class CsvParser {
         `expected requiredFields within [${Math.max(1, spec.pixelsField + 1)}, ${this.nFields}] for ${file}, found ${this.requiredFields}`,
       );
     }
-    this.inHeader = origin === 0;
-    this.chunkStart = this.lineStart = this.fieldStart = origin;
-    this.started = origin !== 0;
     this.capacityRows =
       spec.pixelsField >= 0 ? Math.max(1, maxRows > 0 ? Math.min(maxRows, expectedRows) : expectedRows) : 0;
     this.pixels = new Uint8Array(this.capacityRows * PIXELS);
@@ -179,13 +156,11 @@ class CsvParser {
   /** Parses `n` bytes of `buf`; returns false once maxRows rows are read. */
   feed(buf: Uint8Array, n: number): boolean {
     let i = 0;
-    if (!this.started && n > 0) {
-      this.started = true;
-      if (n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
-        i = 3;
-        this.lineStart = 3;
-        this.fieldStart = 3;
-      }
+    // The file's first bytes: skip a UTF-8 byte order mark.
+    if (this.chunkStart === 0 && n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+      i = 3;
+      this.lineStart = 3;
+      this.fieldStart = 3;
     }
     while (i < n) {
       if (this.crPending) {
@@ -203,7 +178,7 @@ class CsvParser {
         if (i > from) this.fieldBytes += i - from;
         if (i >= n) break;
       }
-      const c = buf[i];
+      const c = buf[i]!;
       const abs = this.chunkStart + i;
       if (c === LF || c === CR) {
         if (this.inQuotes)
@@ -237,9 +212,7 @@ class CsvParser {
         }
         i++;
         this.fieldStart = this.chunkStart + i;
-        this.fieldBytes = 0;
-        this.quoteClosed = false;
-        this.scratchLen = 0;
+        this.clearField();
         if (this.inPixelField()) this.beginPixels();
         continue;
       }
@@ -283,7 +256,7 @@ class CsvParser {
     hot: while (i < n) {
       if (d === 0) {
         while (i + 4 <= n) {
-          const a = buf[i] - ZERO;
+          const a = buf[i]! - ZERO;
           if (a >>> 0 > 9) {
             if (buf[i] === SPACE) {
               i++;
@@ -291,19 +264,19 @@ class CsvParser {
             }
             break hot;
           }
-          const b = buf[i + 1] - ZERO;
+          const b = buf[i + 1]! - ZERO;
           let value: number;
           let len: number;
           if (b >>> 0 > 9) {
             value = a;
             len = 1;
           } else {
-            const c = buf[i + 2] - ZERO;
+            const c = buf[i + 2]! - ZERO;
             if (c >>> 0 > 9) {
               value = a * 10 + b;
               len = 2;
             } else {
-              if ((buf[i + 3] - ZERO) >>> 0 <= 9) break; // four digits or more: the byte loop reports it
+              if ((buf[i + 3]! - ZERO) >>> 0 <= 9) break; // four digits or more: the byte loop reports it
               value = a * 100 + b * 10 + c;
               len = 3;
               if (value > 255) this.failPixel(i + 3, 3, value, count);
@@ -317,7 +290,7 @@ class CsvParser {
         }
       }
       while (i < n) {
-        const c = buf[i];
+        const c = buf[i]!;
         if (c >= ZERO && c <= NINE) {
           v = v * 10 + (c - ZERO);
           d++;
@@ -436,10 +409,15 @@ class CsvParser {
     }
     this.line++;
     this.field = 0;
-    this.fieldBytes = 0;
-    this.scratchLen = 0;
-    this.quoteClosed = false;
+    this.clearField();
     if (this.inPixelField()) this.beginPixels();
+  }
+
+  /** Forgets what was read of the field just ended. */
+  private clearField(): void {
+    this.fieldBytes = 0;
+    this.quoteClosed = false;
+    this.scratchLen = 0;
   }
 
   /** A line that ended before its last field: fine for a data row that has every required field. */
@@ -460,19 +438,18 @@ class CsvParser {
   }
 
   private checkHeader(): void {
-    const expected = this.spec.header;
     let col = 1;
-    for (let f = 0; f < expected.length; f++) {
+    for (const [f, name] of this.spec.header.entries()) {
       const found = this.headerFields[f];
-      if (found !== expected[f]) {
+      if (found !== name) {
         throw new DataError(
           this.file,
           this.line,
           col,
-          `expected header field ${f + 1} to be "${expected[f]}", found "${found}"`,
+          `expected header field ${f + 1} to be "${name}", found "${found}"`,
         );
       }
-      col += found.length + 1;
+      col += name.length + 1;
     }
   }
 
@@ -493,8 +470,7 @@ class CsvParser {
         `expected the header ${this.spec.header.slice(0, 3).join(',')},..., found an empty file`,
       );
     }
-    // A later byte range may hold only the file's trailing empty lines.
-    if (this.rows === 0 && this.origin === 0) {
+    if (this.rows === 0) {
       throw new DataError(
         this.file,
         this.line,
@@ -506,7 +482,7 @@ class CsvParser {
     // Keep a buffer at most a quarter too large as is; copying 65 MB to trim it costs a quarter of the load.
     const pixels =
       used >= this.pixels.length * 0.75 ? this.pixels.subarray(0, used) : this.pixels.slice(0, used);
-    return { rows: this.rows, pixels, lines: this.line - 1, trailingBlankLine: this.blankLine };
+    return { rows: this.rows, pixels };
   }
 }
 

@@ -21,12 +21,14 @@ export function flipSpec(
 ): FlipSpec {
   const permutation = Int32Array.from(columns, (_, i) => i);
   for (const [a, b] of flipPairs) {
-    if (!(a >= 0 && a < columns.length && b >= 0 && b < columns.length)) {
+    const first = columns[a];
+    const second = columns[b];
+    if (first === undefined || second === undefined) {
       throw new Error(`expected flip pair indices within 0..${columns.length - 1}, found [${a}, ${b}]`);
     }
-    if (columns[a].endsWith('_x') !== columns[b].endsWith('_x')) {
+    if (first.endsWith('_x') !== second.endsWith('_x')) {
       throw new Error(
-        `expected flip pair [${a}, ${b}] to swap two x or two y columns, found ${columns[a]} and ${columns[b]}`,
+        `expected flip pair [${a}, ${b}] to swap two x or two y columns, found ${first} and ${second}`,
       );
     }
     permutation[a] = b;
@@ -51,11 +53,11 @@ export function flipFace(
   const out = new Uint8Array(PIXELS);
   for (let r = 0; r < IMAGE_SIZE; r++) {
     const row = r * IMAGE_SIZE;
-    for (let c = 0; c < IMAGE_SIZE; c++) out[row + c] = pixels[row + MIRROR_X_OFFSET - c];
+    for (let c = 0; c < IMAGE_SIZE; c++) out[row + c] = pixels[row + MIRROR_X_OFFSET - c]!;
   }
   const labels = new Float32Array(labelsPx.length);
   for (let i = 0; i < labels.length; i++) {
-    const v = labelsPx[spec.permutation[i]];
+    const v = labelsPx[spec.permutation[i]!]!;
     labels[i] = spec.isX[i] ? MIRROR_X_OFFSET - v : v;
   }
   return { pixels: out, labels };

@@ -5,7 +5,6 @@ import {
   IMAGE_SIZE,
   KEYPOINT_COLUMNS,
   LOOKUP_HEADER,
-  PIXELS,
   SUBMISSION_HEADER,
   TEST_HEADER,
   TRAINING_HEADER,
@@ -13,7 +12,6 @@ import {
 import { DATA_FILES } from '../../contracts/run-layout';
 import { readCsv } from './csv-stream';
 import { DataError, type FaceSet, type LookupRow, type TestSet } from './dataset';
-import { lineAlignedCuts, parseRangesInWorkers, type RangeResult } from './parallel-load';
 
 /**
  * Loaders for the three Kaggle files, accepted unchanged, and the submission writer. Every check runs
@@ -25,12 +23,6 @@ export interface LoadOptions {
   maxRows?: number;
   /** Bytes read so far and the file size, after each read. */
   onProgress?: (bytes: number, total: number) => void;
-  /**
-   * Worker threads that parse training.csv (1 = parse in this thread). Measured on the project's busy
-   * 2-vCPU machine, two threads took more CPU and more wall time than one (0.80 s CPU on one thread, 1.3 s
-   * on two; 116 vs 176 MB peak), so more only pays with spare physical cores. @default 1
-   */
-  threads?: number;
 }
 
 /**
@@ -110,67 +102,24 @@ class GrowingFloats {
   }
 }
 
-/**
- * Parses bytes [range.start, range.end) of a training.csv (the whole file when absent; a range not at 0
- * starts at a line start and has no header). Runs in the worker threads of the parallel load too.
- */
-export async function loadTrainingRange(
-  file: string,
-  range?: { start: number; end: number },
-  onBytes?: (bytes: number) => void,
-  maxRows?: number,
-): Promise<RangeResult> {
-  const { size } = await fs.stat(file);
-  const rowsHint = Math.ceil(((range ? range.end - range.start : size) + 1) / BYTES_PER_ROW_ESTIMATE) + 1;
+/** training.csv: 30 label columns (empty = missing) then `Image`. */
+export async function loadTraining(file: string, opts: LoadOptions = {}): Promise<FaceSet> {
+  const rowsHint = await expectedRows(file);
+  const { maxRows } = opts;
   const labels = new GrowingFloats(COORDINATES, maxRows ? Math.min(maxRows, rowsHint) : rowsHint);
-  const result = await readCsv(
+  const { rows, pixels } = await readCsv(
     file,
     {
       header: TRAINING_HEADER,
       pixelsField: COORDINATES,
       onScalar(row, field, text, line, column) {
-        const v = parseCoordinate(text, file, line, column, KEYPOINT_COLUMNS[field]);
+        const v = parseCoordinate(text, file, line, column, KEYPOINT_COLUMNS[field] ?? `field ${field + 1}`);
         if (!Number.isNaN(v)) labels.set(row, field, v);
       },
     },
-    { maxRows, range, expectedRows: rowsHint, onProgress: onBytes && ((bytes) => onBytes(bytes)) },
+    { ...opts, expectedRows: rowsHint },
   );
-  return { ...result, labels: labels.take(result.rows) };
-}
-
-/** training.csv: 30 label columns (empty = missing) then `Image`. */
-export async function loadTraining(file: string, opts: LoadOptions = {}): Promise<FaceSet> {
-  const { size } = await fs.stat(file);
-  const parts = opts.threads ?? 1;
-  if (parts < 2 || opts.maxRows) {
-    const r = await loadTrainingRange(
-      file,
-      undefined,
-      opts.onProgress && ((bytes) => opts.onProgress!(bytes, size)),
-      opts.maxRows,
-    );
-    return { count: r.rows, pixels: r.pixels, labels: r.labels, file };
-  }
-  const cuts = await lineAlignedCuts(file, size, parts);
-  const results = await parseRangesInWorkers(
-    file,
-    cuts,
-    __filename,
-    'loadTrainingRange',
-    opts.onProgress && ((bytes) => opts.onProgress!(bytes, size)),
-  );
-  const count = results.reduce((n, r) => n + r.rows, 0);
-  if (count === 0)
-    throw new DataError(file, 2, 1, 'expected at least one data row after the header, found none');
-  const pixels = new Uint8Array(count * PIXELS);
-  const labels = new Float32Array(count * COORDINATES);
-  let row = 0;
-  for (const r of results) {
-    pixels.set(r.pixels.subarray(0, r.rows * PIXELS), row * PIXELS);
-    labels.set(r.labels.subarray(0, r.rows * COORDINATES), row * COORDINATES);
-    row += r.rows;
-  }
-  return { count, pixels, labels, file };
+  return { count: rows, pixels, labels: labels.take(rows), file };
 }
 
 /** test.csv: `ImageId,Image`, ImageIds unique. */
@@ -216,21 +165,26 @@ interface LocatedLookupRow extends LookupRow {
 async function readLookup(file: string): Promise<LocatedLookupRow[]> {
   const out: LocatedLookupRow[] = [];
   const seenRowIds = new Set<number>();
+  // The row being read: its RowId (field 0) starts it.
+  let current: LocatedLookupRow = { rowId: 0, imageId: 0, feature: '', line: 0, imageIdColumn: 0 };
   await readCsv(file, {
     header: LOOKUP_HEADER,
     pixelsField: -1,
     // The competition's own copy leaves the always-empty Location off; pandas reads both forms alike.
     requiredFields: LOOKUP_HEADER.indexOf('Location'),
-    onScalar(row, field, text, line, column) {
+    onScalar(_row, field, text, line, column) {
       if (field === 0) {
         const rowId = parsePositiveInt(text, file, line, column, 'RowId');
         if (seenRowIds.has(rowId))
           throw new DataError(file, line, column, `expected a unique RowId, found ${rowId} again`);
         seenRowIds.add(rowId);
-        out[row] = { rowId, imageId: 0, feature: '', line, imageIdColumn: 0 };
-      } else if (field === 1) {
-        out[row].imageId = parsePositiveInt(text, file, line, column, 'ImageId');
-        out[row].imageIdColumn = column;
+        current = { rowId, imageId: 0, feature: '', line, imageIdColumn: 0 };
+        out.push(current);
+        return;
+      }
+      if (field === 1) {
+        current.imageId = parsePositiveInt(text, file, line, column, 'ImageId');
+        current.imageIdColumn = column;
       } else if (field === 2) {
         if (!KEYPOINT_COLUMNS.includes(text)) {
           throw new DataError(
@@ -240,7 +194,7 @@ async function readLookup(file: string): Promise<LocatedLookupRow[]> {
             `expected FeatureName to be a keypoint column such as left_eye_center_x, found "${text}"`,
           );
         }
-        out[row].feature = text;
+        current.feature = text;
       }
       // Location (field 3) is empty in the real table: it is what the submission fills in.
     },
@@ -312,7 +266,7 @@ export async function loadKaggleDir(dir: string, opts: LoadOptions = {}): Promis
   const progress = (before: number) => (bytes: number) => opts.onProgress?.(before + bytes, total);
 
   const training = await loadTraining(files.training, { maxRows: opts.maxRows, onProgress: progress(0) });
-  const test = await loadTest(files.test, { onProgress: progress(sizes[0]) });
+  const test = await loadTest(files.test, { onProgress: progress(sizes[0] ?? 0) });
   const located = await readLookup(files.lookup);
   opts.onProgress?.(total, total);
 

@@ -90,13 +90,11 @@ function planJitter(): JitterPlan {
   const group: Array<[number, number]> = [];
   const own: Array<[number, number]> = KEYPOINTS.map(() => [0, 0]);
   for (const members of GROUPS) {
-    const res = members.map(residual);
-    const gx = 0.8 * Math.min(...res.map((r) => r[0]));
-    const gy = 0.8 * Math.min(...res.map((r) => r[1]));
+    const res = members.map((k) => ({ k, r: residual(k) }));
+    const gx = 0.8 * Math.min(...res.map(({ r }) => r[0]));
+    const gy = 0.8 * Math.min(...res.map(({ r }) => r[1]));
     group.push([Math.sqrt(gx), Math.sqrt(gy)]);
-    members.forEach((k, i) => {
-      own[KEYPOINTS.indexOf(k)] = [Math.sqrt(res[i][0] - gx), Math.sqrt(res[i][1] - gy)];
-    });
+    for (const { k, r } of res) own[KEYPOINTS.indexOf(k)] = [Math.sqrt(r[0] - gx), Math.sqrt(r[1] - gy)];
   }
   return { group, own };
 }
@@ -120,18 +118,20 @@ function sampleKeypoints(rng: () => number): Point[] {
   const tilt = TILT_SD * gaussian(rng);
   const cos = Math.cos(tilt);
   const sin = Math.sin(tilt);
-  const groupOffset = JITTER.group.map(([sx, sy]) => [sx * gaussian(rng), sy * gaussian(rng)]);
+  const groupOffset = JITTER.group.map(([sx, sy]): Point => [sx * gaussian(rng), sy * gaussian(rng)]);
   const points = KEYPOINTS.map((k, i): Point => {
     const [mx, , my] = REAL_STATS[k];
     const dx = (mx - PIVOT[0]) * scale;
     const dy = (my - PIVOT[1]) * scale;
     const g = groupOffset[GROUPS.findIndex((members) => members.includes(k))];
+    const own = JITTER.own[i];
+    if (!g || !own) throw new Error(`expected ${k} in one of the jitter groups, found it in none`);
     return [
-      cx + dx * cos - dy * sin + g[0] + JITTER.own[i][0] * gaussian(rng),
-      cy + dx * sin + dy * cos + g[1] + JITTER.own[i][1] * gaussian(rng),
+      cx + dx * cos - dy * sin + g[0] + own[0] * gaussian(rng),
+      cy + dx * sin + dy * cos + g[1] + own[1] * gaussian(rng),
     ];
   });
-  const at = (k: Keypoint) => points[KEYPOINTS.indexOf(k)];
+  const at = (k: Keypoint) => pointOf(points, k);
   // Keep the drawing a face: the bottom lip below the top lip, each iris between its corners.
   const top = at('mouth_center_top_lip');
   const bottom = at('mouth_center_bottom_lip');
@@ -147,6 +147,13 @@ function sampleKeypoints(rng: () => number): Point[] {
   return points;
 }
 
+/** The point of keypoint `k` in `points`, which hold one per keypoint in KEYPOINTS order. */
+function pointOf(points: Point[], k: Keypoint): Point {
+  const point = points[KEYPOINTS.indexOf(k)];
+  if (!point) throw new Error(`expected a point for ${k} among ${points.length}, found none`);
+  return point;
+}
+
 const f = (v: number): string => v.toFixed(3);
 const grey = (v: number): string => {
   const g = Math.round(Math.min(255, Math.max(0, v)));
@@ -155,7 +162,7 @@ const grey = (v: number): string => {
 
 /** The SVG of a face whose keypoints are `p` (pixels, pixel centres on integers); `id` prefixes its element ids. */
 function faceSvg(p: Point[], rng: () => number, id: string): string {
-  const at = (k: Keypoint) => p[KEYPOINTS.indexOf(k)];
+  const at = (k: Keypoint) => pointOf(p, k);
   const eyeL = at('left_eye_center');
   const eyeR = at('right_eye_center');
   const mouth = at('mouth_center_bottom_lip');
@@ -268,11 +275,11 @@ function finish(pixels: Uint8Array, contrast: number, noiseSd: number, noiseSeed
   const stride = 2 * Math.floor(rng() * (NORMALS.length / 2)) + 1;
   const mask = NORMALS.length - 1;
   let mean = 0;
-  for (let k = 0; k < PIXELS; k++) mean += pixels[k];
+  for (let k = 0; k < PIXELS; k++) mean += pixels[k]!;
   mean /= PIXELS;
   const out = new Uint8Array(PIXELS);
   for (let k = 0; k < PIXELS; k++) {
-    const v = mean + (pixels[k] - mean) * contrast + noiseSd * NORMALS[(start + k * stride) & mask];
+    const v = mean + (pixels[k]! - mean) * contrast + noiseSd * NORMALS[(start + k * stride) & mask]!;
     out[k] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
   }
   return out;
@@ -306,12 +313,12 @@ function samplePresence(rng: () => number): boolean[] {
   if (u < FOUR_ONLY_SHARE) return KEYPOINTS.map((k) => ALWAYS_LABELLED.includes(k));
   const present = KEYPOINTS.map(() => true);
   if (u < FOUR_ONLY_SHARE + PARTIAL_SHARE) {
-    const optional = KEYPOINTS.map((_, i) => i).filter((i) => !ALWAYS_LABELLED.includes(KEYPOINTS[i]));
+    const optional = KEYPOINTS.flatMap((k, i) => (ALWAYS_LABELLED.includes(k) ? [] : [i]));
     const drop = 1 + Math.floor(rng() * 3);
     for (let d = 0; d < drop; d++) {
       const j = d + Math.floor(rng() * (optional.length - d));
-      [optional[d], optional[j]] = [optional[j], optional[d]];
-      present[optional[d]] = false;
+      [optional[d], optional[j]] = [optional[j]!, optional[d]!];
+      present[optional[d]!] = false;
     }
   }
   return present;
@@ -372,8 +379,8 @@ function csvRow(prefix: string, pixels: Uint8Array): Buffer {
   let o = head.length;
   for (let k = 0; k < PIXELS; k++) {
     if (k > 0) out[o++] = 0x20;
-    const d = DIGITS[pixels[k]];
-    for (let j = 0; j < d.length; j++) out[o++] = d[j];
+    const d = DIGITS[pixels[k]!]!;
+    for (let j = 0; j < d.length; j++) out[o++] = d[j]!;
   }
   out[o++] = 0x0a;
   return out.subarray(0, o);
@@ -438,8 +445,8 @@ export async function writeSampleData(outDir: string, opts: SampleOptions): Prom
   await withLines(tmp(DATA_FILES.lookup), async (line) => {
     await line(LOOKUP_HEADER.join(','));
     let rowId = 1;
-    for (let i = 0; i < lookupFeatures.length; i++) {
-      for (const feature of lookupFeatures[i]) await line(`${rowId++},${i + 1},${feature},`);
+    for (const [i, features] of lookupFeatures.entries()) {
+      for (const feature of features) await line(`${rowId++},${i + 1},${feature},`);
     }
   });
 

@@ -45,7 +45,7 @@ export function splitTrainDev(
     const rows = strata.get(key) ?? [];
     for (let i = rows.length - 1; i > 0; i--) {
       const j = Math.floor(rng() * (i + 1));
-      [rows[i], rows[j]] = [rows[j], rows[i]];
+      [rows[i], rows[j]] = [rows[j]!, rows[i]!];
     }
     const nDev = Math.round(rows.length * devFraction);
     dev.push(...rows.slice(0, nDev));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { runLayout } from '../../contracts/run-layout';
 import type { Checkpointer, CheckpointFiles } from './checkpointer';
-import { sha256Hex } from './sha256-worker';
+import { sha256Hex } from './sha256';
 import type { Store } from './store';
 
 const MANIFEST = 'manifest.json';
@@ -157,14 +157,15 @@ class DurableCheckpointer implements Checkpointer {
     const committed = new Set<number>();
     for (const { key } of await this.store.list(base)) {
       const rest = key.slice(base.length);
-      const m = /^(\d+)\/([^/]+)$/.exec(rest);
+      const [, folder, file] = /^(\d+)\/([^/]+)$/.exec(rest) ?? [];
       // Other units nest below this one's folder (`specialists/...` vs `specialists/nose-tip/...`): skip them.
-      if (!m) continue;
-      const seq = Number.parseInt(m[1], 10);
-      if (runLayout.checkpointDir(unit, seq) !== `${base}${m[1]}`) continue;
-      if (!keysBySeq.has(seq)) keysBySeq.set(seq, []);
-      keysBySeq.get(seq)!.push(key);
-      if (m[2] === MANIFEST) committed.add(seq);
+      if (folder === undefined) continue;
+      const seq = Number.parseInt(folder, 10);
+      if (runLayout.checkpointDir(unit, seq) !== `${base}${folder}`) continue;
+      const keys = keysBySeq.get(seq) ?? [];
+      keysBySeq.set(seq, keys);
+      keys.push(key);
+      if (file === MANIFEST) committed.add(seq);
     }
     return { seqs: [...keysBySeq.keys()].sort((a, b) => a - b), committed, keysBySeq };
   }
@@ -182,8 +183,8 @@ class DurableCheckpointer implements Checkpointer {
     try {
       const parsed = CheckpointManifestSchema.safeParse(JSON.parse(raw.toString('utf8')));
       if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return { reason: `${MANIFEST} invalid at key "${issue.path.join('.')}": ${issue.message}` };
+        const [issue] = parsed.error.issues;
+        return { reason: `${MANIFEST} invalid at key "${issue?.path.join('.')}": ${issue?.message}` };
       }
       manifest = parsed.data;
     } catch (err) {

@@ -1,5 +1,13 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import type { WorkerClientConfig } from './upload-worker';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+
+/** The client settings as plain data, so that a worker thread can receive them (a client object cannot cross). */
+export type S3ClientSettings = Pick<
+  S3ClientConfig,
+  'region' | 'endpoint' | 'forcePathStyle' | 'requestChecksumCalculation' | 'responseChecksumValidation'
+> & {
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  requestHandler?: { connectionTimeout: number; requestTimeout: number };
+};
 
 /**
  * An S3 client configured the SDK's standard way: credentials and region from the default chain
@@ -16,7 +24,7 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
  * `env` are passed explicitly so that a client built from a given environment keeps it; anything missing
  * is left to the SDK's default chain (shared config files, instance role).
  */
-export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): WorkerClientConfig {
+export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): S3ClientSettings {
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const credentials =

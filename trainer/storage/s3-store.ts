@@ -1,15 +1,9 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, describeError, isNotFound, isPermanentS3Error, s3ClientConfig } from './s3-client';
 import { formatS3Url, normalizePrefix, parseS3Url, type S3Location } from './s3-url';
 import type { Store, StoredObject } from './store';
-import { UploadWorker } from './upload-worker';
-import { WriteQueue, type WriteOp } from './write-queue';
+import { sendWrite, UploadWorker, type UploadSettings } from './s3-write';
+import { WriteQueue } from './write-queue';
 
 export interface S3StoreOptions {
   /** A configured client. @default createS3Client() (SDK default chain, `AWS_ENDPOINT_URL_S3`) */
@@ -71,17 +65,13 @@ export class S3Store implements Store {
     } else {
       const client = opts.client ?? createS3Client(opts.env);
       const target = formatS3Url({ bucket: loc.bucket, prefix: '' });
+      const upload = uploadSettings(opts);
       const worker =
         (opts.uploadInWorker ?? opts.client === undefined)
-          ? new UploadWorker({
-              bucket: loc.bucket,
-              config: s3ClientConfig(opts.env),
-              partSize: partSize(opts),
-              queueSize: opts.partConcurrency ?? 4,
-            })
+          ? new UploadWorker({ bucket: loc.bucket, config: s3ClientConfig(opts.env), ...upload })
           : null;
       const queue = new WriteQueue({
-        send: (op) => (worker ? worker.send(op) : sendWrite(client, loc.bucket, op, opts)),
+        send: (op) => (worker ? worker.send(op) : sendWrite(client, loc.bucket, op, upload)),
         isPermanent: isPermanentS3Error,
         target,
         log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
@@ -199,21 +189,10 @@ export class S3Store implements Store {
   }
 }
 
-// S3's smallest part is 5 MiB.
-const partSize = (opts: S3StoreOptions): number =>
-  Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
-
-async function sendWrite(client: S3Client, bucket: string, op: WriteOp, opts: S3StoreOptions): Promise<void> {
-  if (op.kind === 'delete') {
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: op.key }));
-    return;
-  }
-  // Upload sends one PutObject below partSize and a multipart upload above it.
-  const upload = new Upload({
-    client,
-    params: { Bucket: bucket, Key: op.key, Body: op.body },
-    partSize: partSize(opts),
+function uploadSettings(opts: S3StoreOptions): UploadSettings {
+  return {
+    // S3's smallest part is 5 MiB.
+    partSize: Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024),
     queueSize: opts.partConcurrency ?? 4,
-  });
-  await upload.done();
+  };
 }

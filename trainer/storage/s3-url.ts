@@ -9,17 +9,16 @@ const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** Parses `s3://BUCKET` or `s3://BUCKET/PREFIX`; throws naming the expected form and what was found. */
 export function parseS3Url(url: string): S3Location {
-  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
-  if (!match) {
+  const [, bucket, prefix] = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(url) ?? [];
+  if (bucket === undefined) {
     throw new Error(`expected an S3 URL of the form s3://BUCKET/PREFIX, found "${url}"`);
   }
-  const bucket = match[1];
   if (!BUCKET_PATTERN.test(bucket)) {
     throw new Error(
       `expected a bucket name of 3-63 lowercase letters, digits, dots or hyphens in "${url}", found "${bucket}"`,
     );
   }
-  return { bucket, prefix: normalizePrefix(match[2] ?? '') };
+  return { bucket, prefix: normalizePrefix(prefix ?? '') };
 }
 
 /** `a/b`, `/a/b/`, `a//b` -> `a/b/`; empty stays empty. Rejects `.` and `..` segments, which S3 would keep literally. */

@@ -58,8 +58,10 @@ export class WriteQueue {
 
   /** The newest accepted but not yet durable change of `key`, if any (read-your-writes). */
   latest(key: string): WriteOp | undefined {
-    for (let i = this.pending.length - 1; i >= 0; i--)
-      if (this.pending[i].key === key) return this.pending[i];
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const op = this.pending[i];
+      if (op?.key === key) return op;
+    }
     return this.inFlight?.key === key ? this.inFlight : undefined;
   }
 

@@ -41,7 +41,7 @@ function runOn(
   values: Record<string, Float32Array>,
 ): { values: Float32Array; shape: number[] } {
   const inputs = Object.fromEntries(
-    Object.entries(c.inputs).map(([name, spec]) => [name, tf.tensor(values[name], spec.shape)]),
+    Object.entries(c.inputs).map(([name, spec]) => [name, tf.tensor(values[name] ?? [], spec.shape)]),
   );
   const out = tf.engine().runKernel(c.kernel, inputs, c.attrs as tf.NamedAttrMap) as tf.Tensor;
   const result = { values: out.dataSync() as Float32Array, shape: out.shape };
@@ -54,8 +54,9 @@ export function relativeError(actual: Float32Array, expected: Float32Array): num
   let diff = 0;
   let norm = 0;
   for (let i = 0; i < expected.length; i++) {
-    diff += (actual[i] - expected[i]) ** 2;
-    norm += expected[i] ** 2;
+    const e = expected[i]!;
+    diff += ((actual[i] ?? Number.NaN) - e) ** 2;
+    norm += e ** 2;
   }
   return norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
 }

@@ -32,7 +32,7 @@ function batchData(step: number): { images: Float32Array; targets: Float32Array 
   return { images, targets };
 }
 
-const SCHEDULE = [
+const SCHEDULE: ReadonlyArray<{ learningRate: number; momentum: number; seed: number }> = [
   { learningRate: 0.05, momentum: 0.9, seed: 11 },
   { learningRate: 0.04, momentum: 0.92, seed: 12 },
   { learningRate: 0.03, momentum: 0.95, seed: 13 },
@@ -65,7 +65,7 @@ async function trainParallel(
     const losses: number[] = [];
     const tensors: number[][] = [];
     for (let i = 0; i < steps; i++) {
-      losses.push(await trainer.step({ ...batchData(i), count: BATCH, ...SCHEDULE[i % SCHEDULE.length] }));
+      losses.push(await trainer.step({ ...batchData(i), count: BATCH, ...SCHEDULE[i % SCHEDULE.length]! }));
       tensors.push(trainer.workerTensorCounts);
     }
     return { weights: trainer.getWeights(), losses, tensors };
@@ -80,14 +80,14 @@ describe('ParallelTrainer', () => {
     const two = await trainParallel(2, true);
     expect(two.losses).toEqual(one.losses);
     two.weights.forEach((w, i) => {
-      expect(relativeError(w, one.weights[i])).toBeLessThan(1e-6);
+      expect(relativeError(w, one.weights[i]!)).toBeLessThan(1e-6);
     });
   });
 
   test('matches single-threaded tfjs training (tf.train.momentum, Nesterov) without dropout', async () => {
     const parallel = await trainParallel(2, false);
     const { model } = await modelAndWeights(false);
-    const optimizer = new NesterovSgd(SCHEDULE[0].learningRate, SCHEDULE[0].momentum);
+    const optimizer = new NesterovSgd(SCHEDULE[0]!.learningRate, SCHEDULE[0]!.momentum);
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const losses: number[] = [];
     SCHEDULE.forEach((s, i) => {
@@ -101,14 +101,14 @@ describe('ParallelTrainer', () => {
           tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
         return optimizer.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
       });
-      losses.push(cost.dataSync()[0]);
+      losses.push(cost.arraySync());
       cost.dispose();
     });
     parallel.losses.forEach((l, i) => {
-      expect(l).toBeCloseTo(losses[i], 5);
+      expect(l).toBeCloseTo(losses[i]!, 5);
     });
     model.trainableWeights.forEach((w, i) => {
-      expect(relativeError(parallel.weights[i], w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
+      expect(relativeError(parallel.weights[i]!, w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
     });
     optimizer.dispose();
     model.dispose();
@@ -125,7 +125,7 @@ describe('ParallelTrainer', () => {
       initialWeights: weights,
       workers: 2,
     });
-    await first.step({ ...batchData(0), count: BATCH, ...SCHEDULE[0] });
+    await first.step({ ...batchData(0), count: BATCH, ...SCHEDULE[0]! });
     const saved = { weights: first.getWeights(), optimizer: first.getOptimizerState() };
     await first.dispose();
     expect(saved.optimizer.iterations).toBe(1);
@@ -136,11 +136,11 @@ describe('ParallelTrainer', () => {
       workers: 1,
     });
     resumed.setOptimizerState(saved.optimizer);
-    await resumed.step({ ...batchData(1), count: BATCH, ...SCHEDULE[1] });
+    await resumed.step({ ...batchData(1), count: BATCH, ...SCHEDULE[1]! });
     const after = resumed.getWeights();
     await resumed.dispose();
     after.forEach((w, i) => {
-      expect(relativeError(w, straight.weights[i])).toBeLessThan(1e-6);
+      expect(relativeError(w, straight.weights[i]!)).toBeLessThan(1e-6);
     });
   });
 

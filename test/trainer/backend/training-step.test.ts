@@ -56,7 +56,7 @@ describe('training on wasm with the project kernels', () => {
     expect(wasm).toHaveLength(cpu.length);
     // Same seeds give the same dropout masks on both backends; only float summation order differs.
     wasm.forEach((w, i) => {
-      expect(relativeError(w, cpu[i])).toBeLessThan(1e-4);
+      expect(relativeError(w, cpu[i]!)).toBeLessThan(1e-4);
     });
   });
 

@@ -2,14 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from '../../../trainer/backend/wasm-kernels';
 import { compareWithCpu } from './kernel-check';
 
+type Shape4 = [number, number, number, number];
+
 // Every convolution of the project's networks: 3x3 on the 96x96x1 input, then 2x2 with 32 -> 64 and
 // 64 -> 128 channels. The cpu reference kernels are plain JS loops (its Conv2DBackpropFilter takes ~10 s
 // for conv1 at 96x96 here), so the layers keep their channel counts and kernel sizes on smaller images,
 // and conv1 is checked once at full size; the kernels do not branch on spatial size or batch.
 const CONV_LAYERS: Array<{
   name: string;
-  x: [number, number, number, number];
-  filter: [number, number, number, number];
+  x: Shape4;
+  filter: Shape4;
 }> = [
   { name: 'conv1', x: [1, 17, 14, 1], filter: [3, 3, 1, 32] },
   { name: 'conv2', x: [1, 7, 6, 32], filter: [2, 2, 32, 64] },
@@ -19,7 +21,7 @@ const BATCHES = [1, 3];
 const PADDINGS = ['valid', 'same'] as const;
 const TOLERANCE = 1e-4;
 
-function outShape(x: number[], filter: number[], pad: 'valid' | 'same'): number[] {
+function outShape(x: Shape4, filter: Shape4, pad: 'valid' | 'same'): Shape4 {
   return pad === 'valid'
     ? [x[0], x[1] - filter[0] + 1, x[2] - filter[1] + 1, filter[3]]
     : [x[0], x[1], x[2], filter[3]];
@@ -30,7 +32,7 @@ describe('wasm training kernels agree with the cpu backend', () => {
   for (const layer of CONV_LAYERS) {
     for (const batch of BATCHES) {
       for (const pad of PADDINGS) {
-        const x = [batch, ...layer.x.slice(1)];
+        const x: Shape4 = [batch, layer.x[1], layer.x[2], layer.x[3]];
         test(`Conv2DBackpropFilter ${layer.name} batch ${batch} ${pad}`, async () => {
           const { relError, shape } = await compareWithCpu(
             {
@@ -51,7 +53,7 @@ describe('wasm training kernels agree with the cpu backend', () => {
   for (const [batch, dataSeed] of [
     [1, 97],
     [2, 96],
-  ]) {
+  ] as const) {
     test(`Conv2DBackpropFilter conv1 at full size (96x96 input), batch ${batch}`, async () => {
       const { relError } = await compareWithCpu(
         {
@@ -68,7 +70,7 @@ describe('wasm training kernels agree with the cpu backend', () => {
   // The seed's batch of 128, on small images so the cpu reference stays quick.
   for (const layer of CONV_LAYERS.slice(1)) {
     test(`Conv2DBackpropFilter and Conv2DBackpropInput ${layer.name} batch 128`, async () => {
-      const x = [128, 2, 3, layer.x[3]];
+      const x: Shape4 = [128, 2, 3, layer.x[3]];
       const dyShape = outShape(x, layer.filter, 'valid');
       const filter = await compareWithCpu(
         {
@@ -95,7 +97,7 @@ describe('wasm training kernels agree with the cpu backend', () => {
     // conv1's input gradient is never needed (it would be the gradient of the images).
     for (const batch of BATCHES) {
       for (const pad of PADDINGS) {
-        const x = [batch, ...layer.x.slice(1)];
+        const x: Shape4 = [batch, layer.x[1], layer.x[2], layer.x[3]];
         test(`Conv2DBackpropInput ${layer.name} batch ${batch} ${pad}`, async () => {
           const { relError, shape } = await compareWithCpu(
             {

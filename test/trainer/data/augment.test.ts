@@ -8,7 +8,7 @@ import { PIXELS } from '../../../trainer/keypoints';
 /** Sum of squared differences between horizontal neighbours: high for sharp or noisy images. */
 function roughness(p: Uint8Array): number {
   let s = 0;
-  for (let k = 0; k < PIXELS; k++) if (k % 96 !== 95) s += (p[k + 1] - p[k]) ** 2;
+  for (let k = 0; k < PIXELS; k++) if (k % 96 !== 95) s += (p[k + 1]! - p[k]!) ** 2;
   return s;
 }
 
@@ -78,13 +78,13 @@ describe('augmentSet', () => {
     const rows = Int32Array.from([2, 0]);
     const out = await augmentSet(set, rows, ['sharpen', 'adaptive-9x9']);
     expect(out.count).toBe(6);
-    expect(out.pixels.subarray(0, PIXELS)).toEqual(faces[2].pixels);
-    expect(out.pixels.subarray(PIXELS, 2 * PIXELS)).toEqual(faces[0].pixels);
+    expect(out.pixels.subarray(0, PIXELS)).toEqual(faces[2]!.pixels);
+    expect(out.pixels.subarray(PIXELS, 2 * PIXELS)).toEqual(faces[0]!.pixels);
     expect(out.pixels.subarray(2 * PIXELS, 3 * PIXELS)).toEqual(
-      await augmentFace(faces[2].pixels, 'sharpen'),
+      await augmentFace(faces[2]!.pixels, 'sharpen'),
     );
     expect(out.pixels.subarray(5 * PIXELS, 6 * PIXELS)).toEqual(
-      await augmentFace(faces[0].pixels, 'adaptive-9x9'),
+      await augmentFace(faces[0]!.pixels, 'adaptive-9x9'),
     );
     for (const [copy, row] of [
       [0, 2],
@@ -93,7 +93,7 @@ describe('augmentSet', () => {
       [3, 0],
       [4, 2],
       [5, 0],
-    ]) {
+    ] as const) {
       expect(out.labels.subarray(copy * 30, copy * 30 + 30)).toEqual(
         set.labels.subarray(row * 30, row * 30 + 30),
       );

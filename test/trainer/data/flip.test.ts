@@ -54,7 +54,7 @@ describe('flipFace', () => {
     const full = flipFace(new Uint8Array(PIXELS), all, spec).labels;
     const own = flipFace(
       new Uint8Array(PIXELS),
-      Float32Array.from(eyes.columns, (c) => all[columnIndex(c)]),
+      Float32Array.from(eyes.columns, (c) => all[columnIndex(c)]!),
       flipSpec(eyes.columns, eyes.flipPairs),
     ).labels;
     expect(Array.from(own)).toEqual(eyes.columns.map((c) => full[columnIndex(c)]));

@@ -1,5 +1,4 @@
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { lineAlignedCuts, parseRangesInWorkers } from '../../../trainer/data/parallel-load';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../../../trainer/data/dataset';
 import {
@@ -295,7 +294,7 @@ describe('loadTest and loadLookup', () => {
   // The competition's own IdLookupTable.csv leaves the empty Location off, comma and all, under the
   // four-field header; pandas reads both forms alike, so the loader must too.
   const LOOKUP_HEADER_LINE = 'RowId,ImageId,FeatureName,Location';
-  const lookupRows = ['1,1,left_eye_center_x', '2,1,nose_tip_y', '3,2,mouth_center_bottom_lip_y'];
+  const lookupRows = ['1,1,left_eye_center_x', '2,1,nose_tip_y', '3,2,mouth_center_bottom_lip_y'] as const;
   it.each([
     ['four fields, LF', lookupRows.map((r) => `${r},`), '\n', true],
     ['four fields, CRLF', lookupRows.map((r) => `${r},`), '\r\n', true],
@@ -385,7 +384,7 @@ describe('loadKaggleDir', () => {
     expect(data.lookup).toHaveLength(2);
     const [last, total] = seen[seen.length - 1];
     expect(last).toBe(total);
-    expect(seen.every(([b], i) => i === 0 || b >= seen[i - 1][0])).toBe(true);
+    expect(seen.every(([b], i) => i === 0 || b >= seen[i - 1]![0])).toBe(true);
   });
 
   it('loads files with CRLF line ends and a lookup table that leaves Location off', async () => {
@@ -435,7 +434,7 @@ describe('formatSubmission', () => {
       '7:nose_tip_y': 101,
       '8:nose_tip_y': -3,
     };
-    const csv = formatSubmission(lookup, (id, f) => values[`${id}:${f}`]);
+    const csv = formatSubmission(lookup, (id, f) => values[`${id}:${f}`] ?? Number.NaN);
     expect(csv).toBe('RowId,Location\n1,66.1235\n2,96\n3,0\n');
   });
 
@@ -443,56 +442,5 @@ describe('formatSubmission', () => {
     expect(() =>
       formatSubmission([{ rowId: 4, imageId: 2, feature: 'nose_tip_x' }], () => Number.NaN),
     ).toThrow('expected a finite prediction for RowId 4 (ImageId 2, nose_tip_x), found NaN');
-  });
-});
-
-describe('loadTraining on several threads', () => {
-  const rows = Array.from({ length: 40 }, (_, r) => trainingRow(r, r % 4 === 0 ? [10, 11] : []));
-
-  it('returns exactly what one thread returns', async () => {
-    const file = writeFile(dir, 'training.csv', [TRAINING_HEADER_LINE, ...rows], '\r\n');
-    const one = await loadTraining(file, { threads: 1 });
-    const seen: number[] = [];
-    const two = await loadTraining(file, { threads: 2, onProgress: (b) => seen.push(b) });
-    expect(two.count).toBe(40);
-    expect(Buffer.from(two.pixels).equals(Buffer.from(one.pixels))).toBe(true);
-    expect(Array.from(two.labels)).toEqual(Array.from(one.labels));
-    expect(Math.max(...seen)).toBeGreaterThan(0);
-  });
-
-  it('reports an error in the second half at its line in the whole file', async () => {
-    const bad = [...rows];
-    bad[35] = bad[35].replace(/^[^,]*,/, 'x,');
-    const file = writeFile(dir, 'training.csv', [TRAINING_HEADER_LINE, ...bad]);
-    const err = await dataError(loadTraining(file, { threads: 2 }));
-    expect(err.message).toBe(
-      `${file}:37:1: expected left_eye_center_x to be a number in pixels or empty, found "x"`,
-    );
-  });
-
-  it('reports an empty line between rows even where the file is cut', async () => {
-    const file = writeFile(dir, 'training.csv', [
-      TRAINING_HEADER_LINE,
-      ...rows.slice(0, 20),
-      '',
-      ...rows.slice(20),
-    ]);
-    const { size } = statSync(file);
-    const text = readFileSync(file, 'latin1');
-    const cut = (await lineAlignedCuts(file, size, 2))[1];
-    const blankAt = text.indexOf('\n\n') + 1;
-    // The cut falls on a line start; whichever side the empty line lands on, it is reported.
-    expect(text[cut - 1]).toBe('\n');
-    expect(Math.abs(cut - blankAt)).toBeLessThan(30000);
-    const err = await dataError(loadTraining(file, { threads: 2 }));
-    expect(err.line).toBe(22);
-    expect(err.detail).toContain('expected a data row, found an empty line');
-
-    // Cut right before and right after the empty line: it ends the first range or starts the second.
-    const loader = require.resolve('../../../trainer/data/kaggle-csv');
-    for (const at of [blankAt, blankAt + 1]) {
-      const e = await dataError(parseRangesInWorkers(file, [0, at, size], loader, 'loadTrainingRange'));
-      expect([at - blankAt, e.line, e.column]).toEqual([at - blankAt, 22, 1]);
-    }
   });
 });

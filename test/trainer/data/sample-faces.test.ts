@@ -19,7 +19,7 @@ function darkCentroid(pixels: Uint8Array, x: number, y: number, radius: number):
   for (let r = Math.floor(y - radius); r <= Math.ceil(y + radius); r++) {
     for (let c = Math.floor(x - radius); c <= Math.ceil(x + radius); c++) {
       if (r >= 0 && r < IMAGE_SIZE && c >= 0 && c < IMAGE_SIZE && Math.hypot(c - x, r - y) <= radius)
-        cells.push([c, r, pixels[r * IMAGE_SIZE + c]]);
+        cells.push([c, r, pixels[r * IMAGE_SIZE + c]!]);
     }
   }
   const min = Math.min(...cells.map((p) => p[2]));
@@ -47,11 +47,11 @@ describe('generateFace', () => {
       const flipped = flipFace(face.pixels, face.labelsPx, spec);
       for (const eye of ['left_eye_center', 'right_eye_center']) {
         const [xi, yi] = [columnIndex(`${eye}_x`), columnIndex(`${eye}_y`)];
-        const [ox] = darkCentroid(face.pixels, face.labelsPx[xi], face.labelsPx[yi], 2.5);
-        errors.original.push(ox - face.labelsPx[xi]);
-        const [fx, fy] = darkCentroid(flipped.pixels, flipped.labels[xi], flipped.labels[yi], 2.5);
-        errors.flipped.push(fx - flipped.labels[xi]);
-        errors.flippedY.push(fy - flipped.labels[yi]);
+        const [ox] = darkCentroid(face.pixels, face.labelsPx[xi]!, face.labelsPx[yi]!, 2.5);
+        errors.original.push(ox - face.labelsPx[xi]!);
+        const [fx, fy] = darkCentroid(flipped.pixels, flipped.labels[xi]!, flipped.labels[yi]!, 2.5);
+        errors.flipped.push(fx - flipped.labels[xi]!);
+        errors.flippedY.push(fy - flipped.labels[yi]!);
       }
     }
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
@@ -79,7 +79,7 @@ describe('generateFace', () => {
     expect(a.map((f) => Buffer.from(f.pixels).toString('base64'))).toEqual(
       b.map((f) => Buffer.from(f.pixels).toString('base64')),
     );
-    expect(a[0].labelsPx).not.toEqual(a[1].labelsPx);
+    expect(a[0]?.labelsPx).not.toEqual(a[1]?.labelsPx);
   });
 });
 
@@ -136,7 +136,7 @@ describe('writeSampleData', () => {
         ['y', my, sy],
       ] as const) {
         const c = columnIndex(`${k}_${axis}`);
-        const values = Array.from({ length: rows }, (_, r) => labels[r * 30 + c]).filter(
+        const values = Array.from({ length: rows }, (_, r) => labels[r * 30 + c]!).filter(
           (v) => !Number.isNaN(v),
         );
         const m = values.reduce((a, v) => a + v, 0) / values.length;

@@ -73,11 +73,11 @@ describe('resolveDataDir', () => {
     const dir = path.join(cache, server.bucket, 'data');
     await fs.mkdir(dir, { recursive: true });
     for (const [name, body] of Object.entries(contents)) await fs.writeFile(path.join(dir, name), body);
-    await fs.writeFile(path.join(dir, DATA_FILES.training), contents[DATA_FILES.training].subarray(0, 1000));
+    await fs.writeFile(path.join(dir, DATA_FILES.training), contents[DATA_FILES.training]!.subarray(0, 1000));
     const logs: string[] = [];
     await resolveDataDir(`s3://${server.bucket}/data`, cache, (l) => logs.push(l), { client: client() });
     expect(
-      (await fs.readFile(path.join(dir, DATA_FILES.training))).equals(contents[DATA_FILES.training]),
+      (await fs.readFile(path.join(dir, DATA_FILES.training))).equals(contents[DATA_FILES.training]!),
     ).toBe(true);
     expect(logs[0]).toBe(
       `data: ${path.join(dir, DATA_FILES.training)} has 1000 bytes, s3://facepoints-test/data/training.csv has 3145728; downloading again`,

@@ -149,7 +149,7 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
       .trim()
       .split('\n')
       .map((l) => l.split(','));
-    const keep = csv[0].map((h, i) => (TIMING_KEY.test(h) ? -1 : i)).filter((i) => i >= 0);
+    const keep = csv[0]!.map((h, i) => (TIMING_KEY.test(h) ? -1 : i)).filter((i) => i >= 0);
     return {
       weights: sha(await a.get('models/cnn/weights.bin')),
       modelJson: sha(await a.get(runLayout.modelJson('cnn'))),

@@ -47,6 +47,59 @@ export type KernelFn = (args: {
   attrs?: Attrs;
 }) => TensorInfo;
 
+/** A replacement kernel and the tfjs kernel name it registers under. */
+export interface WasmKernel {
+  kernelName: string;
+  kernelFunc: KernelFn;
+}
+
+/** What a replacement kernel's body receives: its inputs and attributes by name, and the kernel it replaces. */
+export interface KernelCall<I extends string, A> {
+  inputs: Record<I, TensorInfo>;
+  attrs: A;
+  backend: WasmHeapBackend;
+  /** Runs the shipped kernel on the same inputs and attributes (for the cases a replacement leaves to it). */
+  shipped(): TensorInfo;
+}
+
+/**
+ * A replacement for the shipped wasm kernel `kernelName`. tfjs passes inputs and attributes untyped; `body`
+ * states which it reads (`I`, `A`), as the kernel's tfjs-core definition names them.
+ */
+export function wasmKernel<I extends string, A>(
+  kernelName: string,
+  body: (call: KernelCall<I, A>) => TensorInfo,
+): WasmKernel {
+  return {
+    kernelName,
+    kernelFunc: (args) => {
+      const backend = args.backend as WasmHeapBackend;
+      return body({
+        inputs: args.inputs as Record<I, TensorInfo>,
+        attrs: (args.attrs ?? {}) as unknown as A,
+        backend,
+        shipped: () => run(backend, kernelName, args.inputs as Record<string, TensorInfo>, args.attrs),
+      });
+    },
+  };
+}
+
+/** Conv2DInfo of a stride/pad convolution without dilation, as the gradient kernels' attributes give it. */
+export function conv2DInfo(
+  inputShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: ConvBackpropAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
 /** The wasm kernel registered under `name` when first asked; captured once so later replacements can still call it. */
 const originals = new Map<string, KernelFn>();
 

@@ -1,5 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import {
+  conv2DInfo,
   free,
   heapF32,
   reshape,
@@ -7,6 +8,7 @@ import {
   type ConvBackpropAttrs,
   type TensorInfo,
   type WasmHeapBackend,
+  wasmKernel,
 } from './compose';
 
 /**
@@ -27,29 +29,16 @@ const CHUNK_COLUMNS = 16_384;
  * speed demands it: the shipped Slice copies one innermost row per call (4 window slices of conv2 took
  * 1.1 s and the concat 0.7 s, against ~0.1 s for this loop over all three layers).
  */
-export function conv2DBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): TensorInfo {
-  const backend = args.backend as WasmHeapBackend;
-  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  const attrs = (args.attrs ?? {}) as unknown as ConvBackpropAttrs & {
-    filterShape: [number, number, number, number];
-  };
+export const conv2DBackpropFilter = wasmKernel<
+  'x' | 'dy',
+  ConvBackpropAttrs & { filterShape: [number, number, number, number] }
+>('Conv2DBackpropFilter', ({ inputs: { x, dy }, attrs, backend }) => {
   if (attrs.dataFormat === 'NCHW') {
     throw new Error(
       'Conv2DBackpropFilter (wasm): expected dataFormat NHWC, the only layout the wasm backend runs; found NCHW',
     );
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
+  const info = conv2DInfo(x.shape, attrs.filterShape, attrs);
   const { batchSize, inChannels, outChannels, filterHeight: kh, filterWidth: kw, outHeight, outWidth } = info;
   const patchRows = kh * kw * inChannels;
   const outputRows = batchSize * outHeight;
@@ -86,7 +75,7 @@ export function conv2DBackpropFilter(args: {
   const dw = reshape(backend, sum!, [kh, kw, inChannels, outChannels]);
   free(backend, sum!);
   return dw;
-}
+});
 
 /**
  * dy2d rows [from, from + count) as a new [1, count, cols] tensor. Copied here: the shipped Slice first
@@ -150,7 +139,7 @@ function im2col(
           if (xHi < ow) P.fill(0, dst + xHi, dst + ow);
           let src = (sourceRow + xLo * sw + j - left) * ci + c;
           const step = sw * ci;
-          for (let xo = xLo; xo < xHi; xo++, src += step) P[dst + xo] = X[src];
+          for (let xo = xLo; xo < xHi; xo++, src += step) P[dst + xo] = X[src]!;
         }
       }
     }

@@ -1,5 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
-import { free, run, transpose, type ConvBackpropAttrs, type KernelBackend, type TensorInfo } from './compose';
+import { conv2DInfo, free, run, transpose, type ConvBackpropAttrs, wasmKernel } from './compose';
 
 /**
  * `Conv2DBackpropInput` for wasm at stride 1: the input gradient is the forward convolution of dy, padded
@@ -7,25 +6,11 @@ import { free, run, transpose, type ConvBackpropAttrs, type KernelBackend, type 
  * swapped. The forward conv runs in XNNPACK and is ~10x faster than the shipped gradient kernel (measured on
  * conv2 of the baseline: 199 vs 2,000+ ms). Other strides and NCHW go to the shipped kernel.
  */
-export function conv2DBackpropInput(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): TensorInfo {
-  const backend = args.backend as KernelBackend;
-  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-  const attrs = (args.attrs ?? {}) as unknown as ConvBackpropAttrs & {
-    inputShape: [number, number, number, number];
-  };
-  const filterShape = filter.shape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
+export const conv2DBackpropInput = wasmKernel<
+  'dy' | 'filter',
+  ConvBackpropAttrs & { inputShape: [number, number, number, number] }
+>('Conv2DBackpropInput', ({ inputs: { dy, filter }, attrs, backend, shipped }) => {
+  const info = conv2DInfo(attrs.inputShape, filter.shape, attrs);
   const { padInfo, filterHeight: kh, filterWidth: kw } = info;
   const padding = [
     [0, 0],
@@ -39,7 +24,7 @@ export function conv2DBackpropInput(args: {
     info.strideWidth !== 1 ||
     padding.flat().some((p) => p < 0)
   ) {
-    return run(backend, 'Conv2DBackpropInput', args.inputs as Record<string, TensorInfo>, args.attrs);
+    return shipped();
   }
   const rotated = run(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
   const swapped = transpose(backend, rotated, [0, 1, 3, 2]);
@@ -58,4 +43,4 @@ export function conv2DBackpropInput(args: {
   );
   free(backend, swapped);
   return dx;
-}
+});

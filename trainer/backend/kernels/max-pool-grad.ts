@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapF32, run, type TensorInfo, type WasmHeapBackend } from './compose';
+import { heapF32, wasmKernel } from './compose';
 
 /**
  * `MaxPoolGrad` for wasm as one JS pass over the wasm heap: each output pixel's gradient goes to the first
@@ -8,19 +8,15 @@ import { heapF32, run, type TensorInfo, type WasmHeapBackend } from './compose';
  * baseline step at batch 128 for the three pools (61M input values), this loop a small fraction of that.
  * NCHW and dilated pools go to the shipped kernel.
  */
-export function maxPoolGrad(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): TensorInfo {
-  const backend = args.backend as WasmHeapBackend;
-  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
-  const attrs = (args.attrs ?? {}) as unknown as {
+export const maxPoolGrad = wasmKernel<
+  'dy' | 'input',
+  {
     filterSize: [number, number] | number;
     strides: [number, number] | number;
     pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
+  }
+>('MaxPoolGrad', ({ inputs: { dy, input }, attrs, backend, shipped }) => {
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
     attrs.filterSize,
@@ -35,7 +31,7 @@ export function maxPoolGrad(args: {
     info.dilationHeight !== 1 ||
     info.dilationWidth !== 1
   ) {
-    return run(backend, 'MaxPoolGrad', args.inputs as Record<string, TensorInfo>, args.attrs);
+    return shipped();
   }
   const dx = backend.makeOutput(input.shape, 'float32');
   const X = heapF32(backend, input);
@@ -54,7 +50,7 @@ export function maxPoolGrad(args: {
   if (pairs) maxPoolGrad2x2(X, DY, DX, info);
   else maxPoolGradAnyWindow(X, DY, DX, info);
   return dx;
-}
+});
 
 /**
  * The networks' pools: 2x2 windows at stride 2 that start at the top left and lie inside the input. Windows
@@ -80,10 +76,10 @@ function maxPoolGrad2x2(
         const p10 = p00 + rowStride;
         const p11 = p10 + C;
         for (let d = 0; d < C; d++) {
-          const v00 = X[p00 + d];
-          const v01 = X[p01 + d];
-          const v10 = X[p10 + d];
-          const v11 = X[p11 + d];
+          const v00 = X[p00 + d]!;
+          const v01 = X[p01 + d]!;
+          const v10 = X[p10 + d]!;
+          const v11 = X[p11 + d]!;
           let m = 0;
           let best = v00;
           if (v01 > best) {
@@ -95,7 +91,7 @@ function maxPoolGrad2x2(
             m = 2;
           }
           if (v11 > best) m = 3;
-          const g = DY[out + d];
+          const g = DY[out + d]!;
           DX[p00 + d] = m === 0 ? g : 0;
           DX[p01 + d] = m === 1 ? g : 0;
           DX[p10 + d] = m === 2 ? g : 0;
@@ -141,8 +137,8 @@ function maxPoolGradAnyWindow(
           for (let c = cLo; c < cHi; c++) {
             const base = ((b * H + r) * W + c) * C;
             for (let d = 0; d < C; d++) {
-              const v = X[base + d];
-              if (v > best[d]) {
+              const v = X[base + d]!;
+              if (v > best[d]!) {
                 best[d] = v;
                 where[d] = base + d;
               }
@@ -150,7 +146,10 @@ function maxPoolGradAnyWindow(
           }
         }
         const out = ((b * outHeight + yr) * outWidth + xr) * C;
-        for (let d = 0; d < C; d++) if (where[d] >= 0) DX[where[d]] += DY[out + d];
+        for (let d = 0; d < C; d++) {
+          const at = where[d]!;
+          if (at >= 0) DX[at]! += DY[out + d]!;
+        }
       }
     }
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapF32, run, type TensorInfo, type WasmHeapBackend } from './compose';
+import { heapF32, wasmKernel } from './compose';
 
 /**
  * `Sum` for wasm over leading axes (the bias gradients: dy [b, h, w, c] summed to [c]) as one JS pass that
@@ -7,30 +7,26 @@ import { heapF32, run, type TensorInfo, type WasmHeapBackend } from './compose';
  * ~0.3 s of a baseline step at batch 128 for 36M values of conv1 alone; hand-written for that measured
  * speed. Every other reduction goes to the shipped kernel.
  */
-export function sum(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): TensorInfo {
-  const backend = args.backend as WasmHeapBackend;
-  const { x } = args.inputs as { x: TensorInfo };
-  const attrs = (args.attrs ?? {}) as unknown as { axis: number | number[]; keepDims?: boolean };
-  const axes = tf.util.parseAxisParam(attrs.axis, x.shape).sort((a, b) => a - b);
-  const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
-  if (x.dtype !== 'float32' || !leading || tf.util.sizeFromShape(x.shape) === 0) {
-    return run(backend, 'Sum', args.inputs as Record<string, TensorInfo>, args.attrs);
-  }
-  const kept = x.shape.slice(axes.length);
-  const outShape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
-  const out = backend.makeOutput(outShape, 'float32');
-  const X = heapF32(backend, x);
-  const OUT = heapF32(backend, out);
-  const inner = kept.reduce((a, b) => a * b, 1);
-  const outer = X.length / inner;
-  const acc = new Float64Array(inner);
-  for (let i = 0, o = 0; i < outer; i++, o += inner) {
-    for (let j = 0; j < inner; j++) acc[j] += X[o + j];
-  }
-  OUT.set(acc);
-  return out;
-}
+export const sum = wasmKernel<'x', { axis: number | number[]; keepDims?: boolean }>(
+  'Sum',
+  ({ inputs: { x }, attrs, backend, shipped }) => {
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading || tf.util.sizeFromShape(x.shape) === 0) {
+      return shipped();
+    }
+    const kept = x.shape.slice(axes.length);
+    const outShape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+    const out = backend.makeOutput(outShape, 'float32');
+    const X = heapF32(backend, x);
+    const OUT = heapF32(backend, out);
+    const inner = kept.reduce((a, b) => a * b, 1);
+    const outer = X.length / inner;
+    const acc = new Float64Array(inner);
+    for (let i = 0, o = 0; i < outer; i++, o += inner) {
+      for (let j = 0; j < inner; j++) acc[j]! += X[o + j]!;
+    }
+    OUT.set(acc);
+    return out;
+  },
+);

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { sha256Hex } from '../../../trainer/storage/sha256-worker';
+import { sha256Hex } from '../../../trainer/storage/sha256';
 
 describe('sha256 on a worker thread', () => {
   it('matches crypto.createHash for shared-memory bodies, ordinary bodies, views and empty bodies', async () => {
@@ -14,7 +14,7 @@ describe('sha256 on a worker thread', () => {
   });
 
   it('does not keep a process alive once its digests are done', () => {
-    const module = path.resolve(__dirname, '../../../trainer/storage/sha256-worker.ts');
+    const module = path.resolve(__dirname, '../../../trainer/storage/sha256.ts');
     // A shared-memory body: only those go to the worker.
     const body = `Object.assign(new Uint8Array(new SharedArrayBuffer(1)), [120])`;
     const script = `require(${JSON.stringify(module)}).sha256Hex(${body}).then((h) => console.log(h))`;
