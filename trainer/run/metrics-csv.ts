@@ -1,5 +1,4 @@
-import type { EpochMetrics } from '../train/train-unit';
-import { lossToRmsePx } from '../train/train-unit';
+import { lossToRmsePx, type EpochMetrics } from '../train/metrics';
 
 /** Columns of `metrics/<unit>.csv`; RMSE columns are in pixels, losses are MSE on the [-1, 1] target scale. */
 export const METRICS_HEADER = [

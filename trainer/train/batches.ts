@@ -1,5 +1,5 @@
 import type { FlipSpec } from '../data/flip';
-import { IMAGE_SIZE, MIRROR_X_OFFSET, PIXELS, TARGET_CENTER, TARGET_SCALE } from '../keypoints';
+import { IMAGE_SIZE, MIRROR_X_OFFSET, PIXELS, toTarget } from '../keypoints';
 
 /** Byte -> [0, 1] by table: one lookup per pixel, and the same float for training and prediction. */
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
@@ -56,10 +56,10 @@ export function fillTargets(
       const { permutation, isX } = flip.spec;
       for (let c = 0; c < cols; c++) {
         const v = labelsPx[src + permutation[c]];
-        dst[b * cols + c] = ((isX[c] ? MIRROR_X_OFFSET - v : v) - TARGET_CENTER) / TARGET_SCALE;
+        dst[b * cols + c] = toTarget(isX[c] ? MIRROR_X_OFFSET - v : v);
       }
     } else {
-      for (let c = 0; c < cols; c++) dst[b * cols + c] = (labelsPx[src + c] - TARGET_CENTER) / TARGET_SCALE;
+      for (let c = 0; c < cols; c++) dst[b * cols + c] = toTarget(labelsPx[src + c]);
     }
   }
 }

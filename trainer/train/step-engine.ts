@@ -13,14 +13,8 @@ import { NesterovSgd, type OptimizerState } from './nesterov';
  * single-threaded. Either way the weights end up in `model` for evaluation and saving.
  */
 export interface StepEngine {
-  /** One step on the first `n` images ([n, 96, 96, 1] floats, already flipped) and targets; the batch's mean loss. */
-  step(
-    images: Float32Array,
-    targets: Float32Array,
-    n: number,
-    learningRate: number,
-    momentum: number,
-  ): Promise<number>;
+  /** One step; the batch's mean loss. */
+  step(batch: StepBatch): Promise<number>;
   /** Copies of every weight, in model.getWeights() order. */
   readWeights(): Float32Array[];
   /** Replace every weight (model.getWeights() order), in the engine and in the model. */
@@ -30,6 +24,15 @@ export interface StepEngine {
   optimizerState(): Promise<OptimizerState>;
   restoreOptimizer(state: OptimizerState): Promise<void>;
   dispose(): Promise<void>;
+}
+
+/** One SGD step's inputs: the first `n` images ([n, 96, 96, 1] floats, already flipped) and targets. */
+export interface StepBatch {
+  images: Float32Array;
+  targets: Float32Array;
+  n: number;
+  learningRate: number;
+  momentum: number;
 }
 
 /**
@@ -89,13 +92,7 @@ class InProcessEngine implements StepEngine {
     this.outputs = model.outputs[0].shape[1] as number;
   }
 
-  async step(
-    images: Float32Array,
-    targets: Float32Array,
-    n: number,
-    learningRate: number,
-    momentum: number,
-  ): Promise<number> {
+  async step({ images, targets, n, learningRate, momentum }: StepBatch): Promise<number> {
     // The schedules change once per epoch; setMomentum allocates a scalar, so only on change.
     if (learningRate !== this.learningRate) {
       this.learningRate = learningRate;
@@ -175,13 +172,7 @@ class ParallelEngine implements StepEngine {
     return new ParallelEngine(model, rng, trainer);
   }
 
-  async step(
-    images: Float32Array,
-    targets: Float32Array,
-    n: number,
-    learningRate: number,
-    momentum: number,
-  ): Promise<number> {
+  async step({ images, targets, n, learningRate, momentum }: StepBatch): Promise<number> {
     this.dirty = true;
     return this.trainer.step({
       images: images.subarray(0, n * PIXELS),

@@ -1,5 +1,5 @@
 import { appendEpoch, formatMetricsCsv, parseMetricsCsv } from '../../../trainer/run/metrics-csv';
-import type { EpochMetrics } from '../../../trainer/train/train-unit';
+import type { EpochMetrics } from '../../../trainer/train/metrics';
 
 const epoch = (n: number, devRmsePx = 3): EpochMetrics => ({
   epoch: n,

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, type NetworkKind } from '../../../trainer/models/ladder';
 import { SeedSource } from '../../../trainer/models/seed-source';
-import { trainUnit, type EpochMetrics, type TrainUnitOptions } from '../../../trainer/train/train-unit';
+import type { EpochMetrics } from '../../../trainer/train/metrics';
+import { trainUnit, type TrainUnitOptions } from '../../../trainer/train/train-unit';
 import { predictTargets } from '../../../trainer/train/evaluate';
 import { flipSpec } from '../../../trainer/data/flip';
 import { MemoryCheckpointer, TINY_NETWORK, blobRows, schedule, useTrainingBackend } from './helpers';
