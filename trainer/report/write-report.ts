@@ -7,7 +7,7 @@ import { renderBestWorst, type FaceTile } from './best-worst';
 import { bestAndWorstImages, bestAndWorstLabels, devErrors, perImageRmsePx } from './dev-metrics';
 import { renderLearningCurves, type UnitCurve } from './learning-curves';
 import { renderReportMarkdown } from './report-markdown';
-import { buildResultsManifest } from './results-manifest';
+import { buildResultsManifest, type ManifestEntry, type ResultsManifest } from './results-manifest';
 import {
   RunSummarySchema,
   type ModelSummary,
@@ -53,9 +53,14 @@ const ARTIFACT_PREFIXES = [runLayout.config, 'metrics/', 'models/', `${runLayout
 
 /**
  * Write the whole report of a run: summary.json, report.md, learning-curves.png, best-worst.png,
- * submission.csv, then the results manifest of every artifact, last.
+ * submission.csv, then the results manifest of every artifact, last. `written` holds the size and sha256
+ * of the files this process wrote (hashed as they were written); only the others are read back.
  */
-export async function writeReport(store: Store, input: ReportInput): Promise<RunSummary> {
+export async function writeReport(
+  store: Store,
+  input: ReportInput,
+  written: ReadonlyMap<string, Omit<ManifestEntry, 'key'>> = new Map(),
+): Promise<RunSummary> {
   if (input.models.length === 0 || input.models[0].name !== 'mean') {
     throw new Error(
       `report: expected the mean model first, found ${input.models.map((m) => m.name).join(', ') || 'no model'}`,
@@ -128,14 +133,40 @@ export async function writeReport(store: Store, input: ReportInput): Promise<Run
         k !== runLayout.resultsManifest &&
         (k === runLayout.config || ARTIFACT_PREFIXES.slice(1).some((p) => k.startsWith(p))),
     );
-  const manifest = await buildResultsManifest(
+  const manifest = await resultsManifest(
     store,
     input.runId,
     [...new Set(keys)].sort(),
     input.finishedAt,
+    written,
   );
   await store.put(runLayout.resultsManifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return summary;
+}
+
+/** The results manifest of `keys`: digests taken on write where known, the rest read back from the store. */
+async function resultsManifest(
+  store: Store,
+  runId: string,
+  keys: readonly string[],
+  now: Date,
+  written: ReadonlyMap<string, Omit<ManifestEntry, 'key'>>,
+): Promise<ResultsManifest> {
+  const readBack = await buildResultsManifest(
+    store,
+    runId,
+    keys.filter((k) => !written.has(k)),
+    now,
+  );
+  const earlier = new Map(readBack.artifacts.map((a) => [a.key, a] as const));
+  const artifacts = keys.map((key): ManifestEntry => {
+    const digest = written.get(key);
+    const entry = digest ? { key, ...digest } : earlier.get(key);
+    if (!entry)
+      throw new Error(`results manifest: expected artifact "${key}" in ${store.url}, found nothing`);
+    return entry;
+  });
+  return { ...readBack, artifacts };
 }
 
 const SUMMARY_TITLES: Record<ModelName, string> = {

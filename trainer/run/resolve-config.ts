@@ -225,3 +225,20 @@ function optionName(path: ReadonlyArray<PropertyKey>): string {
 function formatErrors(errors: string[]): string {
   return errors.length === 1 ? `invalid options: ${errors[0]}` : `invalid options:\n  ${errors.join('\n  ')}`;
 }
+
+/** The machine a run is on, as the trainer image's environment describes it. */
+export interface MachineSettings {
+  /** EC2 instance type (FACEPOINTS_INSTANCE_TYPE), for the status and the cost; null on a laptop. */
+  instanceType: string | null;
+  /** Price per hour (FACEPOINTS_HOURLY_PRICE_USD, e.g. a spot price); null: the on-demand price of the type. */
+  hourlyPriceUsd: number | null;
+}
+
+/** Read the machine settings from the environment; an unset, empty or non-positive price counts as none. */
+export function resolveMachine(env: NodeJS.ProcessEnv = process.env): MachineSettings {
+  const price = Number(env.FACEPOINTS_HOURLY_PRICE_USD);
+  return {
+    instanceType: env.FACEPOINTS_INSTANCE_TYPE || null,
+    hourlyPriceUsd: Number.isFinite(price) && price > 0 ? price : null,
+  };
+}

@@ -26,6 +26,21 @@ const TINY = [
 
 const UNITS = ['baseline', ...SPECIALISTS.map((s) => `specialists/${s.name}`)];
 
+/** Every artifact of the results manifest has the size and sha256 of the file in the run directory. */
+async function expectManifestMatchesFiles(dir: string): Promise<void> {
+  const manifest = JSON.parse(await fs.readFile(path.join(dir, runLayout.resultsManifest), 'utf8')) as {
+    artifacts: Array<{ key: string; size: number; sha256: string }>;
+  };
+  for (const a of manifest.artifacts) {
+    const body = await fs.readFile(path.join(dir, a.key));
+    expect({
+      key: a.key,
+      size: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+    }).toEqual(a);
+  }
+}
+
 describe('runTraining on generated data', () => {
   let root: string;
   let data: string;
@@ -133,14 +148,7 @@ describe('runTraining on generated data', () => {
     expect(keys).toContain(runLayout.submission);
     expect(keys).toContain(runLayout.modelJson('baseline'));
     expect(keys).not.toContain(runLayout.status);
-    for (const a of manifest.artifacts) {
-      const body = await fs.readFile(path.join(dir, a.key));
-      expect({
-        key: a.key,
-        size: body.length,
-        sha256: createHash('sha256').update(body).digest('hex'),
-      }).toEqual(a);
-    }
+    await expectManifestMatchesFiles(dir);
   });
 
   it('returns at once when the run already succeeded', async () => {
@@ -189,6 +197,8 @@ describe('runTraining on generated data', () => {
     for (const u of UNITS.filter((x) => x !== unit))
       expect(log).toContain(`${u}: finished earlier, not retrained`);
     expect(log).not.toContain(`${unit}: finished earlier`);
+    // Hashed on write for the retrained unit and the report, read back for the units of the first attempt.
+    await expectManifestMatchesFiles(dir);
   });
 
   it('dry run prints the plan and writes nothing', async () => {
