@@ -23,6 +23,8 @@ export interface StepEngine {
   syncModel(): void;
   optimizerState(): Promise<OptimizerState>;
   restoreOptimizer(state: OptimizerState): Promise<void>;
+  /** Tensors alive where the steps run (this thread, or the workers together): steady when nothing leaks. */
+  liveTensors(): number;
   dispose(): Promise<void>;
 }
 
@@ -132,6 +134,10 @@ class InProcessEngine implements StepEngine {
     return this.optimizer.restore(state);
   }
 
+  liveTensors(): number {
+    return tf.memory().numTensors;
+  }
+
   async dispose(): Promise<void> {
     this.optimizer.dispose();
   }
@@ -207,6 +213,10 @@ class ParallelEngine implements StepEngine {
 
   async restoreOptimizer(state: OptimizerState): Promise<void> {
     this.trainer.setOptimizerState(state);
+  }
+
+  liveTensors(): number {
+    return this.trainer.workerTensorCounts.reduce((a, b) => a + b, 0);
   }
 
   async dispose(): Promise<void> {
