@@ -1,6 +1,6 @@
 import type { PresetName, TrainConfig } from './config';
+import type { Schedule } from './train/schedule';
 
-type Schedule = TrainConfig['baseline'];
 type Network = TrainConfig['network'];
 
 /** The settings a preset fixes; the run's identity, data, output, backend and model list come from the command line. */
