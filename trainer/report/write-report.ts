@@ -61,7 +61,7 @@ export async function writeReport(
   input: ReportInput,
   written: ReadonlyMap<string, Omit<ManifestEntry, 'key'>> = new Map(),
 ): Promise<RunSummary> {
-  if (input.models.length === 0 || input.models[0].name !== 'mean') {
+  if (input.models[0]?.name !== 'mean') {
     throw new Error(
       `report: expected the mean model first, found ${input.models.map((m) => m.name).join(', ') || 'no model'}`,
     );
@@ -90,7 +90,7 @@ export async function writeReport(
   const submission = formatSubmission(input.lookup, predictorFor(input.test, best.testPredPx));
   await store.put(runLayout.submission, submission);
 
-  const meanDev = models[0].devRmsePx;
+  const meanDev = models[0]?.devRmsePx ?? Number.NaN;
   await store.put(
     runLayout.learningCurves,
     await renderLearningCurves(input.curves, Number.isFinite(meanDev) ? meanDev : null),
@@ -187,12 +187,13 @@ function predictorFor(test: TestSet, predPx: Float32Array): (imageId: number, fe
   return (imageId, feature) => {
     const r = rowOf.get(imageId);
     const c = colOf.get(feature);
-    if (r === undefined || c === undefined) {
+    const value = r === undefined || c === undefined ? undefined : predPx[r * COORDINATES + c];
+    if (value === undefined) {
       throw new Error(
         `submission: expected a test image and keypoint column, found ImageId ${imageId} and feature "${feature}"`,
       );
     }
-    return predPx[r * COORDINATES + c];
+    return value;
   };
 }
 
@@ -204,9 +205,9 @@ function tilesOf(input: ReportInput, model: ModelPredictions): [FaceTile[], Face
     pixels: dev.pixels.subarray(i * PIXELS, (i + 1) * PIXELS),
     truePx: dev.labelsPx.subarray(i * COORDINATES, (i + 1) * COORDINATES),
     predPx: model.devPredPx.subarray(i * COORDINATES, (i + 1) * COORDINATES),
-    rmsePx: perImage[i],
+    rmsePx: perImage[i]!,
     // training.csv line numbers: the header is line 1.
-    caption: `training.csv line ${dev.rows[i] + 2}`,
+    caption: `training.csv line ${dev.rows[i]! + 2}`,
   });
   return [best.map(tile), worst.map(tile)];
 }

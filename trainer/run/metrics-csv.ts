@@ -48,8 +48,17 @@ export function parseMetricsCsv(text: string, where: string): EpochMetrics[] {
     if (v.length !== METRICS_HEADER.length || v.some((x) => Number.isNaN(x))) {
       throw new Error(`${where}:${i + 2}: expected ${METRICS_HEADER.length} numbers, found "${line}"`);
     }
-    const [epoch, trainLoss, devLoss, , devRmsePx, learningRate, momentum, seconds, imagesPerSecond] = v;
-    return { epoch, trainLoss, devLoss, devRmsePx, learningRate, momentum, seconds, imagesPerSecond };
+    const field = (name: (typeof METRICS_HEADER)[number]) => v[METRICS_HEADER.indexOf(name)] ?? Number.NaN;
+    return {
+      epoch: field('epoch'),
+      trainLoss: field('trainLoss'),
+      devLoss: field('devLoss'),
+      devRmsePx: field('devRmsePx'),
+      learningRate: field('learningRate'),
+      momentum: field('momentum'),
+      seconds: field('seconds'),
+      imagesPerSecond: field('imagesPerSecond'),
+    };
   });
 }
 

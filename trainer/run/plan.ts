@@ -240,9 +240,14 @@ export function formatPlan(plan: RunPlan, backend: string): string {
     u.done ? 'done' : u.estimatedSeconds === null ? '?' : formatSeconds(u.estimatedSeconds),
   ]);
   const header = ['unit', 'network', 'train images', 'dev rows', 'params', 'max epochs', 'estimated time'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    cells
+      .map((c, i) => {
+        const width = widths[i] ?? 0;
+        return i === 0 || i === 1 ? c.padEnd(width) : c.padStart(width);
+      })
+      .join('  ');
   const total = plan.units.filter((u) => !u.done).reduce((s, u) => s + (u.estimatedSeconds ?? 0), 0);
   const speed = Object.entries(plan.imagesPerSecond)
     .map(([k, v]) => `${k} ${v.toFixed(1)} img/s`)

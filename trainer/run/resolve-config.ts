@@ -136,6 +136,7 @@ function applySetting(settings: PresetSettings, assignment: string, errors: stri
   const key = assignment.slice(0, eq).trim();
   const raw = assignment.slice(eq + 1).trim();
   const path = key.split('.');
+  const leaf = path.at(-1) ?? key;
   let parent: Record<string, unknown> = settings as unknown as Record<string, unknown>;
   for (const part of path.slice(0, -1)) {
     const next = parent[part];
@@ -145,7 +146,6 @@ function applySetting(settings: PresetSettings, assignment: string, errors: stri
     }
     parent = next as Record<string, unknown>;
   }
-  const leaf = path[path.length - 1];
   const current = Object.hasOwn(parent, leaf) ? parent[leaf] : undefined;
   if (current === undefined || (current !== null && typeof current === 'object' && !Array.isArray(current))) {
     errors.push(`--set ${assignment}: unknown key "${key}"; valid keys: ${settingKeys().join(', ')}`);

@@ -20,17 +20,17 @@ export function fillImages(
   flipRows: Uint8Array | null = null,
 ): void {
   for (let b = 0; b < n; b++) {
-    const row = order ? order[start + b] : start + b;
+    const row = order ? order[start + b]! : start + b;
     const src = row * PIXELS;
     const out = b * PIXELS;
     if (flipRows?.[b]) {
       for (let r = 0; r < IMAGE_SIZE; r++) {
         const from = src + r * IMAGE_SIZE + MIRROR_X_OFFSET;
         const to = out + r * IMAGE_SIZE;
-        for (let c = 0; c < IMAGE_SIZE; c++) dst[to + c] = BYTE_TO_UNIT[pixels[from - c]];
+        for (let c = 0; c < IMAGE_SIZE; c++) dst[to + c] = BYTE_TO_UNIT[pixels[from - c]!]!;
       }
     } else {
-      for (let p = 0; p < PIXELS; p++) dst[out + p] = BYTE_TO_UNIT[pixels[src + p]];
+      for (let p = 0; p < PIXELS; p++) dst[out + p] = BYTE_TO_UNIT[pixels[src + p]!]!;
     }
   }
 }
@@ -50,16 +50,16 @@ export function fillTargets(
   flip: { spec: FlipSpec; rows: Uint8Array } | null = null,
 ): void {
   for (let b = 0; b < n; b++) {
-    const row = order ? order[start + b] : start + b;
+    const row = order ? order[start + b]! : start + b;
     const src = row * cols;
     if (flip?.rows[b]) {
       const { permutation, isX } = flip.spec;
       for (let c = 0; c < cols; c++) {
-        const v = labelsPx[src + permutation[c]];
+        const v = labelsPx[src + permutation[c]!]!;
         dst[b * cols + c] = toTarget(isX[c] ? MIRROR_X_OFFSET - v : v);
       }
     } else {
-      for (let c = 0; c < cols; c++) dst[b * cols + c] = toTarget(labelsPx[src + c]);
+      for (let c = 0; c < cols; c++) dst[b * cols + c] = toTarget(labelsPx[src + c]!);
     }
   }
 }

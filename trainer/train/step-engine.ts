@@ -5,6 +5,7 @@ import type { BackendName } from '../config';
 import { IMAGE_SIZE, PIXELS } from '../keypoints';
 import { attachSeedSource } from '../models/seeded-dropout';
 import type { SeedSource } from '../models/seed-source';
+import { outputCount } from './evaluate';
 import { NesterovSgd, type OptimizerState } from './nesterov';
 
 /**
@@ -91,7 +92,7 @@ class InProcessEngine implements StepEngine {
   ) {
     attachSeedSource(model, rng);
     this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    this.outputs = model.outputs[0].shape[1] as number;
+    this.outputs = outputCount(model);
   }
 
   async step({ images, targets, n, learningRate, momentum }: StepBatch): Promise<number> {
@@ -111,7 +112,8 @@ class InProcessEngine implements StepEngine {
         tf.mean(tf.squaredDifference(this.model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
       return this.optimizer.optimizer.minimize(lossFn, true, this.variables) as tf.Scalar;
     });
-    const loss = (await cost.data())[0];
+    // An empty result reads as NaN, which the training loop reports as divergence.
+    const loss = (await cost.data())[0] ?? Number.NaN;
     cost.dispose();
     return loss;
   }
@@ -153,7 +155,7 @@ class ParallelEngine implements StepEngine {
     private readonly rng: SeedSource,
     private readonly trainer: ParallelTrainer,
   ) {
-    this.outputs = model.outputs[0].shape[1] as number;
+    this.outputs = outputCount(model);
   }
 
   static async create(
@@ -229,7 +231,9 @@ class ParallelEngine implements StepEngine {
 export function setModelWeights(model: tf.LayersModel, values: Float32Array[]): void {
   const current = model.getWeights();
   // Copies: on the cpu backend a tensor keeps the array it was made from, and these arrays stay the caller's.
-  const tensors = values.map((v, i) => tf.tensor(v.slice(), current[i].shape, 'float32'));
+  if (values.length !== current.length)
+    throw new Error(`setModelWeights: expected ${current.length} weight arrays, found ${values.length}`);
+  const tensors = current.map((w, i) => tf.tensor(values[i]!.slice(), w.shape, 'float32'));
   model.setWeights(tensors);
   tf.dispose(tensors);
 }

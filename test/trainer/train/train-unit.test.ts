@@ -109,7 +109,7 @@ describe('trainUnit', () => {
       schedule: { ...schedule(4), learningRateStart: 0.1, learningRateEnd: 0.02 },
     });
     const reference = await trainUnit(straight);
-    expect(reference.bestDevRmsePx).toBeLessThan(reference.history[0].devRmsePx * 0.6);
+    expect(reference.bestDevRmsePx).toBeLessThan(reference.history[0]!.devRmsePx * 0.6);
 
     const abort = new AbortController();
     const store = new MemoryCheckpointer();
@@ -178,7 +178,7 @@ describe('trainUnit', () => {
     for (let i = 0; i < states.length - 1; i++) {
       const atBest = states[i].best.epoch === states[i].epochIndex;
       expect(states[i].bestIsCurrent).toBe(atBest);
-      expect('best.bin' in saved[i].files).toBe(!atBest);
+      expect('best.bin' in saved[i]!.files).toBe(!atBest);
     }
   });
 
@@ -201,7 +201,7 @@ describe('trainUnit', () => {
     expect(r.stoppedEarly).toBe(true);
     expect(r.history.length).toBe(r.bestEpoch + 3);
     expect(r.history.length).toBeLessThan(40);
-    const best = r.history[r.bestEpoch - 1];
+    const best = r.history[r.bestEpoch - 1]!;
     expect(Math.min(...r.history.map((m) => m.devLoss))).toBe(best.devLoss);
     expect(r.bestDevRmsePx).toBeCloseTo(best.devRmsePx, 10);
     // The model holds the best epoch's weights, not the last ones.
@@ -243,7 +243,7 @@ describe('trainUnit', () => {
       },
     });
     const r = await trainUnit(o);
-    expect(r.bestDevRmsePx).toBeLessThan(r.history[0].devRmsePx * 0.5);
+    expect(r.bestDevRmsePx).toBeLessThan(r.history[0]!.devRmsePx * 0.5);
   });
 
   it('lets timers and I/O run between batches, so uploads and the status heartbeat keep going', async () => {
@@ -259,7 +259,7 @@ describe('trainUnit', () => {
     }
     // 96 rows in batches of 8: a timer that only ran between epochs would read the same count at every batch.
     expect(ticksAtBatch).toHaveLength(12);
-    expect(ticksAtBatch[11]).toBeGreaterThanOrEqual(ticksAtBatch[0] + 10);
+    expect(ticksAtBatch[11]).toBeGreaterThanOrEqual(ticksAtBatch[0]! + 10);
   });
 
   it('refuses inconsistent rows, naming what and where', async () => {
