@@ -187,9 +187,8 @@ function work(units: number): number {
   let acc = 0;
   for (let u = 0; u < units; u++) {
     for (let i = 0; i < scratch.length; i++) {
-      const v = scratch[i]! * 0.999 + i * 1e-6;
-      scratch[i] = v;
-      acc += v;
+      scratch[i] = scratch[i]! * 0.999 + i * 1e-6;
+      acc += scratch[i]!;
     }
   }
   return acc;
