@@ -1,4 +1,4 @@
-import { lossToRmsePx, type EpochMetrics } from '../train/metrics';
+import { EpochMetricsSchema, lossToRmsePx, type EpochMetrics } from '../train/metrics';
 
 /** Columns of `metrics/<unit>.csv`; RMSE columns are in pixels, losses are MSE on the [-1, 1] target scale. */
 export const METRICS_HEADER = [
@@ -49,7 +49,7 @@ export function parseMetricsCsv(text: string, where: string): EpochMetrics[] {
       throw new Error(`${where}:${i + 2}: expected ${METRICS_HEADER.length} numbers, found "${line}"`);
     }
     const field = (name: (typeof METRICS_HEADER)[number]) => v[METRICS_HEADER.indexOf(name)] ?? Number.NaN;
-    return {
+    const row = EpochMetricsSchema.safeParse({
       epoch: field('epoch'),
       trainLoss: field('trainLoss'),
       devLoss: field('devLoss'),
@@ -58,7 +58,12 @@ export function parseMetricsCsv(text: string, where: string): EpochMetrics[] {
       momentum: field('momentum'),
       seconds: field('seconds'),
       imagesPerSecond: field('imagesPerSecond'),
-    };
+    });
+    if (!row.success) {
+      const issue = row.error.issues[0];
+      throw new Error(`${where}:${i + 2}: ${issue?.path.join('.')}: ${issue?.message}, found "${line}"`);
+    }
+    return row.data;
   });
 }
 

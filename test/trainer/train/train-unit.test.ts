@@ -39,6 +39,22 @@ const constantLabels = (rows: { pixels: Uint8Array; count: number }, px: number)
   ...rows,
   labelsPx: new Float32Array(rows.count * 2).fill(px),
 });
+/** An mlp on those labels at a constant learning rate and momentum: its dev loss falls, then rises. */
+const overshooting = (maxEpochs: number, patience: number) =>
+  options({
+    kind: 'mlp',
+    flip: null,
+    train: constantLabels(train, 86),
+    dev: constantLabels(dev, 52),
+    schedule: {
+      maxEpochs,
+      patience,
+      learningRateStart: 0.02,
+      learningRateEnd: 0.02,
+      momentumStart: 0.5,
+      momentumEnd: 0.5,
+    },
+  });
 const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 /** Everything of the history but wall-clock figures, which differ between any two runs. */
 const figures = (h: EpochMetrics[]) => h.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
@@ -139,21 +155,7 @@ describe('trainUnit', () => {
   });
 
   it('checkpoints at every new best, every N epochs, and once finished', async () => {
-    const o = options({
-      kind: 'mlp',
-      flip: null,
-      train: constantLabels(train, 86),
-      dev: constantLabels(dev, 52),
-      schedule: {
-        maxEpochs: 9,
-        patience: 9,
-        learningRateStart: 0.02,
-        learningRateEnd: 0.02,
-        momentumStart: 0.5,
-        momentumEnd: 0.5,
-      },
-      checkpointEveryEpochs: 3,
-    });
+    const o = { ...overshooting(9, 9), checkpointEveryEpochs: 3 };
     const stamps: Date[] = [];
     const r = await trainUnit({ ...o, onCheckpoint: (at) => stamps.push(at) });
     const saved = (o.checkpointer as MemoryCheckpointer).saved;
@@ -183,20 +185,7 @@ describe('trainUnit', () => {
   });
 
   it('stops after `patience` epochs without improvement and restores the best weights', async () => {
-    const o = options({
-      kind: 'mlp',
-      flip: null,
-      train: constantLabels(train, 86),
-      dev: constantLabels(dev, 52),
-      schedule: {
-        maxEpochs: 40,
-        patience: 3,
-        learningRateStart: 0.02,
-        learningRateEnd: 0.02,
-        momentumStart: 0.5,
-        momentumEnd: 0.5,
-      },
-    });
+    const o = overshooting(40, 3);
     const r = await trainUnit(o);
     expect(r.stoppedEarly).toBe(true);
     expect(r.history.length).toBe(r.bestEpoch + 3);
