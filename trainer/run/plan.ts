@@ -94,19 +94,7 @@ export const LADDER_ORDER: readonly ModelName[] = MODEL_NAMES;
 export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
   const { config, training, split } = inputs;
   const requested = new Set<ModelName>(['mean', ...config.models]);
-  const wantsSpecialists = requested.has('specialists') || requested.has('specialists-augmented');
-  if (
-    wantsSpecialists &&
-    config.specialistsFromBaseline &&
-    !requested.has('baseline') &&
-    !(await inputs.isDone('baseline'))
-  ) {
-    throw new UsageError(
-      `--models ${config.models.join(',')}: the specialists start from the trained baseline, but this run has none ` +
-        `(${unitId('baseline')} is not requested and models/baseline/done.json is not in the run); ` +
-        'add baseline to --models, resume a run whose baseline is done, or --set specialistsFromBaseline=false',
-    );
-  }
+  await checkBaselineAvailable(config, requested, inputs.isDone);
 
   const units: PlannedUnit[] = [];
   const problems: string[] = [];
@@ -139,12 +127,8 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
       model === 'specialists-augmented' ? trainRows.length * augmentFactor : trainRows.length;
     const schedule = scheduleOf(config, model);
     // The tutorial's epoch budget: small specialists see more epochs, so every one trains about as many steps.
-    const maxEpochs = specialist
-      ? Math.max(
-          1,
-          Math.min(schedule.maxEpochs, Math.round(config.specialistEpochBudget / Math.max(1, trainImages))),
-        )
-      : schedule.maxEpochs;
+    const budget = Math.round(config.specialistEpochBudget / Math.max(1, trainImages));
+    const maxEpochs = specialist ? Math.max(1, Math.min(schedule.maxEpochs, budget)) : schedule.maxEpochs;
     let estimatedSeconds: number | null = null;
     if (inputs.probe) {
       const ips = await inputs.probe(network, columns.length);
@@ -173,30 +157,49 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
 
   for (const model of LADDER_ORDER) {
     if (!requested.has(model)) continue;
-    // The mean is taken per column over every row that has it, and judged on every dev label.
-    if (model === 'mean')
-      units.push({
-        kind: 'computed',
-        unit: unitId('mean'),
-        model,
-        network: null,
-        columns: KEYPOINT_COLUMNS,
-        flipPairs: [],
-        trainRows: split.train,
-        devRows: split.dev,
-        trainImages: split.train.length,
-        maxEpochs: 0,
-        params: KEYPOINT_COLUMNS.length,
-        initFromBaseline: false,
-        done: false,
-        estimatedSeconds: 0,
-      });
+    if (model === 'mean') units.push(meanUnit(split));
     else if (model === 'mlp' || model === 'cnn' || model === 'baseline')
       await addTrained(model, model, KEYPOINT_COLUMNS, FLIP_PAIRS);
     else for (const s of SPECIALISTS) await addTrained(model, 'baseline', s.columns, s.flipPairs, s.name);
   }
   if (problems.length > 0) throw new UsageError(`cannot plan the run:\n  ${problems.join('\n  ')}`);
   return { units, imagesPerSecond };
+}
+
+/** Specialists that start from the baseline need it trained in this run or finished by an earlier attempt. */
+async function checkBaselineAvailable(
+  config: Pick<PlanSettings, 'models' | 'specialistsFromBaseline'>,
+  requested: ReadonlySet<ModelName>,
+  isDone: PlanInputs['isDone'],
+): Promise<void> {
+  const wantsSpecialists = requested.has('specialists') || requested.has('specialists-augmented');
+  if (!wantsSpecialists || !config.specialistsFromBaseline || requested.has('baseline')) return;
+  if (await isDone('baseline')) return;
+  throw new UsageError(
+    `--models ${config.models.join(',')}: the specialists start from the trained baseline, but this run has none ` +
+      `(${unitId('baseline')} is not requested and models/baseline/done.json is not in the run); ` +
+      'add baseline to --models, resume a run whose baseline is done, or --set specialistsFromBaseline=false',
+  );
+}
+
+/** The mean is taken per column over every row that has it, and judged on every dev label. */
+function meanUnit(split: PlanInputs['split']): ComputedUnit {
+  return {
+    kind: 'computed',
+    unit: unitId('mean'),
+    model: 'mean',
+    network: null,
+    columns: KEYPOINT_COLUMNS,
+    flipPairs: [],
+    trainRows: split.train,
+    devRows: split.dev,
+    trainImages: split.train.length,
+    maxEpochs: 0,
+    params: KEYPOINT_COLUMNS.length,
+    initFromBaseline: false,
+    done: false,
+    estimatedSeconds: 0,
+  };
 }
 
 function scheduleOf(config: PlanSettings, model: ModelName): Schedule {

@@ -69,6 +69,7 @@ export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Prom
     { runId: config.runId, startedAt, instanceType },
     { heartbeatMs: deps.heartbeatMs },
   );
+  // Written once: a resumed run is checked against it (checkResumedConfig) and keeps it as it was.
   if ((await store.get(runLayout.config)) === null)
     await store.put(runLayout.config, `${JSON.stringify(config, null, 2)}\n`);
   await status.start();
@@ -99,9 +100,7 @@ export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Prom
       const reason = describeAbort(signal.reason);
       log(`interrupted (${reason}): checkpoint saved; re-run the same command to resume`);
       await checkpointer.flush();
-      await status.finish('interrupted', { interruption: reason });
-      await status.flush();
-      await store.flush();
+      await finishStatus(status, store, 'interrupted', { interruption: reason });
       return { state: 'interrupted', runUrl, summary: null };
     }
 
@@ -121,9 +120,7 @@ export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Prom
     // "succeeded" promises the results are in the store: every queued upload lands before the status says so.
     await checkpointer.flush();
     await store.flush();
-    await status.finish('succeeded', { phase: 'done' });
-    await status.flush();
-    await store.flush();
+    await finishStatus(status, store, 'succeeded', { phase: 'done' });
     log(`run ${config.runId} succeeded: report in ${runUrl}/${runLayout.reportMarkdown}`);
     return { state: 'succeeded', runUrl, summary };
   } catch (err) {
@@ -135,6 +132,17 @@ export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Prom
     status.stop();
     interruptions.dispose();
   }
+}
+
+/** Record the final state and wait until it, and everything before it, is in the store. */
+async function finishStatus(
+  status: StatusReporter,
+  store: Store,
+  ...final: Parameters<StatusReporter['finish']>
+): Promise<void> {
+  await status.finish(...final);
+  await status.flush();
+  await store.flush();
 }
 
 /** Every planned unit not finished earlier, in plan order, until one is interrupted. */
