@@ -2,15 +2,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName } from '../trainer/config';
-import { ParallelTrainer } from '../trainer/backend/parallel-trainer';
 import { selectBackend } from '../trainer/backend/select-backend';
+import type { BackendName } from '../trainer/config';
+import { PIXELS } from '../trainer/keypoints';
 import { buildNetwork } from '../trainer/models/ladder';
-import { attachSeedSource } from '../trainer/models/seeded-dropout';
 import { SeedSource } from '../trainer/models/seed-source';
 import { presetConfig } from '../trainer/presets';
-import { NesterovSgd } from '../trainer/train/nesterov';
-import { chooseWorkers } from '../trainer/train/step-engine';
+import { chooseWorkers, createStepEngine, type StepBatch } from '../trainer/train/step-engine';
+import { timeSteps } from '../trainer/train/time-steps';
 
 /** The seed's baseline network has exactly this many parameters (FACTS.md); the bench refuses any other. */
 export const BASELINE_PARAMS = 16_561_502;
@@ -55,9 +54,10 @@ export interface TrainSpeedResult {
 }
 
 /**
- * Images per second of training the seed's baseline network (trainer/models/ladder.ts, seed preset) with
- * the trainer's own optimizer (SGD, Nesterov momentum) and an MSE loss, on synthetic inputs: the speed does
- * not depend on pixel values, and the bench needs no data set.
+ * Images per second of training the seed's baseline network (trainer/models/ladder.ts, seed preset) in the
+ * trainer's own step engine (createStepEngine: SGD with Nesterov momentum and an MSE loss, in this thread
+ * or in gradient workers), timed by the same helper as the run's speed probe, on synthetic inputs: the
+ * speed does not depend on pixel values, and the bench needs no data set.
  */
 export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<TrainSpeedResult> {
   const batch = opts.batch ?? 128;
@@ -65,135 +65,67 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const selected = await selectBackend({ backend: opts.backend, requireGpu: false, log });
   const workers = chooseWorkers(opts.workers ?? 0, selected.name, batch);
-  if (workers > 1) return benchParallel({ ...opts, workers, batch, steps, backendName: selected.name });
 
   const seeds = new SeedSource(1);
   const model = buildNetwork('baseline', OUTPUTS, presetConfig('seed'), seeds);
-  attachSeedSource(model, seeds);
   if (model.countParams() !== BASELINE_PARAMS) {
+    model.dispose();
     throw new Error(
       `bench: expected the baseline network to have ${BASELINE_PARAMS} parameters, found ${model.countParams()}`,
     );
   }
-  const optimizer = new NesterovSgd(0.03, 0.9);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const images = tf.tidy(() => tf.randomUniform([batch, 96, 96, 1], 0, 1, 'float32', 7));
-  const targets = tf.tidy(() => tf.randomUniform([batch, OUTPUTS], -1, 1, 'float32', 8));
-  const step = (): void => {
-    const loss = tf.tidy(
-      () =>
-        optimizer.optimizer.minimize(
-          () => tf.losses.meanSquaredError(targets, model.apply(images, { training: true }) as tf.Tensor),
-          true,
-          variables,
-        ) as tf.Scalar,
-    );
-    // Reading the loss waits for the step to finish on asynchronous backends (tfjs-node-gpu).
-    loss.dataSync();
-    loss.dispose();
+  const engine = await createStepEngine(model, seeds, workers, selected.name);
+  const inputs = new SeedSource(2);
+  const batchInput: StepBatch = {
+    images: Float32Array.from({ length: batch * PIXELS }, () => inputs.next()),
+    targets: Float32Array.from({ length: batch * OUTPUTS }, () => inputs.next() * 2 - 1),
+    n: batch,
+    learningRate: 0.03,
+    momentum: 0.9,
   };
-
+  const step = () => engine.step(batchInput);
   try {
-    step();
-    const tensorsAfterWarmup = tf.memory().numTensors;
-    const rssMBAfterWarmup = rssMB();
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
+    let tensorsAfterWarmup = 0;
+    let rssMBAfterWarmup = 0;
     const rssTraceMB: number[] = [];
     const every = Math.max(1, Math.round(steps / 10));
-    for (let i = 0; i < steps; i++) {
-      step();
-      if ((i + 1) % every === 0) rssTraceMB.push(rssMB());
-    }
-    const stepMs = (performance.now() - t0) / steps;
-    const cpu = process.cpuUsage(cpu0);
-    const stepCpuMs = (cpu.user + cpu.system) / 1000 / steps;
-    const tensorsAfterSteps = tf.memory().numTensors;
-    const rssMBAfterSteps = rssMB();
+    const times = await timeSteps(step, {
+      warmup: 1,
+      steps,
+      afterWarmup: () => {
+        tensorsAfterWarmup = engine.liveTensors();
+        rssMBAfterWarmup = rssMB();
+      },
+      afterStep: (i) => {
+        if ((i + 1) % every === 0) rssTraceMB.push(rssMB());
+      },
+    });
+    const stepMs = times.wallMs.reduce((a, b) => a + b, 0) / steps;
     const result: TrainSpeedResult = {
       trainImagesPerSecond: (batch * 1000) / stepMs,
       backend: selected.name,
-      workers: 1,
-      stepMs,
-      stepCpuMs,
-      tensorsAfterWarmup,
-      tensorsAfterSteps,
-      rssMBAfterWarmup,
-      rssMBAfterSteps,
-      rssTraceMB,
-    };
-    if (opts.profile ?? true) result.perKernelMs = await profileStep(step);
-    return result;
-  } finally {
-    tf.dispose([images, targets]);
-    optimizer.dispose();
-    model.dispose();
-  }
-}
-
-async function benchParallel(
-  opts: TrainSpeedOptions & { batch: number; steps: number; backendName: BackendName },
-): Promise<TrainSpeedResult> {
-  if (opts.backendName !== 'wasm' && opts.backendName !== 'cpu') {
-    throw new Error(`bench: --workers needs the wasm or cpu backend, found ${opts.backendName}`);
-  }
-  const workers = opts.workers ?? 2;
-  const model = buildNetwork('baseline', OUTPUTS, presetConfig('seed'), new SeedSource(1));
-  const trainer = await ParallelTrainer.create({
-    modelTopology: model.toJSON(null, false) as object,
-    weightShapes: model.trainableWeights.map((w) => w.shape as number[]),
-    initialWeights: model.trainableWeights.map((w) => w.read().dataSync() as Float32Array),
-    workers,
-    shards: workers,
-    backend: opts.backendName,
-  });
-  model.dispose();
-  const seeds = new SeedSource(2);
-  const images = Float32Array.from({ length: opts.batch * 96 * 96 }, () => seeds.next());
-  const targets = Float32Array.from({ length: opts.batch * OUTPUTS }, () => seeds.next() * 2 - 1);
-  const step = (): Promise<number> =>
-    trainer.step({
-      images,
-      targets,
-      count: opts.batch,
-      learningRate: 0.03,
-      momentum: 0.9,
-      seed: seeds.nextSeed(),
-    });
-  try {
-    await step();
-    const tensorsAfterWarmup = trainer.workerTensorCounts.reduce((a, b) => a + b, 0);
-    const rssMBAfterWarmup = rssMB();
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    const rssTraceMB: number[] = [];
-    const every = Math.max(1, Math.round(opts.steps / 10));
-    for (let i = 0; i < opts.steps; i++) {
-      await step();
-      if ((i + 1) % every === 0) rssTraceMB.push(rssMB());
-    }
-    const stepMs = (performance.now() - t0) / opts.steps;
-    const cpu = process.cpuUsage(cpu0);
-    return {
-      trainImagesPerSecond: (opts.batch * 1000) / stepMs,
-      backend: opts.backendName,
       workers,
       stepMs,
-      // process.cpuUsage covers every thread of the process, workers included.
-      stepCpuMs: (cpu.user + cpu.system) / 1000 / opts.steps,
+      stepCpuMs: times.cpuMs / steps,
       tensorsAfterWarmup,
-      tensorsAfterSteps: trainer.workerTensorCounts.reduce((a, b) => a + b, 0),
+      tensorsAfterSteps: engine.liveTensors(),
       rssMBAfterWarmup,
       rssMBAfterSteps: rssMB(),
       rssTraceMB,
     };
+    // Kernel times exist only for the kernels of this thread.
+    if (workers === 1 && (opts.profile ?? true)) result.perKernelMs = await profileStep(step);
+    return result;
   } finally {
-    await trainer.dispose();
+    await engine.dispose();
+    model.dispose();
   }
 }
 
-async function profileStep(step: () => void): Promise<Record<string, number>> {
-  const info = await tf.profile(step);
+async function profileStep(step: () => Promise<number>): Promise<Record<string, number>> {
+  const info = await tf.profile(async () => {
+    await step();
+  });
   const totals = new Map<string, number>();
   for (const k of info.kernels) {
     const ms = Number(await k.kernelTimeMs);

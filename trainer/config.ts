@@ -71,9 +71,10 @@ export function featureMapSides(network: {
   const sides = [{ layer: 'input', side: IMAGE_SIZE }];
   let side = Math.floor(IMAGE_SIZE / pool);
   if (pool > 1) sides.push({ layer: `inputPool ${pool}`, side });
-  for (let i = 0; i < network.convKernels.length && side >= 1; i++) {
-    side = side - network.convKernels[i] + 1;
-    sides.push({ layer: `conv${i + 1} ${network.convKernels[i]}x${network.convKernels[i]}`, side });
+  for (const [i, kernel] of network.convKernels.entries()) {
+    if (side < 1) break;
+    side = side - kernel + 1;
+    sides.push({ layer: `conv${i + 1} ${kernel}x${kernel}`, side });
     if (side < 1) break;
     side = Math.floor(side / 2);
     sides.push({ layer: `pool${i + 1}`, side });

@@ -1,11 +1,35 @@
 import type { TrainConfig } from './config';
 import type { PresetName } from '../contracts/presets';
+import type { Schedule } from './train/schedule';
+
+type Network = TrainConfig['network'];
 
 /** The settings a preset fixes; the run's identity, data, output, backend and model list come from the command line. */
 export type PresetSettings = Omit<
   TrainConfig,
   'runId' | 'data' | 'out' | 'dryRun' | 'backend' | 'requireGpu' | 'workers' | 'preset' | 'models'
 >;
+
+/** Epochs, patience, and the learning rate and momentum from the first epoch to the last. */
+function schedule(
+  maxEpochs: number,
+  patience: number,
+  [learningRateStart, learningRateEnd]: [number, number],
+  [momentumStart, momentumEnd]: [number, number],
+): Schedule {
+  return { maxEpochs, patience, learningRateStart, learningRateEnd, momentumStart, momentumEnd };
+}
+
+/** The three conv blocks (filters, kernels, dropout after each) and the two dense layers with their dropout. */
+function layers(
+  convFilters: Network['convFilters'],
+  convKernels: Network['convKernels'],
+  convDropout: Network['convDropout'],
+  denseUnits: Network['denseUnits'],
+  denseDropout: number,
+): Pick<Network, 'convFilters' | 'convKernels' | 'convDropout' | 'denseUnits' | 'denseDropout'> {
+  return { convFilters, convKernels, convDropout, denseUnits, denseDropout };
+}
 
 /**
  * The seed's settings (FACTS.md, "The seed's models"): Nouri's net1/net2 for Models 1 and 2 (constant
@@ -18,50 +42,18 @@ const SEED: PresetSettings = {
   batchSize: 128,
   flip: true,
   network: {
-    convFilters: [32, 64, 128],
-    convKernels: [3, 2, 2],
-    convDropout: [0.1, 0.2, 0.3],
-    denseUnits: [1000, 1000],
-    denseDropout: 0.5,
+    ...layers([32, 64, 128], [3, 2, 2], [0.1, 0.2, 0.3], [1000, 1000], 0.5),
     centerInput: false,
     inputPool: 1,
     initializer: 'glorot-uniform',
   },
   mlpHidden: 100,
   cnnHidden: 500,
-  mlp: {
-    maxEpochs: 1000,
-    patience: 1000,
-    learningRateStart: 0.01,
-    learningRateEnd: 0.01,
-    momentumStart: 0.9,
-    momentumEnd: 0.9,
-  },
-  cnn: {
-    maxEpochs: 1000,
-    patience: 1000,
-    learningRateStart: 0.01,
-    learningRateEnd: 0.01,
-    momentumStart: 0.9,
-    momentumEnd: 0.9,
-  },
-  baseline: {
-    maxEpochs: 3000,
-    patience: 200,
-    learningRateStart: 0.03,
-    learningRateEnd: 0.001,
-    momentumStart: 0.9,
-    momentumEnd: 0.999,
-  },
+  mlp: schedule(1000, 1000, [0.01, 0.01], [0.9, 0.9]),
+  cnn: schedule(1000, 1000, [0.01, 0.01], [0.9, 0.9]),
+  baseline: schedule(3000, 200, [0.03, 0.001], [0.9, 0.999]),
   // The tutorial's specialists run int(1e7 / rows) epochs (1,462 for 6,839 rows, 5,025 for 1,990); the cap only guards tiny row counts.
-  specialists: {
-    maxEpochs: 10000,
-    patience: 200,
-    learningRateStart: 0.03,
-    learningRateEnd: 0.001,
-    momentumStart: 0.9,
-    momentumEnd: 0.999,
-  },
+  specialists: schedule(10000, 200, [0.03, 0.001], [0.9, 0.999]),
   specialistEpochBudget: 10_000_000,
   specialistsFromBaseline: true,
   augmentations: ['contrast-stretch', 'sharpen', 'adaptive-3x3', 'adaptive-9x9'],
@@ -87,55 +79,22 @@ const QUICK: PresetSettings = {
     // 8/16/32 filters on 48x48 inputs train at ~1,100 img/s in one wasm thread, twice the speed of 4/8/16
     // on 96x96, and learn more per image; 16/32/64 learned a little more (1.81 px) at half the speed, and a
     // third of the resolution (32x32) lost too much (2.22 px). Figures: learning test, 1,200 rows.
-    convFilters: [8, 16, 32],
-    convKernels: [3, 2, 2],
     // Without dropout the short runs learn faster; early stopping on dev loss guards against overfitting.
-    convDropout: [0, 0, 0],
-    denseUnits: [64, 64],
-    denseDropout: 0,
+    ...layers([8, 16, 32], [3, 2, 2], [0, 0, 0], [64, 64], 0),
     // Centred inputs and He weights let SGD leave the mean prediction several times sooner (measured).
     centerInput: true,
     inputPool: 2,
     initializer: 'he-normal',
   },
-  mlpHidden: 100,
   cnnHidden: 64,
-  mlp: {
-    maxEpochs: 8,
-    patience: 8,
-    learningRateStart: 0.05,
-    learningRateEnd: 0.01,
-    momentumStart: 0.9,
-    momentumEnd: 0.9,
-  },
-  cnn: {
-    maxEpochs: 5,
-    patience: 5,
-    learningRateStart: 0.1,
-    learningRateEnd: 0.03,
-    momentumStart: 0.9,
-    momentumEnd: 0.9,
-  },
-  baseline: {
-    maxEpochs: 30,
-    patience: 10,
-    learningRateStart: 0.1,
-    learningRateEnd: 0.02,
-    momentumStart: 0.9,
-    momentumEnd: 0.9,
-  },
+  mlp: schedule(8, 8, [0.05, 0.01], [0.9, 0.9]),
+  cnn: schedule(5, 5, [0.1, 0.03], [0.9, 0.9]),
+  baseline: schedule(30, 10, [0.1, 0.02], [0.9, 0.9]),
   // On 1,200 generated rows (seed 5), merged specialists against the mean predictor's 3.85 px dev RMSE:
   // momentum 0.97 and 25,000 images each reach 1.85 px (0.48); momentum 0.9 needed 40,000 images for
   // 1.90 px (0.49), and 0.95 with 25,000 reached 1.89. A 20,000-image budget stopped at 1.95 px (0.51).
   // maxEpochs only caps the budget's epochs for the smallest specialists (25,000 / ~290 rows = 86).
-  specialists: {
-    maxEpochs: 100,
-    patience: 10,
-    learningRateStart: 0.15,
-    learningRateEnd: 0.02,
-    momentumStart: 0.97,
-    momentumEnd: 0.97,
-  },
+  specialists: schedule(100, 10, [0.15, 0.02], [0.97, 0.97]),
   specialistEpochBudget: 25_000,
   augmentations: ['contrast-stretch'],
   checkpointEveryEpochs: 5,

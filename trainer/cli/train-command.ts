@@ -6,7 +6,13 @@ import { PRESETS } from '../../contracts/presets';
 import { DataError } from '../data/dataset';
 import { runLayout } from '../../contracts/run-layout';
 import { EXIT_INTERRUPTED, EXIT_USAGE } from '../../contracts/run-status';
-import { DEFAULT_MODELS, resolveTrainConfig, settingKeys, type TrainCliOptions } from '../run/resolve-config';
+import {
+  DEFAULT_MODELS,
+  resolveMachine,
+  resolveTrainConfig,
+  settingKeys,
+  type TrainCliOptions,
+} from '../run/resolve-config';
 import { dryRun, runTraining, type RunDeps, type RunOutcome } from '../run/run-training';
 import { UsageError } from '../run/usage-error';
 import { defaultScratchDir } from '../storage/data-cache';
@@ -120,10 +126,14 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
     });
 }
 
-/** Validate, run (or dry-run), print where the results are, and set the exit code the boot script relies on. */
-async function runCommand(resolve: () => TrainConfig, deps: RunDeps): Promise<RunOutcome | null> {
+/**
+ * Validate, run (or dry-run), print where the results are, and set the exit code the boot script relies on.
+ * The machine settings come from the environment unless `deps` gives them.
+ */
+async function runCommand(resolve: () => TrainConfig, given: RunDeps): Promise<RunOutcome | null> {
   try {
     const config = resolve();
+    const deps: RunDeps = { ...resolveMachine(), ...given };
     if (config.dryRun) {
       await dryRun(config, deps);
       return null;

@@ -62,7 +62,7 @@ export function buildNetwork(
         name: 'downsample',
       }),
     );
-  const conv = (i: number, withDropout: boolean) => {
+  const conv = (i: 0 | 1 | 2, withDropout: boolean) => {
     layers.push(
       tf.layers.conv2d({
         filters: net.convFilters[i],
@@ -87,11 +87,11 @@ export function buildNetwork(
       );
       break;
     case 'cnn':
-      for (let i = 0; i < 3; i++) conv(i, false);
+      for (const i of [0, 1, 2] as const) conv(i, false);
       layers.push(tf.layers.flatten({ name: 'flatten' }), dense(config.cnnHidden, 'relu', 'hidden4'));
       break;
     case 'baseline':
-      for (let i = 0; i < 3; i++) conv(i, true);
+      for (const i of [0, 1, 2] as const) conv(i, true);
       layers.push(
         tf.layers.flatten({ name: 'flatten' }),
         dense(net.denseUnits[0], 'relu', 'hidden4'),
@@ -121,21 +121,24 @@ export function copyAllButOutput(from: tf.LayersModel, to: tf.LayersModel): void
       `copyAllButOutput: expected networks with the same layers, found ${from.layers.length} layers in "${from.name}" and ${to.layers.length} in "${to.name}"`,
     );
   }
-  for (let i = 0; i < from.layers.length - 1; i++) {
-    const src = from.layers[i].getWeights();
-    const dst = to.layers[i].getWeights();
+  for (const [i, source] of from.layers.slice(0, -1).entries()) {
+    // Same length, checked above.
+    const target = to.layers[i]!;
+    const src = source.getWeights();
+    const dst = target.getWeights();
     src.forEach((w, j) => {
-      if (dst[j] === undefined || !tf.util.arraysEqual(w.shape, dst[j].shape)) {
+      const d = dst[j];
+      if (d === undefined || !tf.util.arraysEqual(w.shape, d.shape)) {
         throw new Error(
-          `copyAllButOutput: layer ${i} ("${to.layers[i].name}") weight ${j}: expected shape [${dst[j]?.shape ?? 'none'}], found [${w.shape}] in "${from.layers[i].name}"`,
+          `copyAllButOutput: layer ${i} ("${target.name}") weight ${j}: expected shape [${d?.shape ?? 'none'}], found [${w.shape}] in "${source.name}"`,
         );
       }
     });
     if (src.length !== dst.length) {
       throw new Error(
-        `copyAllButOutput: layer ${i} ("${to.layers[i].name}"): expected ${dst.length} weights, found ${src.length}`,
+        `copyAllButOutput: layer ${i} ("${target.name}"): expected ${dst.length} weights, found ${src.length}`,
       );
     }
-    if (src.length > 0) to.layers[i].setWeights(src);
+    if (src.length > 0) target.setWeights(src);
   }
 }

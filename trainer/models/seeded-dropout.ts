@@ -33,6 +33,7 @@ export class SeededDropout extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     const input = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!input) throw new Error(`SeededDropout "${this.name}": expected an input tensor, found none`);
     if (kwargs.training !== true || this.rate === 0) return input;
     if (!this.seeds) {
       throw new Error(

@@ -88,7 +88,10 @@ function markers(tile: FaceTile, left: number, top: number): string[] {
   const out: string[] = [];
   const at = (v: number, origin: number): number => origin + (v + 0.5) * SCALE;
   for (let k = 0; k < COORDINATES; k += 2) {
-    const [tx, ty, px, py] = [tile.truePx[k], tile.truePx[k + 1], tile.predPx[k], tile.predPx[k + 1]];
+    const tx = tile.truePx[k] ?? Number.NaN;
+    const ty = tile.truePx[k + 1] ?? Number.NaN;
+    const px = tile.predPx[k] ?? Number.NaN;
+    const py = tile.predPx[k + 1] ?? Number.NaN;
     const hasTrue = Number.isFinite(tx) && Number.isFinite(ty);
     const hasPred = Number.isFinite(px) && Number.isFinite(py);
     if (hasTrue && hasPred) {

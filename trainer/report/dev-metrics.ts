@@ -21,7 +21,9 @@ export function devErrors(truePx: Float32Array, predPx: Float32Array, count: num
   const { overall, perColumn } = rmsePx(predPx, truePx, count, COORDINATES);
   let labelCount = 0;
   for (const v of truePx) if (!Number.isNaN(v)) labelCount++;
-  const perColumnRmsePx = Object.fromEntries(KEYPOINT_COLUMNS.map((name, c) => [name, perColumn[c]]));
+  const perColumnRmsePx = Object.fromEntries(
+    KEYPOINT_COLUMNS.map((name, c) => [name, perColumn[c] ?? Number.NaN]),
+  );
   return { rmsePx: overall, labelCount, perColumnRmsePx };
 }
 
@@ -33,9 +35,9 @@ export function perImageRmsePx(truePx: Float32Array, predPx: Float32Array, count
     let s = 0;
     let n = 0;
     for (let c = 0; c < COORDINATES; c++) {
-      const t = truePx[r * COORDINATES + c];
+      const t = truePx[r * COORDINATES + c]!;
       if (Number.isNaN(t)) continue;
-      const d = predPx[r * COORDINATES + c] - t;
+      const d = predPx[r * COORDINATES + c]! - t;
       s += d * d;
       n += 1;
     }
@@ -60,7 +62,7 @@ export function bestAndWorstLabels(
 export function bestAndWorstImages(perImage: Float64Array, n = 4): { best: number[]; worst: number[] } {
   const order = [...perImage.keys()]
     .filter((i) => Number.isFinite(perImage[i]))
-    .sort((a, b) => perImage[a] - perImage[b]);
+    .sort((a, b) => perImage[a]! - perImage[b]!);
   const best = order.slice(0, n);
   const worst = order.slice(Math.max(best.length, order.length - n)).reverse();
   return { best, worst };

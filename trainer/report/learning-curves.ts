@@ -146,12 +146,12 @@ function panel(curve: UnitCurve, x0: number, y0: number, meanDevRmsePx: number |
       DEV_COLOUR,
     ),
   );
-  const last = curve.points[curve.points.length - 1];
+  const epochs = curve.points.at(-1)?.epoch ?? 0;
   const best = Math.min(...curve.points.map((p) => p.devRmsePx).filter(Number.isFinite));
   // Under the axis, right-aligned: inside the plot it would hide the first epochs, which start high.
   out.push(
     `<text x='${left + plotW}' y='${top + plotH + 32}' ${FONT} font-size='11' fill='${DEV_COLOUR}' text-anchor='end'>` +
-      `best dev ${best.toFixed(2)} px · ${last.epoch} epoch${last.epoch === 1 ? '' : 's'}</text>`,
+      `best dev ${best.toFixed(2)} px · ${epochs} epoch${epochs === 1 ? '' : 's'}</text>`,
   );
   return out.join('\n');
 }
@@ -169,8 +169,9 @@ function polyline(
   colour: string,
 ): string {
   const valid = points.filter(([, v]) => Number.isFinite(v) && v > 0);
-  if (valid.length === 1) {
-    const [e, v] = valid[0];
+  const [only] = valid;
+  if (valid.length === 1 && only) {
+    const [e, v] = only;
     return `<circle cx='${sx(e).toFixed(1)}' cy='${sy(v).toFixed(1)}' r='3' fill='${colour}'/>`;
   }
   const d = valid.map(([e, v]) => `${sx(e).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');

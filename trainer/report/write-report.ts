@@ -7,6 +7,11 @@ import { renderBestWorst, type FaceTile } from './best-worst';
 import { bestAndWorstImages, bestAndWorstLabels, devErrors, perImageRmsePx } from './dev-metrics';
 import { renderLearningCurves, type UnitCurve } from './learning-curves';
 import { renderReportMarkdown } from './report-markdown';
+import {
+  type ResultsManifest,
+  type ResultsManifestEntry,
+  ResultsManifestSchema,
+} from '../../contracts/results-manifest';
 import { buildResultsManifest } from './results-manifest';
 import {
   RunSummarySchema,
@@ -53,10 +58,15 @@ const ARTIFACT_PREFIXES = [runLayout.config, 'metrics/', 'models/', `${runLayout
 
 /**
  * Write the whole report of a run: summary.json, report.md, learning-curves.png, best-worst.png,
- * submission.csv, then the results manifest of every artifact, last.
+ * submission.csv, then the results manifest of every artifact, last. `written` holds the size and sha256
+ * of the files this process wrote (hashed as they were written); only the others are read back.
  */
-export async function writeReport(store: Store, input: ReportInput): Promise<RunSummary> {
-  if (input.models.length === 0 || input.models[0].name !== 'mean') {
+export async function writeReport(
+  store: Store,
+  input: ReportInput,
+  written: ReadonlyMap<string, Omit<ResultsManifestEntry, 'key'>> = new Map(),
+): Promise<RunSummary> {
+  if (input.models[0]?.name !== 'mean') {
     throw new Error(
       `report: expected the mean model first, found ${input.models.map((m) => m.name).join(', ') || 'no model'}`,
     );
@@ -85,7 +95,7 @@ export async function writeReport(store: Store, input: ReportInput): Promise<Run
   const submission = formatSubmission(input.lookup, predictorFor(input.test, best.testPredPx));
   await store.put(runLayout.submission, submission);
 
-  const meanDev = models[0].devRmsePx;
+  const meanDev = models[0]?.devRmsePx ?? Number.NaN;
   await store.put(
     runLayout.learningCurves,
     await renderLearningCurves(input.curves, Number.isFinite(meanDev) ? meanDev : null),
@@ -128,14 +138,40 @@ export async function writeReport(store: Store, input: ReportInput): Promise<Run
         k !== runLayout.resultsManifest &&
         (k === runLayout.config || ARTIFACT_PREFIXES.slice(1).some((p) => k.startsWith(p))),
     );
-  const manifest = await buildResultsManifest(
+  const manifest = await resultsManifest(
     store,
     input.runId,
     [...new Set(keys)].sort(),
     input.finishedAt,
+    written,
   );
   await store.put(runLayout.resultsManifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return summary;
+}
+
+/** The results manifest of `keys`: digests taken on write where known, the rest read back from the store. */
+async function resultsManifest(
+  store: Store,
+  runId: string,
+  keys: readonly string[],
+  now: Date,
+  written: ReadonlyMap<string, Omit<ResultsManifestEntry, 'key'>>,
+): Promise<ResultsManifest> {
+  const readBack = await buildResultsManifest(
+    store,
+    runId,
+    keys.filter((k) => !written.has(k)),
+    now,
+  );
+  const earlier = new Map(readBack.artifacts.map((a) => [a.key, a] as const));
+  const artifacts = keys.map((key): ResultsManifestEntry => {
+    const digest = written.get(key);
+    const entry = digest ? { key, ...digest } : earlier.get(key);
+    if (!entry)
+      throw new Error(`results manifest: expected artifact "${key}" in ${store.url}, found nothing`);
+    return entry;
+  });
+  return ResultsManifestSchema.parse({ ...readBack, artifacts });
 }
 
 const SUMMARY_TITLES: Record<ModelName, string> = {
@@ -156,12 +192,13 @@ function predictorFor(test: TestSet, predPx: Float32Array): (imageId: number, fe
   return (imageId, feature) => {
     const r = rowOf.get(imageId);
     const c = colOf.get(feature);
-    if (r === undefined || c === undefined) {
+    const value = r === undefined || c === undefined ? undefined : predPx[r * COORDINATES + c];
+    if (value === undefined) {
       throw new Error(
         `submission: expected a test image and keypoint column, found ImageId ${imageId} and feature "${feature}"`,
       );
     }
-    return predPx[r * COORDINATES + c];
+    return value;
   };
 }
 
@@ -173,9 +210,9 @@ function tilesOf(input: ReportInput, model: ModelPredictions): [FaceTile[], Face
     pixels: dev.pixels.subarray(i * PIXELS, (i + 1) * PIXELS),
     truePx: dev.labelsPx.subarray(i * COORDINATES, (i + 1) * COORDINATES),
     predPx: model.devPredPx.subarray(i * COORDINATES, (i + 1) * COORDINATES),
-    rmsePx: perImage[i],
+    rmsePx: perImage[i]!,
     // training.csv line numbers: the header is line 1.
-    caption: `training.csv line ${dev.rows[i] + 2}`,
+    caption: `training.csv line ${dev.rows[i]! + 2}`,
   });
   return [best.map(tile), worst.map(tile)];
 }

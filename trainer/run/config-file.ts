@@ -27,7 +27,8 @@ export async function checkResumedConfig(store: Store, config: TrainConfig): Pro
   const now = flatten(config);
   const before = flatten(stored);
   for (const key of [...new Set([...Object.keys(now), ...Object.keys(before)])].sort()) {
-    if (IGNORED_ON_RESUME.has(key.split('.')[0])) continue;
+    const [top = key] = key.split('.');
+    if (IGNORED_ON_RESUME.has(top)) continue;
     if (now[key] !== before[key])
       differences.push(`${key}: run has ${before[key] ?? '(unset)'}, given ${now[key] ?? '(unset)'}`);
   }

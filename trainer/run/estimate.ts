@@ -1,20 +1,14 @@
 import type { BackendName } from '../config';
-import { PIXELS } from '../keypoints';
-import { SeedSource } from '../models/seed-source';
+import { PIXELS, toTarget } from '../keypoints';
 import { buildNetwork, type NetworkConfig, type NetworkKind } from '../models/ladder';
-import type { Checkpointer } from '../storage/checkpointer';
-import { trainUnit, type UnitRows } from '../train/train-unit';
-import type { Schedule } from '../train/schedule';
+import { SeedSource } from '../models/seed-source';
+import { fillImages } from '../train/batches';
+import { createStepEngine } from '../train/step-engine';
+import { timeSteps } from '../train/time-steps';
+import type { UnitRows } from '../train/train-unit';
 
 /** Measures training speed (images per second) of a network on the active backend. */
 export type SpeedProbe = (kind: NetworkKind, outputs: number) => Promise<number>;
-
-/** A checkpointer that keeps nothing: the probe's few steps are thrown away. */
-const DISCARD: Checkpointer = {
-  save: async () => undefined,
-  loadLatest: async () => null,
-  flush: async () => undefined,
-};
 
 /** Epochs the probe trains; all but the first are timed. */
 const PROBE_EPOCHS = 4;
@@ -28,11 +22,11 @@ export function probeBatches(batchSize: number): number {
 }
 
 /**
- * Time real training steps of the network on `sample` rows (labels for `outputs` columns are constant:
- * values do not matter for speed), with the workers the run will use. The probe trains PROBE_EPOCHS epochs
- * of probeBatches() batches and keeps the fastest after the first: the first pays for tfjs's warm-up
- * (kernel setup, weight upload, JIT), which a long run does once. One measurement per network kind:
- * specialists differ only in the output layer, which costs nothing next to the convolutions.
+ * Time real training steps of the network on `sample` rows (targets are constant: values do not matter for
+ * speed) in the step engine the run will use. The probe trains PROBE_EPOCHS epochs of probeBatches()
+ * batches and keeps the fastest after the first: the first pays for tfjs's warm-up (kernel setup, weight
+ * upload, JIT), which a long run does once. One measurement per network kind: specialists differ only in
+ * the output layer, which costs nothing next to the convolutions.
  */
 export function speedProbe(
   config: NetworkConfig & { batchSize: number },
@@ -43,38 +37,31 @@ export function speedProbe(
   return async (kind, outputs) => {
     const cached = cache.get(kind);
     if (cached !== undefined) return cached;
-    const count = Math.min(sample.count, config.batchSize * probeBatches(config.batchSize));
-    const labelsPx = new Float32Array(count * outputs).fill(48);
-    const rows: UnitRows = { pixels: sample.pixels.subarray(0, count * PIXELS), labelsPx, count };
-    const seeds = new SeedSource(1);
-    const model = buildNetwork(kind, outputs, config, seeds);
-    const schedule: Schedule = {
-      maxEpochs: PROBE_EPOCHS,
-      patience: PROBE_EPOCHS,
-      learningRateStart: 0.001,
-      learningRateEnd: 0.001,
-      momentumStart: 0.9,
-      momentumEnd: 0.9,
-    };
+    const { batchSize } = config;
+    const count = Math.min(sample.count, batchSize * probeBatches(batchSize));
+    const batches = Math.ceil(count / batchSize);
+    const images = new Float32Array(batchSize * PIXELS);
+    const targets = new Float32Array(batchSize * outputs).fill(toTarget(48));
+    const model = buildNetwork(kind, outputs, config, new SeedSource(1));
+    const steps = await createStepEngine(model, new SeedSource(1), engine.workers, engine.backend);
     try {
-      const result = await trainUnit({
-        unit: `speed-probe/${kind}`,
-        model,
-        schedule,
-        batchSize: config.batchSize,
-        flip: null,
-        train: rows,
-        dev: { pixels: rows.pixels.subarray(0, PIXELS), labelsPx: labelsPx.subarray(0, outputs), count: 1 },
-        seed: 1,
-        checkpointer: DISCARD,
-        checkpointEveryEpochs: 1000,
-        checkpointEveryMinutes: 1e6,
-        ...engine,
-      });
-      const ips = Math.max(...result.history.slice(1).map((h) => h.imagesPerSecond));
+      const times = await timeSteps(
+        async (i) => {
+          const start = (i % batches) * batchSize;
+          const n = Math.min(batchSize, count - start);
+          fillImages(images, sample.pixels, null, start, n);
+          return steps.step({ images, targets, n, learningRate: 0.001, momentum: 0.9 });
+        },
+        { warmup: batches, steps: (PROBE_EPOCHS - 1) * batches },
+      );
+      const epochMs = Array.from({ length: PROBE_EPOCHS - 1 }, (_, e) =>
+        times.wallMs.slice(e * batches, (e + 1) * batches).reduce((a, b) => a + b, 0),
+      );
+      const ips = Math.max(...epochMs.map((ms) => (count * 1000) / ms));
       cache.set(kind, ips);
       return ips;
     } finally {
+      await steps.dispose();
       model.dispose();
     }
   };

@@ -1,5 +1,4 @@
-import type { EpochMetrics } from '../train/train-unit';
-import { lossToRmsePx } from '../train/train-unit';
+import { EpochMetricsSchema, lossToRmsePx, type EpochMetrics } from '../train/metrics';
 
 /** Columns of `metrics/<unit>.csv`; RMSE columns are in pixels, losses are MSE on the [-1, 1] target scale. */
 export const METRICS_HEADER = [
@@ -49,8 +48,22 @@ export function parseMetricsCsv(text: string, where: string): EpochMetrics[] {
     if (v.length !== METRICS_HEADER.length || v.some((x) => Number.isNaN(x))) {
       throw new Error(`${where}:${i + 2}: expected ${METRICS_HEADER.length} numbers, found "${line}"`);
     }
-    const [epoch, trainLoss, devLoss, , devRmsePx, learningRate, momentum, seconds, imagesPerSecond] = v;
-    return { epoch, trainLoss, devLoss, devRmsePx, learningRate, momentum, seconds, imagesPerSecond };
+    const field = (name: (typeof METRICS_HEADER)[number]) => v[METRICS_HEADER.indexOf(name)] ?? Number.NaN;
+    const row = EpochMetricsSchema.safeParse({
+      epoch: field('epoch'),
+      trainLoss: field('trainLoss'),
+      devLoss: field('devLoss'),
+      devRmsePx: field('devRmsePx'),
+      learningRate: field('learningRate'),
+      momentum: field('momentum'),
+      seconds: field('seconds'),
+      imagesPerSecond: field('imagesPerSecond'),
+    });
+    if (!row.success) {
+      const issue = row.error.issues[0];
+      throw new Error(`${where}:${i + 2}: ${issue?.path.join('.')}: ${issue?.message}, found "${line}"`);
+    }
+    return row.data;
   });
 }
 

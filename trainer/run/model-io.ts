@@ -1,8 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { runLayout } from '../../contracts/run-layout';
 import type { Store } from '../storage/store';
 
 const WEIGHTS_FILE = 'weights.bin';
+
+/** What loadModel needs of `model.json`: a topology and the weight files it names (tfjs checks the rest). */
+const ModelJsonSchema = z.looseObject({
+  modelTopology: z.record(z.string(), z.unknown()),
+  weightsManifest: z.array(z.looseObject({ paths: z.array(z.string()), weights: z.array(z.unknown()) })),
+});
 
 /**
  * Save a trained model into the run store as `model.json` + `weights.bin` (the layout tf.loadLayersModel
@@ -37,7 +44,14 @@ export async function loadModel(store: Store, unit: string): Promise<tf.LayersMo
       const body = await store.get(jsonKey);
       if (body === null)
         throw new Error(`expected the model of "${unit}" at ${jsonKey} in ${store.url}, found nothing`);
-      const modelJson = JSON.parse(body.toString('utf8')) as tf.io.ModelJSON;
+      const parsed = ModelJsonSchema.safeParse(JSON.parse(body.toString('utf8')));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new Error(
+          `${store.url}/${jsonKey}: key "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`,
+        );
+      }
+      const modelJson = parsed.data as unknown as tf.io.ModelJSON;
       return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
         const parts: Buffer[] = [];

@@ -3,19 +3,16 @@ import type { FaceSet } from '../data/dataset';
 import { rowsWithAll } from '../data/split';
 import { FLIP_PAIRS, KEYPOINT_COLUMNS, SPECIALISTS } from '../keypoints';
 import { SeedSource } from '../models/seed-source';
-import { buildNetwork, countParams, type NetworkKind } from '../models/ladder';
-import { unitId, type ModelName } from '../../contracts/run-layout';
+import { buildNetwork, countParams, type NetworkConfig, type NetworkKind } from '../models/ladder';
+import { MODEL_NAMES, unitId, type ModelName } from '../../contracts/run-layout';
 import type { Schedule } from '../train/schedule';
 import type { SpeedProbe } from './estimate';
 import { UsageError } from './usage-error';
 
-/** One step of a run: the mean reference, a whole network, or one specialist. */
-export interface PlannedUnit {
+interface UnitBase {
   /** `mean`, `baseline`, `specialists/nose-tip`, ... (folder name in the run layout). */
   unit: string;
   model: ModelName;
-  /** Network trained for this unit; null for `mean`, which is computed, not trained. */
-  network: NetworkKind | null;
   /** Label columns it predicts, in output order. */
   columns: readonly string[];
   /** Index pairs into `columns` swapped by a horizontal flip. */
@@ -26,16 +23,50 @@ export interface PlannedUnit {
   devRows: Int32Array;
   /** Images per epoch: trainRows, times (1 + augmentations) for `specialists-augmented`. */
   trainImages: number;
-  schedule: Schedule | null;
-  maxEpochs: number;
   params: number;
+  /** Training time on this backend: measured images/s x images x epochs; null when not estimated. */
+  estimatedSeconds: number | null;
+}
+
+/** The mean reference: computed from the training labels, never trained, never done ahead. */
+export interface ComputedUnit extends UnitBase {
+  kind: 'computed';
+  network: null;
+  maxEpochs: 0;
+  initFromBaseline: false;
+  done: false;
+}
+
+/** A whole network or one specialist. */
+export interface TrainedUnit extends UnitBase {
+  kind: 'trained';
+  network: NetworkKind;
+  schedule: Schedule;
+  maxEpochs: number;
   /** Initialise from the trained baseline (all layers but the output). */
   initFromBaseline: boolean;
   /** Finished by an earlier attempt of this run (its done marker exists): never retrained. */
   done: boolean;
-  /** Training time on this backend: measured images/s x images x epochs; null when not estimated. */
-  estimatedSeconds: number | null;
 }
+
+/** One step of a run: the mean reference, a whole network, or one specialist. */
+export type PlannedUnit = ComputedUnit | TrainedUnit;
+
+export const isTrained = (u: PlannedUnit): u is TrainedUnit => u.kind === 'trained';
+
+/** The settings planning reads. */
+export type PlanSettings = NetworkConfig &
+  Pick<
+    TrainConfig,
+    | 'models'
+    | 'specialistsFromBaseline'
+    | 'augmentations'
+    | 'specialistEpochBudget'
+    | 'mlp'
+    | 'cnn'
+    | 'baseline'
+    | 'specialists'
+  >;
 
 export interface RunPlan {
   units: PlannedUnit[];
@@ -44,7 +75,7 @@ export interface RunPlan {
 }
 
 export interface PlanInputs {
-  config: TrainConfig;
+  config: PlanSettings;
   training: FaceSet;
   split: { train: Int32Array; dev: Int32Array };
   /** Whether the unit's done marker exists in the run store. */
@@ -53,15 +84,8 @@ export interface PlanInputs {
   probe?: SpeedProbe;
 }
 
-/** The models of the ladder in the order they train (specialists need the baseline first). */
-export const LADDER_ORDER: readonly ModelName[] = [
-  'mean',
-  'mlp',
-  'cnn',
-  'baseline',
-  'specialists',
-  'specialists-augmented',
-];
+/** The models of the ladder in the order they train (specialists need the baseline first): MODEL_NAMES's order. */
+export const LADDER_ORDER: readonly ModelName[] = MODEL_NAMES;
 
 /**
  * The ordered units of a run: `mean` always (the reference line), then the requested models in ladder
@@ -70,19 +94,7 @@ export const LADDER_ORDER: readonly ModelName[] = [
 export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
   const { config, training, split } = inputs;
   const requested = new Set<ModelName>(['mean', ...config.models]);
-  const wantsSpecialists = requested.has('specialists') || requested.has('specialists-augmented');
-  if (
-    wantsSpecialists &&
-    config.specialistsFromBaseline &&
-    !requested.has('baseline') &&
-    !(await inputs.isDone('baseline'))
-  ) {
-    throw new UsageError(
-      `--models ${config.models.join(',')}: the specialists start from the trained baseline, but this run has none ` +
-        `(${unitId('baseline')} is not requested and models/baseline/done.json is not in the run); ` +
-        'add baseline to --models, resume a run whose baseline is done, or --set specialistsFromBaseline=false',
-    );
-  }
+  await checkBaselineAvailable(config, requested, inputs.isDone);
 
   const units: PlannedUnit[] = [];
   const problems: string[] = [];
@@ -90,43 +102,42 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
   const imagesPerSecond: RunPlan['imagesPerSecond'] = {};
   const augmentFactor = 1 + config.augmentations.length;
 
-  const add = async (
-    model: ModelName,
-    network: NetworkKind | null,
-    columns: readonly string[],
-    flipPairs: ReadonlyArray<readonly [number, number]>,
-    specialist?: string,
-  ): Promise<void> => {
-    const unit = unitId(model, specialist);
-    // The mean is taken per column over every row that has it, and judged on every dev label.
-    const trainRows = network === null ? split.train : rowsWithAll(training, split.train, columns);
-    const devRows = network === null ? split.dev : rowsWithAll(training, split.dev, columns);
-    if (network !== null && (trainRows.length === 0 || devRows.length === 0)) {
+  const rowsOf = (unit: string, columns: readonly string[]) => {
+    const trainRows = rowsWithAll(training, split.train, columns);
+    const devRows = rowsWithAll(training, split.dev, columns);
+    if (trainRows.length === 0 || devRows.length === 0) {
       problems.push(
         `${unit}: expected train and dev rows where all of its ${columns.length} columns are present, ` +
           `found ${trainRows.length} train and ${devRows.length} dev rows (use more data, or fewer --set maxRows)`,
       );
     }
+    return { trainRows, devRows };
+  };
+
+  const addTrained = async (
+    model: Exclude<ModelName, 'mean'>,
+    network: NetworkKind,
+    columns: readonly string[],
+    flipPairs: ReadonlyArray<readonly [number, number]>,
+    specialist?: string,
+  ): Promise<void> => {
+    const unit = unitId(model, specialist);
+    const { trainRows, devRows } = rowsOf(unit, columns);
     const trainImages =
       model === 'specialists-augmented' ? trainRows.length * augmentFactor : trainRows.length;
-    const schedule = network === null ? null : scheduleOf(config, model);
-    let maxEpochs = schedule?.maxEpochs ?? 0;
-    if (schedule && specialist) {
-      // The tutorial's epoch budget: small specialists see more epochs, so every one trains about as many steps.
-      maxEpochs = Math.max(
-        1,
-        Math.min(schedule.maxEpochs, Math.round(config.specialistEpochBudget / Math.max(1, trainImages))),
-      );
-    }
-    const params = network === null ? columns.length : paramsOf(network, columns.length, config, paramsCache);
-    let estimatedSeconds: number | null = network === null ? 0 : null;
-    if (network !== null && inputs.probe) {
+    const schedule = scheduleOf(config, model);
+    // The tutorial's epoch budget: small specialists see more epochs, so every one trains about as many steps.
+    const budget = Math.round(config.specialistEpochBudget / Math.max(1, trainImages));
+    const maxEpochs = specialist ? Math.max(1, Math.min(schedule.maxEpochs, budget)) : schedule.maxEpochs;
+    let estimatedSeconds: number | null = null;
+    if (inputs.probe) {
       const ips = await inputs.probe(network, columns.length);
       imagesPerSecond[network] = ips;
       // Dev evaluation is a forward pass only, about a third of a training step per image.
       estimatedSeconds = (maxEpochs * (trainImages + devRows.length / 3)) / ips;
     }
     units.push({
+      kind: 'trained',
       unit,
       model,
       network,
@@ -135,27 +146,63 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
       trainRows,
       devRows,
       trainImages,
-      schedule: schedule ? { ...schedule, maxEpochs } : null,
+      schedule: { ...schedule, maxEpochs },
       maxEpochs,
-      params,
+      params: paramsOf(network, columns.length, config, paramsCache),
       initFromBaseline: specialist !== undefined && config.specialistsFromBaseline,
-      done: network === null ? false : await inputs.isDone(unit),
+      done: await inputs.isDone(unit),
       estimatedSeconds,
     });
   };
 
   for (const model of LADDER_ORDER) {
     if (!requested.has(model)) continue;
-    if (model === 'mean') await add('mean', null, KEYPOINT_COLUMNS, []);
+    if (model === 'mean') units.push(meanUnit(split));
     else if (model === 'mlp' || model === 'cnn' || model === 'baseline')
-      await add(model, model, KEYPOINT_COLUMNS, FLIP_PAIRS);
-    else for (const s of SPECIALISTS) await add(model, 'baseline', s.columns, s.flipPairs, s.name);
+      await addTrained(model, model, KEYPOINT_COLUMNS, FLIP_PAIRS);
+    else for (const s of SPECIALISTS) await addTrained(model, 'baseline', s.columns, s.flipPairs, s.name);
   }
   if (problems.length > 0) throw new UsageError(`cannot plan the run:\n  ${problems.join('\n  ')}`);
   return { units, imagesPerSecond };
 }
 
-function scheduleOf(config: TrainConfig, model: ModelName): Schedule {
+/** Specialists that start from the baseline need it trained in this run or finished by an earlier attempt. */
+async function checkBaselineAvailable(
+  config: Pick<PlanSettings, 'models' | 'specialistsFromBaseline'>,
+  requested: ReadonlySet<ModelName>,
+  isDone: PlanInputs['isDone'],
+): Promise<void> {
+  const wantsSpecialists = requested.has('specialists') || requested.has('specialists-augmented');
+  if (!wantsSpecialists || !config.specialistsFromBaseline || requested.has('baseline')) return;
+  if (await isDone('baseline')) return;
+  throw new UsageError(
+    `--models ${config.models.join(',')}: the specialists start from the trained baseline, but this run has none ` +
+      `(${unitId('baseline')} is not requested and models/baseline/done.json is not in the run); ` +
+      'add baseline to --models, resume a run whose baseline is done, or --set specialistsFromBaseline=false',
+  );
+}
+
+/** The mean is taken per column over every row that has it, and judged on every dev label. */
+function meanUnit(split: PlanInputs['split']): ComputedUnit {
+  return {
+    kind: 'computed',
+    unit: unitId('mean'),
+    model: 'mean',
+    network: null,
+    columns: KEYPOINT_COLUMNS,
+    flipPairs: [],
+    trainRows: split.train,
+    devRows: split.dev,
+    trainImages: split.train.length,
+    maxEpochs: 0,
+    params: KEYPOINT_COLUMNS.length,
+    initFromBaseline: false,
+    done: false,
+    estimatedSeconds: 0,
+  };
+}
+
+function scheduleOf(config: PlanSettings, model: ModelName): Schedule {
   switch (model) {
     case 'mlp':
       return config.mlp;
@@ -171,7 +218,7 @@ function scheduleOf(config: TrainConfig, model: ModelName): Schedule {
 function paramsOf(
   kind: NetworkKind,
   outputs: number,
-  config: TrainConfig,
+  config: NetworkConfig,
   cache: Map<string, number>,
 ): number {
   const key = `${kind}/${outputs}`;
@@ -196,9 +243,14 @@ export function formatPlan(plan: RunPlan, backend: string): string {
     u.done ? 'done' : u.estimatedSeconds === null ? '?' : formatSeconds(u.estimatedSeconds),
   ]);
   const header = ['unit', 'network', 'train images', 'dev rows', 'params', 'max epochs', 'estimated time'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    cells
+      .map((c, i) => {
+        const width = widths[i] ?? 0;
+        return i === 0 || i === 1 ? c.padEnd(width) : c.padStart(width);
+      })
+      .join('  ');
   const total = plan.units.filter((u) => !u.done).reduce((s, u) => s + (u.estimatedSeconds ?? 0), 0);
   const speed = Object.entries(plan.imagesPerSecond)
     .map(([k, v]) => `${k} ${v.toFixed(1)} img/s`)

@@ -1,6 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import type { EpochMetrics } from '../train/train-unit';
-import { lossToRmsePx } from '../train/train-unit';
+import { lossToRmsePx, type EpochMetrics } from '../train/metrics';
 
 /** Where a unit's progress shows: an updating line on a terminal, one plain line per epoch otherwise. */
 export interface UnitProgress {

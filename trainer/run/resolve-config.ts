@@ -130,6 +130,7 @@ function applySetting(settings: PresetSettings, assignment: string, errors: stri
   const key = assignment.slice(0, eq).trim();
   const raw = assignment.slice(eq + 1).trim();
   const path = key.split('.');
+  const leaf = path.at(-1) ?? key;
   let parent: Record<string, unknown> = settings as unknown as Record<string, unknown>;
   for (const part of path.slice(0, -1)) {
     const next = parent[part];
@@ -139,7 +140,6 @@ function applySetting(settings: PresetSettings, assignment: string, errors: stri
     }
     parent = next as Record<string, unknown>;
   }
-  const leaf = path[path.length - 1];
   const current = Object.hasOwn(parent, leaf) ? parent[leaf] : undefined;
   if (current === undefined || (current !== null && typeof current === 'object' && !Array.isArray(current))) {
     errors.push(`--set ${assignment}: unknown key "${key}"; valid keys: ${settingKeys().join(', ')}`);
@@ -218,4 +218,21 @@ function optionName(path: ReadonlyArray<PropertyKey>): string {
 
 function formatErrors(errors: string[]): string {
   return errors.length === 1 ? `invalid options: ${errors[0]}` : `invalid options:\n  ${errors.join('\n  ')}`;
+}
+
+/** The machine a run is on, as the trainer image's environment describes it. */
+export interface MachineSettings {
+  /** EC2 instance type (FACEPOINTS_INSTANCE_TYPE), for the status and the cost; null on a laptop. */
+  instanceType: string | null;
+  /** Price per hour (FACEPOINTS_HOURLY_PRICE_USD, e.g. a spot price); null: the on-demand price of the type. */
+  hourlyPriceUsd: number | null;
+}
+
+/** Read the machine settings from the environment; an unset, empty or non-positive price counts as none. */
+export function resolveMachine(env: NodeJS.ProcessEnv = process.env): MachineSettings {
+  const price = Number(env.FACEPOINTS_HOURLY_PRICE_USD);
+  return {
+    instanceType: env.FACEPOINTS_INSTANCE_TYPE || null,
+    hourlyPriceUsd: Number.isFinite(price) && price > 0 ? price : null,
+  };
 }

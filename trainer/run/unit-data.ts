@@ -9,9 +9,10 @@ export function gatherUnitRows(set: FaceSet, rows: ArrayLike<number>, columns: r
   const pixels = new Uint8Array(count * PIXELS);
   const labelsPx = new Float32Array(count * idx.length);
   for (let i = 0; i < count; i++) {
-    const r = rows[i];
+    const r = rows[i]!;
     pixels.set(set.pixels.subarray(r * PIXELS, (r + 1) * PIXELS), i * PIXELS);
-    for (let c = 0; c < idx.length; c++) labelsPx[i * idx.length + c] = set.labels[r * COORDINATES + idx[c]];
+    for (let c = 0; c < idx.length; c++)
+      labelsPx[i * idx.length + c] = set.labels[r * COORDINATES + idx[c]!]!;
   }
   return { pixels, labelsPx, count };
 }
@@ -25,7 +26,7 @@ export function gatherAllColumns(
   const pixels = new Uint8Array(count * PIXELS);
   const labelsPx = new Float32Array(count * COORDINATES);
   for (let i = 0; i < count; i++) {
-    const r = rows[i];
+    const r = rows[i]!;
     pixels.set(set.pixels.subarray(r * PIXELS, (r + 1) * PIXELS), i * PIXELS);
     labelsPx.set(set.labels.subarray(r * COORDINATES, (r + 1) * COORDINATES), i * COORDINATES);
   }

@@ -1,5 +1,5 @@
 import type { FlipSpec } from '../data/flip';
-import { IMAGE_SIZE, MIRROR_X_OFFSET, PIXELS, TARGET_CENTER, TARGET_SCALE } from '../keypoints';
+import { IMAGE_SIZE, MIRROR_X_OFFSET, PIXELS, toTarget } from '../keypoints';
 
 /** Byte -> [0, 1] by table: one lookup per pixel, and the same float for training and prediction. */
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
@@ -20,17 +20,17 @@ export function fillImages(
   flipRows: Uint8Array | null = null,
 ): void {
   for (let b = 0; b < n; b++) {
-    const row = order ? order[start + b] : start + b;
+    const row = order ? order[start + b]! : start + b;
     const src = row * PIXELS;
     const out = b * PIXELS;
     if (flipRows?.[b]) {
       for (let r = 0; r < IMAGE_SIZE; r++) {
         const from = src + r * IMAGE_SIZE + MIRROR_X_OFFSET;
         const to = out + r * IMAGE_SIZE;
-        for (let c = 0; c < IMAGE_SIZE; c++) dst[to + c] = BYTE_TO_UNIT[pixels[from - c]];
+        for (let c = 0; c < IMAGE_SIZE; c++) dst[to + c] = BYTE_TO_UNIT[pixels[from - c]!]!;
       }
     } else {
-      for (let p = 0; p < PIXELS; p++) dst[out + p] = BYTE_TO_UNIT[pixels[src + p]];
+      for (let p = 0; p < PIXELS; p++) dst[out + p] = BYTE_TO_UNIT[pixels[src + p]!]!;
     }
   }
 }
@@ -50,16 +50,16 @@ export function fillTargets(
   flip: { spec: FlipSpec; rows: Uint8Array } | null = null,
 ): void {
   for (let b = 0; b < n; b++) {
-    const row = order ? order[start + b] : start + b;
+    const row = order ? order[start + b]! : start + b;
     const src = row * cols;
     if (flip?.rows[b]) {
       const { permutation, isX } = flip.spec;
       for (let c = 0; c < cols; c++) {
-        const v = labelsPx[src + permutation[c]];
-        dst[b * cols + c] = ((isX[c] ? MIRROR_X_OFFSET - v : v) - TARGET_CENTER) / TARGET_SCALE;
+        const v = labelsPx[src + permutation[c]!]!;
+        dst[b * cols + c] = toTarget(isX[c] ? MIRROR_X_OFFSET - v : v);
       }
     } else {
-      for (let c = 0; c < cols; c++) dst[b * cols + c] = (labelsPx[src + c] - TARGET_CENTER) / TARGET_SCALE;
+      for (let c = 0; c < cols; c++) dst[b * cols + c] = toTarget(labelsPx[src + c]!);
     }
   }
 }

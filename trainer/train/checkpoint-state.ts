@@ -1,37 +1,42 @@
+import { z } from 'zod';
 import type { CheckpointFiles } from '../storage/checkpointer';
-import type { SeedSourceState } from '../models/seed-source';
-import type { EpochMetrics } from './train-unit';
+import { EpochMetricsSchema } from './metrics';
 
 export const CHECKPOINT_FORMAT = 1;
 
+const count = z.number().int().nonnegative();
+
 /** Shapes of the arrays packed one after the other into a .bin file of float32 values. */
-export type PackedShapes = number[][];
+const PackedShapesSchema = z.array(z.array(count));
+export type PackedShapes = z.infer<typeof PackedShapesSchema>;
 
 /** state.json: everything but the big arrays, which go to weights.bin, optimizer.bin and best.bin. */
-export interface TrainState {
-  format: typeof CHECKPOINT_FORMAT;
-  unit: string;
+export const TrainStateSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  unit: z.string(),
   /** True once the unit has finished: weights.bin then holds the final (best) weights and nothing resumes. */
-  finished: boolean;
-  stoppedEarly: boolean;
+  finished: z.boolean(),
+  stoppedEarly: z.boolean(),
   /** Index (0-based) of the epoch in progress or next to start. */
-  epochIndex: number;
+  epochIndex: count,
   /** Batches of that epoch already trained; 0 at an epoch boundary. */
-  batchInEpoch: number;
+  batchInEpoch: count,
   /** The shuffled row order of the epoch in progress (only when batchInEpoch > 0). */
-  epochOrder: number[] | null;
-  epochLossSum: number;
-  epochSeconds: number;
-  rng: SeedSourceState;
+  epochOrder: z.array(count).nullable(),
+  epochLossSum: z.number(),
+  epochSeconds: z.number(),
+  /** The SeedSource's alea state. */
+  rng: z.object({ c: z.number(), s0: z.number(), s1: z.number(), s2: z.number() }),
   /** Dev loss (MSE on the target scale) and 1-based epoch of the best weights so far. */
-  best: { devLoss: number; epoch: number } | null;
+  best: z.object({ devLoss: z.number(), epoch: z.number().int().positive() }).nullable(),
   /** best.bin is absent when the current weights are the best ones (saved right after a new best). */
-  bestIsCurrent: boolean;
-  history: EpochMetrics[];
-  iterations: number;
-  weightShapes: PackedShapes;
-  optimizerShapes: PackedShapes;
-}
+  bestIsCurrent: z.boolean(),
+  history: z.array(EpochMetricsSchema),
+  iterations: count,
+  weightShapes: PackedShapesSchema,
+  optimizerShapes: PackedShapesSchema,
+});
+export type TrainState = z.infer<typeof TrainStateSchema>;
 
 export interface DecodedCheckpoint {
   state: TrainState;
@@ -104,19 +109,28 @@ export function decodeCheckpoint(files: CheckpointFiles, unit: string): DecodedC
       );
     return f;
   };
-  let state: TrainState;
+  let json: unknown;
   try {
-    state = JSON.parse(new TextDecoder().decode(need(CHECKPOINT_FILE.state))) as TrainState;
+    json = JSON.parse(new TextDecoder().decode(need(CHECKPOINT_FILE.state)));
   } catch (e) {
     throw new Error(
       `checkpoint of "${unit}": ${CHECKPOINT_FILE.state} is not JSON (${(e as Error).message})`,
     );
   }
-  if (state.format !== CHECKPOINT_FORMAT) {
+  const format = (json as { format?: unknown } | null)?.format;
+  if (format !== CHECKPOINT_FORMAT) {
     throw new Error(
-      `checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "format": expected ${CHECKPOINT_FORMAT}, found ${JSON.stringify(state.format)}`,
+      `checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "format": expected ${CHECKPOINT_FORMAT}, found ${JSON.stringify(format)}`,
     );
   }
+  const parsed = TrainStateSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const state = parsed.data;
   if (state.unit !== unit) {
     throw new Error(
       `checkpoint of "${unit}": ${CHECKPOINT_FILE.state} key "unit": expected "${unit}", found ${JSON.stringify(state.unit)}`,

@@ -41,7 +41,7 @@ export function predictPx(
   batchSize: number,
 ): Float32Array {
   const t = predictTargets(model, pixels, count, batchSize);
-  for (let i = 0; i < t.length; i++) t[i] = toPixels(t[i]);
+  for (let i = 0; i < t.length; i++) t[i] = toPixels(t[i]!);
   return t;
 }
 
@@ -63,20 +63,22 @@ export function rmsePx(pred: Float32Array, truthPx: Float32Array, count: number,
   const n = new Float64Array(cols);
   for (let r = 0; r < count; r++) {
     for (let c = 0; c < cols; c++) {
-      const t = truthPx[r * cols + c];
+      const t = truthPx[r * cols + c]!;
       if (Number.isNaN(t)) continue;
-      const d = pred[r * cols + c] - t;
-      sum[c] += d * d;
-      n[c] += 1;
+      const d = pred[r * cols + c]! - t;
+      sum[c]! += d * d;
+      n[c]! += 1;
     }
   }
   let total = 0;
   let totalN = 0;
   const perColumn: number[] = [];
   for (let c = 0; c < cols; c++) {
-    total += sum[c];
-    totalN += n[c];
-    perColumn.push(n[c] > 0 ? Math.sqrt(sum[c] / n[c]) : NaN);
+    const s = sum[c]!;
+    const k = n[c]!;
+    total += s;
+    totalN += k;
+    perColumn.push(k > 0 ? Math.sqrt(s / k) : NaN);
   }
   return { overall: totalN > 0 ? Math.sqrt(total / totalN) : NaN, perColumn };
 }
@@ -91,17 +93,20 @@ export function meanModel(labelsPx: Float32Array, count: number, cols: number = 
   const sum = new Float64Array(cols);
   const n = new Float64Array(cols);
   for (let i = 0; i < labelsPx.length; i++) {
-    const v = labelsPx[i];
+    const v = labelsPx[i]!;
     if (Number.isNaN(v)) continue;
-    sum[i % cols] += v;
-    n[i % cols] += 1;
+    sum[i % cols]! += v;
+    n[i % cols]! += 1;
   }
-  return Float32Array.from(sum, (s, c) => (n[c] > 0 ? s / n[c] : NaN));
+  return Float32Array.from(sum, (s, c) => {
+    const k = n[c]!;
+    return k > 0 ? s / k : NaN;
+  });
 }
 
 /** Output units of a single-output network. */
 export function outputCount(model: tf.LayersModel): number {
-  const shape = model.outputs[0].shape;
+  const shape = model.outputs[0]?.shape ?? [];
   const units = shape[shape.length - 1];
   if (model.outputs.length !== 1 || shape.length !== 2 || units == null) {
     throw new Error(

@@ -37,12 +37,13 @@ export class NesterovSgd {
   }
 
   get momentum(): number {
-    return tf.tidy(() => (this.optimizer as unknown as MomentumInternals).m.dataSync()[0]);
+    return tf.tidy(() => (this.optimizer as unknown as MomentumInternals).m.dataSync()[0] ?? Number.NaN);
   }
 
   async state(): Promise<OptimizerState> {
     const [iter, ...acc] = await this.optimizer.getWeights();
-    const iterations = (await iter.tensor.data())[0];
+    if (!iter) throw new Error('optimizer state: expected the iteration count first, found no weights');
+    const iterations = (await iter.tensor.data())[0] ?? 0;
     iter.tensor.dispose();
     const accumulators = [];
     for (const a of acc)

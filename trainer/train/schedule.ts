@@ -1,7 +1,8 @@
-import type { TrainConfig } from '../config';
+import type { z } from 'zod';
+import type { ScheduleSchema } from '../config';
 
 /** Epochs, patience and the linear learning-rate and momentum ramps of one unit. */
-export type Schedule = TrainConfig['baseline'];
+export type Schedule = z.infer<typeof ScheduleSchema>;
 
 /** `start` at epoch index 0, `end` at index maxEpochs - 1, linear in between (numpy.linspace, as the tutorial's AdjustVariable). */
 export function linearAt(start: number, end: number, epochIndex: number, maxEpochs: number): number {

@@ -5,6 +5,7 @@ import type { BackendName } from '../config';
 import { IMAGE_SIZE, PIXELS } from '../keypoints';
 import { attachSeedSource } from '../models/seeded-dropout';
 import type { SeedSource } from '../models/seed-source';
+import { outputCount } from './evaluate';
 import { NesterovSgd, type OptimizerState } from './nesterov';
 
 /**
@@ -13,14 +14,8 @@ import { NesterovSgd, type OptimizerState } from './nesterov';
  * single-threaded. Either way the weights end up in `model` for evaluation and saving.
  */
 export interface StepEngine {
-  /** One step on the first `n` images ([n, 96, 96, 1] floats, already flipped) and targets; the batch's mean loss. */
-  step(
-    images: Float32Array,
-    targets: Float32Array,
-    n: number,
-    learningRate: number,
-    momentum: number,
-  ): Promise<number>;
+  /** One step; the batch's mean loss. */
+  step(batch: StepBatch): Promise<number>;
   /** Copies of every weight, in model.getWeights() order. */
   readWeights(): Float32Array[];
   /** Replace every weight (model.getWeights() order), in the engine and in the model. */
@@ -29,7 +24,18 @@ export interface StepEngine {
   syncModel(): void;
   optimizerState(): Promise<OptimizerState>;
   restoreOptimizer(state: OptimizerState): Promise<void>;
+  /** Tensors alive where the steps run (this thread, or the workers together): steady when nothing leaks. */
+  liveTensors(): number;
   dispose(): Promise<void>;
+}
+
+/** One SGD step's inputs: the first `n` images ([n, 96, 96, 1] floats, already flipped) and targets. */
+export interface StepBatch {
+  images: Float32Array;
+  targets: Float32Array;
+  n: number;
+  learningRate: number;
+  momentum: number;
 }
 
 /**
@@ -86,16 +92,10 @@ class InProcessEngine implements StepEngine {
   ) {
     attachSeedSource(model, rng);
     this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    this.outputs = model.outputs[0].shape[1] as number;
+    this.outputs = outputCount(model);
   }
 
-  async step(
-    images: Float32Array,
-    targets: Float32Array,
-    n: number,
-    learningRate: number,
-    momentum: number,
-  ): Promise<number> {
+  async step({ images, targets, n, learningRate, momentum }: StepBatch): Promise<number> {
     // The schedules change once per epoch; setMomentum allocates a scalar, so only on change.
     if (learningRate !== this.learningRate) {
       this.learningRate = learningRate;
@@ -112,7 +112,8 @@ class InProcessEngine implements StepEngine {
         tf.mean(tf.squaredDifference(this.model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
       return this.optimizer.optimizer.minimize(lossFn, true, this.variables) as tf.Scalar;
     });
-    const loss = (await cost.data())[0];
+    // An empty result reads as NaN, which the training loop reports as divergence.
+    const loss = (await cost.data())[0] ?? Number.NaN;
     cost.dispose();
     return loss;
   }
@@ -135,6 +136,10 @@ class InProcessEngine implements StepEngine {
     return this.optimizer.restore(state);
   }
 
+  liveTensors(): number {
+    return tf.memory().numTensors;
+  }
+
   async dispose(): Promise<void> {
     this.optimizer.dispose();
   }
@@ -150,7 +155,7 @@ class ParallelEngine implements StepEngine {
     private readonly rng: SeedSource,
     private readonly trainer: ParallelTrainer,
   ) {
-    this.outputs = model.outputs[0].shape[1] as number;
+    this.outputs = outputCount(model);
   }
 
   static async create(
@@ -175,13 +180,7 @@ class ParallelEngine implements StepEngine {
     return new ParallelEngine(model, rng, trainer);
   }
 
-  async step(
-    images: Float32Array,
-    targets: Float32Array,
-    n: number,
-    learningRate: number,
-    momentum: number,
-  ): Promise<number> {
+  async step({ images, targets, n, learningRate, momentum }: StepBatch): Promise<number> {
     this.dirty = true;
     return this.trainer.step({
       images: images.subarray(0, n * PIXELS),
@@ -218,6 +217,10 @@ class ParallelEngine implements StepEngine {
     this.trainer.setOptimizerState(state);
   }
 
+  liveTensors(): number {
+    return this.trainer.workerTensorCounts.reduce((a, b) => a + b, 0);
+  }
+
   async dispose(): Promise<void> {
     this.syncModel();
     await this.trainer.dispose();
@@ -228,7 +231,9 @@ class ParallelEngine implements StepEngine {
 export function setModelWeights(model: tf.LayersModel, values: Float32Array[]): void {
   const current = model.getWeights();
   // Copies: on the cpu backend a tensor keeps the array it was made from, and these arrays stay the caller's.
-  const tensors = values.map((v, i) => tf.tensor(v.slice(), current[i].shape, 'float32'));
+  if (values.length !== current.length)
+    throw new Error(`setModelWeights: expected ${current.length} weight arrays, found ${values.length}`);
+  const tensors = current.map((w, i) => tf.tensor(values[i]!.slice(), w.shape, 'float32'));
   model.setWeights(tensors);
   tf.dispose(tensors);
 }

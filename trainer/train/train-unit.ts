@@ -1,32 +1,24 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../config';
-import { PIXELS, TARGET_SCALE } from '../keypoints';
+import type { FlipSpec } from '../data/flip';
+import { PIXELS } from '../keypoints';
 import { SeedSource } from '../models/seed-source';
 import type { Checkpointer } from '../storage/checkpointer';
 import { fillImages, fillTargets } from './batches';
-import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, type TrainState } from './checkpoint-state';
+import { checkpointDue, type CheckpointPolicy } from './checkpoint-policy';
+import {
+  CHECKPOINT_FORMAT,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type DecodedCheckpoint,
+  type PackedShapes,
+  type TrainState,
+} from './checkpoint-state';
 import { outputCount, predictTargets } from './evaluate';
-import type { FlipSpec } from '../data/flip';
 import { chooseHalf } from './flip-batch';
-import { createStepEngine, setModelWeights, type StepEngine } from './step-engine';
+import { lossToRmsePx, meanSquaredError, type EpochMetrics } from './metrics';
 import { learningRateAt, momentumAt, type Schedule } from './schedule';
-
-export interface EpochMetrics {
-  /** 1-based. */
-  epoch: number;
-  /** Mean training MSE on the target scale over the epoch's batches (dropout and flips on). */
-  trainLoss: number;
-  /** Dev MSE on the target scale (no dropout, no flips). */
-  devLoss: number;
-  /** sqrt(devLoss) * 48: the dev RMSE in pixels. */
-  devRmsePx: number;
-  learningRate: number;
-  momentum: number;
-  /** Wall time of the epoch, dev evaluation included. */
-  seconds: number;
-  /** Training images per second (dev evaluation excluded). */
-  imagesPerSecond: number;
-}
+import { createStepEngine, setModelWeights, type StepEngine } from './step-engine';
 
 /** Rows of one unit: images as bytes, labels in pixels of this unit's columns only, all present. */
 export interface UnitRows {
@@ -79,223 +71,339 @@ export interface TrainUnitResult {
   resumedFromEpoch: number | null;
 }
 
-/** MSE on the target scale -> RMSE in pixels. */
-export const lossToRmsePx = (mse: number): number => Math.sqrt(mse) * TARGET_SCALE;
-
 /**
  * Train one unit with SGD + Nesterov momentum on linear schedules, half of each batch flipped, early
  * stopping on dev loss that restores the best weights, and checkpoints from which a restarted process
  * continues bit for bit: at every new best, every `checkpointEveryEpochs` epochs, every
- * `checkpointEveryMinutes` (checked after each batch), on abort, and once finished.
+ * `checkpointEveryMinutes` (checked after each batch), on abort, and once finished (see checkpointDue).
  */
 export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
   const outputs = outputCount(o.model);
   checkOptions(o, outputs);
-  const { schedule, batchSize, model } = o;
-  const weightShapes = model.getWeights().map((w) => w.shape.slice());
-
-  const saved = await o.checkpointer.loadLatest(o.unit);
-  const c = saved ? decodeCheckpoint(saved, o.unit) : null;
-  if (c && JSON.stringify(c.state.weightShapes) !== JSON.stringify(weightShapes)) {
-    throw new Error(
-      `checkpoint of "${o.unit}": expected weight shapes ${JSON.stringify(weightShapes)} of the model, found ${JSON.stringify(c.state.weightShapes)}; was the unit's network or preset changed?`,
-    );
+  const weightShapes = o.model.getWeights().map((w) => w.shape.slice());
+  const checkpoint = await latestCheckpoint(o, weightShapes);
+  if (checkpoint?.state.finished) {
+    setModelWeights(o.model, checkpoint.weights);
+    return resultOf(checkpoint.state, false, checkpoint.state.epochIndex);
   }
-  if (c?.state.finished) {
-    setModelWeights(model, c.weights);
-    return result(c.state.history, c.state.best, c.state.stoppedEarly, false, c.state.epochIndex);
-  }
-  const rng = c ? SeedSource.fromState(c.state.rng) : new SeedSource(o.seed);
-  const engine: StepEngine = await createStepEngine(model, rng, o.workers ?? 1, o.backend ?? 'wasm');
+  const rng = checkpoint ? SeedSource.fromState(checkpoint.state.rng) : new SeedSource(o.seed);
+  const engine = await createStepEngine(o.model, rng, o.workers ?? 1, o.backend ?? 'wasm');
   try {
-    let s: Omit<TrainState, 'rng' | 'iterations' | 'weightShapes' | 'optimizerShapes' | 'bestIsCurrent'>;
-    let bestWeights: Float32Array[] | null = null;
-    let resumedFromEpoch: number | null = null;
-
-    if (c) {
-      engine.setWeights(c.weights);
-      resumedFromEpoch = c.state.epochIndex;
-      if (c.state.iterations > 0 || c.accumulators.length > 0) {
-        await engine.restoreOptimizer({
-          iterations: c.state.iterations,
-          accumulators: c.accumulators.map((values, i) => ({ values, shape: c.state.optimizerShapes[i] })),
-        });
-      }
-      bestWeights = c.best ?? (c.state.best ? c.weights.map((w) => w.slice()) : null);
-      s = { ...c.state };
-    } else {
-      s = {
-        format: CHECKPOINT_FORMAT,
-        unit: o.unit,
-        finished: false,
-        stoppedEarly: false,
-        epochIndex: 0,
-        batchInEpoch: 0,
-        epochOrder: null,
-        epochLossSum: 0,
-        epochSeconds: 0,
-        best: null,
-        history: [],
-      };
-    }
-    let bestIsCurrent = false;
-    let lastCheckpoint = Date.now();
-    let epochsSinceCheckpoint = 0;
-
-    const save = async (finished = false) => {
-      const current = finished && bestWeights ? bestWeights : engine.readWeights();
-      const opt = finished ? { iterations: 0, accumulators: [] } : await engine.optimizerState();
-      const state: TrainState = {
-        ...s,
-        finished,
-        rng: rng.state(),
-        bestIsCurrent: finished || bestIsCurrent,
-        iterations: opt.iterations,
-        weightShapes,
-        optimizerShapes: opt.accumulators.map((a) => a.shape),
-      };
-      const best = state.best && !state.bestIsCurrent ? bestWeights : null;
-      await o.checkpointer.save(
-        o.unit,
-        encodeCheckpoint({
-          state,
-          weights: current,
-          accumulators: opt.accumulators.map((a) => a.values),
-          best,
-        }),
-      );
-      lastCheckpoint = Date.now();
-      epochsSinceCheckpoint = 0;
-      o.onCheckpoint?.(new Date(lastCheckpoint));
-    };
-    const minutesDue = () => Date.now() - lastCheckpoint >= o.checkpointEveryMinutes * 60_000;
-
-    const batches = Math.ceil(o.train.count / batchSize);
-    const images = new Float32Array(batchSize * PIXELS);
-    const targets = new Float32Array(batchSize * outputs);
-    const flipRows = new Uint8Array(batchSize);
-    let order: Int32Array = s.epochOrder ? Int32Array.from(s.epochOrder) : new Int32Array(0);
-
-    while (s.epochIndex < schedule.maxEpochs && !s.stoppedEarly) {
-      const learningRate = learningRateAt(schedule, s.epochIndex);
-      const momentum = momentumAt(schedule, s.epochIndex);
-      if (s.batchInEpoch === 0) {
-        order = rng.shuffle(Int32Array.from({ length: o.train.count }, (_, i) => i));
-        s.epochLossSum = 0;
-        s.epochSeconds = 0;
-      }
-      let started = performance.now();
-      for (let b = s.batchInEpoch; b < batches; b++) {
-        const start = b * batchSize;
-        const n = Math.min(batchSize, o.train.count - start);
-        const flips = o.flip ? { spec: o.flip, rows: chooseHalf(n, () => rng.next(), flipRows) } : null;
-        fillImages(images, o.train.pixels, order, start, n, flips?.rows ?? null);
-        fillTargets(targets, o.train.labelsPx, outputs, order, start, n, flips);
-        const loss = await engine.step(images, targets, n, learningRate, momentum);
-        // A step on wasm or cpu runs synchronously and data() resolves as a microtask: without a macrotask
-        // turn here, background uploads, the status heartbeat and signal handlers would wait for the epoch.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (!Number.isFinite(loss)) {
-          throw new Error(
-            `training "${o.unit}" diverged: expected a finite loss, found ${loss} at epoch ${s.epochIndex + 1} batch ${b + 1} (learning rate ${learningRate})`,
-          );
-        }
-        s.epochLossSum += loss * n;
-        s.batchInEpoch = b + 1;
-        bestIsCurrent = false;
-        o.onBatch?.(b + 1, batches);
-        const interrupted = o.signal?.aborted === true;
-        if (b + 1 < batches && (interrupted || minutesDue())) {
-          const now = performance.now();
-          s.epochSeconds += (now - started) / 1000;
-          started = now;
-          s.epochOrder = Array.from(order);
-          await save();
-          if (interrupted) return result(s.history, s.best, false, true, resumedFromEpoch);
-        }
-      }
-      const trainSeconds = s.epochSeconds + (performance.now() - started) / 1000;
-      const evalStart = performance.now();
-      engine.syncModel();
-      const devLoss = meanSquaredError(
-        predictTargets(model, o.dev.pixels, o.dev.count, batchSize),
-        o.dev.labelsPx,
-      );
-      const epoch = s.epochIndex + 1;
-      const metrics: EpochMetrics = {
-        epoch,
-        trainLoss: s.epochLossSum / o.train.count,
-        devLoss,
-        devRmsePx: lossToRmsePx(devLoss),
-        learningRate,
-        momentum,
-        seconds: trainSeconds + (performance.now() - evalStart) / 1000,
-        imagesPerSecond: o.train.count / trainSeconds,
-      };
-      s.history.push(metrics);
-      const newBest = s.best === null || devLoss < s.best.devLoss;
-      if (newBest) {
-        s.best = { devLoss, epoch };
-        bestWeights = engine.readWeights();
-        bestIsCurrent = true;
-      }
-      s.epochIndex = epoch;
-      s.batchInEpoch = 0;
-      s.epochOrder = null;
-      s.epochLossSum = 0;
-      s.epochSeconds = 0;
-      epochsSinceCheckpoint++;
-      // Lasagne's EarlyStopping: stop once `patience` epochs have passed without a new best.
-      s.stoppedEarly =
-        s.best !== null && epoch - s.best.epoch >= schedule.patience && epoch < schedule.maxEpochs;
-      await o.onEpoch?.(metrics, {
-        bestDevRmsePx: lossToRmsePx(s.best!.devLoss),
-        epoch,
-        maxEpochs: schedule.maxEpochs,
-      });
-      const done = s.stoppedEarly || s.epochIndex >= schedule.maxEpochs;
-      const interrupted = o.signal?.aborted === true;
-      if (
-        !done &&
-        (newBest || interrupted || epochsSinceCheckpoint >= o.checkpointEveryEpochs || minutesDue())
-      )
-        await save();
-      if (!done && interrupted) return result(s.history, s.best, false, true, resumedFromEpoch);
-    }
-
-    if (bestWeights) engine.setWeights(bestWeights);
-    else engine.syncModel();
-    await save(true);
-    return result(s.history, s.best, s.stoppedEarly, false, resumedFromEpoch);
+    const run = await UnitRun.resume(o, engine, rng, weightShapes, checkpoint);
+    if ((await run.trainEpochs(outputs)) === 'interrupted') return run.result(true);
+    return await run.finish();
   } finally {
     await engine.dispose();
   }
 }
 
-function result(
-  history: EpochMetrics[],
-  best: { devLoss: number; epoch: number } | null,
-  stoppedEarly: boolean,
+async function latestCheckpoint(
+  o: TrainUnitOptions,
+  weightShapes: PackedShapes,
+): Promise<DecodedCheckpoint | null> {
+  const saved = await o.checkpointer.loadLatest(o.unit);
+  if (!saved) return null;
+  const c = decodeCheckpoint(saved, o.unit);
+  if (JSON.stringify(c.state.weightShapes) !== JSON.stringify(weightShapes)) {
+    throw new Error(
+      `checkpoint of "${o.unit}": expected weight shapes ${JSON.stringify(weightShapes)} of the model, found ${JSON.stringify(c.state.weightShapes)}; was the unit's network or preset changed?`,
+    );
+  }
+  return c;
+}
+
+/** Where the unit stands: what state.json records besides the random state and the array shapes. */
+type Progress = Pick<
+  TrainState,
+  | 'stoppedEarly'
+  | 'epochIndex'
+  | 'batchInEpoch'
+  | 'epochOrder'
+  | 'epochLossSum'
+  | 'epochSeconds'
+  | 'best'
+  | 'history'
+>;
+
+const FRESH: Progress = {
+  stoppedEarly: false,
+  epochIndex: 0,
+  batchInEpoch: 0,
+  epochOrder: null,
+  epochLossSum: 0,
+  epochSeconds: 0,
+  best: null,
+  history: [],
+};
+
+/** Batch buffers, reused by every step. */
+interface Buffers {
+  images: Float32Array;
+  targets: Float32Array;
+  flipRows: Uint8Array;
+}
+
+/** One unit's training from where it stands to its end (or an interruption). */
+class UnitRun {
+  private readonly policy: CheckpointPolicy;
+  /** The weights saved as current are the best ones (no best.bin needed). */
+  private bestIsCurrent = false;
+  private lastCheckpointAt = Date.now();
+  private epochsSinceCheckpoint = 0;
+  /** Row order of the epoch in progress. */
+  private order: Int32Array;
+
+  private constructor(
+    private readonly o: TrainUnitOptions,
+    private readonly engine: StepEngine,
+    private readonly rng: SeedSource,
+    private readonly weightShapes: PackedShapes,
+    private readonly progress: Progress,
+    private bestWeights: Float32Array[] | null,
+    private readonly resumedFromEpoch: number | null,
+  ) {
+    this.policy = { everyEpochs: o.checkpointEveryEpochs, everyMinutes: o.checkpointEveryMinutes };
+    this.order = progress.epochOrder ? Int32Array.from(progress.epochOrder) : new Int32Array(0);
+  }
+
+  /** A fresh start, or the engine loaded with the checkpoint's weights and optimizer state. */
+  static async resume(
+    o: TrainUnitOptions,
+    engine: StepEngine,
+    rng: SeedSource,
+    weightShapes: PackedShapes,
+    c: DecodedCheckpoint | null,
+  ): Promise<UnitRun> {
+    if (!c) return new UnitRun(o, engine, rng, weightShapes, structuredClone(FRESH), null, null);
+    engine.setWeights(c.weights);
+    if (c.state.iterations > 0 || c.accumulators.length > 0) {
+      await engine.restoreOptimizer({
+        iterations: c.state.iterations,
+        accumulators: c.accumulators.map((values, i) => ({
+          values,
+          shape: c.state.optimizerShapes[i] ?? [],
+        })),
+      });
+    }
+    const { stoppedEarly, epochIndex, batchInEpoch, epochOrder, epochLossSum, epochSeconds, best, history } =
+      c.state;
+    const progress = {
+      stoppedEarly,
+      epochIndex,
+      batchInEpoch,
+      epochOrder,
+      epochLossSum,
+      epochSeconds,
+      best,
+      history,
+    };
+    const bestWeights = c.best ?? (best ? c.weights.map((w) => w.slice()) : null);
+    return new UnitRun(o, engine, rng, weightShapes, progress, bestWeights, epochIndex);
+  }
+
+  /** Epochs until the schedule ends or early stopping; 'interrupted' once a checkpoint holds the abort point. */
+  async trainEpochs(outputs: number): Promise<'done' | 'interrupted'> {
+    const { o, progress: p } = this;
+    const { schedule } = o;
+    const buffers: Buffers = {
+      images: new Float32Array(o.batchSize * PIXELS),
+      targets: new Float32Array(o.batchSize * outputs),
+      flipRows: new Uint8Array(o.batchSize),
+    };
+    while (p.epochIndex < schedule.maxEpochs && !p.stoppedEarly) {
+      const learningRate = learningRateAt(schedule, p.epochIndex);
+      const momentum = momentumAt(schedule, p.epochIndex);
+      const trainSeconds = await this.trainBatches(buffers, outputs, learningRate, momentum);
+      if (trainSeconds === null) return 'interrupted';
+      const { metrics, newBest, best } = this.endEpoch(trainSeconds, learningRate, momentum);
+      await o.onEpoch?.(metrics, {
+        bestDevRmsePx: lossToRmsePx(best.devLoss),
+        epoch: metrics.epoch,
+        maxEpochs: schedule.maxEpochs,
+      });
+      const done = p.stoppedEarly || p.epochIndex >= schedule.maxEpochs;
+      const interrupted = o.signal?.aborted === true;
+      if (this.due({ at: 'epoch', moreToCome: !done, interrupted, newBest })) await this.save();
+      if (!done && interrupted) return 'interrupted';
+    }
+    return 'done';
+  }
+
+  /** The rest of the current epoch's batches: its training seconds, or null when interrupted (checkpointed). */
+  private async trainBatches(
+    buffers: Buffers,
+    outputs: number,
+    learningRate: number,
+    momentum: number,
+  ): Promise<number | null> {
+    const { o, progress: p } = this;
+    const batches = Math.ceil(o.train.count / o.batchSize);
+    if (p.batchInEpoch === 0) {
+      this.order = this.rng.shuffle(Int32Array.from({ length: o.train.count }, (_, i) => i));
+      p.epochLossSum = 0;
+      p.epochSeconds = 0;
+    }
+    let started = performance.now();
+    for (let b = p.batchInEpoch; b < batches; b++) {
+      const n = Math.min(o.batchSize, o.train.count - b * o.batchSize);
+      const loss = await this.step(buffers, outputs, b, n, learningRate, momentum);
+      p.epochLossSum += loss * n;
+      p.batchInEpoch = b + 1;
+      this.bestIsCurrent = false;
+      o.onBatch?.(b + 1, batches);
+      const interrupted = o.signal?.aborted === true;
+      if (this.due({ at: 'batch', moreToCome: b + 1 < batches, interrupted, newBest: false })) {
+        const now = performance.now();
+        p.epochSeconds += (now - started) / 1000;
+        started = now;
+        p.epochOrder = Array.from(this.order);
+        await this.save();
+        if (interrupted) return null;
+      }
+    }
+    return p.epochSeconds + (performance.now() - started) / 1000;
+  }
+
+  /** Batch `b` of the epoch (`n` images, half of them flipped when flips are on): its mean loss. */
+  private async step(
+    buffers: Buffers,
+    outputs: number,
+    b: number,
+    n: number,
+    learningRate: number,
+    momentum: number,
+  ): Promise<number> {
+    const { o, rng } = this;
+    const start = b * o.batchSize;
+    const flips = o.flip ? { spec: o.flip, rows: chooseHalf(n, () => rng.next(), buffers.flipRows) } : null;
+    fillImages(buffers.images, o.train.pixels, this.order, start, n, flips?.rows ?? null);
+    fillTargets(buffers.targets, o.train.labelsPx, outputs, this.order, start, n, flips);
+    const loss = await this.engine.step({
+      images: buffers.images,
+      targets: buffers.targets,
+      n,
+      learningRate,
+      momentum,
+    });
+    // A step on wasm or cpu runs synchronously and data() resolves as a microtask: without a macrotask
+    // turn here, background uploads, the status heartbeat and signal handlers would wait for the epoch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!Number.isFinite(loss)) {
+      throw new Error(
+        `training "${o.unit}" diverged: expected a finite loss, found ${loss} at epoch ${this.progress.epochIndex + 1} batch ${b + 1} (learning rate ${learningRate})`,
+      );
+    }
+    return loss;
+  }
+
+  /** Evaluate on dev, record the epoch and the best so far, and decide early stopping. */
+  private endEpoch(
+    trainSeconds: number,
+    learningRate: number,
+    momentum: number,
+  ): { metrics: EpochMetrics; newBest: boolean; best: { devLoss: number; epoch: number } } {
+    const { o, progress: p } = this;
+    const evalStart = performance.now();
+    this.engine.syncModel();
+    const devLoss = meanSquaredError(
+      predictTargets(o.model, o.dev.pixels, o.dev.count, o.batchSize),
+      o.dev.labelsPx,
+    );
+    const epoch = p.epochIndex + 1;
+    const metrics: EpochMetrics = {
+      epoch,
+      trainLoss: p.epochLossSum / o.train.count,
+      devLoss,
+      devRmsePx: lossToRmsePx(devLoss),
+      learningRate,
+      momentum,
+      seconds: trainSeconds + (performance.now() - evalStart) / 1000,
+      imagesPerSecond: o.train.count / trainSeconds,
+    };
+    p.history.push(metrics);
+    const previous = p.best;
+    const best = previous === null || devLoss < previous.devLoss ? { devLoss, epoch } : previous;
+    const newBest = best !== previous;
+    if (newBest) {
+      p.best = best;
+      this.bestWeights = this.engine.readWeights();
+      this.bestIsCurrent = true;
+    }
+    p.epochIndex = epoch;
+    p.batchInEpoch = 0;
+    p.epochOrder = null;
+    p.epochLossSum = 0;
+    p.epochSeconds = 0;
+    this.epochsSinceCheckpoint++;
+    // Lasagne's EarlyStopping: stop once `patience` epochs have passed without a new best.
+    p.stoppedEarly = epoch - best.epoch >= o.schedule.patience && epoch < o.schedule.maxEpochs;
+    return { metrics, newBest, best };
+  }
+
+  /** The model holds the best weights; the final checkpoint records the unit as finished. */
+  async finish(): Promise<TrainUnitResult> {
+    if (this.bestWeights) this.engine.setWeights(this.bestWeights);
+    else this.engine.syncModel();
+    await this.save(true);
+    return this.result(false);
+  }
+
+  result(interrupted: boolean): TrainUnitResult {
+    return resultOf(this.progress, interrupted, this.resumedFromEpoch);
+  }
+
+  private due(facts: { at: 'batch' | 'epoch'; moreToCome: boolean; interrupted: boolean; newBest: boolean }) {
+    return checkpointDue(this.policy, {
+      ...facts,
+      epochsSinceCheckpoint: this.epochsSinceCheckpoint,
+      msSinceCheckpoint: Date.now() - this.lastCheckpointAt,
+    });
+  }
+
+  private async save(finished = false): Promise<void> {
+    const current = finished && this.bestWeights ? this.bestWeights : this.engine.readWeights();
+    const opt = finished ? { iterations: 0, accumulators: [] } : await this.engine.optimizerState();
+    const state: TrainState = {
+      format: CHECKPOINT_FORMAT,
+      unit: this.o.unit,
+      ...this.progress,
+      finished,
+      rng: this.rng.state(),
+      bestIsCurrent: finished || this.bestIsCurrent,
+      iterations: opt.iterations,
+      weightShapes: this.weightShapes,
+      optimizerShapes: opt.accumulators.map((a) => a.shape),
+    };
+    const best = state.best && !state.bestIsCurrent ? this.bestWeights : null;
+    await this.o.checkpointer.save(
+      this.o.unit,
+      encodeCheckpoint({
+        state,
+        weights: current,
+        accumulators: opt.accumulators.map((a) => a.values),
+        best,
+      }),
+    );
+    this.lastCheckpointAt = Date.now();
+    this.epochsSinceCheckpoint = 0;
+    this.o.onCheckpoint?.(new Date(this.lastCheckpointAt));
+  }
+}
+
+function resultOf(
+  record: Pick<TrainState, 'history' | 'best' | 'stoppedEarly'>,
   interrupted: boolean,
   resumedFromEpoch: number | null,
 ): TrainUnitResult {
+  const { best } = record;
   return {
-    history,
+    history: record.history,
     bestEpoch: best?.epoch ?? 0,
     bestDevRmsePx: best ? lossToRmsePx(best.devLoss) : NaN,
-    stoppedEarly,
+    stoppedEarly: record.stoppedEarly,
     interrupted,
     resumedFromEpoch,
   };
-}
-
-function meanSquaredError(pred: Float32Array, truthPx: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < pred.length; i++) {
-    const d = pred[i] - (truthPx[i] - TARGET_SCALE) / TARGET_SCALE;
-    sum += d * d;
-  }
-  return sum / pred.length;
 }
 
 function checkOptions(o: TrainUnitOptions, outputs: number): void {

@@ -32,7 +32,7 @@ describe('the seed ladder networks', () => {
       [1000],
       [30],
     ]);
-    expect(model.inputs[0].shape).toEqual([null, 96, 96, 1]);
+    expect(model.inputs[0]?.shape).toEqual([null, 96, 96, 1]);
     model.dispose();
   });
 
@@ -101,9 +101,9 @@ describe('the seed ladder networks', () => {
     const a = buildNetwork('baseline', 30, plain, new SeedSource(1));
     const b = buildNetwork('baseline', 30, centred, new SeedSource(1));
     expect(countParams(b)).toBe(countParams(a));
-    expect(b.layers[0].getClassName()).toBe('Rescaling');
+    expect(b.layers[0]?.getClassName()).toBe('Rescaling');
     const out = tf.tidy(() =>
-      Array.from((b.layers[0].apply(tf.tensor4d([0, 1, 0.25, 0.5], [1, 2, 2, 1])) as tf.Tensor).dataSync()),
+      Array.from((b.layers[0]!.apply(tf.tensor4d([0, 1, 0.25, 0.5], [1, 2, 2, 1])) as tf.Tensor).dataSync()),
     );
     expect(out).toEqual([-0.5, 0.5, -0.25, 0]);
     // hidden5 is 64 x 64 in both: He-normal (std sqrt(2 / 64), truncated) is wider than Glorot-uniform (std sqrt(2 / 128)).
@@ -111,9 +111,9 @@ describe('the seed ladder networks', () => {
       tf.tidy(
         () =>
           tf
-            .moments(m.layers.find((l) => l.name === 'hidden5')!.getWeights()[0])
+            .moments(m.layers.find((l) => l.name === 'hidden5')!.getWeights()[0]!)
             .variance.sqrt()
-            .dataSync()[0],
+            .dataSync()[0] ?? Number.NaN,
       );
     const units = quick.network.denseUnits;
     expect(std(a)).toBeCloseTo(Math.sqrt(2 / (units[0] + units[1])), 2);
@@ -132,7 +132,7 @@ describe('the seed ladder networks', () => {
     const half = buildNetwork('baseline', 30, at(2), new SeedSource(1));
     const pool = half.layers.find((l) => l.name === 'downsample')!;
     expect(full.layers.some((l) => l.name === 'downsample')).toBe(false);
-    expect(half.inputs[0].shape).toEqual([null, 96, 96, 1]);
+    expect(half.inputs[0]?.shape).toEqual([null, 96, 96, 1]);
     expect((pool.outputShape as number[]).slice(1)).toEqual([48, 48, 1]);
     // 48 -> conv 3x3 46 -> pool 23 -> conv 2x2 22 -> pool 11 -> conv 2x2 10 -> pool 5: 5 x 5 x 16 inputs to hidden4.
     expect((half.layers.find((l) => l.name === 'flatten')!.outputShape as number[])[1]).toBe(5 * 5 * 16);
@@ -183,7 +183,7 @@ describe('the seed ladder networks', () => {
     const quick = presetConfig('quick');
     for (const s of SPECIALISTS) {
       const m = buildNetwork('baseline', s.columns.length, quick, new SeedSource(1));
-      expect(m.outputs[0].shape).toEqual([null, s.columns.length]);
+      expect(m.outputs[0]?.shape).toEqual([null, s.columns.length]);
       m.dispose();
     }
   });
@@ -205,14 +205,14 @@ describe('the seed ladder networks', () => {
     const quick = presetConfig('quick');
     const baseline = buildNetwork('baseline', 30, quick, new SeedSource(1));
     const specialist = buildNetwork('baseline', 4, quick, new SeedSource(2));
-    const outputBefore = Array.from(specialist.layers.at(-1)!.getWeights()[0].dataSync());
+    const outputBefore = Array.from(specialist.layers.at(-1)!.getWeights()[0]!.dataSync());
     copyAllButOutput(baseline, specialist);
     for (let i = 0; i < baseline.layers.length - 1; i++) {
-      const from = baseline.layers[i].getWeights().map((w) => Array.from(w.dataSync()));
-      const to = specialist.layers[i].getWeights().map((w) => Array.from(w.dataSync()));
+      const from = baseline.layers[i]!.getWeights().map((w) => Array.from(w.dataSync()));
+      const to = specialist.layers[i]!.getWeights().map((w) => Array.from(w.dataSync()));
       expect(to).toEqual(from);
     }
-    expect(Array.from(specialist.layers.at(-1)!.getWeights()[0].dataSync())).toEqual(outputBefore);
+    expect(Array.from(specialist.layers.at(-1)!.getWeights()[0]!.dataSync())).toEqual(outputBefore);
     baseline.dispose();
     specialist.dispose();
   });
@@ -228,7 +228,7 @@ describe('the seed ladder networks', () => {
     );
     const narrow = buildNetwork('baseline', 30, quick, new SeedSource(1));
     const at = narrow.layers.findIndex((l) => l.name === 'hidden4');
-    const inputs = narrow.layers[at].getWeights()[0].shape[0];
+    const inputs = narrow.layers[at]?.getWeights()[0]?.shape[0];
     expect(() => copyAllButOutput(wide, narrow)).toThrow(
       `layer ${at} ("hidden4") weight 0: expected shape [${inputs},${units}], found [${inputs},${units * 2}]`,
     );

@@ -42,7 +42,9 @@ function face(rng: () => number, shift: number): { pixels: Uint8Array; labels: n
   const pixels = new Uint8Array(PIXELS);
   for (let i = 0; i < PIXELS; i++) pixels[i] = 30 + Math.floor(rng() * 30);
   for (const k of KEYPOINTS) {
-    const [mx, my] = MEAN_LAYOUT[k];
+    const layout = MEAN_LAYOUT[k];
+    if (!layout) throw new Error(`kaggle fixture: expected a mean position for keypoint ${k}, found none`);
+    const [mx, my] = layout;
     const x = mx + dx;
     const y = my + dy;
     labels.push(Math.round(x * 100) / 100, Math.round(y * 100) / 100);
@@ -77,7 +79,9 @@ export async function writeKaggleFixture(
   for (let r = 0; r < rows; r++) {
     const f = face(rng, shift);
     const complete = r % 3 === 0;
-    const labels = f.labels.map((v, c) => (complete || always.has(KEYPOINT_COLUMNS[c]) ? String(v) : ''));
+    const labels = f.labels.map((v, c) =>
+      complete || always.has(KEYPOINT_COLUMNS[c] ?? '') ? String(v) : '',
+    );
     training.push(`${labels.join(',')},${Array.from(f.pixels).join(' ')}`);
   }
   const test = [TEST_HEADER.join(',')];

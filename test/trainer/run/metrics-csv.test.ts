@@ -1,5 +1,5 @@
 import { appendEpoch, formatMetricsCsv, parseMetricsCsv } from '../../../trainer/run/metrics-csv';
-import type { EpochMetrics } from '../../../trainer/train/train-unit';
+import type { EpochMetrics } from '../../../trainer/train/metrics';
 
 const epoch = (n: number, devRmsePx = 3): EpochMetrics => ({
   epoch: n,
@@ -20,7 +20,7 @@ describe('metrics CSV', () => {
       'epoch,trainLoss,devLoss,trainRmsePx,devRmsePx,learningRate,momentum,seconds,imagesPerSecond',
     );
     // trainRmsePx = sqrt(0.0025) * 48 = 2.4
-    expect(lines[1].split(',')[3]).toBe('2.400000');
+    expect(lines[1]?.split(',')[3]).toBe('2.400000');
     expect(parseMetricsCsv(csv, 'metrics/baseline.csv')).toEqual([epoch(1), epoch(2)]);
   });
 

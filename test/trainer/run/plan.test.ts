@@ -47,7 +47,7 @@ describe('planRun', () => {
       ...SPECIALISTS.map((s) => `specialists/${s.name}`),
       ...SPECIALISTS.map((s) => `specialists-augmented/${s.name}`),
     ]);
-    const mean = plan.units[0];
+    const mean = plan.units[0]!;
     expect(mean.network).toBeNull();
     expect(mean.trainRows.length).toBe(split.train.length);
     expect(mean.devRows.length).toBe(split.dev.length);
@@ -59,7 +59,7 @@ describe('planRun', () => {
     expect(baseline.columns).toEqual(KEYPOINT_COLUMNS);
     expect([baseline.trainRows.length, baseline.devRows.length]).toEqual([24, 6]);
     const eyes = plan.units.find((u) => u.unit === 'specialists/eye-centers')!;
-    expect(eyes.columns).toEqual(SPECIALISTS[0].columns);
+    expect(eyes.columns).toEqual(SPECIALISTS[0]?.columns);
     expect([eyes.trainRows.length, eyes.devRows.length]).toEqual([72, 18]);
     const brows = plan.units.find((u) => u.unit === 'specialists/eyebrows')!;
     expect([brows.trainRows.length, brows.devRows.length]).toEqual([24, 6]);
@@ -95,7 +95,7 @@ describe('planRun', () => {
         return 100;
       },
     });
-    const b = plan.units[1];
+    const b = plan.units[1]!;
     expect(b.estimatedSeconds).toBeCloseTo((b.maxEpochs * (24 + 6 / 3)) / 100, 6);
     expect(probed).toEqual(['baseline']);
     expect(formatPlan(plan, 'wasm')).toContain(`baseline  baseline`);

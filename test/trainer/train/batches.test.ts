@@ -20,14 +20,14 @@ describe('filling a training batch', () => {
     fillImages(images, pixels, order, start, n, flipRows);
     fillTargets(targets, labelsPx, 30, order, start, n, { spec, rows: flipRows });
     for (let b = 0; b < n; b++) {
-      const row = order[start + b];
+      const row = order[start + b]!;
       const face = pixels.subarray(row * PIXELS, (row + 1) * PIXELS);
       const labels = labelsPx.subarray(row * 30, (row + 1) * 30);
       const expected = flipRows[b] ? flipFace(face, labels, spec) : { pixels: face, labels };
       expect(Array.from(images.subarray(b * PIXELS, (b + 1) * PIXELS), (v) => Math.round(v * 255))).toEqual(
         Array.from(expected.pixels),
       );
-      for (let c = 0; c < 30; c++) expect(targets[b * 30 + c] * 48 + 48).toBeCloseTo(expected.labels[c], 4);
+      for (let c = 0; c < 30; c++) expect(targets[b * 30 + c]! * 48 + 48).toBeCloseTo(expected.labels[c]!, 4);
     }
   });
 
@@ -36,9 +36,9 @@ describe('filling a training batch', () => {
     const targets = new Float32Array(2 * 30);
     fillImages(images, pixels, null, 3, 2);
     fillTargets(targets, labelsPx, 30, null, 3, 2);
-    expect(images[0]).toBeCloseTo(pixels[3 * PIXELS] / 255, 6);
-    expect(images[2 * PIXELS - 1]).toBeCloseTo(pixels[5 * PIXELS - 1] / 255, 6);
-    expect(targets[0]).toBeCloseTo((labelsPx[3 * 30] - 48) / 48, 6);
-    expect(targets[59]).toBeCloseTo((labelsPx[5 * 30 - 1] - 48) / 48, 6);
+    expect(images[0]).toBeCloseTo(pixels[3 * PIXELS]! / 255, 6);
+    expect(images[2 * PIXELS - 1]).toBeCloseTo(pixels[5 * PIXELS - 1]! / 255, 6);
+    expect(targets[0]).toBeCloseTo((labelsPx[3 * 30]! - 48) / 48, 6);
+    expect(targets[59]).toBeCloseTo((labelsPx[5 * 30 - 1]! - 48) / 48, 6);
   });
 });

@@ -46,7 +46,7 @@ describe('predictPx', () => {
         tf.layers.dense({ units: 2, kernelInitializer: 'zeros' }),
       ],
     });
-    m.layers[1].setWeights([
+    m.layers[1]!.setWeights([
       tf.fill([PIXELS, 2], 0).add(tf.tensor2d([[2 / PIXELS, 0]])),
       tf.tensor1d([-1, 5]),
     ]);

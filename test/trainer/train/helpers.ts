@@ -16,8 +16,10 @@ export class MemoryCheckpointer implements Checkpointer {
   }
 
   async loadLatest(unit: string): Promise<CheckpointFiles | null> {
-    for (let i = this.saved.length - 1; i >= 0; i--)
-      if (this.saved[i].unit === unit) return this.saved[i].files;
+    for (let i = this.saved.length - 1; i >= 0; i--) {
+      const s = this.saved[i];
+      if (s?.unit === unit) return s.files;
+    }
     return null;
   }
 

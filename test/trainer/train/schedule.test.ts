@@ -14,8 +14,8 @@ describe('linear schedules', () => {
   it('moves by equal steps in between', () => {
     const steps = [1, 2, 3].map((e) => learningRateAt(s, e) - learningRateAt(s, e - 1));
     expect(steps[0]).toBeCloseTo((0.001 - 0.03) / 2999, 12);
-    expect(steps[1]).toBeCloseTo(steps[0], 12);
-    expect(steps[2]).toBeCloseTo(steps[0], 12);
+    expect(steps[1]).toBeCloseTo(steps[0]!, 12);
+    expect(steps[2]).toBeCloseTo(steps[0]!, 12);
     expect(linearAt(0, 10, 5, 11)).toBe(5);
   });
 

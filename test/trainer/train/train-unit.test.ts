@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, type NetworkKind } from '../../../trainer/models/ladder';
 import { SeedSource } from '../../../trainer/models/seed-source';
-import { trainUnit, type EpochMetrics, type TrainUnitOptions } from '../../../trainer/train/train-unit';
+import type { EpochMetrics } from '../../../trainer/train/metrics';
+import { trainUnit, type TrainUnitOptions } from '../../../trainer/train/train-unit';
 import { predictTargets } from '../../../trainer/train/evaluate';
 import { flipSpec } from '../../../trainer/data/flip';
 import { MemoryCheckpointer, TINY_NETWORK, blobRows, schedule, useTrainingBackend } from './helpers';
@@ -38,6 +39,22 @@ const constantLabels = (rows: { pixels: Uint8Array; count: number }, px: number)
   ...rows,
   labelsPx: new Float32Array(rows.count * 2).fill(px),
 });
+/** An mlp on those labels at a constant learning rate and momentum: its dev loss falls, then rises. */
+const overshooting = (maxEpochs: number, patience: number) =>
+  options({
+    kind: 'mlp',
+    flip: null,
+    train: constantLabels(train, 86),
+    dev: constantLabels(dev, 52),
+    schedule: {
+      maxEpochs,
+      patience,
+      learningRateStart: 0.02,
+      learningRateEnd: 0.02,
+      momentumStart: 0.5,
+      momentumEnd: 0.5,
+    },
+  });
 const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 /** Everything of the history but wall-clock figures, which differ between any two runs. */
 const figures = (h: EpochMetrics[]) => h.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
@@ -108,7 +125,7 @@ describe('trainUnit', () => {
       schedule: { ...schedule(4), learningRateStart: 0.1, learningRateEnd: 0.02 },
     });
     const reference = await trainUnit(straight);
-    expect(reference.bestDevRmsePx).toBeLessThan(reference.history[0].devRmsePx * 0.6);
+    expect(reference.bestDevRmsePx).toBeLessThan(reference.history[0]!.devRmsePx * 0.6);
 
     const abort = new AbortController();
     const store = new MemoryCheckpointer();
@@ -138,21 +155,7 @@ describe('trainUnit', () => {
   });
 
   it('checkpoints at every new best, every N epochs, and once finished', async () => {
-    const o = options({
-      kind: 'mlp',
-      flip: null,
-      train: constantLabels(train, 86),
-      dev: constantLabels(dev, 52),
-      schedule: {
-        maxEpochs: 9,
-        patience: 9,
-        learningRateStart: 0.02,
-        learningRateEnd: 0.02,
-        momentumStart: 0.5,
-        momentumEnd: 0.5,
-      },
-      checkpointEveryEpochs: 3,
-    });
+    const o = { ...overshooting(9, 9), checkpointEveryEpochs: 3 };
     const stamps: Date[] = [];
     const r = await trainUnit({ ...o, onCheckpoint: (at) => stamps.push(at) });
     const saved = (o.checkpointer as MemoryCheckpointer).saved;
@@ -177,30 +180,17 @@ describe('trainUnit', () => {
     for (let i = 0; i < states.length - 1; i++) {
       const atBest = states[i].best.epoch === states[i].epochIndex;
       expect(states[i].bestIsCurrent).toBe(atBest);
-      expect('best.bin' in saved[i].files).toBe(!atBest);
+      expect('best.bin' in saved[i]!.files).toBe(!atBest);
     }
   });
 
   it('stops after `patience` epochs without improvement and restores the best weights', async () => {
-    const o = options({
-      kind: 'mlp',
-      flip: null,
-      train: constantLabels(train, 86),
-      dev: constantLabels(dev, 52),
-      schedule: {
-        maxEpochs: 40,
-        patience: 3,
-        learningRateStart: 0.02,
-        learningRateEnd: 0.02,
-        momentumStart: 0.5,
-        momentumEnd: 0.5,
-      },
-    });
+    const o = overshooting(40, 3);
     const r = await trainUnit(o);
     expect(r.stoppedEarly).toBe(true);
     expect(r.history.length).toBe(r.bestEpoch + 3);
     expect(r.history.length).toBeLessThan(40);
-    const best = r.history[r.bestEpoch - 1];
+    const best = r.history[r.bestEpoch - 1]!;
     expect(Math.min(...r.history.map((m) => m.devLoss))).toBe(best.devLoss);
     expect(r.bestDevRmsePx).toBeCloseTo(best.devRmsePx, 10);
     // The model holds the best epoch's weights, not the last ones.
@@ -242,7 +232,7 @@ describe('trainUnit', () => {
       },
     });
     const r = await trainUnit(o);
-    expect(r.bestDevRmsePx).toBeLessThan(r.history[0].devRmsePx * 0.5);
+    expect(r.bestDevRmsePx).toBeLessThan(r.history[0]!.devRmsePx * 0.5);
   });
 
   it('lets timers and I/O run between batches, so uploads and the status heartbeat keep going', async () => {
@@ -258,7 +248,7 @@ describe('trainUnit', () => {
     }
     // 96 rows in batches of 8: a timer that only ran between epochs would read the same count at every batch.
     expect(ticksAtBatch).toHaveLength(12);
-    expect(ticksAtBatch[11]).toBeGreaterThanOrEqual(ticksAtBatch[0] + 10);
+    expect(ticksAtBatch[11]).toBeGreaterThanOrEqual(ticksAtBatch[0]! + 10);
   });
 
   it('refuses inconsistent rows, naming what and where', async () => {

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { RunSummarySchema, UnitSummarySchema, type RunSummary } from '../../contracts/run-summary';
+import { runLayout } from '../../contracts/run-layout';
+import { RunStateSchema, type RunState } from '../../contracts/run-status';
+import type { Store } from '../storage/store';
+import type { EpochMetrics } from '../train/metrics';
+import { parseMetricsCsv } from './metrics-csv';
+
+/**
+ * The files a run reads back from its own directory, each through its schema: a file that does not
+ * match says which key is wrong and where, instead of flowing on as a loose object.
+ */
+
+/** What `models/<unit>/done.json` records: the unit's figures, kept across attempts of the run. */
+export const DoneMarkerSchema = UnitSummarySchema.extend({ finishedAt: z.string() });
+export type DoneMarker = z.infer<typeof DoneMarkerSchema>;
+
+function parseJson<T>(schema: z.ZodType<T>, body: Buffer, where: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new Error(`${where}: expected JSON, found text that does not parse (${(err as Error).message})`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${where}: key "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+export async function readDoneMarker(store: Store, unit: string): Promise<DoneMarker> {
+  const key = runLayout.unitDone(unit);
+  const body = await store.get(key);
+  if (body === null) throw new Error(`report: expected ${key} in ${store.url}, found nothing`);
+  return parseJson(DoneMarkerSchema, body, `${store.url}/${key}`);
+}
+
+/** The marker goes last: it promises that the unit's model and metrics are complete. */
+export async function writeDoneMarker(store: Store, marker: DoneMarker): Promise<void> {
+  await store.put(
+    runLayout.unitDone(marker.unit),
+    `${JSON.stringify(DoneMarkerSchema.parse(marker), null, 2)}\n`,
+  );
+}
+
+/** The state of an earlier attempt, or null for a new run (or a status.json too damaged to tell). */
+export async function readRunState(store: Store): Promise<RunState | null> {
+  const body = await store.get(runLayout.status);
+  if (body === null) return null;
+  try {
+    return parseJson(z.object({ state: RunStateSchema }), body, runLayout.status).state;
+  } catch {
+    return null;
+  }
+}
+
+export async function readSummary(store: Store): Promise<RunSummary | null> {
+  const body = await store.get(runLayout.summary);
+  return body === null ? null : parseJson(RunSummarySchema, body, `${store.url}/${runLayout.summary}`);
+}
+
+/** A unit's epochs so far; none when its metrics file does not exist yet. */
+export async function readMetrics(store: Store, unit: string): Promise<EpochMetrics[]> {
+  const key = runLayout.metrics(unit);
+  const body = await store.get(key);
+  return body ? parseMetricsCsv(body.toString('utf8'), key) : [];
+}
