@@ -11,17 +11,16 @@ export function dockerfileBaseImages(text: string): string[] {
   const add = (ref: string) => {
     if (!images.includes(ref)) images.push(ref);
   };
-  const syntax = text.match(/^#\s*syntax\s*=\s*(\S+)/);
-  if (syntax) add(syntax[1]);
+  const syntax = text.match(/^#\s*syntax\s*=\s*(\S+)/)?.[1];
+  if (syntax !== undefined) add(syntax);
   for (const raw of text.split('\n')) {
     const line = raw.trim();
-    const arg = line.match(/^ARG\s+([A-Za-z0-9_]*IMAGE)=(\S+)/i);
-    if (arg) add(arg[2].replace(/^["']|["']$/g, ''));
-    const from = line.match(/^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i);
-    if (from) {
-      const ref = from[1];
+    const argDefault = line.match(/^ARG\s+([A-Za-z0-9_]*IMAGE)=(\S+)/i)?.[2];
+    if (argDefault !== undefined) add(argDefault.replace(/^["']|["']$/g, ''));
+    const [, ref, stage] = line.match(/^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i) ?? [];
+    if (ref !== undefined) {
       if (!ref.includes('$') && !stages.has(ref.toLowerCase()) && ref.toLowerCase() !== 'scratch') add(ref);
-      if (from[2]) stages.add(from[2].toLowerCase());
+      if (stage) stages.add(stage.toLowerCase());
     }
   }
   return images;

@@ -6,6 +6,7 @@ import { buildProgram } from '../../cli/main';
 import { resolveTrainConfig, type TrainCliOptions } from '../../trainer/run/resolve-config';
 import { Sandbox, SETTINGS, isTrainerRun, trainerArgs } from '../lib/boot/sandbox';
 import { bootTrainerRun, imageRuntime } from '../image/as-shipped';
+import { at } from '../support/checked';
 
 /** The sonames libtensorflow 2.9.1 (tfjs-node-gpu 4.22) opens at start. */
 const LIBTENSORFLOW_SONAMES = [
@@ -183,11 +184,16 @@ describe('the command the instance runs', () => {
 
   it('is accepted by the built ENTRYPOINT: every flag is one `train --help` lists', () => {
     const [program, script] = entrypoint();
+    if (program === undefined || script === undefined)
+      throw new Error(
+        `docker/Dockerfile: expected ENTRYPOINT [program, script], found ${JSON.stringify(entrypoint())}`,
+      );
+    const command = at(trainer, 0, 'the trainer command');
     expect(existsSync(join(ROOT, script))).toBe(true);
-    const help = spawnSync(program, [script, trainer[0], '--help'], { cwd: ROOT, encoding: 'utf8' });
+    const help = spawnSync(program, [script, command, '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(help.status).toBe(0);
     // Runs the compiled CLI: `npm test` builds dist/ before jest; alone, run `npm run build` first.
-    expect(help.stdout).toContain(`Usage: facepoints ${trainer[0]} `);
+    expect(help.stdout).toContain(`Usage: facepoints ${command} `);
     for (const flag of trainer.filter((a) => a.startsWith('--')))
       expect(help.stdout).toMatch(new RegExp(`\\s${flag}[\\s,]`));
   });

@@ -32,13 +32,15 @@ export function imageRuntime(file = DOCKERFILE): ImageRuntime {
   const lines = stage.split('\n').filter((l) => !l.startsWith('#'));
   const one = (instruction: string): string => {
     const found = lines.filter((l) => l.startsWith(`${instruction} `));
-    if (found.length !== 1)
+    const [line] = found;
+    if (found.length !== 1 || line === undefined)
       throw new Error(`${file}: expected one ${instruction} in the final stage, found ${found.length}`);
-    return found[0].slice(instruction.length + 1).trim();
+    return line.slice(instruction.length + 1).trim();
   };
   const env: Record<string, string> = {};
   for (const line of lines.filter((l) => l.startsWith('ENV '))) {
-    for (const [, k, v] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) env[k] = v;
+    for (const [, k, v] of line.slice(4).matchAll(/(\w+)=(\S+)/g))
+      if (k !== undefined && v !== undefined) env[k] = v;
   }
   const user = one('USER');
   const uid = new RegExp(`useradd [^&]*--uid (\\d+)[^&]* ${user}\\b`).exec(stage)?.[1];
@@ -81,12 +83,18 @@ export function bootTrainerRun(settings: Omit<Partial<typeof SETTINGS>, 'FACEPOI
   const volumes: Array<[string, string]> = [];
   const options = run.args.slice(0, run.args.length - args.length - 1);
   options.forEach((a, i) => {
-    if (a === '--env' && options[i + 1].includes('=')) {
-      const [k, ...v] = options[i + 1].split('=');
-      env[k] = v.join('=');
+    if (a !== '--env' && a !== '--volume') return;
+    const value = options[i + 1];
+    if (value === undefined)
+      throw new Error(`boot script: expected a value after docker run ${a}, found none`);
+    if (a === '--env' && value.includes('=')) {
+      const eq = value.indexOf('=');
+      env[value.slice(0, eq)] = value.slice(eq + 1);
     }
     if (a === '--volume') {
-      const [host, container] = options[i + 1].split(':');
+      const [host, container] = value.split(':');
+      if (host === undefined || container === undefined)
+        throw new Error(`boot script: expected docker run --volume HOST:CONTAINER, found ${value}`);
       volumes.push([host, container]);
     }
   });

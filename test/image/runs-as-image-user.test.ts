@@ -18,6 +18,7 @@ import {
   writeSample,
   type BootRun,
 } from './as-shipped';
+import { at } from '../support/checked';
 
 /**
  * The trainer as the image runs it, without a container: as the image's uid in a root-owned copy of
@@ -130,7 +131,10 @@ describeAsRoot(
       expect(boot.env.FACEPOINTS_SCRATCH_DIR).toBe('/scratch');
       expect(env.FACEPOINTS_SCRATCH_DIR).toBe(boot.hostScratch);
 
-      const trained = await asImageUser([image.entrypoint[1], ...withoutGpu(boot.args)], env);
+      const trained = await asImageUser(
+        [at(image.entrypoint, 1, 'the ENTRYPOINT script'), ...withoutGpu(boot.args)],
+        env,
+      );
       expect({ code: trained.code, tail: trained.output.split('\n').slice(-15).join('\n') }).toEqual({
         code: 0,
         tail: expect.stringContaining(`run ${RUN_ID} succeeded`),

@@ -14,6 +14,7 @@ import {
   STACK_NAMES,
 } from '../../contracts/deployment-names';
 import { BASE_CONTEXT, type BuiltApp, buildApp, fakeDataDir, joinedText, scrubHashes } from './stack-fixture';
+import { at, between } from '../support/checked';
 
 // Four apps cover every switch; each is synthesized once and shared by the tests below.
 let base: BuiltApp;
@@ -49,6 +50,7 @@ beforeAll(() => {
 
 const resourcesOf = (t: Template, type: string) =>
   Object.values(t.findResources(type)) as { Properties: any; DependsOn?: string[] }[];
+const firstResource = (t: Template, type: string) => at(resourcesOf(t, type), 0, `a ${type} resource`);
 
 function instanceRolePolicy(t: Template): any[] {
   const roles = t.findResources('AWS::IAM::Role', {
@@ -197,7 +199,7 @@ describe('bucket (persistent stack)', () => {
 
 describe('cost guard', () => {
   it('budgets the monthly cost of the whole account by default, alerting at 80% actual and 100% forecasted through the topic', () => {
-    const [budget] = resourcesOf(baseData, 'AWS::Budgets::Budget');
+    const budget = firstResource(baseData, 'AWS::Budgets::Budget');
     expect(budget.Properties.Budget).toEqual(
       expect.objectContaining({
         BudgetName: BUDGET_NAME,
@@ -249,7 +251,7 @@ describe('cost guard', () => {
   });
 
   it('stops the instance at 100% actual spend with a role that can stop only that instance', () => {
-    const [action] = resourcesOf(baseTraining, 'AWS::Budgets::BudgetsAction');
+    const action = firstResource(baseTraining, 'AWS::Budgets::BudgetsAction');
     const lookupId = Object.keys(baseTraining.findResources('Custom::AWS'))[0];
     const instanceRef = { 'Fn::GetAtt': [lookupId, 'Fleets.0.Instances.0.InstanceIds.0'] };
     expect(action.Properties).toEqual(
@@ -288,7 +290,7 @@ describe('cost guard', () => {
 
   it('counts only the project tag with budgetScope=project, and warns at synth that a first run is not counted', () => {
     const built = buildApp({ ...BASE_CONTEXT, budgetScope: 'project' });
-    const [budget] = resourcesOf(Template.fromStack(built.data), 'AWS::Budgets::Budget');
+    const budget = firstResource(Template.fromStack(built.data), 'AWS::Budgets::Budget');
     expect(budget.Properties.Budget.FilterExpression).toEqual({
       Tags: { Key: PROJECT_TAG.key, Values: [PROJECT_TAG.value], MatchOptions: ['EQUALS'] },
     });
@@ -319,7 +321,7 @@ describe('network', () => {
   });
 
   it('allows SSH from allowedCidr only, and nothing else inbound', () => {
-    const [sg] = resourcesOf(baseTraining, 'AWS::EC2::SecurityGroup');
+    const sg = firstResource(baseTraining, 'AWS::EC2::SecurityGroup');
     expect(sg.Properties.SecurityGroupIngress).toEqual([
       {
         CidrIp: '203.0.113.7/32',
@@ -333,7 +335,7 @@ describe('network', () => {
   });
 
   it('adds the Jupyter port for allowedCidr when jupyter=true', () => {
-    const [sg] = resourcesOf(fullTraining, 'AWS::EC2::SecurityGroup');
+    const sg = firstResource(fullTraining, 'AWS::EC2::SecurityGroup');
     expect(sg.Properties.SecurityGroupIngress.map((r: any) => [r.CidrIp, r.FromPort, r.ToPort])).toEqual([
       ['203.0.113.7/32', 22, 22],
       ['203.0.113.7/32', 8888, 8888],
@@ -341,7 +343,7 @@ describe('network', () => {
   });
 
   it('has no inbound rule at all without allowedCidr', () => {
-    const [sg] = resourcesOf(closedTraining, 'AWS::EC2::SecurityGroup');
+    const sg = firstResource(closedTraining, 'AWS::EC2::SecurityGroup');
     expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
     closedTraining.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
   });
@@ -357,7 +359,7 @@ describe('instance', () => {
   });
 
   it('requires IMDSv2 (hop limit 2 for the container), encrypts a gp3 root volume and terminates on shutdown', () => {
-    const [lt] = resourcesOf(baseTraining, 'AWS::EC2::LaunchTemplate');
+    const lt = firstResource(baseTraining, 'AWS::EC2::LaunchTemplate');
     const data = lt.Properties.LaunchTemplateData;
     expect(data.MetadataOptions).toEqual({
       HttpEndpoint: 'enabled',
@@ -378,7 +380,7 @@ describe('instance', () => {
   });
 
   const subnetIds = (t: Template) => Object.keys(t.findResources('AWS::EC2::Subnet'));
-  const fleetOf = (t: Template) => resourcesOf(t, 'AWS::EC2::EC2Fleet')[0].Properties;
+  const fleetOf = (t: Template) => firstResource(t, 'AWS::EC2::EC2Fleet').Properties;
 
   it('launches one on-demand instance of the asked-for type through an instant fleet that may use every public subnet', () => {
     const fleet = fleetOf(baseTraining);
@@ -430,12 +432,12 @@ describe('instance', () => {
       ),
     );
     expect(
-      resourcesOf(fullTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.KeyName,
+      firstResource(fullTraining, 'AWS::EC2::LaunchTemplate').Properties.LaunchTemplateData.KeyName,
     ).toBe('my-key');
   });
 
   it('reads the launched instance id from the fleet, with DescribeFleets only', () => {
-    const [lookup] = resourcesOf(baseTraining, 'Custom::AWS');
+    const lookup = firstResource(baseTraining, 'Custom::AWS');
     const fleetId = Object.keys(baseTraining.findResources('AWS::EC2::EC2Fleet'))[0];
     const call = JSON.stringify(lookup.Properties.Create);
     expect(call).toContain('describeFleets');
@@ -497,7 +499,7 @@ describe('instance role', () => {
     const roles = resourcesOf(baseTraining, 'AWS::IAM::Role').filter(
       (r) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'ec2.amazonaws.com',
     );
-    expect(roles[0].Properties.ManagedPolicyArns.map(joinedText)).toEqual([
+    expect(at(roles, 0, 'the instance role').Properties.ManagedPolicyArns.map(joinedText)).toEqual([
       'arn:<token>:iam::aws:policy/AmazonSSMManagedInstanceCore',
     ]);
   });
@@ -517,13 +519,16 @@ describe('instance role', () => {
 
 describe('boot user data', () => {
   const userData = (t: Template) =>
-    joinedText(resourcesOf(t, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.UserData);
+    joinedText(firstResource(t, 'AWS::EC2::LaunchTemplate').Properties.LaunchTemplateData.UserData);
 
   it('embeds the boot script file byte for byte', () => {
     const text = userData(baseTraining);
-    const encoded = text
-      .split("<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n")[1]
-      .split('\nFACEPOINTS_SCRIPT')[0];
+    const encoded = between(
+      text,
+      "<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n",
+      '\nFACEPOINTS_SCRIPT',
+      'the embedded boot script',
+    );
     expect(gunzipSync(Buffer.from(encoded.replace(/\n/g, ''), 'base64')).toString('utf8')).toBe(
       readFileSync(BOOT_SCRIPT_PATH, 'utf8'),
     );
@@ -531,10 +536,12 @@ describe('boot user data', () => {
   });
 
   it("renders the deploy's values into the boot settings", () => {
-    const env = userData(fullTraining)
-      .split("<<'FACEPOINTS_ENV'\n")[1]
-      .split('\nFACEPOINTS_ENV')[0]
-      .split('\n');
+    const env = between(
+      userData(fullTraining),
+      "<<'FACEPOINTS_ENV'\n",
+      '\nFACEPOINTS_ENV',
+      'the boot settings',
+    ).split('\n');
     expect(env[1]).toMatch(
       /^FACEPOINTS_IMAGE=<token>\.dkr\.ecr\.<token>\.<token>\/cdk-hnb659fds-container-assets-<token>-<token>:[0-9a-f]{64}$/,
     );
@@ -557,7 +564,7 @@ describe('boot user data', () => {
 
   it('never contains the Jupyter token, only the secret reference', () => {
     const raw = JSON.stringify(
-      resourcesOf(fullTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData.UserData,
+      firstResource(fullTraining, 'AWS::EC2::LaunchTemplate').Properties.LaunchTemplateData.UserData,
     );
     expect(raw).not.toMatch(/SecretString|resolve:secretsmanager/);
   });
@@ -596,7 +603,11 @@ describe('image, logs, data upload, outputs, tags', () => {
       Prune: false,
       RetainOnDelete: true,
     });
-    const [fleetId] = Object.keys(fullTraining.findResources('AWS::EC2::EC2Fleet'));
+    const fleetId = at(
+      Object.keys(fullTraining.findResources('AWS::EC2::EC2Fleet')),
+      0,
+      'an AWS::EC2::EC2Fleet',
+    );
     const deps = fullTraining.toJSON().Resources[fleetId].DependsOn as string[];
     const uploadId = Object.keys(fullTraining.findResources('Custom::CDKBucketDeployment'))[0];
     expect(deps).toContain(uploadId);
@@ -640,7 +651,7 @@ describe('image, logs, data upload, outputs, tags', () => {
 
   it('tags everything with the project tag, and the training resources with the run id', () => {
     const tagsOf = (t: Template, type: string) =>
-      resourcesOf(t, type)[0].Properties.Tags as { Key: string; Value: string }[];
+      firstResource(t, type).Properties.Tags as { Key: string; Value: string }[];
     expect(tagsOf(baseData, 'AWS::S3::Bucket')).toContainEqual({
       Key: PROJECT_TAG.key,
       Value: PROJECT_TAG.value,
@@ -655,7 +666,7 @@ describe('image, logs, data upload, outputs, tags', () => {
       );
     }
     // The launch template carries the tags to the instance and its root volume (the volume costs money too).
-    const specs = resourcesOf(baseTraining, 'AWS::EC2::LaunchTemplate')[0].Properties.LaunchTemplateData
+    const specs = firstResource(baseTraining, 'AWS::EC2::LaunchTemplate').Properties.LaunchTemplateData
       .TagSpecifications;
     expect(specs.map((s: any) => s.ResourceType).sort()).toEqual(['instance', 'volume']);
     for (const s of specs)

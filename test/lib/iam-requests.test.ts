@@ -19,6 +19,7 @@ import {
   type RecordedRequest,
   type StrictS3Server,
 } from '../support/strict-s3';
+import { at } from '../support/checked';
 
 /**
  * The trainer as the instance runs it (`--data s3://BUCKET/data/ --out s3://BUCKET/runs --run ID`)
@@ -32,7 +33,7 @@ const NODE_TSX = [
   process.execPath,
   '--import',
   pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href,
-];
+] as const;
 const CLI = path.join(ROOT, 'cli/main.ts');
 const RUN_ID = 'iam-check';
 // A 1024-unit MLP on the quick preset's 48x48 input: its weights (9.4 MB) exceed the 8 MiB part size, so
@@ -295,7 +296,7 @@ test('with the old prefix-conditioned ListBucket a fresh run fails at its first 
   try {
     const run = await train(s3, await fs.mkdtemp(path.join(work, 'prefix-list-')));
     expect(run.code).not.toBe(0);
-    const [first] = s3.deniedRequests();
+    const first = at(s3.deniedRequests(), 0, 'a denied request');
     expect(first).toEqual(
       expect.objectContaining({
         operation: expect.stringMatching(/^(GetObject|HeadObject)$/),

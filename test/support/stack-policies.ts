@@ -95,9 +95,10 @@ export function synthesizedPolicies(opts: { runId?: string; target?: DeployTarge
 
   const data = Template.fromStack(built.data).toJSON().Resources as Resources;
   const buckets = Object.entries(data).filter(([, r]) => r.Type === 'AWS::S3::Bucket');
-  if (buckets.length !== 1)
+  const [onlyBucket] = buckets;
+  if (buckets.length !== 1 || !onlyBucket)
     throw new Error(`stack ${built.data.stackName}: expected one AWS::S3::Bucket, found ${buckets.length}`);
-  const [bucketId, bucketResource] = buckets[0];
+  const [bucketId, bucketResource] = onlyBucket;
   const props = bucketResource.Properties ?? {};
   // The bucket's own name settings must agree with resultsBucketName, which the training stack uses.
   const declared =
@@ -117,16 +118,18 @@ export function synthesizedPolicies(opts: { runId?: string; target?: DeployTarge
   const bucketRefs = { [bucketId]: bucket };
   const bucketAttrs = { [`${bucketId}.Arn`]: `arn:${target.partition}:s3:::${bucket}` };
   const bucketPolicies = Object.entries(data).filter(([, r]) => r.Type === 'AWS::S3::BucketPolicy');
-  if (bucketPolicies.length !== 1)
+  const [onlyBucketPolicy] = bucketPolicies;
+  if (bucketPolicies.length !== 1 || !onlyBucketPolicy)
     throw new Error(
       `stack ${built.data.stackName}: expected one AWS::S3::BucketPolicy, found ${bucketPolicies.length}`,
     );
+  const [bucketPolicyId, bucketPolicyResource] = onlyBucketPolicy;
   const bucketPolicy = resolveIntrinsics(
-    bucketPolicies[0][1].Properties?.PolicyDocument,
+    bucketPolicyResource.Properties?.PolicyDocument,
     target,
     bucketRefs,
     bucketAttrs,
-    bucketPolicies[0][0],
+    bucketPolicyId,
   ) as PolicyDocument;
 
   const training = Template.fromStack(built.training).toJSON().Resources as Resources;
@@ -146,7 +149,10 @@ export function synthesizedPolicies(opts: { runId?: string; target?: DeployTarge
     throw new Error(
       `stack ${built.training.stackName}: expected an AWS::IAM::Policy on role ${roleId}, found none`,
     );
-  const managed = (training[roleId].Properties?.ManagedPolicyArns ?? []) as unknown[];
+  const role = training[roleId];
+  if (!role)
+    throw new Error(`stack ${built.training.stackName}: expected the instance role ${roleId}, found none`);
+  const managed = (role.Properties?.ManagedPolicyArns ?? []) as unknown[];
   const instanceRoleManagedPolicyArns = managed.map((m, i) =>
     String(resolveIntrinsics(m, target, {}, {}, `${roleId}.ManagedPolicyArns[${i}]`)),
   );

@@ -175,7 +175,7 @@ describe('the strict S3 server', () => {
         status: 403,
       }),
     );
-    expect(denied.context).toEqual(
+    expect(denied?.context).toEqual(
       expect.objectContaining({ 'aws:SecureTransport': 'true', 's3:ResourceAccount': '111111111111' }),
     );
     expect(open.requests.find((r) => r.operation === 'GetObject')?.grantedBy).toEqual(['role/ReadWrite']);
@@ -223,7 +223,7 @@ describe('the strict S3 server', () => {
       'GetObject s3:ListBucket ImplicitlyDenied',
       'HeadObject s3:ListBucket ImplicitlyDenied',
     ]);
-    expect(denied[0].authorizations.map((a) => `${a.action} ${a.decision}`)).toEqual([
+    expect(denied[0]?.authorizations.map((a) => `${a.action} ${a.decision}`)).toEqual([
       's3:GetObject Allowed',
       's3:ListBucket ImplicitlyDenied',
     ]);

@@ -84,10 +84,9 @@ export function describeRequest(r: RecordedRequest): string {
   return `${r.operation} (${r.method} ${r.path}) -> ${r.status}: ${describeAuthorization(r)}`;
 }
 
-type Mapped = {
-  operation: string;
-  auths: Array<{ action: string; resource: string; context: ContextValues }>;
-};
+type Needed = { action: string; resource: string; context: ContextValues };
+/** A mapped request needs at least its operation's own authorization. */
+type Mapped = { operation: string; auths: [Needed, ...Needed[]] };
 
 // Query parameters that only shape a listing or a read; any other parameter names a subresource.
 const LIST_PARAMS = new Set([
@@ -359,6 +358,7 @@ export async function startStrictS3(opts: StrictS3Options): Promise<StrictS3Serv
   ) => {
     const failed = auths.find((a) => a.decision !== 'Allowed');
     const main = failed ?? auths[0];
+    if (!main) throw new Error(`strict S3: ${operation} ${url.pathname}: no authorization to record`);
     requests.push({
       ...main,
       operation,
@@ -422,8 +422,8 @@ export async function startStrictS3(opts: StrictS3Options): Promise<StrictS3Serv
           const status = upRes.statusCode ?? 502;
           if (status === 404 && (operation === 'GetObject' || operation === 'HeadObject')) {
             // S3 API reference, GetObject "Permissions": without s3:ListBucket a missing key is 403, not 404.
-            const { context } = auths[0];
-            const bucketArn = auths[0].resource.slice(0, auths[0].resource.indexOf('/'));
+            const [{ context, resource }] = auths;
+            const bucketArn = resource.slice(0, resource.indexOf('/'));
             const list = await evaluator.evaluate('s3:ListBucket', bucketArn, context);
             if (list.decision !== 'Allowed') {
               upRes.resume();

@@ -5,6 +5,7 @@ import {
   TRAINING_HEADER,
   columnIndex,
 } from '../../trainer/keypoints';
+import { at } from '../support/checked';
 
 describe('keypoint columns', () => {
   it('has the 30 Kaggle label columns in file order, then Image', () => {
@@ -17,7 +18,7 @@ describe('keypoint columns', () => {
 
   it('flip pairs swap left and right partners of the same axis', () => {
     for (const [a, b] of FLIP_PAIRS) {
-      const [na, nb] = [KEYPOINT_COLUMNS[a], KEYPOINT_COLUMNS[b]];
+      const [na, nb] = [at(KEYPOINT_COLUMNS, a, 'a flip pair column'), KEYPOINT_COLUMNS[b]];
       expect(na.replace('left', 'right')).toBe(nb);
     }
   });
@@ -27,7 +28,7 @@ describe('keypoint columns', () => {
     expect([...all].sort()).toEqual([...KEYPOINT_COLUMNS].sort());
     for (const s of SPECIALISTS) {
       for (const [a, b] of s.flipPairs) {
-        expect(s.columns[a].replace('left', 'right')).toBe(s.columns[b]);
+        expect(at(s.columns, a, `a ${s.name} flip pair column`).replace('left', 'right')).toBe(s.columns[b]);
       }
     }
     expect(() => columnIndex('chin_x')).toThrow('unknown keypoint column "chin_x"');

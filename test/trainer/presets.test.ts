@@ -1,5 +1,6 @@
 import { TrainConfigSchema } from '../../trainer/config';
 import { presetConfig } from '../../trainer/presets';
+import { at } from '../support/checked';
 
 const identity = {
   runId: 'r1',
@@ -63,10 +64,10 @@ describe('presets', () => {
     const q = presetConfig('quick');
     expect(TrainConfigSchema.safeParse({ ...identity, preset: 'quick', ...q }).success).toBe(true);
     q.network.convFilters.forEach((f, i) => {
-      expect(f).toBeLessThan(s.network.convFilters[i]);
+      expect(f).toBeLessThan(at(s.network.convFilters, i, 'a seed conv layer'));
     });
     q.network.denseUnits.forEach((u, i) => {
-      expect(u).toBeLessThan(s.network.denseUnits[i]);
+      expect(u).toBeLessThan(at(s.network.denseUnits, i, 'a seed dense layer'));
     });
     expect(q.network.convKernels).toEqual(s.network.convKernels);
     for (const k of ['mlp', 'cnn', 'baseline', 'specialists'] as const)

@@ -10,6 +10,7 @@ import {
   renderBootEnv,
   renderBootUserData,
 } from '../../../lib/boot/boot-user-data';
+import { between } from '../../support/checked';
 
 const VALUES: BootValues = {
   region: 'eu-west-1',
@@ -98,9 +99,12 @@ describe('renderBootUserData', () => {
 
   it('embeds the boot script from its file', () => {
     const text = renderBootUserData(VALUES);
-    const encoded = text
-      .split("<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n")[1]
-      .split('\nFACEPOINTS_SCRIPT')[0];
+    const encoded = between(
+      text,
+      "<<'FACEPOINTS_SCRIPT' | gunzip >/opt/facepoints/train-on-boot.sh\n",
+      '\nFACEPOINTS_SCRIPT',
+      'the embedded boot script',
+    );
     expect(encoded.split('\n').every((line) => line.length <= 76)).toBe(true);
     expect(gunzipSync(Buffer.from(encoded.replace(/\n/g, ''), 'base64')).toString('utf8')).toBe(
       readFileSync(BOOT_SCRIPT_PATH, 'utf8'),

@@ -13,6 +13,7 @@ import {
   isTrainerRun,
   trainerArgs,
 } from './sandbox';
+import { at, present } from '../../support/checked';
 
 const JUPYTER = {
   FACEPOINTS_JUPYTER: 'true',
@@ -49,7 +50,7 @@ describe('train-on-boot.sh', () => {
     expect(boot.status).toBe(0);
     expect(isScheduledPowerOff(boot.calls[0])).toBe(true);
     // 12 hours from now, rounded up to whole minutes.
-    expect(boot.calls[0].args[1]).toBe('+720');
+    expect(at(boot.calls, 0, 'a first command').args[1]).toBe('+720');
     const runs = boot.calls.filter(isTrainerRun);
     expect(runs).toHaveLength(1);
     expect(isPowerOff(boot.calls[boot.calls.length - 1])).toBe(true);
@@ -63,7 +64,7 @@ describe('train-on-boot.sh', () => {
     const order = (pred: (c: (typeof calls)[number]) => boolean) => calls.findIndex(pred);
     const login = order((c) => c.cmd === 'docker' && c.args[0] === 'login');
     const pull = order((c) => c.cmd === 'docker' && c.args[0] === 'pull');
-    expect(calls[login].args).toEqual([
+    expect(present(calls[login], 'a docker login').args).toEqual([
       'login',
       '--username',
       'AWS',
@@ -76,7 +77,7 @@ describe('train-on-boot.sh', () => {
       '--region',
       'eu-west-1',
     ]);
-    expect(calls[pull].args).toContain(SETTINGS.FACEPOINTS_IMAGE);
+    expect(present(calls[pull], 'a docker pull').args).toContain(SETTINGS.FACEPOINTS_IMAGE);
     expect(login).toBeLessThan(pull);
     expect(pull).toBeLessThan(order(isTrainerRun));
   });
@@ -126,7 +127,7 @@ describe('train-on-boot.sh', () => {
     const boot = sandbox.boot('run');
     const runs = boot.calls.filter(isTrainerRun);
     expect(runs).toHaveLength(2);
-    expect(runs[1].args).toContain('awslogs-stream=run-42/attempt-2');
+    expect(at(runs, 1, 'a second trainer run').args).toContain('awslogs-stream=run-42/attempt-2');
     expect(sandbox.state('finished')).toBe('succeeded');
     expect(isPowerOff(boot.calls[boot.calls.length - 1])).toBe(true);
   });
@@ -250,13 +251,15 @@ describe('train-on-boot.sh', () => {
     sandbox.trainerExits(0);
     const second = sandbox.boot('run');
     expect(isScheduledPowerOff(second.calls[0])).toBe(true);
-    expect(Number(second.calls[0].args[1].slice(1))).toBeLessThanOrEqual(720);
+    const powerOffAt = present(at(second.calls, 0, 'a first command').args[1], 'a power-off time');
+    expect(Number(powerOffAt.slice(1))).toBeLessThanOrEqual(720);
     expect(sandbox.state('deadline')).toBe(deadline);
     const runs = second.calls.filter(isTrainerRun);
     expect(runs).toHaveLength(1);
-    expect(flagValue(trainerArgs(runs[0]), '--run')).toBe('run-42');
+    const run = at(runs, 0, 'the trainer run');
+    expect(flagValue(trainerArgs(run), '--run')).toBe('run-42');
     // Attempt numbers continue, so log streams of the two boots do not mix.
-    expect(runs[0].args).toContain('awslogs-stream=run-42/attempt-2');
+    expect(run.args).toContain('awslogs-stream=run-42/attempt-2');
     expect(sandbox.state('finished')).toBe('succeeded');
   });
 

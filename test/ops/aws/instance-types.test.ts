@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { getDefaultVcpus, getOfferedZones, getSpotPricesByZone } from '../../../ops/aws/instance-types';
+import { at } from '../../support/checked';
 
 const ec2 = mockClient(EC2Client);
 const client = new EC2Client({ region: 'eu-west-1' });
@@ -79,7 +80,11 @@ test('the zones offering a type, over every page (DescribeInstanceTypeOfferings 
     'eu-west-1b',
     'eu-west-1c',
   ]);
-  const input = ec2.commandCalls(DescribeInstanceTypeOfferingsCommand)[0].args[0].input;
+  const input = at(
+    ec2.commandCalls(DescribeInstanceTypeOfferingsCommand),
+    0,
+    'a DescribeInstanceTypeOfferings call',
+  ).args[0].input;
   expect(input).toEqual({
     LocationType: 'availability-zone',
     Filters: [{ Name: 'instance-type', Values: ['g4dn.xlarge'] }],
@@ -130,7 +135,8 @@ test('the newest spot price per zone, cheapest first (DescribeSpotPriceHistory r
     { availabilityZone: 'eu-west-1b', usdPerHour: 0.171, timestamp: new Date('2026-12-02T08:30:00Z') },
     { availabilityZone: 'eu-west-1a', usdPerHour: 0.1876, timestamp: new Date('2026-12-02T10:00:00Z') },
   ]);
-  const input = ec2.commandCalls(DescribeSpotPriceHistoryCommand)[0].args[0].input;
+  const input = at(ec2.commandCalls(DescribeSpotPriceHistoryCommand), 0, 'a DescribeSpotPriceHistory call')
+    .args[0].input;
   expect(input).toMatchObject({
     InstanceTypes: ['g4dn.xlarge'],
     ProductDescriptions: ['Linux/UNIX'],

@@ -31,7 +31,13 @@ import { STACK_NAMES } from '../../../contracts/deployment-names';
 import { JUPYTER_IMAGE } from '../../../contracts/jupyter-image';
 import { type PreflightInputs, collectPreflight } from '../../../ops/preflight/collect';
 import { formatPreflight } from '../../../ops/preflight/format';
-import { PreflightReportSchema, type PreflightReport } from '../../../ops/preflight/report';
+import {
+  CHECK_IDS,
+  type CheckId,
+  type PreflightCheck,
+  PreflightReportSchema,
+  type PreflightReport,
+} from '../../../ops/preflight/report';
 import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../../trainer/keypoints';
 import {
   ACCOUNT,
@@ -47,6 +53,7 @@ import {
   readyAccount,
   stack,
 } from './support';
+import { at } from '../../support/checked';
 
 const BASE_IMAGES = ['docker/dockerfile:1', 'node:22.22.2-bookworm-slim'];
 const VALID = { alertEmail: 'me@example.com' };
@@ -76,8 +83,15 @@ function inputs(
   };
 }
 
-function byId(r: PreflightReport) {
-  return Object.fromEntries(r.checks.map((c) => [c.id, c]));
+/** The report's checks by id; a report that lacks one fails the test by name rather than with a TypeError. */
+function byId(r: PreflightReport): Record<CheckId, PreflightCheck> {
+  const found = (id: CheckId): PreflightCheck => {
+    const check = r.checks.find((c) => c.id === id);
+    if (!check)
+      throw new Error(`the report has no ${id} check (it has ${r.checks.map((c) => c.id).join(', ')})`);
+    return check;
+  };
+  return Object.fromEntries(CHECK_IDS.map((id) => [id, found(id)])) as Record<CheckId, PreflightCheck>;
 }
 
 const denied = {
@@ -179,7 +193,9 @@ test('a new account: no bootstrap, quota 0, no buildx, no bucket and no data: ex
 test('spot: the spot quota, the cheapest offered zone, and the cost cap at that price', async () => {
   const r = await collectPreflight(inputs({ context: { ...VALID, spot: 'true', maxHours: '10' } }));
   const c = byId(r);
-  expect(mocks.quotas.commandCalls(GetServiceQuotaCommand)[0].args[0].input).toEqual({
+  expect(
+    at(mocks.quotas.commandCalls(GetServiceQuotaCommand), 0, 'a GetServiceQuota call').args[0].input,
+  ).toEqual({
     ServiceCode: 'ec2',
     QuotaCode: 'L-3819A6DF',
   });
@@ -330,7 +346,10 @@ test('budgetScope=project: a warning without --cost-tags; with it, the tag state
       'cost allocation tag Project is inactive: the project-scoped budget will not count this run (activation is not retroactive)',
     fix: 'npx facepoints cost --activate-tag (counts from then on), or -c budgetScope=account',
   });
-  expect(mocks.ce.commandCalls(ListCostAllocationTagsCommand)[0].args[0].input).toMatchObject({
+  expect(
+    at(mocks.ce.commandCalls(ListCostAllocationTagsCommand), 0, 'a ListCostAllocationTags call').args[0]
+      .input,
+  ).toMatchObject({
     TagKeys: ['Project'],
     Type: 'UserDefined',
   });

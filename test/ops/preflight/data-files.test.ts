@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkLocalDataFiles, checkStoredDataFiles, headerProblem } from '../../../ops/preflight/data-files';
 import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../../trainer/keypoints';
+import { at, present } from '../../support/checked';
 
 let dir: string;
 beforeEach(() => {
@@ -43,7 +44,7 @@ test('a local folder: sizes, headers, and what is missing; only the first bytes 
     ['test.csv', 'expected header field 2 to be "Image", found "Pixels"'],
     ['IdLookupTable.csv', 'missing'],
   ]);
-  expect(files[0].sizeBytes).toBeGreaterThan(18_000);
+  expect(at(files, 0, 'the training.csv result').sizeBytes).toBeGreaterThan(18_000);
 });
 
 test('files in the bucket: sizes from the listing, headers from a ranged read', async () => {
@@ -62,7 +63,7 @@ test('files in the bucket: sizes from the listing, headers from a ranged read', 
     (key) => `s3://b/${key}`,
     async (key, bytes) => {
       reads.push(`${key} ${bytes}`);
-      return Buffer.from(starts[key]);
+      return Buffer.from(present(starts[key], `a header fixture for ${key}`));
     },
   );
   expect(files).toEqual([

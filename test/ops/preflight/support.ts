@@ -23,6 +23,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { STACK_NAMES } from '../../../contracts/deployment-names';
 import type { CommandResult, CommandRunner } from '../../../ops/preflight/run-command';
 import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../../trainer/keypoints';
+import { at, present } from '../../support/checked';
 
 /**
  * Mocked AWS for preflight, answering with the recorded shapes of the real APIs: an account that is ready to
@@ -118,14 +119,18 @@ export function readyAccount(): void {
   mocks.ec2.on(DescribeInstanceTypesCommand).callsFake((input: { InstanceTypes: string[] }) => ({
     InstanceTypes: input.InstanceTypes.map((t) => ({
       InstanceType: t,
-      VCpuInfo: { DefaultVCpus: VCPUS[t.split('.')[1]] ?? 4, DefaultCores: 2, DefaultThreadsPerCore: 2 },
+      VCpuInfo: {
+        DefaultVCpus: VCPUS[t.split('.')[1] ?? ''] ?? 4,
+        DefaultCores: 2,
+        DefaultThreadsPerCore: 2,
+      },
     })),
   }));
   mocks.ec2
     .on(DescribeInstanceTypeOfferingsCommand)
     .callsFake((input: { Filters: Array<{ Values: string[] }> }) => ({
       InstanceTypeOfferings: ['a', 'b', 'c'].map((z) => ({
-        InstanceType: input.Filters[0].Values[0],
+        InstanceType: at(at(input.Filters, 0, 'an instance-type filter').Values, 0, 'an instance type'),
         LocationType: 'availability-zone',
         Location: `${REGION}${z}`,
       })),
@@ -195,7 +200,7 @@ export function dockerReady(missing: string[] = []): CommandRunner {
     if (cmd === 'buildx inspect --bootstrap')
       return ok('Name: desktop-linux\nDriver: docker\nPlatforms: linux/amd64, linux/amd64/v2, linux/arm64\n');
     if (args[0] === 'buildx' && args[1] === 'imagetools') {
-      const ref = args[3];
+      const ref = present(args[3], 'an image for docker buildx imagetools');
       if (missing.includes(ref)) return { code: 1, stdout: '', stderr: `ERROR: ${ref}: not found\n` };
       return ok(
         `Name:      ${ref}\nMediaType: application/vnd.oci.image.index.v1+json\nDigest:    ${DIGEST}\n`,

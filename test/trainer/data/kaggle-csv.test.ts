@@ -17,6 +17,7 @@ import {
   trainingRow,
   writeFile,
 } from './csv-fixtures';
+import { at } from '../../support/checked';
 
 let dir: string;
 let cleanup: () => void;
@@ -382,7 +383,7 @@ describe('loadKaggleDir', () => {
     expect(data.training.count).toBe(2);
     expect(data.test.count).toBe(2);
     expect(data.lookup).toHaveLength(2);
-    const [last, total] = seen[seen.length - 1];
+    const [last, total] = at(seen, -1, 'a progress report');
     expect(last).toBe(total);
     expect(seen.every(([b], i) => i === 0 || b >= seen[i - 1]![0])).toBe(true);
   });
