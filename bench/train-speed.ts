@@ -11,7 +11,7 @@ import { presetConfig } from '../trainer/presets';
 import { chooseWorkers, createStepEngine, type StepBatch } from '../trainer/train/step-engine';
 import { timeSteps } from '../trainer/train/time-steps';
 
-/** The seed's baseline network has exactly this many parameters (FACTS.md); the bench refuses any other. */
+/** The seed's baseline network has exactly this many parameters (docs/seed.md, "The models"); the bench refuses any other. */
 export const BASELINE_PARAMS = 16_561_502;
 const OUTPUTS = 30;
 

@@ -1,7 +1,7 @@
 import type { ModelName } from './run-layout';
 
 /**
- * The seed's published figures (slide deck; converted to pixels in shared FACTS.md), printed next to each
+ * The seed's published figures (docs/seed.md, "What the seed reported", in pixels), printed next to each
  * run's own so a reader sees at once how a run compares with the experiment it reproduces.
  */
 export const SEED_DEV_RMSE_PX: Partial<Record<ModelName, number>> = {
@@ -24,7 +24,7 @@ export const SEED_TIME_AND_COST = {
   total: { hours: 82.6, usd: 53.1 },
 } as const;
 
-/** Seed model numbers as the slide deck names them. */
+/** Seed model numbers as the seed's report names them (docs/seed.md). */
 export const SEED_MODEL_TITLES: Record<ModelName, string> = {
   mean: 'Model 0: training mean',
   mlp: 'Model 1: one hidden layer',

@@ -72,7 +72,7 @@ function cols(...keypoints: Keypoint[]): string[] {
   return keypoints.flatMap((k) => [`${k}_x`, `${k}_y`]);
 }
 
-/** The kfkd tutorial's SPECIALIST_SETTINGS, which the seed's Model 4 follows. */
+/** The tutorial's SPECIALIST_SETTINGS, which the seed's Model 4 follows (docs/seed.md, "The models"). */
 export const SPECIALISTS: readonly SpecialistSetting[] = [
   {
     name: 'eye-centers',

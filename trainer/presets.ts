@@ -32,7 +32,7 @@ function layers(
 }
 
 /**
- * The seed's settings (FACTS.md, "The seed's models"): Nouri's net1/net2 for Models 1 and 2 (constant
+ * The seed's settings (docs/seed.md, "The models"): Nouri's net1/net2 for Models 1 and 2 (constant
  * learning rate 0.01 and momentum 0.9, no early stopping), the net7 schedule for the baseline and the
  * specialists.
  */

@@ -24,7 +24,7 @@ import { DATA_FILES } from '../../contracts/run-layout';
  * of pixel column x, row y, and SVG user space is shifted by half a pixel to match (SVG puts pixel c on
  * [c, c + 1]). A horizontal mirror of the image therefore maps x to exactly 95 - x.
  *
- * Label distribution: the mean face of the real training.csv (FACTS.md), moved by a random shift, scale
+ * Label distribution: the mean face of the real training.csv (docs/seed.md, "The data"), moved by a random shift, scale
  * and tilt, then jittered per feature group (one eye, one brow, nose, mouth) and per keypoint; the jitter
  * is sized so each coordinate's standard deviation comes out near the real one.
  */

@@ -4,7 +4,7 @@ import type { ScheduleSchema } from '../config';
 /** Epochs, patience and the linear learning-rate and momentum ramps of one unit. */
 export type Schedule = z.infer<typeof ScheduleSchema>;
 
-/** `start` at epoch index 0, `end` at index maxEpochs - 1, linear in between (numpy.linspace, as the tutorial's AdjustVariable). */
+/** `start` at epoch index 0, `end` at index maxEpochs - 1, linear in between (numpy.linspace, as the tutorial's AdjustVariable; docs/seed.md). */
 export function linearAt(start: number, end: number, epochIndex: number, maxEpochs: number): number {
   if (!Number.isInteger(epochIndex) || epochIndex < 0 || epochIndex >= maxEpochs) {
     throw new Error(`schedule: expected an epoch index in [0, ${maxEpochs - 1}], found ${epochIndex}`);

@@ -83,7 +83,7 @@ describe('generateFace', () => {
   });
 });
 
-/** FACTS.md: mean and standard deviation (x, y) of a few keypoints in the real training.csv. */
+/** docs/seed.md, "The data": mean and standard deviation (x, y) of a few keypoints in the real training.csv. */
 const REAL: Record<string, [number, number, number, number]> = {
   left_eye_center: [66.4, 3.5, 37.7, 3.2],
   right_eye_center: [30.3, 3.1, 38.0, 3.0],

@@ -12,7 +12,7 @@ import {
   TRAINING_HEADER,
 } from '../../../trainer/keypoints';
 
-/** Mean position of each keypoint on real faces (FACTS.md), x then y. */
+/** Mean position of each keypoint on real faces (docs/seed.md, "The data"), x then y. */
 const MEAN_LAYOUT: Record<string, [number, number]> = {
   left_eye_center: [66.4, 37.7],
   right_eye_center: [30.3, 38.0],
