@@ -7,7 +7,8 @@ import {
   DeployConfigError,
   UNDEPLOYABLE_CONFIG,
   parseDeployConfig,
-} from './deploy-config';
+} from '../contracts/deploy-config';
+import { localDataFolders } from './local-data-folders';
 import {
   BUDGET_NAME,
   PROJECT_TAG,
@@ -86,7 +87,7 @@ export function createStacksFromContext(
   let config: DeployConfig;
   let problems: DeployConfigError | null = null;
   try {
-    config = parseDeployConfig((key) => app.node.tryGetContext(key), now);
+    config = parseDeployConfig((key) => app.node.tryGetContext(key), localDataFolders, now);
   } catch (err) {
     if (!(err instanceof DeployConfigError)) throw err;
     config = UNDEPLOYABLE_CONFIG;

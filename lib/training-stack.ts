@@ -13,7 +13,7 @@ import { DataUpload } from './constructs/data-upload';
 import { JupyterToken } from './constructs/jupyter-token';
 import { TrainingInstance } from './constructs/training-instance';
 import { TrainingNetwork } from './constructs/training-network';
-import type { DeployConfig } from './deploy-config';
+import type { DeployConfig } from '../contracts/deploy-config';
 import { OUTPUT_KEYS, TRAINING_LOG_GROUP, resultsBucketName } from '../contracts/deployment-names';
 import { launchInstanceTypes } from '../contracts/instance-prices';
 import { JUPYTER_IMAGE } from '../contracts/jupyter-image';

@@ -1,4 +1,4 @@
-import type { DeployConfig } from '../../lib/deploy-config';
+import type { DeployConfig } from '../../contracts/deploy-config';
 import { PROJECT_TAG, STACK_NAMES, resultsBucketName } from '../../contracts/deployment-names';
 import { launchInstanceTypes } from '../../contracts/instance-prices';
 import { DATA_FILES, DATA_PREFIX } from '../../contracts/run-layout';

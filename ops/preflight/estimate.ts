@@ -1,4 +1,4 @@
-import type { DeployConfig } from '../../lib/deploy-config';
+import type { DeployConfig } from '../../contracts/deploy-config';
 import { PROJECT_TAG } from '../../contracts/deployment-names';
 import { ON_DEMAND_USD_PER_HOUR, PRICES_AS_OF, PRICES_REGION } from '../../contracts/instance-prices';
 import type { TagActivation } from '../aws/cost-explorer';

@@ -1,6 +1,6 @@
-import { type DeployConfig, DeployConfigError, parseDeployConfig } from '../../lib/deploy-config';
+import { type DeployConfig, DeployConfigError, parseDeployConfig } from '../../contracts/deploy-config';
 import { type PreflightInputs, TITLES, check, usd } from './check';
-import { unknownContextKeys } from './context';
+import { localDataFolders, unknownContextKeys } from './context';
 import { type DockerState, IMAGE_PLATFORM, inspectImageTag } from './docker';
 import type { PreflightCheck } from './report';
 
@@ -9,7 +9,7 @@ import type { PreflightCheck } from './report';
 export function configCheck(inputs: PreflightInputs): { check: PreflightCheck; config: DeployConfig | null } {
   const unknown = unknownContextKeys(inputs.contextFlags);
   try {
-    const config = parseDeployConfig((key) => inputs.context[key], inputs.now);
+    const config = parseDeployConfig((key) => inputs.context[key], localDataFolders, inputs.now);
     const summary =
       `${config.instanceType} ${config.spot ? 'spot' : 'on demand'}, preset ${config.preset}, ` +
       `maxHours ${config.maxHours}, budget ${config.budgetUsd > 0 ? `${usd(config.budgetUsd)}/month (${config.budgetScope})` : 'none'}` +

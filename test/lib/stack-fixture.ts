@@ -1,9 +1,10 @@
+import { localDataFolders } from '../../lib/local-data-folders';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { type FacepointsStacks, createStacks } from '../../lib/create-stacks';
-import { type DeployConfig, parseDeployConfig } from '../../lib/deploy-config';
+import { type DeployConfig, parseDeployConfig } from '../../contracts/deploy-config';
 import { DATA_FILES } from '../../contracts/run-layout';
 
 /** Context of `npx cdk synth -c allowedCidr=203.0.113.7/32 -c alertEmail=me@example.com`, with a fixed run id. */
@@ -27,7 +28,7 @@ export function buildApp(
     outdir: mkdtempSync(join(tmpdir(), 'facepoints-cdk-')),
     builtinCloudFormationValidation: options.cfnValidation ?? false,
   });
-  const config = parseDeployConfig((key) => context[key]);
+  const config = parseDeployConfig((key) => context[key], localDataFolders);
   return { app, config, ...createStacks(app, config) };
 }
 

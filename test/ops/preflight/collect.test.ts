@@ -1,3 +1,4 @@
+import { localDataFolders } from '../../../ops/preflight/context';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,7 +27,7 @@ import {
   ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
 import { STSClient } from '@aws-sdk/client-sts';
-import { type DeployConfigError, parseDeployConfig } from '../../../lib/deploy-config';
+import { type DeployConfigError, parseDeployConfig } from '../../../contracts/deploy-config';
 import { STACK_NAMES } from '../../../contracts/deployment-names';
 import { JUPYTER_IMAGE } from '../../../contracts/jupyter-image';
 import { type PreflightInputs, collectPreflight } from '../../../ops/preflight/collect';
@@ -234,7 +235,7 @@ test("an invalid configuration fails with the parser's own problems; checks that
   const context = { instanceType: 'g6.xlarge', spot: 'yes', budgetUsd: '20' };
   let expected: string[] = [];
   try {
-    parseDeployConfig((k) => (context as Record<string, unknown>)[k], NOW);
+    parseDeployConfig((k) => (context as Record<string, unknown>)[k], localDataFolders, NOW);
   } catch (err) {
     expected = (err as DeployConfigError).problems;
   }

@@ -1,4 +1,4 @@
-import { UNDEPLOYABLE_CONFIG, type DeployConfig } from '../../../lib/deploy-config';
+import { UNDEPLOYABLE_CONFIG, type DeployConfig } from '../../../contracts/deploy-config';
 import { estimateRun } from '../../../ops/preflight/estimate';
 import { verdictOf } from '../../../ops/preflight/report';
 

@@ -1,12 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeployConfigError, parseDeployConfig } from '../../lib/deploy-config';
+import { DeployConfigError, parseDeployConfig as parseWith } from '../../contracts/deploy-config';
 import { SUPPORTED_INSTANCE_TYPES } from '../../contracts/instance-prices';
+import { localDataFolders } from '../../lib/local-data-folders';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
 const MINIMAL = { allowedCidr: '203.0.113.7/32', alertEmail: 'me@example.com' };
 const NOW = new Date('2026-11-29T06:05:09Z');
+/** The app's parse, with the data folder seen through node:fs as `cdk synth` sees it. */
+const parseDeployConfig = (getContext: (key: string) => unknown, now?: Date) =>
+  parseWith(getContext, localDataFolders, now);
 
 function problemsOf(values: Record<string, unknown>): string[] {
   try {

@@ -1,9 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { PRESETS } from '../contracts/presets';
-import { DATA_FILES, RUN_ID_PATTERN, defaultRunId } from '../contracts/run-layout';
-import { DEFAULT_INSTANCE_TYPE, SUPPORTED_INSTANCE_TYPES } from '../contracts/instance-prices';
+import { DEFAULT_INSTANCE_TYPE, SUPPORTED_INSTANCE_TYPES } from './instance-prices';
+import { PRESETS } from './presets';
+import { DATA_FILES, RUN_ID_PATTERN, defaultRunId } from './run-layout';
 
 /**
  * The deploy's settings, read from CDK context (`-c key=value` or cdk.json) and validated once before any
@@ -112,8 +110,20 @@ const FIELD_SCHEMAS = {
 type ParsedFields = { [K in keyof typeof FIELD_SCHEMAS]: z.output<(typeof FIELD_SCHEMAS)[K]> };
 
 /** Checks that look at one value in the light of others (or of the file system). */
+/**
+ * The local folder `dataDir` names, as the caller's file system sees it: the CDK app and
+ * `facepoints preflight` both pass their node:fs view, and this module stays free of I/O.
+ */
+export interface DataFolders {
+  /** The absolute path of `dir`, relative paths taken from the working directory. */
+  resolve(dir: string): string;
+  /** The names of the files directly in the folder `dir`, or null when there is no folder there. */
+  filesIn(dir: string): readonly string[] | null;
+}
+
 function checkValues(
   c: ParsedFields,
+  folders: DataFolders,
   valid: (key: string) => boolean,
   problem: (key: string, message: string) => void,
 ): void {
@@ -164,14 +174,15 @@ function checkValues(
     problem('preset', `expected one of ${PRESETS.join(', ')}, found ${show(c.preset)}`);
   }
   if (valid('dataDir') && c.dataDir !== undefined) {
-    const dir = resolve(c.dataDir);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    const dir = folders.resolve(c.dataDir);
+    const files = folders.filesIn(dir);
+    if (files === null) {
       problem(
         'dataDir',
         `expected a folder holding ${Object.values(DATA_FILES).join(', ')}, found no folder at ${dir}`,
       );
     } else {
-      const missing = Object.values(DATA_FILES).filter((f) => !existsSync(join(dir, f)));
+      const missing = Object.values(DATA_FILES).filter((f) => !files.includes(f));
       if (missing.length > 0)
         problem('dataDir', `expected ${missing.join(', ')} in ${dir}, found no such file`);
     }
@@ -231,6 +242,7 @@ export const UNDEPLOYABLE_CONFIG: DeployConfig = {
  */
 export function parseDeployConfig(
   getContext: (key: string) => unknown,
+  folders: DataFolders,
   now: Date = new Date(),
 ): DeployConfig {
   const problems = new Map<string, string[]>();
@@ -243,14 +255,14 @@ export function parseDeployConfig(
     else for (const issue of result.error.issues) problem(key, issue.message);
   }
   const c = parsed as ParsedFields;
-  checkValues(c, (key) => !problems.has(key), problem);
+  checkValues(c, folders, (key) => !problems.has(key), problem);
   if (problems.size > 0)
     throw new DeployConfigError(DEPLOY_CONTEXT_KEYS.flatMap((k) => problems.get(k) ?? []));
   return {
     ...c,
     budgetScope: c.budgetScope as DeployConfig['budgetScope'],
     preset: c.preset as DeployConfig['preset'],
-    dataDir: c.dataDir === undefined ? undefined : resolve(c.dataDir),
+    dataDir: c.dataDir === undefined ? undefined : folders.resolve(c.dataDir),
     runId: c.runId ?? defaultRunId(now),
   };
 }
