@@ -62,8 +62,9 @@ export interface ZoneSpotPrice {
 }
 
 /**
- * The newest Linux spot price of the type in each zone over the last `hours` hours, cheapest first. EC2
- * lists a zone's price when it changes, so a quiet zone may have no entry in a short window.
+ * The newest Linux spot price of the type in each zone (or only in `availabilityZone`) over the last
+ * `hours` hours, cheapest first. EC2 lists a zone's price when it changes, so a quiet zone may have no
+ * entry in a short window.
  */
 export async function getSpotPricesByZone(
   client: EC2Client,
@@ -71,6 +72,7 @@ export async function getSpotPricesByZone(
   now: Date,
   hours = 6,
   retry?: RetryOptions,
+  availabilityZone?: string,
 ): Promise<ZoneSpotPrice[]> {
   const newest = new Map<string, ZoneSpotPrice>();
   let token: string | undefined;
@@ -82,6 +84,7 @@ export async function getSpotPricesByZone(
           new DescribeSpotPriceHistoryCommand({
             InstanceTypes: [instanceType as _InstanceType],
             ProductDescriptions: ['Linux/UNIX'],
+            AvailabilityZone: availabilityZone,
             StartTime: new Date(now.getTime() - hours * 3600_000),
             EndTime: now,
             NextToken: token,

@@ -1,9 +1,6 @@
-import {
-  DescribeInstancesCommand,
-  DescribeSpotPriceHistoryCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
-import { callAws, callAwsOrNull, type RetryOptions } from './call';
+import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { callAwsOrNull, type RetryOptions } from './call';
+import { getSpotPricesByZone, type ZoneSpotPrice } from './instance-types';
 
 export interface InstanceInfo {
   instanceId: string;
@@ -52,12 +49,6 @@ export function parseTransitionTime(reason: string | undefined): Date | null {
   return m ? new Date(`${m[1]}T${m[2]}Z`) : null;
 }
 
-export interface SpotPrice {
-  usdPerHour: number;
-  availabilityZone: string;
-  timestamp: Date;
-}
-
 /**
  * The newest Linux spot price of an instance type, in one zone when given. Spot prices change at most a
  * few times a day, so the last six hours hold at least one entry.
@@ -68,35 +59,9 @@ export async function getSpotPrice(
   availabilityZone: string | null,
   now: Date,
   retry?: RetryOptions,
-): Promise<SpotPrice | null> {
-  let nextToken: string | undefined;
-  let newest: SpotPrice | null = null;
-  do {
-    const res = await callAws(
-      { action: 'ec2:DescribeSpotPriceHistory', target: instanceType },
-      () =>
-        client.send(
-          new DescribeSpotPriceHistoryCommand({
-            InstanceTypes: [instanceType as never],
-            ProductDescriptions: ['Linux/UNIX'],
-            AvailabilityZone: availabilityZone ?? undefined,
-            StartTime: new Date(now.getTime() - 6 * 3600 * 1000),
-            EndTime: now,
-            NextToken: nextToken,
-          }),
-        ),
-      retry,
-    );
-    for (const p of res.SpotPriceHistory ?? []) {
-      if (!p.SpotPrice || !p.Timestamp) continue;
-      const entry = {
-        usdPerHour: Number(p.SpotPrice),
-        availabilityZone: p.AvailabilityZone ?? '',
-        timestamp: new Date(p.Timestamp),
-      };
-      if (!newest || entry.timestamp > newest.timestamp) newest = entry;
-    }
-    nextToken = res.NextToken || undefined;
-  } while (nextToken);
+): Promise<ZoneSpotPrice | null> {
+  const zones = await getSpotPricesByZone(client, instanceType, now, 6, retry, availabilityZone ?? undefined);
+  let newest: ZoneSpotPrice | null = null;
+  for (const z of zones) if (!newest || z.timestamp > newest.timestamp) newest = z;
   return newest;
 }
