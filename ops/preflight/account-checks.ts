@@ -191,75 +191,51 @@ export async function costTagCheck(
   config: DeployConfig | null,
 ): Promise<{ check: PreflightCheck; activation: TagActivation | null }> {
   const counts = config !== null && config.budgetUsd > 0 && config.budgetScope === 'project';
+  const line = (
+    activation: TagActivation | null,
+    state: PreflightCheck['state'],
+    detail: string,
+    fix: string | null = null,
+  ) => ({ activation, check: check('cost-tag', TITLES['cost-tag'], state, detail, fix) });
   const ce = inputs.clients.costExplorer;
   if (!ce) {
-    return {
-      activation: null,
-      check: counts
-        ? check(
-            'cost-tag',
-            TITLES['cost-tag'],
-            'warn',
-            `budgetScope=project counts only costs tagged ${PROJECT_TAG.key}=${PROJECT_TAG.value}, from the tag's activation on; not checked`,
-            'add --cost-tags to check it (Cost Explorer bills $0.01 per request), or -c budgetScope=account',
-          )
-        : check(
-            'cost-tag',
-            TITLES['cost-tag'],
-            'skip',
-            `not checked: the budget counts the whole account; --cost-tags checks tag ${PROJECT_TAG.key} ($0.01 per Cost Explorer request)`,
-          ),
-    };
+    return counts
+      ? line(
+          null,
+          'warn',
+          `budgetScope=project counts only costs tagged ${PROJECT_TAG.key}=${PROJECT_TAG.value}, from the tag's activation on; not checked`,
+          'add --cost-tags to check it (Cost Explorer bills $0.01 per request), or -c budgetScope=account',
+        )
+      : line(
+          null,
+          'skip',
+          `not checked: the budget counts the whole account; --cost-tags checks tag ${PROJECT_TAG.key} ($0.01 per Cost Explorer request)`,
+        );
   }
   try {
     const activation = await getTagActivation(ce, PROJECT_TAG.key, inputs.retry);
     if (activation === 'active')
-      return {
+      return line(
         activation,
-        check: check(
-          'cost-tag',
-          TITLES['cost-tag'],
-          'pass',
-          `cost allocation tag ${PROJECT_TAG.key} is active: tagged costs are counted`,
-        ),
-      };
+        'pass',
+        `cost allocation tag ${PROJECT_TAG.key} is active: tagged costs are counted`,
+      );
     const state =
       activation === 'inactive'
         ? `cost allocation tag ${PROJECT_TAG.key} is inactive`
         : `cost allocation tag ${PROJECT_TAG.key} has not appeared in billing yet (it can be activated up to 24 hours after the first tagged resource exists)`;
     if (!counts)
-      return {
-        activation,
-        check: check(
-          'cost-tag',
-          TITLES['cost-tag'],
-          'pass',
-          `${state}; the budget counts the whole account, so it sees this run`,
-        ),
-      };
-    return {
+      return line(activation, 'pass', `${state}; the budget counts the whole account, so it sees this run`);
+    return line(
       activation,
-      check: check(
-        'cost-tag',
-        TITLES['cost-tag'],
-        'warn',
-        `${state}: the project-scoped budget will not count this run (activation is not retroactive)`,
-        activation === 'inactive'
-          ? 'npx facepoints cost --activate-tag (counts from then on), or -c budgetScope=account'
-          : '-c budgetScope=account for this run; after the deploy, npx facepoints cost --activate-tag',
-      ),
-    };
+      'warn',
+      `${state}: the project-scoped budget will not count this run (activation is not retroactive)`,
+      activation === 'inactive'
+        ? 'npx facepoints cost --activate-tag (counts from then on), or -c budgetScope=account'
+        : '-c budgetScope=account for this run; after the deploy, npx facepoints cost --activate-tag',
+    );
   } catch (err) {
-    return {
-      activation: null,
-      check: check(
-        'cost-tag',
-        TITLES['cost-tag'],
-        'warn',
-        message(err),
-        'add the permission, or leave out --cost-tags',
-      ),
-    };
+    return line(null, 'warn', message(err), 'add the permission, or leave out --cost-tags');
   }
 }
 
