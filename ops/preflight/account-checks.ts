@@ -87,6 +87,16 @@ export async function capacityChecks(
   config: DeployConfig,
   region: string,
 ): Promise<CapacityResult> {
+  const quota = await quotaCheck(inputs, config, region);
+  return { quota, ...(await zonesCheck(inputs, config, region)) };
+}
+
+/** The running-instance vCPU quota of the type's family and market against what the type needs. */
+async function quotaCheck(
+  inputs: PreflightInputs,
+  config: DeployConfig,
+  region: string,
+): Promise<PreflightCheck> {
   const { ec2, serviceQuotas } = inputs.clients;
   const type = config.instanceType;
   const q = config.spot ? GPU_VCPU_QUOTAS.spot : GPU_VCPU_QUOTAS.onDemand;
@@ -139,7 +149,17 @@ export async function capacityChecks(
   } catch (err) {
     quota = check('quota', TITLES.quota, 'fail', message(err), PERMISSION_FIX);
   }
+  return quota;
+}
 
+/** The zones that offer the type and, for spot, the newest price in each. */
+async function zonesCheck(
+  inputs: PreflightInputs,
+  config: DeployConfig,
+  region: string,
+): Promise<{ zones: PreflightCheck; spot: ZoneSpotPrice | null }> {
+  const { ec2 } = inputs.clients;
+  const type = config.instanceType;
   let zones: PreflightCheck;
   let spot: ZoneSpotPrice | null = null;
   try {
@@ -183,7 +203,7 @@ export async function capacityChecks(
   } catch (err) {
     zones = check('zones', TITLES.zones, 'fail', message(err), PERMISSION_FIX);
   }
-  return { quota, zones, spot };
+  return { zones, spot };
 }
 
 export async function costTagCheck(
