@@ -13,8 +13,7 @@ import {
 } from '../aws/cost-explorer';
 import { describeInstance } from '../aws/instance';
 import { emit, withContext } from '../context';
-import { renderFields, renderTable } from '../format/table';
-import { formatUsd, formatUsdPerHour } from '../format/units';
+import { formatUsd, formatUsdPerHour, renderFields, renderTable } from '../../common/format';
 import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
 import { type CommonOptions, positiveInt, withCommonOptions } from '../options';
 import { SEED_TIME_AND_COST } from '../../contracts/seed-reference';

@@ -3,15 +3,8 @@ import type { Command } from 'commander';
 import { type RunStatus, STALE_HEARTBEAT_SECONDS } from '../../contracts/run-status';
 import { type InstanceInfo, describeInstance } from '../aws/instance';
 import { type OpsContext, emit, withContext, openRunReader, resolveRunId } from '../context';
-import { renderFields } from '../format/table';
-import {
-  formatAgo,
-  formatDuration,
-  formatPx,
-  formatUsd,
-  formatUsdPerHour,
-  secondsBetween,
-} from '../format/units';
+import { formatDuration, formatUsd, formatUsdPerHour, renderFields } from '../../common/format';
+import { formatAgo, formatPx, secondsBetween } from '../format/units';
 import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
 import { type CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
 import type { S3RunReader } from '../s3-run-reader';
