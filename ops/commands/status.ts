@@ -6,7 +6,8 @@ import { type OpsContext, emit, withContext, openRunReader, resolveRunId } from 
 import { formatDuration, formatUsd, formatUsdPerHour, renderFields } from '../../common/format';
 import { formatAgo, formatPx, secondsBetween } from '../format/units';
 import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
-import { type CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
+import { durationOption } from '../../common/cli-options';
+import { type CommonOptions, withCommonOptions } from '../options';
 import type { S3RunReader } from '../s3-run-reader';
 import { abortableSleep } from '../sleep';
 
@@ -204,7 +205,7 @@ export function registerStatusCommand(program: Command): void {
     .option(
       '--interval <duration>',
       'refresh interval with --watch, e.g. 30s or 2m',
-      parseDurationSeconds('--interval'),
+      durationOption('--interval', 'expects'),
       30,
     )
     .action(async (flags: StatusFlags) => {
