@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { integerOption } from '../common/cli-options';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchCsvLoad } from './csv-load';
@@ -26,11 +27,11 @@ function parseArguments(argv: string[]): BenchOptions {
       'training.csv to load (default: a generated full-size file, cached under .cache/bench)',
     )
     .option('--only <parts>', 'comma-separated subset: csv,train,pytorch,checkpoint')
-    .option('--steps <n>', 'timed training steps after warm-up', (v) => Number.parseInt(v, 10), 5)
+    .option('--steps <n>', 'timed training steps after warm-up', integerOption('--steps', { min: 1 }), 5)
     .option(
       '--workers <n>',
       'gradient worker threads for the training bench (0: as the trainer picks; 1: in this thread)',
-      (v) => Number.parseInt(v, 10),
+      integerOption('--workers'),
       0,
     )
     .parse(argv);

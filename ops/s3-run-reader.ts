@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { RUNS_PREFIX, runLayout } from '../contracts/run-layout';
 import { type RunStatus, RunStatusSchema } from '../contracts/run-status';
-import { isNotFound } from '../trainer/storage/s3-client';
+import { isNotFound } from '../common/s3-client';
 import { callAws, callAwsOrNull } from './aws/call';
 import { OpsError } from './errors';
 import { parseJson } from './parse-json';

@@ -4,7 +4,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
-import { s3ClientConfig } from '../../trainer/storage/s3-client';
+import { s3ClientConfig } from '../../common/s3-client';
 import { OpsError } from '../errors';
 import { BUDGETS_REGION } from './budget';
 import { COST_EXPLORER_REGION } from './cost-explorer';

@@ -13,10 +13,10 @@ import {
 } from '../aws/cost-explorer';
 import { describeInstance } from '../aws/instance';
 import { emit, withContext } from '../context';
-import { renderFields, renderTable } from '../format/table';
-import { formatUsd, formatUsdPerHour } from '../format/units';
+import { formatUsd, formatUsdPerHour, renderFields, renderTable } from '../../common/format';
 import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
-import { type CommonOptions, positiveInt, withCommonOptions } from '../options';
+import { integerOption } from '../../common/cli-options';
+import { type CommonOptions, withCommonOptions } from '../options';
 import { SEED_TIME_AND_COST } from '../../contracts/seed-reference';
 
 export interface CostReport {
@@ -241,7 +241,7 @@ export function registerCostCommand(program: Command): void {
     .option(
       '--days <n>',
       'days of Cost Explorer history, today included (each query costs $0.01)',
-      positiveInt('--days'),
+      integerOption('--days', { min: 1, wording: 'expects' }),
       7,
     )
     .option(

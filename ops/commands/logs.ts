@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { type LogLine, fetchLogEvents, followLogEvents } from '../aws/logs';
 import { withContext } from '../context';
 import { requireTrainingOutput } from '../deployment';
-import { type CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
+import { durationOption } from '../../common/cli-options';
+import { type CommonOptions, withCommonOptions } from '../options';
 import { abortableSleep } from '../sleep';
 import { OUTPUT_KEYS } from '../../contracts/deployment-names';
 
@@ -25,11 +26,16 @@ export function registerLogsCommand(program: Command): void {
     .option(
       '--since <duration>',
       'start this long ago, e.g. 30m, 2h, 1d',
-      parseDurationSeconds('--since'),
+      durationOption('--since', 'expects'),
       3600,
     )
     .option('-f, --follow', 'keep printing new lines as they arrive (Ctrl-C to stop)', false)
-    .option('--interval <duration>', 'poll interval with --follow', parseDurationSeconds('--interval'), 5)
+    .option(
+      '--interval <duration>',
+      'poll interval with --follow',
+      durationOption('--interval', 'expects'),
+      5,
+    )
     .option('--log-group <name>', 'log group (default: output LogGroupName of stack FacepointsTraining)')
     .action(async (flags: LogsFlags) => {
       await withContext(flags, async (ctx) => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { runLayout } from '../../contracts/run-layout';
 import { type RunSummary, RunSummarySchema } from '../../contracts/run-summary';
 import { emit, withContext, openRunReader } from '../context';
-import { renderTable } from '../format/table';
+import { renderTable } from '../../common/format';
 import { formatPx } from '../format/units';
 import { type CommonOptions, withCommonOptions } from '../options';
 import type { S3RunReader } from '../s3-run-reader';

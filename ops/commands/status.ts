@@ -3,17 +3,11 @@ import type { Command } from 'commander';
 import { type RunStatus, STALE_HEARTBEAT_SECONDS } from '../../contracts/run-status';
 import { type InstanceInfo, describeInstance } from '../aws/instance';
 import { type OpsContext, emit, withContext, openRunReader, resolveRunId } from '../context';
-import { renderFields } from '../format/table';
-import {
-  formatAgo,
-  formatDuration,
-  formatPx,
-  formatUsd,
-  formatUsdPerHour,
-  secondsBetween,
-} from '../format/units';
+import { formatDuration, formatUsd, formatUsdPerHour, renderFields } from '../../common/format';
+import { formatAgo, formatPx, secondsBetween } from '../format/units';
 import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
-import { type CommonOptions, parseDurationSeconds, withCommonOptions } from '../options';
+import { durationOption } from '../../common/cli-options';
+import { type CommonOptions, withCommonOptions } from '../options';
 import type { S3RunReader } from '../s3-run-reader';
 import { abortableSleep } from '../sleep';
 
@@ -211,7 +205,7 @@ export function registerStatusCommand(program: Command): void {
     .option(
       '--interval <duration>',
       'refresh interval with --watch, e.g. 30s or 2m',
-      parseDurationSeconds('--interval'),
+      durationOption('--interval', 'expects'),
       30,
     )
     .action(async (flags: StatusFlags) => {

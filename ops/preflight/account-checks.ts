@@ -14,7 +14,8 @@ import {
 import { GPU_VCPU_QUOTAS, getServiceQuota } from '../aws/service-quotas';
 import { getStackOutputs } from '../aws/stack-outputs';
 import type { CallerIdentity } from '../aws/sts';
-import { formatBytes, formatUsdPerHour } from '../format/units';
+import { formatUsdPerHour } from '../../common/format';
+import { formatBytes } from '../format/units';
 import { PERMISSION_FIX, type PreflightInputs, TITLES, check, message } from './check';
 import { type DataFileCheck, checkLocalDataFiles, checkStoredDataFiles } from './data-files';
 import type { PreflightCheck } from './report';

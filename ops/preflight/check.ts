@@ -52,10 +52,6 @@ export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function usd(n: number): string {
-  return `$${n.toFixed(2)}`;
-}
-
 export const TITLES: Record<CheckId, string> = {
   config: 'configuration',
   credentials: 'credentials',

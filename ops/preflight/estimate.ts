@@ -4,7 +4,7 @@ import { ON_DEMAND_USD_PER_HOUR, PRICES_AS_OF, PRICES_REGION } from '../../contr
 import type { TagActivation } from '../aws/cost-explorer';
 import type { ZoneSpotPrice } from '../aws/instance-types';
 import { SEED_TIME_AND_COST } from '../../contracts/seed-reference';
-import { usd } from './check';
+import { formatUsd } from '../../common/format';
 import type { RunEstimate } from './report';
 
 /** Hours and dollars of the run, bounded by maxHours; the budget's view of it. */
@@ -22,13 +22,13 @@ export function estimateRun(
   else if (config.budgetScope === 'project' && tag !== 'active')
     budgetNote = `the budget counts costs tagged ${PROJECT_TAG.key}=${PROJECT_TAG.value} only once the tag is active${tag === null ? ' (not checked: --cost-tags)' : ''}: it may not see this run at all; maxHours still applies`;
   else if (capUsd === null)
-    budgetNote = `budget ${usd(config.budgetUsd)}/month; no spot price found to compare it with`;
+    budgetNote = `budget ${formatUsd(config.budgetUsd)}/month; no spot price found to compare it with`;
   else if (capUsd <= config.budgetUsd)
-    budgetNote = `the run costs at most ${usd(capUsd)}, under the ${usd(config.budgetUsd)} monthly budget${config.budgetScope === 'account' ? ' (which also counts the rest of the account)' : ''}`;
+    budgetNote = `the run costs at most ${formatUsd(capUsd)}, under the ${formatUsd(config.budgetUsd)} monthly budget${config.budgetScope === 'account' ? ' (which also counts the rest of the account)' : ''}`;
   else if (config.spot)
-    budgetNote = `the run may cost up to ${usd(capUsd)}, above the ${usd(config.budgetUsd)} budget; a spot instance cannot be stopped, so only the alert emails and maxHours apply`;
+    budgetNote = `the run may cost up to ${formatUsd(capUsd)}, above the ${formatUsd(config.budgetUsd)} budget; a spot instance cannot be stopped, so only the alert emails and maxHours apply`;
   else
-    budgetNote = `the run may cost up to ${usd(capUsd)}, above the ${usd(config.budgetUsd)} budget: the budget action stops the instance at 100%, after about ${(config.budgetUsd / (hourly ?? 1)).toFixed(1)} h if nothing else is billed`;
+    budgetNote = `the run may cost up to ${formatUsd(capUsd)}, above the ${formatUsd(config.budgetUsd)} budget: the budget action stops the instance at 100%, after about ${(config.budgetUsd / (hourly ?? 1)).toFixed(1)} h if nothing else is billed`;
   return {
     instanceType: config.instanceType,
     market: config.spot ? 'spot' : 'on-demand',

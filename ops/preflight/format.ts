@@ -1,4 +1,4 @@
-import { formatUsd, formatUsdPerHour } from '../format/units';
+import { formatUsd, formatUsdPerHour } from '../../common/format';
 import type { CheckState, PreflightReport, RunEstimate } from './report';
 
 const MARK: Record<CheckState, string> = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: '--  ' };

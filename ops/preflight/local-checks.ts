@@ -1,5 +1,6 @@
+import { formatUsd } from '../../common/format';
 import { type DeployConfig, DeployConfigError, parseDeployConfig } from '../../contracts/deploy-config';
-import { type PreflightInputs, TITLES, check, usd } from './check';
+import { type PreflightInputs, TITLES, check } from './check';
 import { localDataFolders, unknownContextKeys } from './context';
 import { type DockerState, IMAGE_PLATFORM, inspectImageTag } from './docker';
 import type { PreflightCheck } from './report';
@@ -12,7 +13,7 @@ export function configCheck(inputs: PreflightInputs): { check: PreflightCheck; c
     const config = parseDeployConfig((key) => inputs.context[key], localDataFolders, inputs.now);
     const summary =
       `${config.instanceType} ${config.spot ? 'spot' : 'on demand'}, preset ${config.preset}, ` +
-      `maxHours ${config.maxHours}, budget ${config.budgetUsd > 0 ? `${usd(config.budgetUsd)}/month (${config.budgetScope})` : 'none'}` +
+      `maxHours ${config.maxHours}, budget ${config.budgetUsd > 0 ? `${formatUsd(config.budgetUsd)}/month (${config.budgetScope})` : 'none'}` +
       `${config.dataDir ? `, dataDir ${config.dataDir}` : ''}${config.jupyter ? ', jupyter' : ''}`;
     if (unknown.length > 0)
       return {

@@ -7,7 +7,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { isNotFound, isPermanentS3Error } from '../../trainer/storage/s3-client';
+import { isNotFound, isPermanentS3Error } from '../../common/s3-client';
 import { mapS3Request, startStrictS3, type PolicyDocument, type StrictS3Server } from './strict-s3';
 
 const BUCKET = 'strict-test';

@@ -1,29 +1,14 @@
 import { SingleBar } from 'cli-progress';
-import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { integerOption, usageExit } from '../../common/cli-options';
 import { writeSampleData } from '../data/sample-faces';
 import { DATA_FILES } from '../../contracts/run-layout';
-import { EXIT_USAGE } from '../../contracts/run-status';
 
 /** Sizes of the real Kaggle files, the defaults of `facepoints sample`. */
 export const REAL_TRAINING_ROWS = 7049;
 export const REAL_TEST_ROWS = 1783;
-
-function integerAtLeast(name: string, min: number) {
-  return (value: string): number => {
-    const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!(n >= min && Number.isSafeInteger(n))) {
-      throw new InvalidArgumentError(`expected ${name} to be an integer >= ${min}, found "${value}"`);
-    }
-    return n;
-  };
-}
-
-/** Commander's usage errors exit with EXIT_USAGE (retrying cannot help); --help exits with 0. */
-function usageExit(err: CommanderError): never {
-  process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
-}
 
 interface SampleCliOptions {
   out: string;
@@ -70,9 +55,9 @@ export function registerSampleCommand(program: Command): void {
       'write training.csv, test.csv and IdLookupTable.csv of generated faces (Kaggle format, exact keypoints)',
     )
     .requiredOption('--out <dir>', 'folder to write the three files to (created if missing)')
-    .option('--rows <n>', 'rows of training.csv', integerAtLeast('--rows', 1), REAL_TRAINING_ROWS)
-    .option('--test-rows <n>', 'images of test.csv', integerAtLeast('--test-rows', 1), REAL_TEST_ROWS)
-    .option('--seed <s>', 'seed: the same seed writes the same files', integerAtLeast('--seed', 0), 1)
+    .option('--rows <n>', 'rows of training.csv', integerOption('--rows', { min: 1 }), REAL_TRAINING_ROWS)
+    .option('--test-rows <n>', 'images of test.csv', integerOption('--test-rows', { min: 1 }), REAL_TEST_ROWS)
+    .option('--seed <s>', 'seed: the same seed writes the same files', integerOption('--seed'), 1)
     .exitOverride(usageExit)
     .action(async (opts: SampleCliOptions) => {
       const seconds = await generateWithProgress(opts.out, opts.rows, opts.testRows, opts.seed);

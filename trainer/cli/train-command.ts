@@ -1,4 +1,5 @@
-import { type Command, type CommanderError, Option } from 'commander';
+import { type Command, Option } from 'commander';
+import { integerOption, usageExit } from '../../common/cli-options';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, type TrainConfig } from '../config';
@@ -104,15 +105,15 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
     )
     .option('--data <dir>', 'folder of the sample data (generated there when missing)', QUICKSTART_DATA)
     .option('--out <url>', 'where runs live', QUICKSTART_OUT)
-    .option('--rows <n>', 'training rows of the generated sample', String(QUICKSTART_ROWS))
+    .option(
+      '--rows <n>',
+      'training rows of the generated sample',
+      integerOption('--rows', { min: 1 }),
+      QUICKSTART_ROWS,
+    )
     .exitOverride(usageExit)
-    .action(async (opts: { data: string; out: string; rows: string }) => {
-      const rows = Number(opts.rows);
-      if (!Number.isInteger(rows) || rows < 1) {
-        process.exitCode = EXIT_USAGE;
-        throw new UsageError(`invalid options: --rows: expected a positive integer, found "${opts.rows}"`);
-      }
-      await ensureSampleData(opts.data, rows, 1);
+    .action(async (opts: { data: string; out: string; rows: number }) => {
+      await ensureSampleData(opts.data, opts.rows, 1);
       await runCommand(
         () =>
           resolveTrainConfig({
@@ -176,9 +177,4 @@ function printResults(outcome: RunOutcome): void {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** Commander's own usage errors (unknown option, bad choice) exit with EXIT_USAGE; --help and --version with 0. */
-function usageExit(err: CommanderError): never {
-  process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
 }

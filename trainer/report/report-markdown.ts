@@ -1,6 +1,10 @@
+import { type FormatOptions, formatDuration, formatUsd, formatUsdPerHour } from '../../common/format';
 import { runLayout } from '../../contracts/run-layout';
 import { SEED_DEV_RMSE_PX, SEED_MODEL_TITLES, SEED_TIME_AND_COST } from '../../contracts/seed-reference';
 import type { RunSummary } from '../../contracts/run-summary';
+
+/** The report is prose: `1 h 05 min`, `$0.526 per hour`. */
+const WORDS: FormatOptions = { style: 'words' };
 
 /** `report/report.md`: the seed's results table for this run, with the seed's own figures beside it. */
 export function renderReportMarkdown(summary: RunSummary): string {
@@ -15,7 +19,7 @@ export function renderReportMarkdown(summary: RunSummary): string {
       `${summary.instanceType ? `; instance: ${summary.instanceType}` : '; local machine'}`,
   );
   out(
-    `- Started ${summary.startedAt}, finished ${summary.finishedAt} (${formatDuration(summary.totalSeconds)} in this attempt)`,
+    `- Started ${summary.startedAt}, finished ${summary.finishedAt} (${formatDuration(summary.totalSeconds, WORDS)} in this attempt)`,
   );
   out(
     `- Data: ${summary.data.trainRows} training rows, ${summary.data.devRows} dev rows, ` +
@@ -30,7 +34,7 @@ export function renderReportMarkdown(summary: RunSummary): string {
     const seed = SEED_DEV_RMSE_PX[m.name];
     out(
       `| ${SEED_MODEL_TITLES[m.name]} | ${m.devRmsePx.toFixed(2)} | ${seed === undefined ? '' : seed.toFixed(1)} | ` +
-        `${m.bestLabels.join(', ')} | ${m.worstLabels.join(', ')} | ${formatDuration(m.trainSeconds)} |`,
+        `${m.bestLabels.join(', ')} | ${m.worstLabels.join(', ')} | ${formatDuration(m.trainSeconds, WORDS)} |`,
     );
   }
   out();
@@ -52,7 +56,7 @@ export function renderReportMarkdown(summary: RunSummary): string {
   for (const u of summary.units) {
     out(
       `| ${u.unit} | ${u.trainRows} | ${u.devRows} | ${u.params.toLocaleString('en-US')} | ${u.epochsRun} / ${u.maxEpochs}` +
-        `${u.stoppedEarly ? ' (early stop)' : ''} | ${u.bestEpoch} | ${u.bestDevRmsePx.toFixed(2)} | ${formatDuration(u.trainSeconds)} |`,
+        `${u.stoppedEarly ? ' (early stop)' : ''} | ${u.bestEpoch} | ${u.bestDevRmsePx.toFixed(2)} | ${formatDuration(u.trainSeconds, WORDS)} |`,
     );
   }
   out();
@@ -62,18 +66,18 @@ export function renderReportMarkdown(summary: RunSummary): string {
   out(
     price === null
       ? 'Local run: no instance cost.'
-      : `Cost at $${price.toFixed(3)} per hour${summary.instanceType ? ` (${summary.instanceType})` : ''}.`,
+      : `Cost at ${formatUsdPerHour(price, WORDS)}${summary.instanceType ? ` (${summary.instanceType})` : ''}.`,
   );
   out();
   out('| phase | time | cost |');
   out('|---|---:|---:|');
   for (const p of summary.phases) {
     out(
-      `| ${p.name} | ${formatDuration(p.seconds)} | ${price === null ? '-' : formatUsd((p.seconds / 3600) * price)} |`,
+      `| ${p.name} | ${formatDuration(p.seconds, WORDS)} | ${price === null ? '-' : formatUsd((p.seconds / 3600) * price)} |`,
     );
   }
   out(
-    `| **total** | **${formatDuration(summary.totalSeconds)}** | **${summary.costUsd === null ? '-' : formatUsd(summary.costUsd)}** |`,
+    `| **total** | **${formatDuration(summary.totalSeconds, WORDS)}** | **${formatUsd(summary.costUsd)}** |`,
   );
   out();
   out(`The seed, on a ${SEED_TIME_AND_COST.instanceType} at $${SEED_TIME_AND_COST.hourlyPriceUsd} per hour:`);
@@ -101,18 +105,4 @@ export function renderReportMarkdown(summary: RunSummary): string {
 /** Paths in the markdown are relative to report/, where report.md lives. */
 function relative(key: string): string {
   return key.startsWith(`${runLayout.reportDir}/`) ? key.slice(runLayout.reportDir.length + 1) : key;
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds < 10) return `${seconds.toFixed(1)} s`;
-  // Round once at the display precision, so 59.7 s reads "1 min 00 s" rather than "60 s".
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  const m = Math.round(s / 60);
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
-}
-
-function formatUsd(usd: number): string {
-  return `$${usd < 10 ? usd.toFixed(2) : usd.toFixed(0)}`;
 }

@@ -1,3 +1,4 @@
+import { type Column, formatDuration, renderTable } from '../../common/format';
 import type { TrainConfig } from '../config';
 import type { FaceSet } from '../data/dataset';
 import { rowsWithAll } from '../data/split';
@@ -240,35 +241,25 @@ export function formatPlan(plan: RunPlan, backend: string): string {
     String(u.devRows.length),
     u.params.toLocaleString('en-US'),
     u.network === null ? '-' : String(u.maxEpochs),
-    u.done ? 'done' : u.estimatedSeconds === null ? '?' : formatSeconds(u.estimatedSeconds),
+    u.done ? 'done' : u.estimatedSeconds === null ? '?' : formatDuration(u.estimatedSeconds),
   ]);
-  const header = ['unit', 'network', 'train images', 'dev rows', 'params', 'max epochs', 'estimated time'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => {
-        const width = widths[i] ?? 0;
-        return i === 0 || i === 1 ? c.padEnd(width) : c.padStart(width);
-      })
-      .join('  ');
+  const columns: Column[] = [
+    { header: 'unit' },
+    { header: 'network' },
+    { header: 'train images', right: true },
+    { header: 'dev rows', right: true },
+    { header: 'params', right: true },
+    { header: 'max epochs', right: true },
+    { header: 'estimated time', right: true },
+  ];
   const total = plan.units.filter((u) => !u.done).reduce((s, u) => s + (u.estimatedSeconds ?? 0), 0);
   const speed = Object.entries(plan.imagesPerSecond)
     .map(([k, v]) => `${k} ${v.toFixed(1)} img/s`)
     .join(', ');
   return [
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
+    renderTable(columns, rows),
     '',
-    `estimated training time on ${backend}: ${formatSeconds(total)} at most (early stopping can end units sooner)` +
+    `estimated training time on ${backend}: ${formatDuration(total)} at most (early stopping can end units sooner)` +
       (speed ? `; measured ${speed}` : ''),
   ].join('\n');
-}
-
-export function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.round(s)} s`;
-  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
-  if (s < 86400 * 2) return `${(s / 3600).toFixed(1)} h`;
-  return `${(s / 86400).toFixed(1)} days`;
 }

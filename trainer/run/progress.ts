@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import { formatDuration } from '../../common/format';
 import { lossToRmsePx, type EpochMetrics } from '../train/metrics';
 
 /** Where a unit's progress shows: an updating line on a terminal, one plain line per epoch otherwise. */
@@ -21,18 +22,10 @@ export function unitProgress(unit: string, maxEpochs: number, opts: ProgressOpti
   return tty ? new BarProgress(unit, maxEpochs, stream) : new LineProgress(unit, stream);
 }
 
-export function formatEta(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '--';
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
 function epochText(m: EpochMetrics, maxEpochs: number, eta: number | null): string {
   return (
     `epoch ${m.epoch}/${maxEpochs} loss ${lossToRmsePx(m.trainLoss).toFixed(2)} px dev ${m.devRmsePx.toFixed(2)} px ` +
-    `${m.imagesPerSecond.toFixed(0)} img/s ETA ${formatEta(eta)}`
+    `${m.imagesPerSecond.toFixed(0)} img/s ETA ${formatDuration(eta)}`
   );
 }
 

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DATA_FILES } from '../../contracts/run-layout';
-import { createS3Client, describeError, isNotFound } from './s3-client';
+import { createS3Client, describeError, isNotFound } from '../../common/s3-client';
 import { formatS3Url, parseS3Url } from './s3-url';
 
 /** The folder of the scratch directory that holds downloaded s3:// data. */

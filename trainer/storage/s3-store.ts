@@ -1,5 +1,11 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, describeError, isNotFound, isPermanentS3Error, s3ClientConfig } from './s3-client';
+import {
+  createS3Client,
+  describeError,
+  isNotFound,
+  isPermanentS3Error,
+  s3ClientConfig,
+} from '../../common/s3-client';
 import { formatS3Url, normalizePrefix, parseS3Url, type S3Location } from './s3-url';
 import type { Store, StoredObject } from './store';
 import { sendWrite, UploadWorker, type UploadSettings } from './s3-write';

@@ -2,7 +2,7 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import * as path from 'node:path';
 import { startWorker, type WorkerClient } from '../workers/worker-rpc';
-import type { S3ClientSettings } from './s3-client';
+import type { S3ClientSettings } from '../../common/s3-client';
 import type { WriteOp } from './write-queue';
 
 /** How a put is uploaded. */

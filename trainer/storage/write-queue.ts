@@ -1,4 +1,4 @@
-import { describeError } from './s3-client';
+import { describeError } from '../../common/s3-client';
 
 /** One queued change to a store, by full key. */
 export type WriteOp = { kind: 'put'; key: string; body: Buffer } | { kind: 'delete'; key: string };

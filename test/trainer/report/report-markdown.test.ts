@@ -1,4 +1,4 @@
-import { renderReportMarkdown, formatDuration } from '../../../trainer/report/report-markdown';
+import { renderReportMarkdown } from '../../../trainer/report/report-markdown';
 import { RunSummarySchema, type RunSummary } from '../../../contracts/run-summary';
 
 const summary: RunSummary = RunSummarySchema.parse({
@@ -81,11 +81,5 @@ describe('report.md', () => {
     expect(md).toContain('![learning curves](learning-curves.png)');
     expect(md).toContain('![best and worst dev images](best-worst.png)');
     expect(md).toContain('[submission.csv](submission.csv)');
-  });
-
-  it('formats durations without 60-second minutes', () => {
-    expect(formatDuration(59.7)).toBe('1 min 00 s');
-    expect(formatDuration(3599.8)).toBe('1 h 00 min');
-    expect(formatDuration(4.25)).toBe('4.3 s');
   });
 });

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DATA_FILES } from '../../../contracts/run-layout';
 import { resolveDataDir } from '../../../trainer/storage/data-cache';
-import { createS3Client } from '../../../trainer/storage/s3-client';
+import { createS3Client } from '../../../common/s3-client';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';
 
 describe('resolveDataDir', () => {

@@ -5,7 +5,7 @@ import { runLayout } from '../../../contracts/run-layout';
 import type { CheckpointFiles } from '../../../trainer/storage/checkpointer';
 import { createCheckpointer, CheckpointManifestSchema } from '../../../trainer/storage/durable-checkpointer';
 import { FileStore } from '../../../trainer/storage/file-store';
-import { createS3Client } from '../../../trainer/storage/s3-client';
+import { createS3Client } from '../../../common/s3-client';
 import { S3Store } from '../../../trainer/storage/s3-store';
 import type { Store } from '../../../trainer/storage/store';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runLayout } from '../../../contracts/run-layout';
 import { EXIT_INTERRUPTED, RunStatusSchema } from '../../../contracts/run-status';
-import { createS3Client } from '../../../trainer/storage/s3-client';
+import { createS3Client } from '../../../common/s3-client';
 import { S3Store } from '../../../trainer/storage/s3-store';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createS3Client } from '../../../trainer/storage/s3-client';
+import { createS3Client } from '../../../common/s3-client';
 import { S3Store, type S3StoreOptions } from '../../../trainer/storage/s3-store';
 import { startS3Server, useLocalS3Env, type LocalS3Server } from '../../support/s3-server';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { FileStore } from '../../../trainer/storage/file-store';
 import { S3Store } from '../../../trainer/storage/s3-store';
 import type { Store } from '../../../trainer/storage/store';
-import { createS3Client } from '../../../trainer/storage/s3-client';
+import { createS3Client } from '../../../common/s3-client';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';
 
 // The same behaviour is expected of every Store: the trainer and the operator commands do not care which.
