@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../trainer/backend/select-backend';
 import type { BackendName } from '../trainer/config';
-import { PIXELS } from '../trainer/keypoints';
+import { PIXELS } from '../contracts/keypoints';
 import { buildNetwork } from '../trainer/models/ladder';
 import { SeedSource } from '../trainer/models/seed-source';
 import { presetConfig } from '../trainer/presets';

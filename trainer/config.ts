@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IMAGE_SIZE } from './keypoints';
+import { IMAGE_SIZE } from '../contracts/keypoints';
 import { PRESETS } from '../contracts/presets';
 import { MODEL_NAMES, RUN_ID_PATTERN } from '../contracts/run-layout';
 

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../trainer/keypoints';
+import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../contracts/keypoints';
 import { DATA_FILES } from '../../contracts/run-layout';
 
 /** The header each Kaggle file must start with, as trainer/data/kaggle-csv.ts checks it. */

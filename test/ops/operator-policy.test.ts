@@ -28,7 +28,7 @@ import * as path from 'node:path';
 import { BUDGET_NAME, STACK_NAMES, TRAINING_LOG_GROUP } from '../../contracts/deployment-names';
 import { operatorPolicy, type OperatorPolicyDocument } from '../../ops/operator-policy';
 import * as preflightRunner from '../../ops/preflight/run-command';
-import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../trainer/keypoints';
+import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../contracts/keypoints';
 import { DATA_FILES, DATA_PREFIX } from '../../contracts/run-layout';
 import { synthesizedPolicies, TEST_TARGET, type StackPolicies } from '../support/stack-policies';
 import {

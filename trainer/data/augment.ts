@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import type { AugmentationName } from '../config';
-import { COORDINATES, IMAGE_SIZE, PIXELS } from '../keypoints';
+import { COORDINATES, IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import type { FaceSet } from './dataset';
 
 /**

@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { PIXELS } from '../keypoints';
+import { PIXELS } from '../../contracts/keypoints';
 import { DataError } from './dataset';
 
 /**

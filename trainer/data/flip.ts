@@ -1,4 +1,4 @@
-import { IMAGE_SIZE, MIRROR_X_OFFSET, PIXELS } from '../keypoints';
+import { IMAGE_SIZE, MIRROR_X_OFFSET, PIXELS } from '../../contracts/keypoints';
 
 /**
  * The reference horizontal flip in pixel units. Pixel centres sit on integers (see MIRROR_X_OFFSET), so

@@ -8,7 +8,7 @@ import {
   SUBMISSION_HEADER,
   TEST_HEADER,
   TRAINING_HEADER,
-} from '../keypoints';
+} from '../../contracts/keypoints';
 import { DATA_FILES } from '../../contracts/run-layout';
 import { readCsv } from './csv-stream';
 import { DataError, type FaceSet, type LookupRow, type TestSet } from './dataset';

@@ -12,7 +12,7 @@ import {
   PIXELS,
   TEST_HEADER,
   TRAINING_HEADER,
-} from '../keypoints';
+} from '../../contracts/keypoints';
 import { DATA_FILES } from '../../contracts/run-layout';
 
 /**

@@ -1,5 +1,5 @@
 import seedrandom from 'seedrandom';
-import { COORDINATES, columnIndex } from '../keypoints';
+import { COORDINATES, columnIndex } from '../../contracts/keypoints';
 import type { FaceSet } from './dataset';
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_SIZE } from '../keypoints';
+import { IMAGE_SIZE } from '../../contracts/keypoints';
 import type { TrainConfig } from '../config';
 import { SeededDropout } from './seeded-dropout';
 import type { SeedSource } from './seed-source';

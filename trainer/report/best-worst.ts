@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { OverlayOptions } from 'sharp';
-import { COORDINATES, IMAGE_SIZE, PIXELS } from '../keypoints';
+import { COORDINATES, IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import { FONT, escapeXml } from './rasterize';
 
 /** One dev image with its true keypoints (NaN where missing) and the model's predictions, in pixels. */
@@ -83,7 +83,7 @@ async function upscale(pixels: Uint8Array): Promise<Buffer> {
     .toBuffer();
 }
 
-/** Pixel centres sit on integers (trainer/keypoints.ts), so coordinate x is the middle of upscaled column x. */
+/** Pixel centres sit on integers (contracts/keypoints.ts), so coordinate x is the middle of upscaled column x. */
 function markers(tile: FaceTile, left: number, top: number): string[] {
   const out: string[] = [];
   const at = (v: number, origin: number): number => origin + (v + 0.5) * SCALE;

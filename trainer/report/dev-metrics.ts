@@ -1,4 +1,4 @@
-import { COORDINATES, KEYPOINT_COLUMNS } from '../keypoints';
+import { COORDINATES, KEYPOINT_COLUMNS } from '../../contracts/keypoints';
 import { rmsePx } from '../train/evaluate';
 
 /**

@@ -1,4 +1,4 @@
-import { COORDINATES, KEYPOINT_COLUMNS, PIXELS } from '../keypoints';
+import { COORDINATES, KEYPOINT_COLUMNS, PIXELS } from '../../contracts/keypoints';
 import type { LookupRow, TestSet } from '../data/dataset';
 import { formatSubmission } from '../data/kaggle-csv';
 import { runLayout, type ModelName } from '../../contracts/run-layout';

@@ -1,5 +1,5 @@
 import type { BackendName } from '../config';
-import { PIXELS, toTarget } from '../keypoints';
+import { PIXELS, toTarget } from '../../contracts/keypoints';
 import { buildNetwork, type NetworkConfig, type NetworkKind } from '../models/ladder';
 import { SeedSource } from '../models/seed-source';
 import { fillImages } from '../train/batches';

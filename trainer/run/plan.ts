@@ -2,7 +2,7 @@ import { type Column, formatDuration, renderTable } from '../../common/format';
 import type { TrainConfig } from '../config';
 import type { FaceSet } from '../data/dataset';
 import { rowsWithAll } from '../data/split';
-import { FLIP_PAIRS, KEYPOINT_COLUMNS, SPECIALISTS } from '../keypoints';
+import { FLIP_PAIRS, KEYPOINT_COLUMNS, SPECIALISTS } from '../../contracts/keypoints';
 import { SeedSource } from '../models/seed-source';
 import { buildNetwork, countParams, type NetworkConfig, type NetworkKind } from '../models/ladder';
 import { MODEL_NAMES, unitId, type ModelName } from '../../contracts/run-layout';

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ON_DEMAND_USD_PER_HOUR } from '../../contracts/instance-prices';
 import type { TrainConfig } from '../config';
-import { COORDINATES, columnIndex } from '../keypoints';
+import { COORDINATES, columnIndex } from '../../contracts/keypoints';
 import type { UnitCurve } from '../report/learning-curves';
 import type { PhaseTime, RunSummary, UnitSummary } from '../../contracts/run-summary';
 import { UnitSummarySchema } from '../../contracts/run-summary';

@@ -1,4 +1,4 @@
-import { COORDINATES, PIXELS, columnIndex } from '../keypoints';
+import { COORDINATES, PIXELS, columnIndex } from '../../contracts/keypoints';
 import type { FaceSet } from '../data/dataset';
 import type { UnitRows } from '../train/train-unit';
 

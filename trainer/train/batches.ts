@@ -1,5 +1,5 @@
 import type { FlipSpec } from '../data/flip';
-import { IMAGE_SIZE, MIRROR_X_OFFSET, PIXELS, toTarget } from '../keypoints';
+import { IMAGE_SIZE, MIRROR_X_OFFSET, PIXELS, toTarget } from '../../contracts/keypoints';
 
 /** Byte -> [0, 1] by table: one lookup per pixel, and the same float for training and prediction. */
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { COORDINATES, IMAGE_SIZE, PIXELS, toPixels } from '../keypoints';
+import { COORDINATES, IMAGE_SIZE, PIXELS, toPixels } from '../../contracts/keypoints';
 import { fillImages } from './batches';
 
 /**

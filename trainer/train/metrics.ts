@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TARGET_SCALE, toTarget } from '../keypoints';
+import { TARGET_SCALE, toTarget } from '../../contracts/keypoints';
 
 /** One epoch of a unit, as `metrics/<unit>.csv` and the checkpoint's history record it. */
 export const EpochMetricsSchema = z.object({

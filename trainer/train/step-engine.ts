@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { ParallelTrainer } from '../backend/parallel-trainer';
 import type { BackendName } from '../config';
-import { IMAGE_SIZE, PIXELS } from '../keypoints';
+import { IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import { attachSeedSource } from '../models/seeded-dropout';
 import type { SeedSource } from '../models/seed-source';
 import { outputCount } from './evaluate';

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../config';
 import type { FlipSpec } from '../data/flip';
-import { PIXELS } from '../keypoints';
+import { PIXELS } from '../../contracts/keypoints';
 import { SeedSource } from '../models/seed-source';
 import type { Checkpointer } from '../storage/checkpointer';
 import { fillImages, fillTargets } from './batches';

@@ -39,7 +39,7 @@ import {
   PreflightReportSchema,
   type PreflightReport,
 } from '../../../ops/preflight/report';
-import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../../trainer/keypoints';
+import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../../contracts/keypoints';
 import {
   ACCOUNT,
   BUCKET,

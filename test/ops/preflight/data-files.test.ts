@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkLocalDataFiles, checkStoredDataFiles, headerProblem } from '../../../ops/preflight/data-files';
-import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../../trainer/keypoints';
+import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../../contracts/keypoints';
 import { at, present } from '../../support/checked';
 
 let dir: string;

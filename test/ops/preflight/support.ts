@@ -22,7 +22,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { STACK_NAMES } from '../../../contracts/deployment-names';
 import type { CommandResult, CommandRunner } from '../../../ops/preflight/run-command';
-import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../../trainer/keypoints';
+import { LOOKUP_HEADER, TEST_HEADER, TRAINING_HEADER } from '../../../contracts/keypoints';
 import { at, present } from '../../support/checked';
 
 /**

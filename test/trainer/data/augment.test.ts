@@ -3,7 +3,7 @@ import { augmentFace, augmentSet, wiener } from '../../../trainer/data/augment';
 import type { FaceSet } from '../../../trainer/data/dataset';
 import { generateFace } from '../../../trainer/data/sample-faces';
 import { AUGMENTATIONS } from '../../../trainer/config';
-import { PIXELS } from '../../../trainer/keypoints';
+import { PIXELS } from '../../../contracts/keypoints';
 
 /** Sum of squared differences between horizontal neighbours: high for sharp or noisy images. */
 function roughness(p: Uint8Array): number {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KEYPOINT_COLUMNS, PIXELS } from '../../../trainer/keypoints';
+import { KEYPOINT_COLUMNS, PIXELS } from '../../../contracts/keypoints';
 
 /** Small Kaggle-format files written to a temp dir, for loader tests. */
 

@@ -1,5 +1,5 @@
 import { flipFace, flipSpec } from '../../../trainer/data/flip';
-import { FLIP_PAIRS, KEYPOINT_COLUMNS, PIXELS, SPECIALISTS, columnIndex } from '../../../trainer/keypoints';
+import { FLIP_PAIRS, KEYPOINT_COLUMNS, PIXELS, SPECIALISTS, columnIndex } from '../../../contracts/keypoints';
 
 function labelsWithIndex(n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => 10 + i);

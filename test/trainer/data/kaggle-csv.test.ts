@@ -8,7 +8,7 @@ import {
   loadTest,
   loadTraining,
 } from '../../../trainer/data/kaggle-csv';
-import { KEYPOINT_COLUMNS, PIXELS } from '../../../trainer/keypoints';
+import { KEYPOINT_COLUMNS, PIXELS } from '../../../contracts/keypoints';
 import {
   pixelField,
   pixelValues,

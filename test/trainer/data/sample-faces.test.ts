@@ -10,7 +10,7 @@ import {
   IMAGE_SIZE,
   KEYPOINT_COLUMNS,
   columnIndex,
-} from '../../../trainer/keypoints';
+} from '../../../contracts/keypoints';
 import { tempDir } from './csv-fixtures';
 
 /** Centroid of the darkest blob (the pupil) within `radius` px of (x, y). */

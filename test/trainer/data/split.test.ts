@@ -1,6 +1,6 @@
 import type { FaceSet } from '../../../trainer/data/dataset';
 import { rowsWithAll, splitTrainDev } from '../../../trainer/data/split';
-import { ALWAYS_LABELLED, KEYPOINT_COLUMNS, columnIndex } from '../../../trainer/keypoints';
+import { ALWAYS_LABELLED, KEYPOINT_COLUMNS, columnIndex } from '../../../contracts/keypoints';
 
 /** Rows 0..59 carry the 4 always-labelled keypoints, 60..89 all 15, 90..99 all but the eyebrows. */
 function patternedSet(): FaceSet {

@@ -3,7 +3,7 @@ import { buildNetwork, copyAllButOutput, countParams } from '../../../trainer/mo
 import { SeedSource } from '../../../trainer/models/seed-source';
 import { featureMapSides } from '../../../trainer/config';
 import { presetConfig } from '../../../trainer/presets';
-import { SPECIALISTS } from '../../../trainer/keypoints';
+import { SPECIALISTS } from '../../../contracts/keypoints';
 
 const shapes = (m: tf.LayersModel) => m.layers.map((l) => (l.outputShape as number[]).slice(1));
 

@@ -1,4 +1,4 @@
-import { COORDINATES, KEYPOINT_COLUMNS } from '../../../trainer/keypoints';
+import { COORDINATES, KEYPOINT_COLUMNS } from '../../../contracts/keypoints';
 import {
   bestAndWorstImages,
   bestAndWorstLabels,

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { COORDINATES, PIXELS } from '../../../trainer/keypoints';
+import { COORDINATES, PIXELS } from '../../../contracts/keypoints';
 import { renderBestWorst, type FaceTile } from '../../../trainer/report/best-worst';
 import { learningCurvesSvg, logTicks, renderLearningCurves } from '../../../trainer/report/learning-curves';
 

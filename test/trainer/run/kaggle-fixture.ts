@@ -10,7 +10,7 @@ import {
   PIXELS,
   TEST_HEADER,
   TRAINING_HEADER,
-} from '../../../trainer/keypoints';
+} from '../../../contracts/keypoints';
 
 /** Mean position of each keypoint on real faces (docs/seed.md, "The data"), x then y. */
 const MEAN_LAYOUT: Record<string, [number, number]> = {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { loadKaggleDir } from '../../../trainer/data/kaggle-csv';
 import { splitTrainDev } from '../../../trainer/data/split';
 import type { FaceSet } from '../../../trainer/data/dataset';
-import { KEYPOINT_COLUMNS, SPECIALISTS } from '../../../trainer/keypoints';
+import { KEYPOINT_COLUMNS, SPECIALISTS } from '../../../contracts/keypoints';
 import { formatPlan, planRun } from '../../../trainer/run/plan';
 import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { writeKaggleFixture } from './kaggle-fixture';

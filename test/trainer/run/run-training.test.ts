@@ -3,7 +3,7 @@ import { existsSync, promises as fs, mkdtempSync, rmSync, statSync } from 'node:
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { KEYPOINT_COLUMNS, SPECIALISTS } from '../../../trainer/keypoints';
+import { KEYPOINT_COLUMNS, SPECIALISTS } from '../../../contracts/keypoints';
 import { RunSummarySchema } from '../../../contracts/run-summary';
 import { runLayout } from '../../../contracts/run-layout';
 import { loadModel } from '../../../trainer/run/model-io';

@@ -1,7 +1,7 @@
 import seedrandom from 'seedrandom';
 import { fillImages, fillTargets } from '../../../trainer/train/batches';
 import { flipFace, flipSpec } from '../../../trainer/data/flip';
-import { KEYPOINT_COLUMNS, FLIP_PAIRS, PIXELS } from '../../../trainer/keypoints';
+import { KEYPOINT_COLUMNS, FLIP_PAIRS, PIXELS } from '../../../contracts/keypoints';
 
 describe('filling a training batch', () => {
   const rng = seedrandom('batches');

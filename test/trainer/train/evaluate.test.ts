@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { meanModel, predictPx, predictTargets, rmsePx } from '../../../trainer/train/evaluate';
-import { PIXELS } from '../../../trainer/keypoints';
+import { PIXELS } from '../../../contracts/keypoints';
 
 describe('rmsePx', () => {
   it('is the root mean squared error in pixels, overall and per column, skipping missing truths', () => {

@@ -1,6 +1,6 @@
 import { selectBackend } from '../../../trainer/backend/select-backend';
 import type { CheckpointFiles, Checkpointer } from '../../../trainer/storage/checkpointer';
-import { PIXELS, IMAGE_SIZE } from '../../../trainer/keypoints';
+import { PIXELS, IMAGE_SIZE } from '../../../contracts/keypoints';
 import type { NetworkConfig } from '../../../trainer/models/ladder';
 import type { Schedule } from '../../../trainer/train/schedule';
 import seedrandom from 'seedrandom';

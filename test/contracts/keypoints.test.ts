@@ -4,7 +4,7 @@ import {
   SPECIALISTS,
   TRAINING_HEADER,
   columnIndex,
-} from '../../trainer/keypoints';
+} from '../../contracts/keypoints';
 import { at } from '../support/checked';
 
 describe('keypoint columns', () => {
