@@ -8,7 +8,7 @@ import {
   UNDEPLOYABLE_CONFIG,
   parseDeployConfig,
 } from '../contracts/deploy-config';
-import { localDataFolders } from './local-data-folders';
+import { localDataFolders } from '../common/local-data-folders';
 import {
   BUDGET_NAME,
   PROJECT_TAG,

@@ -1,14 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEPLOY_CONTEXT_KEYS, type DataFolders } from '../../contracts/deploy-config';
+import { DEPLOY_CONTEXT_KEYS } from '../../contracts/deploy-config';
 import { OpsError } from '../errors';
-
-/** `dataDir` as this machine sees it, the folder `cdk deploy` would upload from. */
-export const localDataFolders: DataFolders = {
-  resolve: (dir) => path.resolve(dir),
-  filesIn: (dir) => (existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir) : null),
-};
 
 /** Values as the CDK CLI hands them to the app: strings from `-c`, any JSON value from the files. */
 export type ContextValues = Record<string, unknown>;

@@ -1,7 +1,8 @@
 import { formatUsd } from '../../common/format';
 import { type DeployConfig, DeployConfigError, parseDeployConfig } from '../../contracts/deploy-config';
 import { type PreflightInputs, TITLES, check } from './check';
-import { localDataFolders, unknownContextKeys } from './context';
+import { localDataFolders } from '../../common/local-data-folders';
+import { unknownContextKeys } from './context';
 import { type DockerState, IMAGE_PLATFORM, inspectImageTag } from './docker';
 import type { PreflightCheck } from './report';
 

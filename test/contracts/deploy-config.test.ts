@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeployConfigError, parseDeployConfig as parseWith } from '../../contracts/deploy-config';
 import { SUPPORTED_INSTANCE_TYPES } from '../../contracts/instance-prices';
-import { localDataFolders } from '../../lib/local-data-folders';
+import { localDataFolders } from '../../common/local-data-folders';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
 const MINIMAL = { allowedCidr: '203.0.113.7/32', alertEmail: 'me@example.com' };

@@ -1,4 +1,4 @@
-import { localDataFolders } from '../../lib/local-data-folders';
+import { localDataFolders } from '../../common/local-data-folders';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

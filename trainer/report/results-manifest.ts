@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import {
   type ResultsManifest,
   type ResultsManifestEntry,
   ResultsManifestSchema,
 } from '../../contracts/results-manifest';
+import { sha256Hex } from '../storage/sha256';
 import type { Store } from '../storage/store';
 
 /**
@@ -22,7 +22,7 @@ export async function buildResultsManifest(
     const body = await store.get(key);
     if (body === null)
       throw new Error(`results manifest: expected artifact "${key}" in ${store.url}, found nothing`);
-    artifacts.push({ key, size: body.byteLength, sha256: createHash('sha256').update(body).digest('hex') });
+    artifacts.push({ key, size: body.byteLength, sha256: await sha256Hex(body) });
   }
   return ResultsManifestSchema.parse({ runId, createdAt: now.toISOString(), artifacts });
 }

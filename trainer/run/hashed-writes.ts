@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { ResultsManifestEntry } from '../../contracts/results-manifest';
+import { sha256Hex } from '../storage/sha256';
 import type { Store } from '../storage/store';
 
 /** Size and sha256 of an object as it was written. */
@@ -34,7 +34,7 @@ export class HashedWrites implements Store {
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const digest = { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+    const digest = { size: bytes.byteLength, sha256: await sha256Hex(bytes) };
     await this.inner.put(key, body);
     this.digests.set(this.prefix + key, digest);
   }

@@ -1,4 +1,4 @@
-import { localDataFolders } from '../../../ops/preflight/context';
+import { localDataFolders } from '../../../common/local-data-folders';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
