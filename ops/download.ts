@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { runLayout } from '../contracts/run-layout';
 import { type ResultsManifestEntry, ResultsManifestSchema } from '../contracts/results-manifest';
 import { OpsError } from './errors';
-import { parseJson } from './parse-json';
+import { parseJson } from '../common/parse-json';
 import type { S3RunReader } from './s3-run-reader';
 
 /** Receives byte counts as they arrive; the CLI feeds a cli-progress bar with them. */

@@ -13,7 +13,7 @@ import { type RunStatus, RunStatusSchema } from '../contracts/run-status';
 import { isNotFound } from '../common/s3-client';
 import { callAws, callAwsOrNull } from './aws/call';
 import { OpsError } from './errors';
-import { parseJson } from './parse-json';
+import { parseJson } from '../common/parse-json';
 
 export interface ObjectInfo {
   key: string;

@@ -10,7 +10,7 @@ import { OpsError } from '../errors';
 import { formatDuration, renderTable } from '../../common/format';
 import { formatBytes } from '../format/units';
 import { type CommonOptions, withCommonOptions } from '../options';
-import { parseJson } from '../parse-json';
+import { parseJson } from '../../common/parse-json';
 import type { S3RunReader } from '../s3-run-reader';
 
 export interface ResultsReport {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { parseJson } from '../../common/parse-json';
 import { runLayout } from '../../contracts/run-layout';
 import type { Store } from '../storage/store';
 
@@ -44,14 +45,8 @@ export async function loadModel(store: Store, unit: string): Promise<tf.LayersMo
       const body = await store.get(jsonKey);
       if (body === null)
         throw new Error(`expected the model of "${unit}" at ${jsonKey} in ${store.url}, found nothing`);
-      const parsed = ModelJsonSchema.safeParse(JSON.parse(body.toString('utf8')));
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new Error(
-          `${store.url}/${jsonKey}: key "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`,
-        );
-      }
-      const modelJson = parsed.data as unknown as tf.io.ModelJSON;
+      const parsed = parseJson(body.toString('utf8'), ModelJsonSchema, `${store.url}/${jsonKey}`);
+      const modelJson = parsed as unknown as tf.io.ModelJSON;
       return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
         const parts: Buffer[] = [];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RunSummarySchema, UnitSummarySchema, type RunSummary } from '../../contracts/run-summary';
 import { runLayout } from '../../contracts/run-layout';
 import { RunStateSchema, type RunState } from '../../contracts/run-status';
+import { parseJson } from '../../common/parse-json';
 import type { Store } from '../storage/store';
 import type { EpochMetrics } from '../train/metrics';
 import { parseMetricsCsv } from './metrics-csv';
@@ -15,26 +16,11 @@ import { parseMetricsCsv } from './metrics-csv';
 export const DoneMarkerSchema = UnitSummarySchema.extend({ finishedAt: z.string() });
 export type DoneMarker = z.infer<typeof DoneMarkerSchema>;
 
-function parseJson<T>(schema: z.ZodType<T>, body: Buffer, where: string): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new Error(`${where}: expected JSON, found text that does not parse (${(err as Error).message})`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${where}: key "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
-}
-
 export async function readDoneMarker(store: Store, unit: string): Promise<DoneMarker> {
   const key = runLayout.unitDone(unit);
   const body = await store.get(key);
   if (body === null) throw new Error(`report: expected ${key} in ${store.url}, found nothing`);
-  return parseJson(DoneMarkerSchema, body, `${store.url}/${key}`);
+  return parseJson(body.toString('utf8'), DoneMarkerSchema, `${store.url}/${key}`);
 }
 
 /** The marker goes last: it promises that the unit's model and metrics are complete. */
@@ -50,7 +36,7 @@ export async function readRunState(store: Store): Promise<RunState | null> {
   const body = await store.get(runLayout.status);
   if (body === null) return null;
   try {
-    return parseJson(z.object({ state: RunStateSchema }), body, runLayout.status).state;
+    return parseJson(body.toString('utf8'), z.object({ state: RunStateSchema }), runLayout.status).state;
   } catch {
     return null;
   }
@@ -58,7 +44,9 @@ export async function readRunState(store: Store): Promise<RunState | null> {
 
 export async function readSummary(store: Store): Promise<RunSummary | null> {
   const body = await store.get(runLayout.summary);
-  return body === null ? null : parseJson(RunSummarySchema, body, `${store.url}/${runLayout.summary}`);
+  return body === null
+    ? null
+    : parseJson(body.toString('utf8'), RunSummarySchema, `${store.url}/${runLayout.summary}`);
 }
 
 /** A unit's epochs so far; none when its metrics file does not exist yet. */
