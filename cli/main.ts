@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerPredictCommand } from '../trainer/cli/predict-command';
 import { registerSampleCommand } from '../trainer/cli/sample-command';
 import { registerTrainCommands } from '../trainer/cli/train-command';
 import { registerOperatorCommands } from '../ops/commands';
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerSampleCommand(program);
   registerTrainCommands(program);
+  registerPredictCommand(program);
   registerOperatorCommands(program);
   return program;
 }

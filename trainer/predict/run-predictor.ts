@@ -1,0 +1,118 @@
+import type * as tf from '@tensorflow/tfjs';
+import {
+  COORDINATES,
+  columnIndex,
+  IMAGE_SIZE,
+  KEYPOINT_COLUMNS,
+  SPECIALISTS,
+} from '../../contracts/keypoints';
+import { runLayout, unitId } from '../../contracts/run-layout';
+import { loadModel } from '../run/model-io';
+import type { Store } from '../storage/store';
+import { predictPx } from '../train/evaluate';
+
+/** Whole-face models that fill the columns no specialist covers, best first (the report's ladder). */
+const FILLERS = ['baseline', 'cnn', 'mlp'] as const;
+
+interface LoadedUnit {
+  unit: string;
+  columns: readonly string[];
+  model: tf.LayersModel;
+}
+
+export interface RunPredictor {
+  /** Units in use, in merge order. */
+  units: readonly string[];
+  /** count images of 96x96 -> count * 30 coordinates in the input's pixels. */
+  predict(pixels: Uint8Array, count: number, batchSize: number): Float32Array;
+  dispose(): void;
+}
+
+/** Columns a unit predicts, from its id. */
+export function unitColumns(unit: string): readonly string[] {
+  const [, specialist] = unit.split('/');
+  if (specialist === undefined) return KEYPOINT_COLUMNS;
+  const s = SPECIALISTS.find((x) => x.name === specialist);
+  if (!s)
+    throw new Error(`unit "${unit}": expected a specialist of ${SPECIALISTS.map((x) => x.name).join(', ')}`);
+  return s.columns;
+}
+
+const isDone = async (store: Store, unit: string) => (await store.get(runLayout.unitDone(unit))) !== null;
+
+/**
+ * The units predict merges, as the report does: the finished specialists, then the first finished whole-face
+ * model fills every column they leave; `model` picks one unit instead.
+ */
+export async function chooseUnits(store: Store, model?: string): Promise<string[]> {
+  if (model !== undefined) {
+    if (!(await isDone(store, model)))
+      throw new Error(
+        `--model ${model}: expected a finished unit at ${runLayout.unitDone(model)} in ${store.url}, found none`,
+      );
+    return [model];
+  }
+  const units: string[] = [];
+  for (const s of SPECIALISTS) {
+    const u = unitId('specialists', s.name);
+    if (await isDone(store, u)) units.push(u);
+  }
+  const covered = new Set(units.flatMap(unitColumns));
+  if (covered.size < COORDINATES) {
+    for (const f of FILLERS) {
+      if (await isDone(store, f)) {
+        units.unshift(f);
+        return units;
+      }
+    }
+    throw new Error(
+      `expected finished models in ${store.url} (a ${runLayout.unitDone('baseline')} or all six specialists), ` +
+        `found ${units.length === 0 ? 'none' : units.join(', ')}`,
+    );
+  }
+  return units;
+}
+
+function checkShape(model: tf.LayersModel, unit: string, columns: readonly string[], where: string): void {
+  const input = model.inputs[0]?.shape ?? [];
+  const output = model.outputs[0]?.shape ?? [];
+  const wantIn = [null, IMAGE_SIZE, IMAGE_SIZE, 1];
+  if (input.length !== 4 || input.some((d, i) => d !== wantIn[i]) || output.at(-1) !== columns.length)
+    throw new Error(
+      `${where}: expected a network of ${unit} taking [null,${IMAGE_SIZE},${IMAGE_SIZE},1] and giving ${columns.length} outputs, ` +
+        `found input [${input.join(',')}] and output [${output.join(',')}]`,
+    );
+}
+
+/** Load the chosen units; each is checked against the input size and the columns of its unit. */
+export async function openRunPredictor(store: Store, model?: string): Promise<RunPredictor> {
+  const loaded: LoadedUnit[] = [];
+  try {
+    for (const unit of await chooseUnits(store, model)) {
+      const columns = unitColumns(unit);
+      const m = await loadModel(store, unit);
+      loaded.push({ unit, columns, model: m });
+      checkShape(m, unit, columns, `${store.url}/${runLayout.modelJson(unit)}`);
+    }
+  } catch (err) {
+    for (const l of loaded) l.model.dispose();
+    throw err;
+  }
+  return {
+    units: loaded.map((l) => l.unit),
+    predict(pixels, count, batchSize) {
+      const out = new Float32Array(count * COORDINATES).fill(Number.NaN);
+      // Later units overwrite earlier ones: the filler goes first, the specialists over it.
+      for (const l of loaded) {
+        const pred = predictPx(l.model, pixels, count, batchSize);
+        const cols = l.columns.map(columnIndex);
+        for (let r = 0; r < count; r++)
+          for (let c = 0; c < cols.length; c++) out[r * COORDINATES + cols[c]!] = pred[r * cols.length + c]!;
+      }
+      return out;
+    },
+    dispose() {
+      for (const l of loaded) l.model.dispose();
+    },
+  };
+}
