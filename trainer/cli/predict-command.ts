@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { integerOption } from '../../common/cli-options';
 import { PIXELS } from '../../contracts/keypoints';
 import { selectBackend } from '../backend/select-backend';
+import type { BackendName } from '../config';
 import { drawKeypoints } from '../predict/draw-keypoints';
 import { type Box, type FitMode, loadNetworkImage, parseBox, toOriginal } from '../predict/image-transform';
 import { type ImagePrediction, predictionsCsv, predictionsJson } from '../predict/predict-output';
@@ -20,6 +21,8 @@ interface PredictCliOptions {
   model?: string;
   draw?: string;
   batch: number;
+  /** Force one tfjs backend; by default the fastest that loads. */
+  backend?: BackendName;
 }
 
 /** A run given as a plain folder is a file:// store. */
@@ -66,7 +69,7 @@ export async function runPredict(
   if (opts.fit === 'box' && !opts.box) throw new Error('--fit box: expected --box x,y,w,h, found none');
   const box = opts.box;
   const fit: FitMode = box ? 'box' : opts.fit;
-  await selectBackend({ requireGpu: false, log });
+  await selectBackend({ backend: opts.backend, requireGpu: false, log });
   const predictor = await openRunPredictor(openStore(storeUrl(opts.run)), opts.model);
   log(`predicting with ${predictor.units.join(', ')}`);
   const files = await expandInputs(images);
@@ -99,7 +102,9 @@ export async function runPredict(
       for (const [i, { file, image }] of loaded.entries()) {
         const coordinates = px.slice(i * 30, (i + 1) * 30);
         for (let k = 0; k < 30; k += 2) {
-          const p = toOriginal(image.box, coordinates[k]!, coordinates[k + 1]!);
+          // Predictions are clipped to [0, 96]; the input's edges are at -0.5 and 95.5 (pixel centres on integers).
+          const edge = (v: number) => Math.min(95.5, Math.max(-0.5, v));
+          const p = toOriginal(image.box, edge(coordinates[k]!), edge(coordinates[k + 1]!));
           coordinates[k] = p.x;
           coordinates[k + 1] = p.y;
         }
