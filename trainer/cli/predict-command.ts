@@ -96,7 +96,7 @@ export async function runPredict(
         }
       }
       const pixels = new Uint8Array(loaded.length * PIXELS);
-      loaded.forEach((l, i) => pixels.set(l.image.pixels, i * PIXELS));
+      for (const [i, l] of loaded.entries()) pixels.set(l.image.pixels, i * PIXELS);
       const px =
         loaded.length > 0 ? predictor.predict(pixels, loaded.length, opts.batch) : new Float32Array();
       for (const [i, { file, image }] of loaded.entries()) {
