@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { integerOption } from '../../common/cli-options';
-import { PIXELS } from '../../contracts/keypoints';
+import { COORDINATES, IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import { selectBackend } from '../backend/select-backend';
 import type { BackendName } from '../config';
 import { drawKeypoints } from '../predict/draw-keypoints';
@@ -60,6 +60,9 @@ async function writeOutput(out: string | undefined, text: string): Promise<void>
   await fs.writeFile(out, text);
 }
 
+/** Predictions are clipped to [0, 96]; the input's edges are at -0.5 and 95.5 (pixel centres on integers). */
+const toInputEdges = (v: number) => Math.min(IMAGE_SIZE - 0.5, Math.max(-0.5, v));
+
 /** Predict every image; failures are collected with the file and the reason, the rest still done. */
 export async function runPredict(
   images: readonly string[],
@@ -100,11 +103,9 @@ export async function runPredict(
       const px =
         loaded.length > 0 ? predictor.predict(pixels, loaded.length, opts.batch) : new Float32Array();
       for (const [i, { file, image }] of loaded.entries()) {
-        const coordinates = px.slice(i * 30, (i + 1) * 30);
-        for (let k = 0; k < 30; k += 2) {
-          // Predictions are clipped to [0, 96]; the input's edges are at -0.5 and 95.5 (pixel centres on integers).
-          const edge = (v: number) => Math.min(95.5, Math.max(-0.5, v));
-          const p = toOriginal(image.box, edge(coordinates[k]!), edge(coordinates[k + 1]!));
+        const coordinates = px.slice(i * COORDINATES, (i + 1) * COORDINATES);
+        for (let k = 0; k < COORDINATES; k += 2) {
+          const p = toOriginal(image.box, toInputEdges(coordinates[k]!), toInputEdges(coordinates[k + 1]!));
           coordinates[k] = p.x;
           coordinates[k + 1] = p.y;
         }

@@ -1,13 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  COORDINATES,
-  columnIndex,
-  IMAGE_SIZE,
-  KEYPOINT_COLUMNS,
-  SPECIALISTS,
-} from '../../contracts/keypoints';
+import { COORDINATES, IMAGE_SIZE, KEYPOINT_COLUMNS, SPECIALISTS } from '../../contracts/keypoints';
 import { runLayout, unitId } from '../../contracts/run-layout';
 import { loadModel } from '../run/model-io';
+import { scatterUnitColumns } from '../run/unit-data';
 import type { Store } from '../storage/store';
 import { predictPx } from '../train/evaluate';
 
@@ -104,10 +99,7 @@ export async function openRunPredictor(store: Store, model?: string): Promise<Ru
       const out = new Float32Array(count * COORDINATES).fill(Number.NaN);
       // Later units overwrite earlier ones: the filler goes first, the specialists over it.
       for (const l of loaded) {
-        const pred = predictPx(l.model, pixels, count, batchSize);
-        const cols = l.columns.map(columnIndex);
-        for (let r = 0; r < count; r++)
-          for (let c = 0; c < cols.length; c++) out[r * COORDINATES + cols[c]!] = pred[r * cols.length + c]!;
+        scatterUnitColumns(out, predictPx(l.model, pixels, count, batchSize), l.columns);
       }
       return out;
     },

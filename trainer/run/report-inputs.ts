@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ON_DEMAND_USD_PER_HOUR } from '../../contracts/instance-prices';
 import type { TrainConfig } from '../config';
-import { COORDINATES, columnIndex } from '../../contracts/keypoints';
+import { COORDINATES } from '../../contracts/keypoints';
 import type { UnitCurve } from '../report/learning-curves';
 import type { PhaseTime, RunSummary, UnitSummary } from '../../contracts/run-summary';
 import { UnitSummarySchema } from '../../contracts/run-summary';
@@ -15,6 +15,7 @@ import type { LoadedRun } from './load-run';
 import { loadModel } from './model-io';
 import { isTrained, type TrainedUnit } from './plan';
 import { readDoneMarker, readMetrics } from './run-files';
+import { scatterUnitColumns } from './unit-data';
 import type { UnitPredictions } from './unit-trainer';
 
 /** The settings the report reads. */
@@ -55,9 +56,8 @@ export async function evaluateAndReport(c: ReportContext): Promise<RunSummary> {
       trainSeconds += marker.trainSeconds;
       curves.push(await unitCurve(c.store, u.unit, marker.bestEpoch));
       const predicted = c.predictions.get(u.unit) ?? (await predictStored(c, u));
-      const cols = u.columns.map(columnIndex);
-      scatter(devPredPx, predicted.devPredPx, cols);
-      scatter(testPredPx, predicted.testPredPx, cols);
+      scatterUnitColumns(devPredPx, predicted.devPredPx, u.columns);
+      scatterUnitColumns(testPredPx, predicted.testPredPx, u.columns);
     }
     models.push({ name, devPredPx, testPredPx, trainSeconds });
     phases.push({ name, seconds: trainSeconds });
@@ -147,12 +147,4 @@ async function predictStored(c: ReportContext, u: TrainedUnit): Promise<UnitPred
 
 function onDemandPrice(instanceType: string | null): number | null {
   return instanceType ? (ON_DEMAND_USD_PER_HOUR[instanceType] ?? null) : null;
-}
-
-/** Put a unit's `cols.length` outputs per row into their places among the 30 columns. */
-function scatter(target: Float32Array, unitPred: Float32Array, cols: number[]): void {
-  const rows = unitPred.length / cols.length;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols.length; c++) target[r * COORDINATES + cols[c]!] = unitPred[r * cols.length + c]!;
-  }
 }

@@ -32,3 +32,16 @@ export function gatherAllColumns(
   }
   return { pixels, labelsPx, count };
 }
+
+/** The inverse of gatherUnitRows for predictions: put a unit's outputs per row into their places among the 30 columns. */
+export function scatterUnitColumns(
+  target: Float32Array,
+  unitPred: Float32Array,
+  columns: readonly string[],
+): void {
+  const cols = columns.map(columnIndex);
+  const rows = unitPred.length / cols.length;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols.length; c++) target[r * COORDINATES + cols[c]!] = unitPred[r * cols.length + c]!;
+  }
+}
