@@ -1,13 +1,18 @@
 import type * as tf from '@tensorflow/tfjs';
+import * as path from 'node:path';
 import { COORDINATES, IMAGE_SIZE, KEYPOINT_COLUMNS, SPECIALISTS } from '../../contracts/keypoints';
 import { runLayout, unitId } from '../../contracts/run-layout';
-import { loadModel } from '../run/model-io';
+import { loadModel, loadModelFrom } from '../run/model-io';
+import { openStore } from '../storage/open-store';
 import { scatterUnitColumns } from '../run/unit-data';
 import type { Store } from '../storage/store';
 import { predictPx } from '../train/evaluate';
 
 /** Whole-face models that fill the columns no specialist covers, best first (the report's ladder). */
 const FILLERS = ['baseline', 'cnn', 'mlp'] as const;
+
+/** The file that makes a folder a saved model (trainer/run/model-io.ts writes it). */
+const MODEL_JSON = 'model.json';
 
 interface LoadedUnit {
   unit: string;
@@ -79,15 +84,62 @@ function checkShape(model: tf.LayersModel, unit: string, columns: readonly strin
     );
 }
 
-/** Load the chosen units; each is checked against the input size and the columns of its unit. */
-export async function openRunPredictor(store: Store, model?: string): Promise<RunPredictor> {
+interface UnitSource {
+  unit: string;
+  /** The model.json, for messages. */
+  where: string;
+  load(): Promise<tf.LayersModel>;
+}
+
+/** A run given as a plain folder is a file:// store. */
+export const storeUrl = (location: string) =>
+  /^(file|s3):\/\//.test(location) ? location : `file://${path.resolve(location)}`;
+
+/**
+ * The unit a model folder holds, from its path: what follows `models/` (`runs/x/models/specialists/nose-tip`),
+ * else a specialist's name (`nose-tip/`) or, for any other name, a whole-face model.
+ */
+export function modelFolderUnit(url: string): string {
+  const parts = url.replace(/\/+$/, '').split('/');
+  const at = parts.lastIndexOf('models');
+  if (at >= 0 && at < parts.length - 1) return parts.slice(at + 1).join('/');
+  const name = parts.at(-1) ?? '';
+  return SPECIALISTS.some((s) => s.name === name) ? unitId('specialists', name) : name;
+}
+
+/**
+ * Load what `location` holds: one model folder (it has a model.json) or a run, whose units are merged as
+ * in the report (`model` picks one). Each network is checked against the input size and its unit's columns.
+ */
+export async function openPredictor(location: string, model?: string): Promise<RunPredictor> {
+  const url = storeUrl(location);
+  const store = openStore(url);
+  let sources: UnitSource[];
+  if ((await store.get(MODEL_JSON)) !== null) {
+    if (model !== undefined)
+      throw new Error(
+        `--model ${model}: expected --run to be a run folder, found the model folder ${url} (it holds one unit)`,
+      );
+    const unit = modelFolderUnit(url);
+    sources = [{ unit, where: `${url}/${MODEL_JSON}`, load: () => loadModelFrom(store, '', url) }];
+  } else {
+    sources = (await chooseUnits(store, model)).map((unit) => ({
+      unit,
+      where: `${store.url}/${runLayout.modelJson(unit)}`,
+      load: () => loadModel(store, unit),
+    }));
+  }
+  return openUnits(sources);
+}
+
+async function openUnits(sources: readonly UnitSource[]): Promise<RunPredictor> {
   const loaded: LoadedUnit[] = [];
   try {
-    for (const unit of await chooseUnits(store, model)) {
+    for (const { unit, where, load } of sources) {
       const columns = unitColumns(unit);
-      const m = await loadModel(store, unit);
+      const m = await load();
       loaded.push({ unit, columns, model: m });
-      checkShape(m, unit, columns, `${store.url}/${runLayout.modelJson(unit)}`);
+      checkShape(m, unit, columns, where);
     }
   } catch (err) {
     for (const l of loaded) l.model.dispose();

@@ -183,7 +183,11 @@ const SUMMARY_TITLES: Record<ModelName, string> = {
   'specialists-augmented': 'Model 5 (augmented specialists)',
 };
 
-function predictorFor(test: TestSet, predPx: Float32Array): (imageId: number, feature: string) => number {
+/** Looks up a test image's predicted coordinate for the submission writer. */
+export function predictorFor(
+  test: TestSet,
+  predPx: Float32Array,
+): (imageId: number, feature: string) => number {
   const rowOf = new Map<number, number>();
   test.imageIds.forEach((id, i) => {
     rowOf.set(id, i);

@@ -39,12 +39,18 @@ export async function saveModel(model: tf.LayersModel, store: Store, unit: strin
 
 /** Load a model saved by saveModel from the run store (any Store: local folder or S3). */
 export async function loadModel(store: Store, unit: string): Promise<tf.LayersModel> {
-  const jsonKey = runLayout.modelJson(unit);
+  return loadModelFrom(store, runLayout.modelDir(unit), `"${unit}"`);
+}
+
+/** Load `model.json` + weights from folder `dir` of the store ('' for its root); `what` names it in errors. */
+export async function loadModelFrom(store: Store, dir: string, what: string): Promise<tf.LayersModel> {
+  const keyOf = (name: string) => (dir === '' ? name : `${dir}/${name}`);
+  const jsonKey = keyOf('model.json');
   return tf.loadLayersModel({
     load: async () => {
       const body = await store.get(jsonKey);
       if (body === null)
-        throw new Error(`expected the model of "${unit}" at ${jsonKey} in ${store.url}, found nothing`);
+        throw new Error(`expected the model of ${what} at ${jsonKey} in ${store.url}, found nothing`);
       const parsed = parseJson(body.toString('utf8'), ModelJsonSchema, `${store.url}/${jsonKey}`);
       const modelJson = parsed as unknown as tf.io.ModelJSON;
       return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
@@ -52,10 +58,10 @@ export async function loadModel(store: Store, unit: string): Promise<tf.LayersMo
         const parts: Buffer[] = [];
         for (const group of manifest) {
           for (const p of group.paths) {
-            const key = `${runLayout.modelDir(unit)}/${p}`;
+            const key = keyOf(p);
             const data = await store.get(key);
             if (data === null)
-              throw new Error(`expected the weights of "${unit}" at ${key} in ${store.url}, found nothing`);
+              throw new Error(`expected the weights of ${what} at ${key} in ${store.url}, found nothing`);
             parts.push(data);
           }
           specs.push(...group.weights);

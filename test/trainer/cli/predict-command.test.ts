@@ -44,7 +44,7 @@ it('predicts a PNG and a JPEG of different sizes in their own pixels and names t
   const { predictions, failures } = await runPredict(
     [path.join(dir, 'a.png'), path.join(dir, 'broken.png'), path.join(dir, 'b.jpg')],
     { run: path.join(dir, 'run'), fit: 'crop', batch: 2, backend: 'cpu', draw: path.join(dir, 'drawn') },
-    () => {},
+    { log: () => {} },
   );
   expect(failures.map((f) => f.file)).toEqual([path.join(dir, 'broken.png')]);
   const lines = predictionsCsv(predictions).trim().split('\n');
