@@ -80,7 +80,7 @@ function checkShape(model: tf.LayersModel, unit: string, columns: readonly strin
   if (input.length !== 4 || input.some((d, i) => d !== wantIn[i]) || output.at(-1) !== columns.length)
     throw new Error(
       `${where}: expected a network of ${unit} taking [null,${IMAGE_SIZE},${IMAGE_SIZE},1] and giving ${columns.length} outputs, ` +
-        `found input [${input.join(',')}] and output [${output.join(',')}]`,
+        `found input ${JSON.stringify(input)} and output ${JSON.stringify(output)}`,
     );
 }
 

@@ -1,66 +1,339 @@
 import * as tf from '@tensorflow/tfjs';
-import { promises as fs } from 'node:fs';
+import { Command } from 'commander';
+import { promises as fs, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
-import { KEYPOINT_COLUMNS } from '../../../contracts/keypoints';
-import { runPredict } from '../../../trainer/cli/predict-command';
-import { predictionsCsv } from '../../../trainer/predict/predict-output';
+import { IMAGE_SIZE, KEYPOINT_COLUMNS, KEYPOINTS, PIXELS, SPECIALISTS } from '../../../contracts/keypoints';
+import { runLayout } from '../../../contracts/run-layout';
+import { RunSummarySchema } from '../../../contracts/run-summary';
+import { registerPredictCommand } from '../../../trainer/cli/predict-command';
+import { loadTest } from '../../../trainer/data/kaggle-csv';
 import { saveModel } from '../../../trainer/run/model-io';
-import { writeDoneMarker } from '../../../trainer/run/run-files';
+import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
+import { runTraining } from '../../../trainer/run/run-training';
 import { openStore } from '../../../trainer/storage/open-store';
+import { writeKaggleFixture } from '../run/kaggle-fixture';
 
-jest.setTimeout(60_000);
+jest.setTimeout(300_000);
 
-it('predicts a PNG and a JPEG of different sizes in their own pixels and names the unreadable file', async () => {
-  await tf.setBackend('cpu');
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'predict-'));
-  const store = openStore(`file://${dir}/run`);
-  const model = tf.sequential({
-    layers: [tf.layers.flatten({ inputShape: [96, 96, 1] }), tf.layers.dense({ units: 30 })],
+/** A tiny network and one epoch per unit, as test/trainer/run/run-training.test.ts: a real run, quickly. */
+const TINY = [
+  'baseline.maxEpochs=1',
+  'specialists.maxEpochs=1',
+  'batchSize=32',
+  'network.convFilters=2,2,2',
+  'network.denseUnits=8,8',
+  'checkpointEveryEpochs=1',
+];
+
+interface Cli {
+  run(args: string[]): Promise<void>;
+  /** Log lines (stderr of the real command). */
+  lines: string[];
+  /** What the progress wrote. */
+  progress(): string;
+}
+
+/** A fresh program with the predict command, as `facepoints predict ...` runs it, its stderr captured. */
+function cli(): Cli {
+  const lines: string[] = [];
+  let progressText = '';
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => {
+    progressText += chunk.toString();
   });
-  await saveModel(model, store, 'baseline');
-  await writeDoneMarker(store, {
-    unit: 'baseline',
-    trainRows: 1,
-    devRows: 1,
-    params: 1,
-    maxEpochs: 1,
-    epochsRun: 1,
-    bestEpoch: 1,
-    bestDevRmsePx: 1,
-    stoppedEarly: false,
-    trainSeconds: 0,
-    finishedAt: new Date().toISOString(),
-  });
-  await store.flush();
-  const noise = (w: number, h: number) =>
-    sharp(Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256)), {
-      raw: { width: w, height: h, channels: 3 },
+  const p = new Command('facepoints').exitOverride().configureOutput({ writeErr: () => undefined });
+  registerPredictCommand(p, { log: (l) => lines.push(l), progress: { stream, tty: false } });
+  for (const c of p.commands) c.exitOverride().configureOutput({ writeErr: () => undefined });
+  return {
+    run: async (args) => {
+      await p.parseAsync(['predict', ...args], { from: 'user' });
+    },
+    lines,
+    progress: () => progressText,
+  };
+}
+
+type CsvRow = Record<string, string>;
+async function readCsvRows(file: string): Promise<CsvRow[]> {
+  const [header, ...rows] = (await fs.readFile(file, 'utf8')).trim().split('\n');
+  const names = header!.split(',');
+  return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [names[i], v])));
+}
+
+const coordinatesOf = (row: CsvRow) => KEYPOINT_COLUMNS.map((c) => Number(row[c]));
+
+describe('facepoints predict with a trained run', () => {
+  let root: string;
+  let data: string;
+  let run: string;
+  let faces: string;
+  let bestModel: string;
+
+  const out = (name: string) => path.join(root, 'out', name);
+
+  beforeAll(async () => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'facepoints-predict-'));
+    data = path.join(root, 'data');
+    await writeKaggleFixture(data, 90, 6);
+    const sink = new PassThrough();
+    sink.resume();
+    const config = resolveTrainConfig({
+      data,
+      out: `file://${root}/runs`,
+      run: 't1',
+      preset: 'quick',
+      set: TINY,
     });
-  await noise(200, 120).png().toFile(path.join(dir, 'a.png'));
-  await noise(90, 300).jpeg().toFile(path.join(dir, 'b.jpg'));
-  await fs.writeFile(path.join(dir, 'broken.png'), 'not an image');
-  const { predictions, failures } = await runPredict(
-    [path.join(dir, 'a.png'), path.join(dir, 'broken.png'), path.join(dir, 'b.jpg')],
-    { run: path.join(dir, 'run'), fit: 'crop', batch: 2, backend: 'cpu', draw: path.join(dir, 'drawn') },
-    { log: () => {} },
-  );
-  expect(failures.map((f) => f.file)).toEqual([path.join(dir, 'broken.png')]);
-  const lines = predictionsCsv(predictions).trim().split('\n');
-  expect(lines[0]).toBe(['image', 'width', 'height', ...KEYPOINT_COLUMNS].join(','));
-  expect(lines).toHaveLength(3);
-  for (const p of predictions) {
-    for (let k = 0; k < 30; k += 2) {
-      expect(p.coordinates[k]).toBeGreaterThanOrEqual(-0.5);
-      expect(p.coordinates[k]).toBeLessThanOrEqual(p.width - 0.5);
-      expect(p.coordinates[k + 1]).toBeGreaterThanOrEqual(-0.5);
-      expect(p.coordinates[k + 1]).toBeLessThanOrEqual(p.height - 0.5);
+    const outcome = await runTraining(config, {
+      log: () => {},
+      progress: { stream: sink, tty: false },
+      instanceType: null,
+      heartbeatMs: 60_000,
+    });
+    expect(outcome.state).toBe('succeeded');
+    run = path.join(root, 'runs', 't1');
+    bestModel = RunSummarySchema.parse(
+      JSON.parse(await fs.readFile(path.join(run, runLayout.summary), 'utf8')),
+    ).bestModel;
+    // Faces of the generated test set as image files of different formats.
+    const test = await loadTest(path.join(data, 'test.csv'));
+    faces = path.join(root, 'faces');
+    await fs.mkdir(faces);
+    const face = (i: number) =>
+      sharp(Buffer.from(test.pixels.subarray(i * PIXELS, (i + 1) * PIXELS)), {
+        raw: { width: IMAGE_SIZE, height: IMAGE_SIZE, channels: 1 },
+      });
+    await face(0).png().toFile(path.join(faces, 'face0.png'));
+    await face(1).jpeg({ quality: 95 }).toFile(path.join(faces, 'face1.jpg'));
+    await face(2).webp({ lossless: true }).toFile(path.join(faces, 'face2.webp'));
+    await fs.writeFile(path.join(faces, 'notes.txt'), 'not an image, and not taken from a folder');
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  beforeEach(() => {
+    process.exitCode = undefined;
+  });
+  afterEach(() => {
+    process.exitCode = undefined;
+  });
+
+  it('predicts a folder of PNG, JPEG and WebP faces: one CSV row each, exit code 0, progress shown', async () => {
+    const c = cli();
+    await c.run(['--run', run, '--out', out('folder.csv'), faces]);
+    expect(process.exitCode).toBeUndefined();
+    const rows = await readCsvRows(out('folder.csv'));
+    expect(rows.map((r) => path.basename(r.image!))).toEqual(['face0.png', 'face1.jpg', 'face2.webp']);
+    for (const r of rows) {
+      expect([r.width, r.height]).toEqual(['96', '96']);
+      for (const v of coordinatesOf(r)) {
+        expect(v).toBeGreaterThanOrEqual(-0.5);
+        expect(v).toBeLessThanOrEqual(95.5);
+      }
     }
-  }
-  expect(predictions.map((p) => [p.width, p.height])).toEqual([
-    [200, 120],
-    [90, 300],
-  ]);
-  expect((await sharp(path.join(dir, 'drawn', 'b.png')).metadata()).width).toBe(90);
+    const specialists = SPECIALISTS.map((s) => `specialists/${s.name}`);
+    expect(c.lines).toContain(`predicting with ${specialists.join(', ')}`);
+    expect(c.progress()).toContain('predict: 3/3 images');
+  });
+
+  it('names an unreadable file with the reason, still writes the others, and exits with 1', async () => {
+    const broken = path.join(root, 'broken.png');
+    await fs.writeFile(broken, 'not an image');
+    const c = cli();
+    await c.run([
+      '--run',
+      run,
+      '--out',
+      out('some-broken.csv'),
+      path.join(faces, 'face0.png'),
+      broken,
+      path.join(faces, 'face1.jpg'),
+      path.join(root, 'no-such-*.png'),
+    ]);
+    expect(process.exitCode).toBe(1);
+    const rows = await readCsvRows(out('some-broken.csv'));
+    expect(rows.map((r) => path.basename(r.image!))).toEqual(['face0.png', 'face1.jpg']);
+    expect(c.lines.find((l) => l.startsWith(`${broken}: `))).toMatch(/unsupported image format/);
+    expect(c.lines).toContain(
+      `${path.join(root, 'no-such-*.png')}: expected a file or folder, found a pattern that matched nothing (the shell expands patterns: leave it unquoted)`,
+    );
+  });
+
+  it('writes JSON with the 15 keypoints, x and y, per image', async () => {
+    await cli().run(['--run', run, '--json', '--out', out('faces.json'), path.join(faces, 'face0.png')]);
+    const json = JSON.parse(await fs.readFile(out('faces.json'), 'utf8')) as Array<{
+      image: string;
+      width: number;
+      height: number;
+      keypoints: Record<string, { x: number; y: number }>;
+    }>;
+    expect(json).toHaveLength(1);
+    expect(json[0]).toMatchObject({ image: path.join(faces, 'face0.png'), width: 96, height: 96 });
+    expect(Object.keys(json[0]!.keypoints)).toEqual([...KEYPOINTS]);
+    for (const p of Object.values(json[0]!.keypoints)) {
+      expect(typeof p.x).toBe('number');
+      expect(typeof p.y).toBe('number');
+    }
+  });
+
+  it('reports --box and --fit pad keypoints in the pixels of a bigger, non-square picture', async () => {
+    // The face, twice its size, on a 300x200 canvas at (40, 4): --box 40,4,192,192 gives the network the face back.
+    const big = path.join(root, 'canvas.png');
+    await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+      .composite([
+        {
+          input: await sharp(path.join(faces, 'face0.png')).resize(192, 192).png().toBuffer(),
+          left: 40,
+          top: 4,
+        },
+      ])
+      .png()
+      .toFile(big);
+    await cli().run(['--run', run, '--out', out('small.csv'), path.join(faces, 'face0.png')]);
+    await cli().run(['--run', run, '--box', '40,4,192,192', '--out', out('box.csv'), big]);
+    const small = coordinatesOf((await readCsvRows(out('small.csv')))[0]!);
+    const boxed = (await readCsvRows(out('box.csv')))[0]!;
+    expect([boxed.width, boxed.height]).toEqual(['300', '200']);
+    // Input pixel u covers original pixels [40 + 2u, 40 + 2u + 2): its centre is at 40 + 2u + 0.5. Resampling
+    // up and down changes the input a little, so allow half an input pixel.
+    coordinatesOf(boxed).forEach((v, i) => {
+      const expected = (i % 2 === 0 ? 40 : 4) + 2 * small[i]! + 0.5;
+      expect(Math.abs(v - expected)).toBeLessThan(1);
+    });
+
+    // --fit pad of a 192x150 picture is the 192x192 square with 21 black rows above and below it.
+    const square = path.join(root, 'square.png');
+    const strip = path.join(root, 'strip.png');
+    const band = await sharp(big).extract({ left: 40, top: 25, width: 192, height: 150 }).png().toBuffer();
+    await sharp(band).png().toFile(strip);
+    await sharp(band)
+      .extend({ top: 21, bottom: 21, background: { r: 0, g: 0, b: 0 } })
+      .png()
+      .toFile(square);
+    await cli().run(['--run', run, '--out', out('square.csv'), square]);
+    await cli().run(['--run', run, '--fit', 'pad', '--out', out('pad.csv'), strip]);
+    const sq = coordinatesOf((await readCsvRows(out('square.csv')))[0]!);
+    const padded = (await readCsvRows(out('pad.csv')))[0]!;
+    expect([padded.width, padded.height]).toEqual(['192', '150']);
+    coordinatesOf(padded).forEach((v, i) => {
+      expect(v).toBeCloseTo(sq[i]! - (i % 2 === 0 ? 0 : 21), 1);
+    });
+  });
+
+  it('takes one model folder as --run and predicts as --model of that unit', async () => {
+    await cli().run([
+      '--run',
+      path.join(run, runLayout.modelDir('baseline')),
+      '--out',
+      out('folder-model.csv'),
+      path.join(faces, 'face1.jpg'),
+    ]);
+    await cli().run([
+      '--run',
+      run,
+      '--model',
+      'baseline',
+      '--out',
+      out('unit-model.csv'),
+      path.join(faces, 'face1.jpg'),
+    ]);
+    const a = coordinatesOf((await readCsvRows(out('folder-model.csv')))[0]!);
+    const b = coordinatesOf((await readCsvRows(out('unit-model.csv')))[0]!);
+    expect(a).toEqual(b);
+  });
+
+  it('draws each picture at its own size', async () => {
+    const drawn = path.join(root, 'drawn');
+    await cli().run([
+      '--run',
+      run,
+      '--draw',
+      drawn,
+      '--out',
+      out('drawn.csv'),
+      path.join(root, 'canvas.png'),
+    ]);
+    const meta = await sharp(path.join(drawn, 'canvas.png')).metadata();
+    expect([meta.width, meta.height]).toEqual([300, 200]);
+  });
+
+  it('refuses a model folder of another network, naming the folder and what differs', async () => {
+    const other = path.join(root, 'other');
+    const store = openStore(`file://${other}`);
+    const model = tf.sequential({
+      layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 10 })],
+    });
+    await saveModel(model, store, 'baseline');
+    await store.flush();
+    model.dispose();
+    await expect(
+      cli().run(['--run', path.join(other, 'models', 'baseline'), path.join(faces, 'face0.png')]),
+    ).rejects.toThrow(
+      `file://${other}/models/baseline/model.json: expected a network of baseline taking [null,96,96,1] and giving 30 outputs, ` +
+        'found input [null,28,28,1] and output [null,10]',
+    );
+  });
+
+  it('refuses a run without finished models, naming the run', async () => {
+    const unfinished = path.join(root, 'runs', 'unfinished');
+    await fs.mkdir(unfinished, { recursive: true });
+    await fs.copyFile(path.join(run, runLayout.config), path.join(unfinished, runLayout.config));
+    await expect(cli().run(['--run', unfinished, path.join(faces, 'face0.png')])).rejects.toThrow(
+      `expected finished models in file://${unfinished} (a models/baseline/done.json or all six specialists), found none`,
+    );
+  });
+
+  it("writes a test.csv's submission as the run's report does, for the lookup table beside it or any other", async () => {
+    const model = bestModel === 'baseline' ? ['--model', 'baseline'] : [];
+    const c = cli();
+    await c.run([
+      '--run',
+      run,
+      ...model,
+      '--submission',
+      out('submission.csv'),
+      '--out',
+      out('test-predictions.csv'),
+      path.join(data, 'test.csv'),
+    ]);
+    expect(process.exitCode).toBeUndefined();
+    const ours = await readCsvRows(out('submission.csv'));
+    const report = await readCsvRows(path.join(run, runLayout.submission));
+    expect(ours.map((r) => r.RowId)).toEqual(report.map((r) => r.RowId));
+    ours.forEach((r, i) => {
+      expect(Number(r.Location)).toBeCloseTo(Number(report[i]!.Location), 2);
+    });
+    expect(await readCsvRows(out('test-predictions.csv'))).toHaveLength(6);
+
+    // Another table: three rows of image 4, in its own order.
+    const lookup = path.join(root, 'lookup.csv');
+    await fs.writeFile(
+      lookup,
+      'RowId,ImageId,FeatureName,Location\n7,4,nose_tip_y,\n3,4,left_eye_center_x,\n9,4,mouth_left_corner_x,\n',
+    );
+    await cli().run([
+      '--run',
+      run,
+      ...model,
+      '--lookup',
+      lookup,
+      '--submission',
+      out('submission-3.csv'),
+      '--out',
+      out('test-predictions-3.csv'),
+      path.join(data, 'test.csv'),
+    ]);
+    const three = await readCsvRows(out('submission-3.csv'));
+    const image4 = (await readCsvRows(out('test-predictions-3.csv'))).find((r) =>
+      r.image!.endsWith('#ImageId=4'),
+    )!;
+    expect(three.map((r) => r.RowId)).toEqual(['7', '3', '9']);
+    expect(three.map((r) => Number(r.Location))).toEqual(
+      ['nose_tip_y', 'left_eye_center_x', 'mouth_left_corner_x'].map((f) =>
+        expect.closeTo(Number(image4[f]), 1),
+      ),
+    );
+  });
 });
