@@ -5,11 +5,13 @@ import * as path from 'node:path';
 import { benchCsvLoad } from './csv-load';
 import { benchTrainSpeed, benchPyTorchReference } from './train-speed';
 import { benchCheckpointOverhead } from './checkpoint-overhead';
+import { benchPredictSpeed } from './predict-speed';
 
 /**
  * `npm run bench -- [--json] [--csv PATH]`: the speed figures the project tracks. Targets are benchmarks,
  * never test assertions: CSV load <= 1 s and <= 500 MB peak RSS for a full-size training.csv, CPU
- * training >= half of PyTorch's images/s on the same network and machine, checkpoint overhead < 2%.
+ * training >= half of PyTorch's images/s on the same network and machine, checkpoint overhead < 2%,
+ * `facepoints predict` on 1000 pictures in seconds on the CPU.
  */
 interface BenchOptions {
   json: boolean;
@@ -17,6 +19,7 @@ interface BenchOptions {
   only?: string;
   steps: number;
   workers: number;
+  images: number;
 }
 
 function parseArguments(argv: string[]): BenchOptions {
@@ -26,7 +29,7 @@ function parseArguments(argv: string[]): BenchOptions {
       '--csv <path>',
       'training.csv to load (default: a generated full-size file, cached under .cache/bench)',
     )
-    .option('--only <parts>', 'comma-separated subset: csv,train,pytorch,checkpoint')
+    .option('--only <parts>', 'comma-separated subset: csv,train,pytorch,checkpoint,predict')
     .option('--steps <n>', 'timed training steps after warm-up', integerOption('--steps', { min: 1 }), 5)
     .option(
       '--workers <n>',
@@ -34,13 +37,19 @@ function parseArguments(argv: string[]): BenchOptions {
       integerOption('--workers'),
       0,
     )
+    .option(
+      '--images <n>',
+      'pictures the predict bench predicts',
+      integerOption('--images', { min: 1 }),
+      1000,
+    )
     .parse(argv);
   return program.opts<BenchOptions>();
 }
 
 async function main(): Promise<void> {
   const opts = parseArguments(process.argv);
-  const parts = new Set((opts.only ?? 'csv,train,pytorch,checkpoint').split(','));
+  const parts = new Set((opts.only ?? 'csv,train,pytorch,checkpoint,predict').split(','));
   const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
@@ -77,6 +86,10 @@ async function main(): Promise<void> {
   if (parts.has('checkpoint')) {
     log('bench: checkpoint overhead against a local S3 server ...');
     Object.assign(result, await benchCheckpointOverhead({ log }));
+  }
+  if (parts.has('predict')) {
+    log(`bench: facepoints predict on ${opts.images} pictures with the merged specialists ...`);
+    Object.assign(result, await benchPredictSpeed({ images: opts.images, log }));
   }
 
   if (opts.json) {
