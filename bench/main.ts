@@ -88,8 +88,12 @@ async function main(): Promise<void> {
     Object.assign(result, await benchCheckpointOverhead({ log }));
   }
   if (parts.has('predict')) {
-    log(`bench: facepoints predict on ${opts.images} pictures with the merged specialists ...`);
-    Object.assign(result, await benchPredictSpeed({ images: opts.images, log }));
+    // Prefixed per preset: the quick preset's narrow networks, then the seed's (what a cloud run trains).
+    for (const preset of ['quick', 'seed'] as const) {
+      log(`bench: facepoints predict on ${opts.images} pictures, a ${preset} run's merged specialists ...`);
+      const r = await benchPredictSpeed({ images: opts.images, preset, log });
+      for (const [k, v] of Object.entries(r)) result[`${k}${preset === 'seed' ? 'Seed' : 'Quick'}`] = v;
+    }
   }
 
   if (opts.json) {

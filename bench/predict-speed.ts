@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import seedrandom from 'seedrandom';
 import sharp from 'sharp';
 import { COORDINATES, IMAGE_SIZE, SPECIALISTS } from '../contracts/keypoints';
+import type { PresetName } from '../contracts/presets';
 import { unitId } from '../contracts/run-layout';
 import { selectBackend } from '../trainer/backend/select-backend';
 import { runPredict } from '../trainer/cli/predict-command';
@@ -24,6 +25,8 @@ export interface PredictSpeedOptions {
   images?: number;
   /** Images per model call, as predict's --batch. @default 64 */
   batch?: number;
+  /** The networks of this preset's run: the seed's (96x96, 16.6M parameters each) or quick's (48x48, narrow). @default 'seed' */
+  preset?: PresetName;
   /** Predict with this one unit instead of the merged specialists (the run's default), e.g. baseline. */
   model?: string;
   /** Force a backend; default: the best that loads here (predict's own choice). */
@@ -46,13 +49,13 @@ export interface PredictSpeedResult {
 const DISTINCT_FACES = 20;
 
 /**
- * The seed's networks (baseline, six specialists) with untrained weights in a run folder, as a finished run
+ * A preset's networks (baseline, six specialists) with untrained weights in a run folder, as a finished run
  * holds them: predict's speed depends on the networks' shapes, not on what they learnt.
  */
-async function writeSeedRun(dir: string): Promise<void> {
+async function writeRun(dir: string, preset: PresetName): Promise<void> {
   const store = new FileStore(dir);
   const seeds = new SeedSource(1);
-  const config = presetConfig('seed');
+  const config = presetConfig(preset);
   const units = [
     { unit: 'baseline', outputs: COORDINATES },
     ...SPECIALISTS.map((s) => ({ unit: unitId('specialists', s.name), outputs: s.columns.length })),
@@ -98,18 +101,19 @@ async function writeImages(dir: string, count: number): Promise<string[]> {
 
 /**
  * `facepoints predict` on `images` picture files end to end, through the command's own runPredict: the
- * backend, the models of a seed-sized run, reading and fitting every file, batched prediction, the CSV.
+ * backend, the models of a run of the preset's networks, reading and fitting every file, batched prediction, the CSV.
  */
 export async function benchPredictSpeed(opts: PredictSpeedOptions = {}): Promise<PredictSpeedResult> {
   const count = opts.images ?? 1000;
+  const preset = opts.preset ?? 'seed';
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'facepoints-bench-predict-'));
   try {
     const run = path.join(root, 'run');
     // The networks are built, then loaded by predict, on the backend predict chooses.
     await selectBackend({ backend: opts.backend, requireGpu: false, log });
-    log('bench: writing a run of the seed-sized networks ...');
-    await writeSeedRun(run);
+    log(`bench: writing a run of the ${preset} preset's networks ...`);
+    await writeRun(run, preset);
     log(`bench: writing ${count} pictures ...`);
     await fs.mkdir(path.join(root, 'images'));
     const files = await writeImages(path.join(root, 'images'), count);
