@@ -147,7 +147,11 @@ function renderCharts(units: UnitCurve[], mean: number | null): void {
           width: Math.max(380, plotBox.clientWidth || box.clientWidth - 16),
           height: 220,
           scales: { x: { time: false } },
-          axes: [{ label: 'epoch' }, { label: 'RMSE (px)' }],
+          // Whole epochs only on the x axis: uPlot would otherwise tick 1.5, 2.5 on a short run.
+          axes: [
+            { label: 'epoch', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
+            { label: 'RMSE (px)' },
+          ],
           series: [
             { label: 'epoch' },
             ...lines.map((l) => ({ ...l, value: (_: uPlot, v: number | null) => formatPx(v) })),
