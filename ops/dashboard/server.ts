@@ -49,6 +49,10 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     switch (url.pathname) {
       case '/':
         return send(res, 200, 'text/html; charset=utf-8', html);
+      case '/favicon.ico':
+        // No icon: an empty answer keeps the browser from logging a 404 on every load.
+        res.writeHead(204).end();
+        return;
       case '/dashboard.js':
         return send(res, 200, 'text/javascript; charset=utf-8', script);
       case '/api/run': {

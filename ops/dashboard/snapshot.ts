@@ -1,4 +1,5 @@
-import { runLayout } from '../../contracts/run-layout';
+import { SPECIALISTS } from '../../contracts/keypoints';
+import { MODEL_NAMES, runLayout, unitId } from '../../contracts/run-layout';
 import { type RunStatus, RunStatusSchema, STALE_HEARTBEAT_SECONDS } from '../../contracts/run-status';
 import { formatDuration } from '../../common/format';
 import { parseJson } from '../../common/parse-json';
@@ -31,7 +32,10 @@ export async function readStatus(run: Store): Promise<RunStatus | null> {
     : parseJson(body.toString('utf8'), RunStatusSchema, `${run.url}/${runLayout.status}`);
 }
 
-/** Unit ids with a metrics file, in the order the store lists them (`metrics/specialists/nose-tip.csv` -> `specialists/nose-tip`). */
+/**
+ * Unit ids with a metrics file (`metrics/specialists/nose-tip.csv` -> `specialists/nose-tip`), in the order
+ * the run trains them: the model ladder, then the specialists in their settings' order.
+ */
 export async function listMetricUnits(run: Store): Promise<string[]> {
   const prefix = runLayout.metrics('');
   const units: string[] = [];
@@ -39,7 +43,15 @@ export async function listMetricUnits(run: Store): Promise<string[]> {
     const unit = o.key.slice(prefix.length - '.csv'.length).replace(/\.csv$/, '');
     if (runLayout.metrics(unit) === o.key) units.push(unit);
   }
-  return units;
+  return units.sort((a, b) => trainingOrder(a) - trainingOrder(b));
+}
+
+const UNIT_ORDER = MODEL_NAMES.flatMap((m) => [unitId(m), ...SPECIALISTS.map((s) => unitId(m, s.name))]);
+
+/** A unit's place in UNIT_ORDER; units the ladder does not know go last, in the store's order. */
+function trainingOrder(unit: string): number {
+  const i = UNIT_ORDER.indexOf(unit);
+  return i === -1 ? UNIT_ORDER.length : i;
 }
 
 /** Run ids in the store: the folders with a status.json or a config.json, sorted (default ids sort by start). */

@@ -123,12 +123,17 @@ describe('runSnapshot', () => {
 });
 
 describe('listMetricUnits', () => {
-  it('turns metrics files into unit ids, specialists included, and ignores other files', async () => {
+  it('turns metrics files into unit ids in training order, specialists included, and ignores other files', async () => {
     const w = new RunWriter(store, 'r1');
-    await w.epochs('specialists/eye-centers', 1);
-    await w.epochs('baseline', 1);
+    for (const unit of ['specialists/nose-tip', 'mlp', 'specialists/eye-centers', 'baseline'])
+      await w.epochs(unit, 1);
     await store.put('r1/metrics/notes.txt', 'x');
-    expect(await listMetricUnits(store.child('r1/'))).toEqual(['baseline', 'specialists/eye-centers']);
+    expect(await listMetricUnits(store.child('r1/'))).toEqual([
+      'mlp',
+      'baseline',
+      'specialists/eye-centers',
+      'specialists/nose-tip',
+    ]);
   });
 });
 
