@@ -107,6 +107,19 @@ const SERIES_STYLE = {
   mean: { label: 'mean predictor', stroke: '#6b7280', width: 1, dash: [6, 4] },
 };
 
+/**
+ * y from 0 to just above the curves once past their first epochs: the first epoch's error of a fresh network
+ * (often 3-5 times the final one) would otherwise flatten everything a person is watching.
+ */
+function tailRange(plot: uPlot): uPlot.Range.MinMax {
+  let max = 0;
+  for (const values of plot.data.slice(1)) {
+    const skip = values.length > 3 ? Math.max(1, Math.floor(values.length * 0.05)) : 0;
+    for (const v of values.slice(skip)) if (v !== null && v !== undefined && v > max) max = v;
+  }
+  return [0, max > 0 ? max * 1.15 : 1];
+}
+
 function curveData(curve: UnitCurve, mean: number | null): uPlot.AlignedData {
   const data: uPlot.AlignedData = [curve.epochs, curve.trainRmsePx, curve.devRmsePx];
   return mean === null ? data : [...data, curve.epochs.map(() => mean)];
@@ -146,7 +159,7 @@ function renderCharts(units: UnitCurve[], mean: number | null): void {
         {
           width: Math.max(380, plotBox.clientWidth || box.clientWidth - 16),
           height: 220,
-          scales: { x: { time: false } },
+          scales: { x: { time: false }, y: { range: tailRange } },
           // Whole epochs only on the x axis: uPlot would otherwise tick 1.5, 2.5 on a short run.
           axes: [
             { label: 'epoch', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
