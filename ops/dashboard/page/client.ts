@@ -41,6 +41,8 @@ async function refreshRun(): Promise<void> {
   const snap = await getJson<RunSnapshot>(`/api/run${query}`);
   showConnection(snap);
   if (snap.reconnecting) return;
+  // Stay on this run: finding the newest one again lists the whole store at every read.
+  chosenRun ||= snap.runId;
   document.title = `${snap.runId} - facepoints`;
   renderStale(snap.staleWarning);
   renderStatus(snap);
@@ -289,10 +291,17 @@ function showView(next: 'run' | 'runs'): void {
   void tick();
 }
 
+/** The run list (for the selector) lists the whole store: outside the runs view it is read every few ticks only. */
+const RUNS_EVERY_TICKS = 6;
+let ticks = 0;
 let timer: number | undefined;
 async function tick(): Promise<void> {
   clearTimeout(timer);
-  await Promise.all([view === 'run' ? refreshRun() : Promise.resolve(), refreshRuns()]);
+  const runsDue = view === 'runs' || ticks++ % RUNS_EVERY_TICKS === 0;
+  await Promise.all([
+    view === 'run' ? refreshRun() : Promise.resolve(),
+    runsDue ? refreshRuns() : Promise.resolve(),
+  ]);
   timer = window.setTimeout(() => void tick(), intervalMs);
 }
 

@@ -83,11 +83,10 @@ describeWithChromium('dashboard page in chromium', () => {
   it('grows as the trainer appends epochs, and adds a chart for a new unit', async () => {
     await writer.epochs('baseline', 2);
     await writer.epochs('specialists/nose-tip', 1);
-    await page.waitForFunction(() => document.querySelectorAll('.chart').length === 2);
-    await page.waitForFunction(
-      (text) => document.querySelector('.chart[data-unit="baseline"] .last')?.textContent === text,
-      'epoch 5: train 2.100 px, dev 2.400 px',
-    );
+    await page.locator('.chart').nth(1).waitFor();
+    await page
+      .locator('.chart[data-unit="baseline"] .last', { hasText: 'epoch 5: train 2.100 px, dev 2.400 px' })
+      .waitFor();
     expect(await legendSeries('baseline').count()).toBe(2);
     expect(await lastLine('specialists/nose-tip').textContent()).toBe(
       'epoch 1: train 5.700 px, dev 6.000 px',
@@ -126,10 +125,9 @@ describeWithChromium('dashboard page in chromium', () => {
     await expect(legendSeries('baseline').count()).resolves.toBe(3);
     const img = page.locator('#faces img');
     await img.waitFor();
-    await page.waitForFunction(
-      () => (document.querySelector('#faces img') as HTMLImageElement).naturalWidth > 0,
-    );
-    expect(await img.evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(384);
+    // A string, evaluated in the page: the tests are compiled without the DOM's types.
+    await page.waitForFunction("document.querySelector('#faces img')?.naturalWidth > 0");
+    expect(await img.evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBe(384);
     expect(await page.locator('#stale').isHidden()).toBe(true);
     const shot = path.join(work, 'dashboard-done.png');
     await page.screenshot({ path: shot, fullPage: true });
@@ -143,7 +141,7 @@ describeWithChromium('dashboard page in chromium', () => {
     await other.config('seed');
     await other.status({ state: 'failed', phase: 'baseline', model: 'baseline', bestDevRmsePx: 2.5 });
     await page.click('#show-runs');
-    await page.waitForFunction(() => document.querySelectorAll('#runs tr').length === 3);
+    await page.locator('#runs tr').nth(2).waitFor();
     const rows = await page.locator('#runs tr').allTextContents();
     expect(rows[1]).toContain('20261202-080000');
     expect(rows[1]).toContain('seed');

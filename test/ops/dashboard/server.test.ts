@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { RunSnapshot } from '../../../ops/dashboard/api';
 import { type DashboardServer, startDashboardServer } from '../../../ops/dashboard/server';
 import { listRunIds } from '../../../ops/dashboard/snapshot';
 import { FileStore } from '../../../trainer/storage/file-store';
@@ -47,9 +48,9 @@ describe('dashboard server', () => {
   });
 
   it('shows the newest run unless asked for another', async () => {
-    expect((await (await get('/api/run')).json()).runId).toBe('20261129-000000');
-    const older = await (await get('/api/run?id=20261128-000000')).json();
-    expect(older.summary.bestModel).toBe('specialists');
+    expect(((await (await get('/api/run')).json()) as RunSnapshot).runId).toBe('20261129-000000');
+    const older = (await (await get('/api/run?id=20261128-000000')).json()) as RunSnapshot;
+    expect(older.summary?.bestModel).toBe('specialists');
   });
 
   it("serves a run's report picture and refuses ids and names outside the layout", async () => {

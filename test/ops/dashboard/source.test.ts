@@ -46,4 +46,20 @@ describe('openDashboardSource on an s3:// store', () => {
     expect(after.reconnecting).toBe(false);
     expect(after.units[0]?.epochs).toHaveLength(4);
   });
+
+  it("without --out reads the deployment's bucket, through facepoints status for the heartbeat verdict", async () => {
+    const deployed = await openDashboardSource({ endpointUrl: server.endpoint, bucket: server.bucket });
+    try {
+      expect(deployed.source.store.url).toBe(`s3://${server.bucket}/runs`);
+      expect(await deployed.defaultRunId()).toBe('20261203-100000');
+      const snap = (await runSnapshot(deployed.source, '20261203-100000')) as RunSnapshot;
+      expect(snap.reconnecting).toBe(false);
+      expect(snap.units[0]?.epochs).toEqual([1, 2, 3, 4]);
+      // The fixture's heartbeat is days old and --endpoint-url skips the stacks, so no instance is known.
+      expect(snap.staleWarning).toMatch(/^STALE: no heartbeat for .* while the instance state is unknown/);
+      expect(snap.cost).toBeNull();
+    } finally {
+      deployed.close();
+    }
+  });
 });
