@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { durationOption, integerOption } from '../../common/cli-options';
 import { formatDuration } from '../../common/format';
+import { emit } from '../context';
 import { type CommonOptions, withCommonOptions } from '../options';
 import { startDashboardServer } from './server';
 import { openDashboardSource } from './source';
@@ -44,8 +45,12 @@ export function registerDashboardCommand(program: Command): void {
         opened.close();
         throw err;
       }
-      process.stdout.write(
-        `dashboard of ${opened.source.store.url} at ${server.url} (reads every ${formatDuration(flags.interval)}); Ctrl-C to stop\n`,
+      // --json gives scripts the address to open (with --port 0 it is known only now).
+      emit(
+        flags,
+        { url: server.url, store: opened.source.store.url, intervalSeconds: flags.interval },
+        (d) =>
+          `dashboard of ${d.store} at ${d.url} (reads every ${formatDuration(d.intervalSeconds)}); Ctrl-C to stop`,
       );
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       await server.close();

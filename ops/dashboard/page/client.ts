@@ -280,6 +280,14 @@ function renderRuns(snap: RunsSnapshot): void {
     ]),
     (i) => i >= 3,
   );
+  // Each run id opens that run.
+  for (const cell of byId('runs').querySelectorAll('tr > td:first-child')) {
+    const id = cell.textContent ?? '';
+    const link = document.createElement('a');
+    link.href = `?run=${encodeURIComponent(id)}`;
+    link.textContent = id;
+    cell.replaceChildren(link);
+  }
 }
 
 function showView(next: 'run' | 'runs'): void {

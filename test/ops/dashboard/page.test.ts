@@ -148,5 +148,8 @@ describeWithChromium('dashboard page in chromium', () => {
     expect(rows[2]).toContain(RUN);
     expect(rows[2]).toContain('1.588 px *');
     expect(rows[2]).toContain('$0.88');
+    await page.click('#runs a >> text=20261202-080000');
+    await page.locator('[data-field="run"]', { hasText: '20261202-080000' }).waitFor();
+    expect(await page.locator('[data-field="state"]').textContent()).toBe('failed');
   });
 });
