@@ -47,6 +47,8 @@ export interface Unreachable {
   reconnecting: true;
   error: string;
   checkedAt: string;
+  /** True when the store answered but holds no run yet: the page waits rather than reconnects. */
+  waiting?: boolean;
 }
 
 export interface RunRow {

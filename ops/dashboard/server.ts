@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RUN_ID_PATTERN, runLayout } from '../../contracts/run-layout';
+import type { Unreachable } from './api';
 import { clientBundle, UPLOT_CSS } from './client-bundle';
 import { pageHtml } from './page-html';
 import { type DashboardSource, runSnapshot, runsSnapshot } from './snapshot';
@@ -60,9 +61,10 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
         if (runId === null)
           return json(res, 200, {
             reconnecting: true,
-            error: `no runs in ${opts.source.store.url} yet`,
+            waiting: true,
+            error: `no runs in ${opts.source.store.url} yet: start one with facepoints train --out ${opts.source.store.url}`,
             checkedAt: opts.source.now().toISOString(),
-          });
+          } satisfies Unreachable);
         if (!RUN_ID_PATTERN.test(runId)) return badRunId(res, runId);
         return json(res, 200, await runSnapshot(opts.source, runId));
       }

@@ -32,7 +32,8 @@ function unreachable(error: string): Unreachable {
 function showConnection(answer: RunSnapshot | RunsSnapshot | Unreachable): void {
   const banner = byId('connection');
   banner.hidden = !answer.reconnecting;
-  if (answer.reconnecting) banner.textContent = `reconnecting: ${answer.error}`;
+  if (answer.reconnecting)
+    banner.textContent = `${answer.waiting ? 'waiting' : 'reconnecting'}: ${answer.error}`;
   else byId('checked').textContent = `read ${new Date(answer.checkedAt).toLocaleTimeString()}`;
 }
 

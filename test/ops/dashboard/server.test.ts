@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunSnapshot } from '../../../ops/dashboard/api';
+import type { RunSnapshot, Unreachable } from '../../../ops/dashboard/api';
 import { type DashboardServer, startDashboardServer } from '../../../ops/dashboard/server';
 import { listRunIds } from '../../../ops/dashboard/snapshot';
 import { FileStore } from '../../../trainer/storage/file-store';
@@ -61,5 +61,23 @@ describe('dashboard server', () => {
     expect((await get('/api/image?run=..&name=best-worst')).status).toBe(400);
     expect((await get('/api/image?run=20261128-000000&name=summary')).status).toBe(400);
     expect((await get('/api/run?id=../etc')).status).toBe(400);
+  });
+
+  it('says it waits for a first run when the store has none', async () => {
+    const empty = await startDashboardServer({
+      source: { store: new FileStore(path.join(root, 'empty')), now: () => new Date() },
+      defaultRunId: async () => null,
+      intervalSeconds: 7,
+      port: 0,
+    });
+    try {
+      const answer = (await (await fetch(`${empty.url}api/run`)).json()) as Unreachable;
+      expect(answer).toMatchObject({ reconnecting: true, waiting: true });
+      expect(answer.error).toBe(
+        `no runs in file://${root}/empty yet: start one with facepoints train --out file://${root}/empty`,
+      );
+    } finally {
+      await empty.close();
+    }
   });
 });
