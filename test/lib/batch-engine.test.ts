@@ -4,7 +4,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SPECIALISTS } from '../../contracts/keypoints';
 import { OUTPUT_KEYS, PROJECT_TAG, RUN_TAG_KEY } from '../../contracts/deployment-names';
 import { EXIT_INTERRUPTED, EXIT_USAGE } from '../../contracts/run-status';
-import { BASE_CONTEXT, type BuiltApp, buildApp, fakeDataDir, joinedText } from './stack-fixture';
+import { BASE_CONTEXT, type BuiltApp, buildApp, fakeDataDir, joinedText, scrubHashes } from './stack-fixture';
 import { at } from '../support/checked';
 
 /**
@@ -102,6 +102,10 @@ describe('engine=batch: what it creates instead of the instance', () => {
     onDemand.app.synth();
     const report = JSON.parse(readFileSync(join(onDemand.app.outdir, 'validation-report.json'), 'utf8'));
     expect(report.pluginReports.flatMap((r: any) => r.violations ?? [])).toEqual([]);
+  });
+
+  it('matches the snapshot (asset hashes scrubbed)', () => {
+    expect(scrubHashes(t.toJSON())).toMatchSnapshot('FacepointsTraining engine=batch');
   });
 
   it('retains nothing on destroy', () => {
@@ -468,6 +472,12 @@ describe('outputs', () => {
     );
     expect(outputs[OUTPUT_KEYS.instanceId]).toBeUndefined();
     expect(outputs[OUTPUT_KEYS.sessionCommand]).toBeUndefined();
+    expect(outputs[OUTPUT_KEYS.engineComparison].Value).toBe(
+      'instance 82.8 h $43.53; batch x2 42.9 h $44.08 (at $0.526/h, 9 min start per instance); hours as the seed measured them on a g2.2xlarge, g4dn.xlarge on-demand list price',
+    );
+    expect(spotT.toJSON().Outputs[OUTPUT_KEYS.engineComparison].Value).toBe(
+      'no measured hours for preset quick: facepoints train --preset quick --dry-run measures its speed',
+    );
     expect(Template.fromStack(spot.training).toJSON().Outputs[OUTPUT_KEYS.instanceType].Value).toBe(
       'g5.xlarge,g5.2xlarge,g5.4xlarge',
     );
