@@ -1,3 +1,5 @@
+import type { DeployConfig } from './deploy-config';
+import { ON_DEMAND_USD_PER_HOUR } from './instance-prices';
 import { SPECIALISTS } from './keypoints';
 import { SEED_TIME_AND_COST } from './seed-reference';
 
@@ -94,4 +96,21 @@ export function formatEngineComparison(c: EngineComparison): string {
     `batch x${c.batch.parallel} ${h(c.batch.wallHours)} ${usd(c.batch.usd)} ` +
     `(at $${c.usdPerHour.toFixed(3)}/h, ${START_HOURS * 60} min start per instance)`
   );
+}
+
+/**
+ * The comparison for a deploy's settings, in one line (the deploy's output and `facepoints preflight`).
+ * Measured hours exist only for the seed preset (the seed's own run); `price` defaults to the on-demand
+ * list price of instanceType.
+ */
+export function describeEngineComparison(
+  config: Pick<DeployConfig, 'preset' | 'instanceType' | 'maxParallel'>,
+  price?: { usdPerHour: number; label: string },
+): string {
+  const usdPerHour = price?.usdPerHour ?? ON_DEMAND_USD_PER_HOUR[config.instanceType];
+  if (config.preset !== 'seed' || usdPerHour === undefined)
+    return `no measured hours for preset ${config.preset}: facepoints train --preset ${config.preset} --dry-run measures its speed`;
+  const comparison = compareEngines({ hours: seedUnitHours(), maxParallel: config.maxParallel, usdPerHour });
+  const label = price?.label ?? `${config.instanceType} on-demand list price`;
+  return `${formatEngineComparison(comparison)}; hours as the seed measured them on a g2.2xlarge, ${label}`;
 }

@@ -28,8 +28,8 @@ import { TrainingInstance } from './constructs/training-instance';
 import { TrainingNetwork } from './constructs/training-network';
 import type { DeployConfig } from '../contracts/deploy-config';
 import { OUTPUT_KEYS, TRAINING_LOG_GROUP } from '../contracts/deployment-names';
-import { ON_DEMAND_USD_PER_HOUR, launchInstanceTypes } from '../contracts/instance-prices';
-import { compareEngines, formatEngineComparison, seedUnitHours } from '../contracts/engine-comparison';
+import { launchInstanceTypes } from '../contracts/instance-prices';
+import { describeEngineComparison } from '../contracts/engine-comparison';
 import { JUPYTER_IMAGE } from '../contracts/jupyter-image';
 
 /** Build context of the trainer image: the repository root, trimmed by its .dockerignore. */
@@ -52,18 +52,6 @@ interface RunBasics {
   network: TrainingNetwork;
   upload?: DataUpload;
   budgetName?: string;
-}
-
-/**
- * What the deploy prints about the engines: measured hours exist only for the seed preset (the seed's own
- * run), so the comparison uses them at the list price of instanceType.
- */
-export function engineComparison(config: DeployConfig): string {
-  const usdPerHour = ON_DEMAND_USD_PER_HOUR[config.instanceType];
-  if (config.preset !== 'seed' || usdPerHour === undefined)
-    return `no measured hours for preset ${config.preset}: facepoints train --preset ${config.preset} --dry-run measures its speed`;
-  const comparison = compareEngines({ hours: seedUnitHours(), maxParallel: config.maxParallel, usdPerHour });
-  return `${formatEngineComparison(comparison)}; hours as the seed measured them on a g2.2xlarge, ${config.instanceType} on-demand list price`;
 }
 
 /** Everything billed by the hour for one run: VPC, image, and the instance or the Batch environment. */
@@ -126,7 +114,7 @@ export class TrainingStack extends Stack {
       'Progress of the run',
     );
 
-    output(OUTPUT_KEYS.engineComparison, engineComparison(config), 'The two engines for this preset');
+    output(OUTPUT_KEYS.engineComparison, describeEngineComparison(config), 'The two engines for this preset');
 
     if (config.engine === 'batch') {
       this.role = new iam.Role(this, 'JobRole', {
