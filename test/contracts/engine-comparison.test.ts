@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   START_HOURS,
   compareEngines,
@@ -5,6 +7,7 @@ import {
   makespan,
   seedUnitHours,
 } from '../../contracts/engine-comparison';
+import { ON_DEMAND_USD_PER_HOUR } from '../../contracts/instance-prices';
 
 describe('makespan', () => {
   it('starts each job, in order, on the first free slot', () => {
@@ -50,5 +53,24 @@ describe('compareEngines', () => {
     // One job at a time is slower than the instance: every job pays its own start.
     const one = compareEngines({ hours: seedUnitHours(), maxParallel: 1, usdPerHour: 1 });
     expect(one.batch.wallHours).toBeGreaterThan(one.instance.wallHours);
+  });
+});
+
+describe('README, "Parallel specialists on AWS Batch"', () => {
+  it('shows the table this module computes for g4dn.xlarge on demand', () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    const usdPerHour = ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'] ?? Number.NaN;
+    const row = (engine: string, f: { wallHours: number; instanceHours: number; usd: number }) =>
+      `| ${engine} | ${f.wallHours.toFixed(1)} h | ${f.instanceHours.toFixed(1)} h | $${f.usd.toFixed(2)} |`;
+    const compare = (maxParallel: number) =>
+      compareEngines({ hours: seedUnitHours(), maxParallel, usdPerHour });
+    const table = [
+      `| engine | wall time | instance hours | cost at $${usdPerHour}/h |`,
+      '|---|---|---|---|',
+      row('instance', compare(1).instance),
+      ...[1, 2, 3, 6].map((n) => row(`batch, maxParallel=${n}`, compare(n).batch)),
+    ].join('\n');
+    expect(readme).toContain(table);
+    expect(readme).toContain(`with ${START_HOURS * 60} minutes for every instance start`);
   });
 });
