@@ -140,6 +140,8 @@ export class BatchRun extends Construct {
           error: 'Destroyed',
           cause: 'the run stack was destroyed or given another run id',
         },
+        // An execution past Step Functions' history retention is gone: nothing left to stop.
+        ignoreErrorCodesMatching: 'ExecutionDoesNotExist',
       },
       policy: AwsCustomResourcePolicy.fromStatements([
         new iam.PolicyStatement({

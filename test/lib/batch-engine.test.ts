@@ -319,6 +319,7 @@ describe('orchestration', () => {
         error: 'Destroyed',
         cause: 'the run stack was destroyed or given another run id',
       },
+      ignoreErrorCodesMatching: 'ExecutionDoesNotExist',
     });
   });
 
