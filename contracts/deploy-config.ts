@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_INSTANCE_TYPE, SUPPORTED_INSTANCE_TYPES } from './instance-prices';
+import { DEFAULT_INSTANCE_TYPE, SUPPORTED_INSTANCE_TYPES, launchInstanceTypes } from './instance-prices';
+import { SPECIALISTS } from './keypoints';
 import { PRESETS } from './presets';
 import { DATA_FILES, RUN_ID_PATTERN, defaultRunId } from './run-layout';
 
@@ -25,9 +26,23 @@ export const DEPLOY_CONTEXT_KEYS = [
   'runId',
   'preset',
   'jupyter',
+  'engine',
+  'maxParallel',
+  'instanceTypes',
 ] as const;
 
 export const BUDGET_SCOPES = ['project', 'account'] as const;
+
+/**
+ * What runs the training: `instance`, one self-terminating GPU instance that trains every unit in turn;
+ * `batch`, AWS Batch jobs orchestrated by Step Functions, the six specialists in parallel.
+ */
+export const ENGINES = ['instance', 'batch'] as const;
+
+/** More parallel jobs than specialists cannot shorten the run. */
+export const MAX_PARALLEL_LIMIT = SPECIALISTS.length;
+/** Two single-GPU xlarge instances fit the 8 vCPUs of a common default G-instance quota. */
+export const DEFAULT_MAX_PARALLEL = 2;
 
 const IPV4_CIDR =
   /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
@@ -51,9 +66,15 @@ function flag(defaultValue: boolean) {
 }
 
 /** A context number: a real number from cdk.json, or a decimal string from `-c`. */
-function numberIn(min: number, max: number, what: string, defaultValue: number, integer = false) {
+function numberIn<D extends number | undefined>(
+  min: number,
+  max: number,
+  what: string,
+  defaultValue: D,
+  integer = false,
+) {
   const expected = `expected ${integer ? 'a whole number' : 'a number'} of ${what} from ${min} to ${max}`;
-  return z.unknown().transform((v, ctx) => {
+  return z.unknown().transform((v, ctx): number | D => {
     if (v === undefined || v === '') return defaultValue;
     const n =
       typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
@@ -63,6 +84,19 @@ function numberIn(min: number, max: number, what: string, defaultValue: number, 
     }
     return n;
   });
+}
+
+/** A context list: a JSON array from cdk.json, or comma-separated text from `-c`. */
+function optionalList() {
+  return z
+    .union([z.string(), z.array(z.string())], {
+      error: (issue) => `expected a comma-separated list, found ${show(issue.input)}`,
+    })
+    .optional()
+    .transform((v) => {
+      const items = (typeof v === 'string' ? v.split(',') : (v ?? [])).map((i) => i.trim()).filter(Boolean);
+      return items.length === 0 ? undefined : [...new Set(items)];
+    });
 }
 
 function optionalText() {
@@ -105,6 +139,15 @@ const FIELD_SCHEMAS = {
   preset: optionalText().transform((v) => v ?? 'seed'),
   /** Also run JupyterLab on port 8888 with the run directory mounted read-only. @default false */
   jupyter: flag(false),
+  /** `instance` or `batch` (see ENGINES). @default instance */
+  engine: optionalText().transform((v) => v ?? 'instance'),
+  /** engine=batch only: specialist jobs that run at the same time, each on its own GPU instance. @default 2 */
+  maxParallel: numberIn(1, MAX_PARALLEL_LIMIT, 'jobs', undefined, true),
+  /**
+   * engine=batch only: the instance types Batch may launch, several so that capacity can be found.
+   * @default instanceType, and with spot=true its two larger sizes
+   */
+  instanceTypes: optionalList(),
 } satisfies Record<(typeof DEPLOY_CONTEXT_KEYS)[number], z.ZodType>;
 
 type ParsedFields = { [K in keyof typeof FIELD_SCHEMAS]: z.output<(typeof FIELD_SCHEMAS)[K]> };
@@ -173,6 +216,7 @@ function checkValues(
   if (valid('preset') && !(PRESETS as readonly string[]).includes(c.preset)) {
     problem('preset', `expected one of ${PRESETS.join(', ')}, found ${show(c.preset)}`);
   }
+  checkEngine(c, valid, problem);
   if (valid('dataDir') && c.dataDir !== undefined) {
     const dir = folders.resolve(c.dataDir);
     const files = folders.filesIn(dir);
@@ -187,6 +231,47 @@ function checkValues(
         problem('dataDir', `expected ${missing.join(', ')} in ${dir}, found no such file`);
     }
   }
+}
+
+/** The batch-only keys, and the instance-only settings that have no meaning on Batch. */
+function checkEngine(
+  c: ParsedFields,
+  valid: (key: string) => boolean,
+  problem: (key: string, message: string) => void,
+): void {
+  if (!valid('engine')) return;
+  if (!(ENGINES as readonly string[]).includes(c.engine)) {
+    problem('engine', `expected one of ${ENGINES.join(', ')}, found ${show(c.engine)}`);
+    return;
+  }
+  if (valid('instanceTypes') && c.instanceTypes !== undefined) {
+    const unsupported = c.instanceTypes.filter((t) => !SUPPORTED_INSTANCE_TYPES.includes(t));
+    if (unsupported.length > 0)
+      problem(
+        'instanceTypes',
+        `expected a comma-separated list of ${SUPPORTED_INSTANCE_TYPES.join(', ')}, found ${unsupported.map(show).join(', ')}`,
+      );
+  }
+  if (c.engine === 'instance') {
+    const batchOnly = { maxParallel: c.maxParallel, instanceTypes: c.instanceTypes };
+    for (const [key, value] of Object.entries(batchOnly))
+      if (valid(key) && value !== undefined)
+        problem(
+          key,
+          `only read with engine=batch; the instance engine launches one instance of instanceType (with spot=true, perhaps of its two larger sizes): remove ${key} or add -c engine=batch`,
+        );
+    return;
+  }
+  if (valid('jupyter') && c.jupyter)
+    problem(
+      'jupyter',
+      'JupyterLab runs on the training instance, and engine=batch has none of its own: remove -c jupyter=true or use engine=instance',
+    );
+  if (valid('keyPairName') && c.keyPairName !== undefined)
+    problem(
+      'keyPairName',
+      "engine=batch launches Batch's own instances, which take no key pair: remove keyPairName or use engine=instance",
+    );
 }
 
 export interface DeployConfig {
@@ -205,6 +290,11 @@ export interface DeployConfig {
   runId: string;
   preset: (typeof PRESETS)[number];
   jupyter: boolean;
+  engine: (typeof ENGINES)[number];
+  /** engine=batch: specialist jobs at the same time. */
+  maxParallel: number;
+  /** engine=batch: the types Batch may launch (every one supported); the instance engine ignores it. */
+  instanceTypes: string[];
 }
 
 /** Every problem of a configuration, reported together. */
@@ -234,6 +324,9 @@ export const UNDEPLOYABLE_CONFIG: DeployConfig = {
   runId: 'not-configured',
   preset: 'seed',
   jupyter: false,
+  engine: 'instance',
+  maxParallel: DEFAULT_MAX_PARALLEL,
+  instanceTypes: [DEFAULT_INSTANCE_TYPE],
 };
 
 /**
@@ -262,6 +355,9 @@ export function parseDeployConfig(
     ...c,
     budgetScope: c.budgetScope as DeployConfig['budgetScope'],
     preset: c.preset as DeployConfig['preset'],
+    engine: c.engine as DeployConfig['engine'],
+    maxParallel: c.maxParallel ?? DEFAULT_MAX_PARALLEL,
+    instanceTypes: c.instanceTypes ?? launchInstanceTypes(c.instanceType, c.spot),
     dataDir: c.dataDir === undefined ? undefined : folders.resolve(c.dataDir),
     runId: c.runId ?? defaultRunId(now),
   };

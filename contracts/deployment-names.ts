@@ -28,6 +28,14 @@ export const OUTPUT_KEYS = {
   sessionCommand: 'SessionCommand',
   /** Only with jupyter=true: prints JupyterLab's token. */
   jupyterTokenCommand: 'JupyterTokenCommand',
+  /** Only with engine=batch: the run's queue, state machine and the execution the deploy started. */
+  engine: 'Engine',
+  jobQueueName: 'JobQueueName',
+  stateMachineArn: 'StateMachineArn',
+  executionArn: 'ExecutionArn',
+  executionCommand: 'ExecutionCommand',
+  /** Wall time and cost of the preset on each engine, from measured speed (printed after deploy). */
+  engineComparison: 'EngineComparison',
 } as const;
 
 /**

@@ -43,6 +43,33 @@ export const ON_DEMAND_USD_PER_HOUR: Record<string, number> = {
   'g5.16xlarge': 4.096,
 };
 
+/**
+ * vCPUs and memory of each supported type (Amazon EC2 accelerated computing instance specifications). The
+ * Batch job definition asks for what the smallest allowed type can give, so that every one can run it.
+ */
+export const INSTANCE_SIZES: Record<string, { vcpus: number; memoryGiB: number }> = {
+  'g4dn.xlarge': { vcpus: 4, memoryGiB: 16 },
+  'g4dn.2xlarge': { vcpus: 8, memoryGiB: 32 },
+  'g4dn.4xlarge': { vcpus: 16, memoryGiB: 64 },
+  'g4dn.8xlarge': { vcpus: 32, memoryGiB: 128 },
+  'g4dn.16xlarge': { vcpus: 64, memoryGiB: 256 },
+  'g5.xlarge': { vcpus: 4, memoryGiB: 16 },
+  'g5.2xlarge': { vcpus: 8, memoryGiB: 32 },
+  'g5.4xlarge': { vcpus: 16, memoryGiB: 64 },
+  'g5.8xlarge': { vcpus: 32, memoryGiB: 128 },
+  'g5.16xlarge': { vcpus: 64, memoryGiB: 256 },
+};
+
+/** The size of a supported type; an unsupported one is a programming error (the config refuses it first). */
+export function instanceSize(instanceType: string): { vcpus: number; memoryGiB: number } {
+  const size = INSTANCE_SIZES[instanceType];
+  if (!size)
+    throw new Error(
+      `instance type: expected one of ${SUPPORTED_INSTANCE_TYPES.join(', ')}, found "${instanceType}"`,
+    );
+  return size;
+}
+
 export const PRICES_AS_OF = '2026-11-29';
 export const PRICES_REGION = 'us-east-1';
 export const PRICES_SOURCE = 'https://aws.amazon.com/ec2/pricing/on-demand/';

@@ -4,7 +4,8 @@ import { ON_DEMAND_USD_PER_HOUR, PRICES_AS_OF, PRICES_REGION } from '../../contr
 import type { TagActivation } from '../aws/cost-explorer';
 import type { ZoneSpotPrice } from '../aws/instance-types';
 import { SEED_TIME_AND_COST } from '../../contracts/seed-reference';
-import { formatUsd } from '../../common/format';
+import { formatUsd, formatUsdPerHour } from '../../common/format';
+import { describeEngineComparison } from '../../contracts/engine-comparison';
 import type { RunEstimate } from './report';
 
 /** Hours and dollars of the run, bounded by maxHours; the budget's view of it. */
@@ -23,6 +24,8 @@ export function estimateRun(
     budgetNote = `the budget counts costs tagged ${PROJECT_TAG.key}=${PROJECT_TAG.value} only once the tag is active${tag === null ? ' (not checked: --cost-tags)' : ''}: it may not see this run at all; maxHours still applies`;
   else if (capUsd === null)
     budgetNote = `budget ${formatUsd(config.budgetUsd)}/month; no spot price found to compare it with`;
+  else if (config.engine === 'batch')
+    budgetNote = `each job may cost up to ${formatUsd(capUsd)} (maxHours per attempt); engine=batch has no budget action, so above the ${formatUsd(config.budgetUsd)} budget only the alert emails and the job timeouts apply`;
   else if (capUsd <= config.budgetUsd)
     budgetNote = `the run costs at most ${formatUsd(capUsd)}, under the ${formatUsd(config.budgetUsd)} monthly budget${config.budgetScope === 'account' ? ' (which also counts the rest of the account)' : ''}`;
   else if (config.spot)
@@ -50,5 +53,17 @@ export function estimateRun(
     budgetUsd: config.budgetUsd,
     budgetScope: config.budgetScope,
     budgetNote,
+    engine: config.engine,
+    engineComparison: describeEngineComparison(
+      config,
+      hourly === null
+        ? undefined
+        : {
+            usdPerHour: hourly,
+            label: config.spot
+              ? `${config.instanceType} spot at ${formatUsdPerHour(hourly)} in ${spot?.availabilityZone}`
+              : `${config.instanceType} on-demand list price`,
+          },
+    ),
   };
 }

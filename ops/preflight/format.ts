@@ -28,6 +28,7 @@ function formatEstimate(e: RunEstimate): string[] {
     `  price:    ${price}`,
     `  cost cap: ${e.capUsd === null ? '?' : formatUsd(e.capUsd)} for the instance (${e.maxHours} h; ${caps})`,
     `  budget:   ${e.budgetNote}`,
+    `  engines:  ${e.engineComparison} (deploying engine=${e.engine})`,
   ];
 }
 

@@ -52,6 +52,9 @@ export const RunEstimateSchema = z.object({
   budgetScope: z.enum(['account', 'project']),
   /** What the budget does on this run, in words. */
   budgetNote: z.string(),
+  engine: z.enum(['instance', 'batch']),
+  /** Wall time and cost of the preset on each engine, in one line (the deploy prints the same). */
+  engineComparison: z.string(),
 });
 export type RunEstimate = z.infer<typeof RunEstimateSchema>;
 

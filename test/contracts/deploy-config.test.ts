@@ -39,6 +39,9 @@ describe('parseDeployConfig', () => {
       runId: '20261129-060509',
       preset: 'seed',
       jupyter: false,
+      engine: 'instance',
+      maxParallel: 2,
+      instanceTypes: ['g4dn.xlarge'],
     });
   });
 
@@ -158,6 +161,63 @@ describe('parseDeployConfig', () => {
     expect(problemsOf({ ...MINIMAL, dataDir: join(dir, 'nope') })).toEqual([
       `dataDir: expected a folder holding training.csv, test.csv, IdLookupTable.csv, found no folder at ${join(dir, 'nope')}`,
     ]);
+  });
+
+  describe('engine=batch', () => {
+    const BATCH = { ...MINIMAL, engine: 'batch' };
+
+    it('reads maxParallel and a comma-separated instanceTypes list, in the given order, without repeats', () => {
+      const config = parseDeployConfig(
+        context({ ...BATCH, maxParallel: '6', instanceTypes: ' g5.xlarge, g4dn.xlarge,g5.xlarge ' }),
+      );
+      expect(config.engine).toBe('batch');
+      expect(config.maxParallel).toBe(6);
+      expect(config.instanceTypes).toEqual(['g5.xlarge', 'g4dn.xlarge']);
+    });
+
+    it('accepts a JSON list from cdk.json', () => {
+      const config = parseDeployConfig(
+        context({ ...BATCH, instanceTypes: ['g4dn.2xlarge'], maxParallel: 3 }),
+      );
+      expect(config.instanceTypes).toEqual(['g4dn.2xlarge']);
+      expect(config.maxParallel).toBe(3);
+    });
+
+    it('defaults to instanceType on demand, and to it and its two larger sizes on spot', () => {
+      expect(parseDeployConfig(context(BATCH)).instanceTypes).toEqual(['g4dn.xlarge']);
+      expect(
+        parseDeployConfig(context({ ...BATCH, spot: 'true', instanceType: 'g5.xlarge' })).instanceTypes,
+      ).toEqual(['g5.xlarge', 'g5.2xlarge', 'g5.4xlarge']);
+    });
+
+    it('refuses unsupported types, a maxParallel outside 1-6, an unknown engine, and instance-only settings', () => {
+      expect(
+        problemsOf({
+          ...BATCH,
+          keyPairName: 'my-key',
+          jupyter: 'true',
+          maxParallel: '7',
+          instanceTypes: 'g4dn.xlarge,p3.2xlarge,g6.xlarge',
+        }),
+      ).toEqual([
+        "keyPairName: engine=batch launches Batch's own instances, which take no key pair: remove keyPairName or use engine=instance",
+        'jupyter: JupyterLab runs on the training instance, and engine=batch has none of its own: remove -c jupyter=true or use engine=instance',
+        'maxParallel: expected a whole number of jobs from 1 to 6, found "7"',
+        `instanceTypes: expected a comma-separated list of ${SUPPORTED_INSTANCE_TYPES.join(', ')}, found "p3.2xlarge", "g6.xlarge"`,
+      ]);
+      expect(problemsOf({ ...MINIMAL, engine: 'lambda' })).toEqual([
+        'engine: expected one of instance, batch, found "lambda"',
+      ]);
+    });
+
+    it('refuses the batch-only keys with the instance engine instead of ignoring them', () => {
+      const message = (key: string) =>
+        `${key}: only read with engine=batch; the instance engine launches one instance of instanceType (with spot=true, perhaps of its two larger sizes): remove ${key} or add -c engine=batch`;
+      expect(problemsOf({ ...MINIMAL, maxParallel: '2', instanceTypes: 'g5.xlarge' })).toEqual([
+        message('maxParallel'),
+        message('instanceTypes'),
+      ]);
+    });
   });
 
   it('throws one error whose message lists all problems and says where to set them', () => {

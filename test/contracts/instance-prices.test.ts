@@ -5,6 +5,7 @@ import {
   ON_DEMAND_USD_PER_HOUR,
   SUPPORTED_INSTANCE_TYPES,
   gpuFamilyOf,
+  instanceSize,
   launchInstanceTypes,
 } from '../../contracts/instance-prices';
 
@@ -17,6 +18,15 @@ describe('instance prices', () => {
       computeCapability: '7.5',
       kernels: 'native',
     });
+  });
+
+  it('knows the vCPUs and memory of every supported type, and refuses any other', () => {
+    for (const t of SUPPORTED_INSTANCE_TYPES) expect(instanceSize(t).vcpus).toBeGreaterThanOrEqual(4);
+    expect(instanceSize('g4dn.xlarge')).toEqual({ vcpus: 4, memoryGiB: 16 });
+    expect(instanceSize('g5.4xlarge')).toEqual({ vcpus: 16, memoryGiB: 64 });
+    expect(() => instanceSize('g6.xlarge')).toThrow(
+      `instance type: expected one of ${SUPPORTED_INSTANCE_TYPES.join(', ')}, found "g6.xlarge"`,
+    );
   });
 
   it('supports only families libtensorflow 2.9.1 (CUDA 11.2) can run on', () => {

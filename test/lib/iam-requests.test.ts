@@ -331,3 +331,58 @@ test("the instance's own AWS calls outside the trainer are allowed: image pull, 
   }
   expect(refused).toEqual([]);
 });
+
+test('with engine=batch the job role allows every request of a fresh run and its resume, and the execution role pulls the image and writes the container log', async () => {
+  const batch = synthesizedPolicies({ runId: RUN_ID, context: { engine: 'batch' } });
+  const s3 = await startTrainingRoleS3(batch, dataDir);
+  try {
+    const cwd = await fs.mkdtemp(path.join(work, 'batch-job-'));
+    // A spot reclaim stops the job's container with SIGTERM; the retried attempt resumes in a fresh one.
+    const first = await train(s3, cwd, /mlp: epoch 3\//);
+    expect({ code: first.code, denied: deniedReport(s3.requests) }).toEqual({
+      code: EXIT_INTERRUPTED,
+      denied: '',
+    });
+    const resumed = await train(s3, await fs.mkdtemp(path.join(work, 'batch-retry-')));
+    expect({ code: resumed.code, denied: deniedReport(s3.requests) }).toEqual({ code: 0, denied: '' });
+    expect(resumed.output).toMatch(new RegExp(`run ${RUN_ID} succeeded`));
+  } finally {
+    await s3.close();
+  }
+
+  const { accountId, region, partition } = batch.target;
+  const executionRole = batch.executionRolePolicies;
+  if (!executionRole)
+    throw new Error('expected the job execution role in the engine=batch stack, found none');
+  const evaluator = new PolicyEvaluator(
+    executionRole,
+    batch.bucketPolicy,
+    `arn:${partition}:sts::${accountId}:assumed-role/facepoints-execution-role/ecs-task`,
+    accountId,
+  );
+  const logGroup = `arn:${partition}:logs:${region}:${accountId}:log-group:${TRAINING_LOG_GROUP}`;
+  const repository = `arn:${partition}:ecr:${region}:${accountId}:repository/cdk-hnb659fds-container-assets-${accountId}-${region}`;
+  // awslogs names a Batch job's stream <prefix>/<container>/<task id>; Batch's container is "default".
+  const stream = `${logGroup}:log-stream:${RUN_ID}/default/0123456789abcdef0123456789abcdef`;
+  const tls = { 'aws:SecureTransport': 'true' };
+  const calls: Array<[string, string]> = [
+    ['ecr:GetAuthorizationToken', '*'],
+    ['ecr:BatchGetImage', repository],
+    ['ecr:GetDownloadUrlForLayer', repository],
+    ['logs:CreateLogStream', stream],
+    ['logs:PutLogEvents', stream],
+  ];
+  const refused: string[] = [];
+  for (const [action, resource] of calls) {
+    const a = await evaluator.evaluate(action, resource, tls);
+    if (a.decision !== 'Allowed') refused.push(`${action} on ${resource}: ${a.decision}`);
+  }
+  expect(refused).toEqual([]);
+  // And nothing of the bucket: the trainer's S3 access belongs to the job role alone.
+  const bucketRead = await evaluator.evaluate(
+    's3:GetObject',
+    `arn:${partition}:s3:::${batch.bucket}/${DATA_PREFIX}training.csv`,
+    tls,
+  );
+  expect(bucketRead.decision).not.toBe('Allowed');
+}, 600_000);

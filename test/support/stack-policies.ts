@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import type { CfnRole, IRole } from 'aws-cdk-lib/aws-iam';
 import { BUCKET_NAME_PREFIX, resultsBucketName } from '../../contracts/deployment-names';
 import { BASE_CONTEXT, buildApp } from '../lib/stack-fixture';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -23,8 +23,13 @@ export interface StackPolicies {
   target: DeployTarget;
   runId: string;
   bucket: string;
-  /** The training instance role's inline policies (managed policies are not in the template). */
+  /**
+   * The inline policies of the role the trainer runs with (managed policies are not in the template): the
+   * training instance role, or with engine=batch the Batch job role.
+   */
   instanceRolePolicies: Array<{ name: string; policy: PolicyDocument }>;
+  /** engine=batch: the job execution role's inline policies (image pull and container logs). */
+  executionRolePolicies?: Array<{ name: string; policy: PolicyDocument }>;
   /** ARNs of the AWS managed policies attached to the role, which cannot be resolved offline. */
   instanceRoleManagedPolicyArns: string[];
   /** The data stack's policy on the results bucket. */
@@ -87,10 +92,12 @@ export function resolveIntrinsics(
  * returns the training instance role's policies and the bucket policy with every ARN resolved for
  * `target`.
  */
-export function synthesizedPolicies(opts: { runId?: string; target?: DeployTarget } = {}): StackPolicies {
+export function synthesizedPolicies(
+  opts: { runId?: string; target?: DeployTarget; context?: Record<string, string> } = {},
+): StackPolicies {
   const target = opts.target ?? TEST_TARGET;
   const runId = opts.runId ?? BASE_CONTEXT.runId;
-  const built = buildApp({ ...BASE_CONTEXT, runId });
+  const built = buildApp({ ...BASE_CONTEXT, ...opts.context, runId });
   const bucket = resultsBucketName(target.accountId, target.region);
 
   const data = Template.fromStack(built.data).toJSON().Resources as Resources;
@@ -133,22 +140,28 @@ export function synthesizedPolicies(opts: { runId?: string; target?: DeployTarge
   ) as PolicyDocument;
 
   const training = Template.fromStack(built.training).toJSON().Resources as Resources;
-  const roleId = Stack.of(built.training.role).getLogicalId(built.training.role.node.defaultChild as CfnRole);
-  const roleRefs = { [roleId]: `facepoints-instance-role` };
-  const instanceRolePolicies = Object.entries(training)
-    .filter(
-      ([, r]) =>
-        r.Type === 'AWS::IAM::Policy' &&
-        JSON.stringify(r.Properties?.Roles ?? []).includes(`"Ref":"${roleId}"`),
-    )
-    .map(([id, r]) => ({
-      name: id,
-      policy: resolveIntrinsics(r.Properties?.PolicyDocument, target, roleRefs, {}, id) as PolicyDocument,
-    }));
-  if (instanceRolePolicies.length === 0)
-    throw new Error(
-      `stack ${built.training.stackName}: expected an AWS::IAM::Policy on role ${roleId}, found none`,
-    );
+  const policiesOf = (role: IRole) => {
+    const roleId = Stack.of(role).getLogicalId(role.node.defaultChild as CfnRole);
+    const roleRefs = { [roleId]: `facepoints-instance-role` };
+    const found = Object.entries(training)
+      .filter(
+        ([, r]) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          JSON.stringify(r.Properties?.Roles ?? []).includes(`"Ref":"${roleId}"`),
+      )
+      .map(([id, r]) => ({
+        name: id,
+        policy: resolveIntrinsics(r.Properties?.PolicyDocument, target, roleRefs, {}, id) as PolicyDocument,
+      }));
+    if (found.length === 0)
+      throw new Error(
+        `stack ${built.training.stackName}: expected an AWS::IAM::Policy on role ${roleId}, found none`,
+      );
+    return { roleId, found };
+  };
+  const { roleId, found: instanceRolePolicies } = policiesOf(built.training.role);
+  const executionRole = built.training.batch?.job.container.executionRole;
+  const executionRolePolicies = executionRole ? policiesOf(executionRole).found : undefined;
   const role = training[roleId];
   if (!role)
     throw new Error(`stack ${built.training.stackName}: expected the instance role ${roleId}, found none`);
@@ -156,7 +169,15 @@ export function synthesizedPolicies(opts: { runId?: string; target?: DeployTarge
   const instanceRoleManagedPolicyArns = managed.map((m, i) =>
     String(resolveIntrinsics(m, target, {}, {}, `${roleId}.ManagedPolicyArns[${i}]`)),
   );
-  return { target, runId, bucket, instanceRolePolicies, instanceRoleManagedPolicyArns, bucketPolicy };
+  return {
+    target,
+    runId,
+    bucket,
+    instanceRolePolicies,
+    executionRolePolicies,
+    instanceRoleManagedPolicyArns,
+    bucketPolicy,
+  };
 }
 
 /** The statements of all policies, with the policy each came from. */

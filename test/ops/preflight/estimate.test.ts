@@ -61,3 +61,21 @@ test('the verdict: a failure blocks (1); warnings pass (0), or exit 2 with --str
   expect(verdictOf([c('pass'), c('warn')], true)).toEqual({ verdict: 'warnings', exitCode: 2 });
   expect(verdictOf([c('pass'), c('skip')], true)).toEqual({ verdict: 'ready', exitCode: 0 });
 });
+
+test('compares the engines for the seed preset at the chosen market price, and says what Batch has no budget action for', () => {
+  const onDemand = estimateRun(config({ maxParallel: 3 }), SPOT, null);
+  expect(onDemand.engine).toBe('instance');
+  expect(onDemand.engineComparison).toBe(
+    'instance 82.8 h $43.53; batch x3 29.2 h $44.08 (at $0.526/h, 9 min start per instance); hours as the seed measured them on a g2.2xlarge, g4dn.xlarge on-demand list price',
+  );
+  const batch = estimateRun(config({ engine: 'batch', spot: true, maxHours: 24 }), SPOT, null);
+  expect(batch.engineComparison).toBe(
+    'instance 82.8 h $14.15; batch x2 42.9 h $14.33 (at $0.171/h, 9 min start per instance); hours as the seed measured them on a g2.2xlarge, g4dn.xlarge spot at $0.171/h in eu-west-1b',
+  );
+  expect(batch.budgetNote).toBe(
+    'each job may cost up to $4.10 (maxHours per attempt); engine=batch has no budget action, so above the $50.00 budget only the alert emails and the job timeouts apply',
+  );
+  expect(estimateRun(config({ preset: 'quick' }), SPOT, null).engineComparison).toBe(
+    'no measured hours for preset quick: facepoints train --preset quick --dry-run measures its speed',
+  );
+});
