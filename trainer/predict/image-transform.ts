@@ -61,7 +61,8 @@ export interface NetworkImage {
 /** Read any image sharp reads, in greyscale, and cut, pad and scale it to the network's input. */
 export async function loadNetworkImage(file: string, mode: FitMode, box?: Box): Promise<NetworkImage> {
   const meta = await sharp(file).metadata();
-  const { width, height } = meta;
+  // A photo's EXIF orientation is applied, as viewers do: coordinates are those of the picture as seen.
+  const { width, height } = meta.autoOrient ?? meta;
   if (!width || !height) throw new Error(`expected an image with a width and height, found ${meta.format}`);
   const b = fitBox(width, height, mode, box);
   const left = Math.max(0, b.x);
@@ -71,7 +72,7 @@ export async function loadNetworkImage(file: string, mode: FitMode, box?: Box): 
   if (right <= left || bottom <= top)
     throw new Error(`box ${b.x},${b.y},${b.w},${b.h} lies outside the ${width}x${height} image`);
   const region = { left, top, width: right - left, height: bottom - top };
-  const grey = () => sharp(file).removeAlpha().greyscale().toColourspace('b-w').extract(region);
+  const grey = () => sharp(file).autoOrient().removeAlpha().greyscale().toColourspace('b-w').extract(region);
   const inside = left === b.x && top === b.y && right === b.x + b.w && bottom === b.y + b.h;
   // A box inside the image is cut and scaled in one pass. One reaching past the edges takes two: sharp
   // resizes before it extends, and the black padding must be scaled with the image.

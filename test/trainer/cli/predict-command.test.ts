@@ -222,6 +222,24 @@ describe('facepoints predict with a trained run', () => {
     });
   });
 
+  it('reads a photo by its EXIF orientation, as viewers show it', async () => {
+    // canvas.png stored turned a quarter left, tagged "turn right to view" (EXIF orientation 6).
+    const turned = path.join(root, 'turned.jpg');
+    await sharp(path.join(root, 'canvas.png'))
+      .rotate(270)
+      .jpeg({ quality: 100 })
+      .withMetadata({ orientation: 6 })
+      .toFile(turned);
+    expect(await sharp(turned).metadata()).toMatchObject({ width: 200, height: 300, orientation: 6 });
+    await cli().run(['--run', run, '--box', '40,4,192,192', '--out', out('turned.csv'), turned]);
+    const row = (await readCsvRows(out('turned.csv')))[0]!;
+    expect([row.width, row.height]).toEqual(['300', '200']);
+    const upright = coordinatesOf((await readCsvRows(out('box.csv')))[0]!);
+    coordinatesOf(row).forEach((v, i) => {
+      expect(Math.abs(v - upright[i]!)).toBeLessThan(1);
+    });
+  });
+
   it('takes one model folder as --run and predicts as --model of that unit', async () => {
     await cli().run([
       '--run',
