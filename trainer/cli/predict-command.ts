@@ -6,6 +6,7 @@ import { COORDINATES, IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import { DATA_FILES } from '../../contracts/run-layout';
 import { selectBackend } from '../backend/select-backend';
 import { BACKENDS, type BackendName } from '../config';
+import { DataError } from '../data/dataset';
 import { formatSubmission, loadLookup, loadTest } from '../data/kaggle-csv';
 import { drawKeypoints } from '../predict/draw-keypoints';
 import {
@@ -253,7 +254,12 @@ export async function runPredict(
     await predictImages(inputs.images, predictor, opts, { ...deps, log }, result);
     for (const file of inputs.kaggleTests) {
       await predictKaggleTest(file, predictor, opts, { ...deps, log }, result).catch((err: unknown) =>
-        result.failures.push({ file, reason: reasonOf(err) }),
+        result.failures.push(
+          // A data error carries its own place: file:line:column.
+          err instanceof DataError
+            ? { file: `${err.file}:${err.line}:${err.column}`, reason: err.detail }
+            : { file, reason: reasonOf(err) },
+        ),
       );
     }
   } finally {

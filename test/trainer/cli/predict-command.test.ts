@@ -141,6 +141,8 @@ describe('facepoints predict with a trained run', () => {
   it('names an unreadable file with the reason, still writes the others, and exits with 1', async () => {
     const broken = path.join(root, 'broken.png');
     await fs.writeFile(broken, 'not an image');
+    const notTest = path.join(root, 'not-test.csv');
+    await fs.writeFile(notTest, 'Id,Pixels\n1,0 0 0\n');
     const c = cli();
     await c.run([
       '--run',
@@ -151,11 +153,13 @@ describe('facepoints predict with a trained run', () => {
       broken,
       path.join(faces, 'face1.jpg'),
       path.join(root, 'no-such-*.png'),
+      notTest,
     ]);
     expect(process.exitCode).toBe(1);
     const rows = await readCsvRows(out('some-broken.csv'));
     expect(rows.map((r) => path.basename(r.image!))).toEqual(['face0.png', 'face1.jpg']);
     expect(c.lines.find((l) => l.startsWith(`${broken}: `))).toMatch(/unsupported image format/);
+    expect(c.lines).toContain(`${notTest}:1:1: expected header field 1 to be "ImageId", found "Id"`);
     expect(c.lines).toContain(
       `${path.join(root, 'no-such-*.png')}: expected a file or folder, found a pattern that matched nothing (the shell expands patterns: leave it unquoted)`,
     );
