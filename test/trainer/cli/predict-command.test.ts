@@ -268,6 +268,7 @@ describe('facepoints predict with a trained run', () => {
 
   it('draws each picture at its own size', async () => {
     const drawn = path.join(root, 'drawn');
+    await fs.copyFile(path.join(root, 'strip.png'), path.join(root, 'face0.png'));
     await cli().run([
       '--run',
       run,
@@ -276,9 +277,17 @@ describe('facepoints predict with a trained run', () => {
       '--out',
       out('drawn.csv'),
       path.join(root, 'canvas.png'),
+      path.join(faces, 'face0.png'),
+      path.join(root, 'face0.png'),
     ]);
-    const meta = await sharp(path.join(drawn, 'canvas.png')).metadata();
-    expect([meta.width, meta.height]).toEqual([300, 200]);
+    const size = async (name: string) => {
+      const meta = await sharp(path.join(drawn, name)).metadata();
+      return [meta.width, meta.height];
+    };
+    expect(await size('canvas.png')).toEqual([300, 200]);
+    // Two pictures of one name from two folders are both drawn.
+    expect(await size('face0.png')).toEqual([96, 96]);
+    expect(await size('face0-2.png')).toEqual([192, 150]);
   });
 
   it('refuses a model folder of another network, naming the folder and what differs', async () => {
