@@ -110,6 +110,7 @@ describe('facepoints predict with a trained run', () => {
     await face(1).jpeg({ quality: 95 }).toFile(path.join(faces, 'face1.jpg'));
     await face(2).webp({ lossless: true }).toFile(path.join(faces, 'face2.webp'));
     await fs.writeFile(path.join(faces, 'notes.txt'), 'not an image, and not taken from a folder');
+    await fs.writeFile(path.join(faces, '._face0.png'), 'a hidden file beside a picture');
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
