@@ -6,6 +6,7 @@ import { COORDINATES, IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import { DATA_FILES } from '../../contracts/run-layout';
 import { selectBackend } from '../backend/select-backend';
 import { BACKENDS, type BackendName } from '../config';
+import { DataError } from '../data/dataset';
 import { formatSubmission, loadLookup, loadTest } from '../data/kaggle-csv';
 import { drawKeypoints } from '../predict/draw-keypoints';
 import {
@@ -111,6 +112,20 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, f: (t: T) =>
   return out;
 }
 
+/** `<name>.png` for each drawn image; `<name>-2.png`, ... when two folders hold the same name. */
+function uniqueNames(): { next(file: string): string } {
+  const used = new Set<string>();
+  return {
+    next(file) {
+      const base = path.parse(file).name;
+      let name = `${base}.png`;
+      for (let n = 2; used.has(name); n++) name = `${base}-${n}.png`;
+      used.add(name);
+      return name;
+    },
+  };
+}
+
 /** Predict image files in batches, each in its own pixels; an unreadable file becomes a failure. */
 async function predictImages(
   files: readonly string[],
@@ -123,6 +138,7 @@ async function predictImages(
   const fit: FitMode = box ? 'box' : opts.fit;
   if (opts.draw) await fs.mkdir(opts.draw, { recursive: true });
   const progress = predictProgress(files.length, deps.progress);
+  const drawnNames = uniqueNames();
   try {
     for (let start = 0; start < files.length; start += opts.batch) {
       const batchFiles = files.slice(start, start + opts.batch);
@@ -152,7 +168,7 @@ async function predictImages(
       const drawDir = opts.draw;
       if (drawDir)
         await mapLimited(batch, CONCURRENT_FILES, async (p) => {
-          const outFile = path.join(drawDir, `${path.parse(p.image).name}.png`);
+          const outFile = path.join(drawDir, drawnNames.next(p.image));
           await drawKeypoints(p.image, p, outFile).catch((err: unknown) =>
             result.failures.push({ file: p.image, reason: `drawing ${outFile}: ${reasonOf(err)}` }),
           );
@@ -253,7 +269,12 @@ export async function runPredict(
     await predictImages(inputs.images, predictor, opts, { ...deps, log }, result);
     for (const file of inputs.kaggleTests) {
       await predictKaggleTest(file, predictor, opts, { ...deps, log }, result).catch((err: unknown) =>
-        result.failures.push({ file, reason: reasonOf(err) }),
+        result.failures.push(
+          // A data error carries its own place: file:line:column.
+          err instanceof DataError
+            ? { file: `${err.file}:${err.line}:${err.column}`, reason: err.detail }
+            : { file, reason: reasonOf(err) },
+        ),
       );
     }
   } finally {

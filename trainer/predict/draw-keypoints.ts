@@ -25,9 +25,10 @@ export function keypointsSvg(p: ImagePrediction): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${p.width}" height="${p.height}">${marks.join('')}</svg>`;
 }
 
-/** The original image at its own size with the keypoints drawn over it, as PNG. */
+/** The original image at its own size (turned by its EXIF orientation) with the keypoints drawn over it, as PNG. */
 export async function drawKeypoints(file: string, p: ImagePrediction, outFile: string): Promise<void> {
   await sharp(file)
+    .autoOrient()
     .composite([{ input: Buffer.from(keypointsSvg(p)), top: 0, left: 0 }])
     .png()
     .toFile(outFile);

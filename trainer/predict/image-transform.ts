@@ -61,7 +61,8 @@ export interface NetworkImage {
 /** Read any image sharp reads, in greyscale, and cut, pad and scale it to the network's input. */
 export async function loadNetworkImage(file: string, mode: FitMode, box?: Box): Promise<NetworkImage> {
   const meta = await sharp(file).metadata();
-  const { width, height } = meta;
+  // A photo's EXIF orientation is applied, as viewers do: coordinates are those of the picture as seen.
+  const { width, height } = meta.autoOrient ?? meta;
   if (!width || !height) throw new Error(`expected an image with a width and height, found ${meta.format}`);
   const b = fitBox(width, height, mode, box);
   const left = Math.max(0, b.x);
@@ -70,28 +71,35 @@ export async function loadNetworkImage(file: string, mode: FitMode, box?: Box): 
   const bottom = Math.min(height, b.y + b.h);
   if (right <= left || bottom <= top)
     throw new Error(`box ${b.x},${b.y},${b.w},${b.h} lies outside the ${width}x${height} image`);
-  // Two passes: sharp resizes before it extends, and the padding must be scaled with the image.
-  const boxed = await sharp(file)
-    .removeAlpha()
-    .greyscale()
-    .toColourspace('b-w')
-    .extract({ left, top, width: right - left, height: bottom - top })
-    .extend({
-      left: left - b.x,
-      top: top - b.y,
-      right: b.x + b.w - right,
-      bottom: b.y + b.h - bottom,
-      background: { r: 0, g: 0, b: 0 },
-    })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const { data, info } = await sharp(boxed.data, {
+  const region = { left, top, width: right - left, height: bottom - top };
+  const grey = () => sharp(file).autoOrient().removeAlpha().greyscale().toColourspace('b-w').extract(region);
+  const inside = left === b.x && top === b.y && right === b.x + b.w && bottom === b.y + b.h;
+  // A box inside the image is cut and scaled in one pass. One reaching past the edges takes two: sharp
+  // resizes before it extends, and the black padding must be scaled with the image.
+  const { data, info } = inside
+    ? await grey().resize(IMAGE_SIZE, IMAGE_SIZE, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true })
+    : await padAndScale(
+        await grey()
+          .extend({
+            left: left - b.x,
+            top: top - b.y,
+            right: b.x + b.w - right,
+            bottom: b.y + b.h - bottom,
+            background: { r: 0, g: 0, b: 0 },
+          })
+          .raw()
+          .toBuffer({ resolveWithObject: true }),
+      );
+  const pixels = new Uint8Array(PIXELS);
+  for (let i = 0; i < PIXELS; i++) pixels[i] = data[i * info.channels]!;
+  return { pixels, width, height, box: b };
+}
+
+async function padAndScale(boxed: { data: Buffer; info: sharp.OutputInfo }) {
+  return sharp(boxed.data, {
     raw: { width: boxed.info.width, height: boxed.info.height, channels: boxed.info.channels },
   })
     .resize(IMAGE_SIZE, IMAGE_SIZE, { fit: 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const pixels = new Uint8Array(PIXELS);
-  for (let i = 0; i < PIXELS; i++) pixels[i] = data[i * info.channels]!;
-  return { pixels, width, height, box: b };
 }

@@ -45,7 +45,11 @@ export async function expandInputs(args: readonly string[]): Promise<PredictInpu
     const stat = await fs.stat(arg).catch(() => null);
     if (stat?.isDirectory()) {
       const names = (await fs.readdir(arg, { withFileTypes: true }))
-        .filter((d) => d.isFile() && IMAGE_EXTENSIONS.has(path.extname(d.name).toLowerCase()))
+        .filter(
+          // Hidden files (macOS writes `._photo.jpg` beside photo.jpg on some disks) are not pictures.
+          (d) =>
+            d.isFile() && !d.name.startsWith('.') && IMAGE_EXTENSIONS.has(path.extname(d.name).toLowerCase()),
+        )
         .map((d) => d.name)
         .sort();
       if (names.length === 0)

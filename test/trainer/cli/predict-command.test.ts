@@ -110,6 +110,7 @@ describe('facepoints predict with a trained run', () => {
     await face(1).jpeg({ quality: 95 }).toFile(path.join(faces, 'face1.jpg'));
     await face(2).webp({ lossless: true }).toFile(path.join(faces, 'face2.webp'));
     await fs.writeFile(path.join(faces, 'notes.txt'), 'not an image, and not taken from a folder');
+    await fs.writeFile(path.join(faces, '._face0.png'), 'a hidden file beside a picture');
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -141,6 +142,8 @@ describe('facepoints predict with a trained run', () => {
   it('names an unreadable file with the reason, still writes the others, and exits with 1', async () => {
     const broken = path.join(root, 'broken.png');
     await fs.writeFile(broken, 'not an image');
+    const notTest = path.join(root, 'not-test.csv');
+    await fs.writeFile(notTest, 'Id,Pixels\n1,0 0 0\n');
     const c = cli();
     await c.run([
       '--run',
@@ -151,11 +154,13 @@ describe('facepoints predict with a trained run', () => {
       broken,
       path.join(faces, 'face1.jpg'),
       path.join(root, 'no-such-*.png'),
+      notTest,
     ]);
     expect(process.exitCode).toBe(1);
     const rows = await readCsvRows(out('some-broken.csv'));
     expect(rows.map((r) => path.basename(r.image!))).toEqual(['face0.png', 'face1.jpg']);
     expect(c.lines.find((l) => l.startsWith(`${broken}: `))).toMatch(/unsupported image format/);
+    expect(c.lines).toContain(`${notTest}:1:1: expected header field 1 to be "ImageId", found "Id"`);
     expect(c.lines).toContain(
       `${path.join(root, 'no-such-*.png')}: expected a file or folder, found a pattern that matched nothing (the shell expands patterns: leave it unquoted)`,
     );
@@ -222,6 +227,24 @@ describe('facepoints predict with a trained run', () => {
     });
   });
 
+  it('reads a photo by its EXIF orientation, as viewers show it', async () => {
+    // canvas.png stored turned a quarter left, tagged "turn right to view" (EXIF orientation 6).
+    const turned = path.join(root, 'turned.jpg');
+    await sharp(path.join(root, 'canvas.png'))
+      .rotate(270)
+      .jpeg({ quality: 100 })
+      .withMetadata({ orientation: 6 })
+      .toFile(turned);
+    expect(await sharp(turned).metadata()).toMatchObject({ width: 200, height: 300, orientation: 6 });
+    await cli().run(['--run', run, '--box', '40,4,192,192', '--out', out('turned.csv'), turned]);
+    const row = (await readCsvRows(out('turned.csv')))[0]!;
+    expect([row.width, row.height]).toEqual(['300', '200']);
+    const upright = coordinatesOf((await readCsvRows(out('box.csv')))[0]!);
+    coordinatesOf(row).forEach((v, i) => {
+      expect(Math.abs(v - upright[i]!)).toBeLessThan(1);
+    });
+  });
+
   it('takes one model folder as --run and predicts as --model of that unit', async () => {
     await cli().run([
       '--run',
@@ -246,6 +269,7 @@ describe('facepoints predict with a trained run', () => {
 
   it('draws each picture at its own size', async () => {
     const drawn = path.join(root, 'drawn');
+    await fs.copyFile(path.join(root, 'strip.png'), path.join(root, 'face0.png'));
     await cli().run([
       '--run',
       run,
@@ -254,9 +278,17 @@ describe('facepoints predict with a trained run', () => {
       '--out',
       out('drawn.csv'),
       path.join(root, 'canvas.png'),
+      path.join(faces, 'face0.png'),
+      path.join(root, 'face0.png'),
     ]);
-    const meta = await sharp(path.join(drawn, 'canvas.png')).metadata();
-    expect([meta.width, meta.height]).toEqual([300, 200]);
+    const size = async (name: string) => {
+      const meta = await sharp(path.join(drawn, name)).metadata();
+      return [meta.width, meta.height];
+    };
+    expect(await size('canvas.png')).toEqual([300, 200]);
+    // Two pictures of one name from two folders are both drawn.
+    expect(await size('face0.png')).toEqual([96, 96]);
+    expect(await size('face0-2.png')).toEqual([192, 150]);
   });
 
   it('refuses a model folder of another network, naming the folder and what differs', async () => {
