@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { glob } from 'tinyglobby';
 
 /** What predict reads: image files, and Kaggle-format test.csv files (`ImageId,Image`) of 96x96 images. */
 export interface PredictInputs {
@@ -35,9 +36,15 @@ const GLOB_CHARACTERS = /[*?[\]{}]/;
 /** The Kaggle test file is recognised by its extension; its loader then checks the header. */
 const isCsv = (file: string) => path.extname(file).toLowerCase() === '.csv';
 
+/** A Kaggle test.csv or an image: what one file on the command line (or matched by a pattern) is. */
+function addFile(out: PredictInputs, file: string): void {
+  if (isCsv(file)) out.kaggleTests.push(file);
+  else out.images.push(file);
+}
+
 /**
- * Files named on the command line, in order; a folder contributes the images directly inside it, sorted.
- * A glob is expanded by the shell before predict sees it, so a pattern that arrives here matched nothing.
+ * Files named on the command line, in order; a folder contributes the images directly inside it, sorted;
+ * a quoted pattern (`'shots/**\/*.jpg'`, which the shell leaves alone) the files it matches, sorted.
  */
 export async function expandInputs(args: readonly string[]): Promise<PredictInputs> {
   const out: PredictInputs = { images: [], kaggleTests: [], failures: [] };
@@ -59,13 +66,17 @@ export async function expandInputs(args: readonly string[]): Promise<PredictInpu
         });
       out.images.push(...names.map((n) => path.join(arg, n)));
     } else if (stat === null && GLOB_CHARACTERS.test(arg)) {
-      out.failures.push({
-        file: arg,
-        reason:
-          'expected a file or folder, found a pattern that matched nothing (the shell expands patterns: leave it unquoted)',
-      });
-    } else if (isCsv(arg)) out.kaggleTests.push(arg);
-    else out.images.push(arg);
+      // tinyglobby: the same pattern syntax as the shells' and other tools' globs, without hidden files.
+      const matches = (
+        await glob(arg, { onlyFiles: true, expandDirectories: false, absolute: path.isAbsolute(arg) })
+      ).sort();
+      if (matches.length === 0)
+        out.failures.push({
+          file: arg,
+          reason: 'expected a file, a folder or a pattern, found a pattern that matched nothing',
+        });
+      for (const file of matches) addFile(out, file);
+    } else addFile(out, arg);
   }
   return out;
 }

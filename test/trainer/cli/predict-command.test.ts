@@ -162,8 +162,16 @@ describe('facepoints predict with a trained run', () => {
     expect(c.lines.find((l) => l.startsWith(`${broken}: `))).toMatch(/unsupported image format/);
     expect(c.lines).toContain(`${notTest}:1:1: expected header field 1 to be "ImageId", found "Id"`);
     expect(c.lines).toContain(
-      `${path.join(root, 'no-such-*.png')}: expected a file or folder, found a pattern that matched nothing (the shell expands patterns: leave it unquoted)`,
+      `${path.join(root, 'no-such-*.png')}: expected a file, a folder or a pattern, found a pattern that matched nothing`,
     );
+  });
+
+  it('expands a quoted pattern itself, sorted and without hidden files, as a shell would', async () => {
+    const c = cli();
+    await c.run(['--run', run, '--out', out('pattern.csv'), path.join(faces, 'face*.{png,webp}')]);
+    expect(process.exitCode).toBeUndefined();
+    const rows = await readCsvRows(out('pattern.csv'));
+    expect(rows.map((r) => path.basename(r.image!))).toEqual(['face0.png', 'face2.webp']);
   });
 
   it('writes JSON with the 15 keypoints, x and y, per image', async () => {
