@@ -57,6 +57,15 @@ export const runLayout = {
   checkpointManifest: (unit: string, seq: number) => `${checkpointDir(unit, seq)}/${CHECKPOINT_MANIFEST}`,
   /** Marks a unit as finished: its final model and metrics are in the store. */
   unitDone: (unit: string) => `models/${unit}/done.json`,
+  /**
+   * Status of one unit trained by a `train --units` invocation (same shape as status.json); status.json
+   * itself belongs to a whole run or to `report`, so jobs training units side by side never share a file.
+   */
+  unitStatus: (unit: string) => `status/${unit}.json`,
+  unitStatusRoot: 'status/',
+  /** Who trains a unit right now and until when (see contracts/run-status.ts UnitLeaseSchema). */
+  lease: (unit: string) => `leases/${unit}.json`,
+  leasesRoot: 'leases/',
   reportDir: 'report',
   summary: 'report/summary.json',
   reportMarkdown: 'report/report.md',

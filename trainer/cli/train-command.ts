@@ -15,6 +15,7 @@ import {
   type TrainCliOptions,
 } from '../run/resolve-config';
 import { dryRun, runTraining, type RunDeps, type RunOutcome } from '../run/run-training';
+import { ALL_UNITS, parseUnitList, type RunScope } from '../run/unit-scope';
 import { UsageError } from '../run/usage-error';
 import { defaultScratchDir } from '../storage/data-cache';
 import { ensureSampleData } from './sample-command';
@@ -60,6 +61,11 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
       '0',
     )
     .option(
+      '--units <list>',
+      'train only these units of the run, comma-separated (e.g. baseline or specialists/eye-centers), and no report; ' +
+        'a specialist needs the finished baseline (default: every unit, then the report)',
+    )
+    .option(
       '--dry-run',
       'load and check the data, print the plan with time estimates, train nothing, write nothing',
       false,
@@ -83,7 +89,7 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
         .default(deps.scratchDir ?? defaultScratchDir()),
     )
     .exitOverride(usageExit)
-    .action(async ({ scratch, ...opts }: TrainCliOptions & { scratch: string }) => {
+    .action(async ({ scratch, units, ...opts }: TrainCliOptions & { scratch: string; units?: string }) => {
       await runCommand(
         () => {
           const config = resolveTrainConfig(opts);
@@ -92,7 +98,9 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
               `invalid options: --scratch (or ${SCRATCH_ENV}): expected a folder, found an empty string`,
             );
           }
-          return config;
+          const scope: RunScope =
+            units === undefined ? ALL_UNITS : { kind: 'units', units: parseUnitList(units) };
+          return { config, scope };
         },
         { ...deps, scratchDir: scratch },
       );
@@ -115,33 +123,44 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
     .action(async (opts: { data: string; out: string; rows: number }) => {
       await ensureSampleData(opts.data, opts.rows, 1);
       await runCommand(
-        () =>
-          resolveTrainConfig({
+        () => ({
+          config: resolveTrainConfig({
             data: opts.data,
             out: opts.out,
             preset: 'quick',
             models: DEFAULT_MODELS.join(','),
           }),
+          scope: ALL_UNITS,
+        }),
         deps,
       );
     });
 }
 
 /**
- * Validate, run (or dry-run), print where the results are, and set the exit code the boot script relies on.
- * The machine settings come from the environment unless `deps` gives them.
+ * Validate, run (or dry-run), print where the results are, and set the exit code the boot script and
+ * AWS Batch rely on: 0 done, EXIT_INTERRUPTED to resume later (interrupted, or a unit busy elsewhere),
+ * EXIT_USAGE for what no retry can fix. The machine settings come from the environment unless `deps`
+ * gives them.
  */
-async function runCommand(resolve: () => TrainConfig, given: RunDeps): Promise<RunOutcome | null> {
+export async function runCommand(
+  resolve: () => Promise<{ config: TrainConfig; scope: RunScope }> | { config: TrainConfig; scope: RunScope },
+  given: RunDeps,
+): Promise<RunOutcome | null> {
   try {
-    const config = resolve();
+    const { config, scope } = await resolve();
     const deps: RunDeps = { ...resolveMachine(), ...given };
     if (config.dryRun) {
       await dryRun(config, deps);
       return null;
     }
-    const outcome = await runTraining(config, deps);
-    if (outcome.state === 'interrupted') {
+    const outcome = await runTraining(config, deps, scope);
+    if (outcome.state === 'interrupted' || outcome.state === 'busy') {
       process.exitCode = EXIT_INTERRUPTED;
+    } else if (outcome.state === 'trained') {
+      process.stdout.write(
+        `trained: ${outcome.trained.join(', ') || 'nothing (every unit named was finished earlier)'}\n`,
+      );
     } else {
       printResults(outcome);
     }
