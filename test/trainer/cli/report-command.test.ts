@@ -107,8 +107,8 @@ describe('facepoints report', () => {
     const baseline = await train('baseline');
     expect(baseline).toEqual({ code: 0, output: expect.stringContaining('trained: baseline') });
     const specialists = await Promise.all(SPECIALIST_UNITS.map((u) => train(u)));
-    specialists.forEach((r, i) =>
-      expect(r).toEqual({ code: 0, output: expect.stringContaining(`trained: ${SPECIALIST_UNITS[i]}`) }),
+    expect(specialists).toEqual(
+      SPECIALIST_UNITS.map((u) => ({ code: 0, output: expect.stringContaining(`trained: ${u}`) })),
     );
     const report = await cli(['report', '--out', out, '--run', 'split'], server.env);
     expect(report).toEqual({ code: 0, output: expect.stringContaining('run split succeeded') });
