@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { integerOption, usageExit } from '../../common/cli-options';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, type TrainConfig } from '../config';
@@ -16,6 +17,7 @@ import {
 } from '../run/resolve-config';
 import { dryRun, runTraining, type RunDeps, type RunOutcome } from '../run/run-training';
 import { ALL_UNITS, parseUnitList, type RunScope } from '../run/unit-scope';
+import { runParallel, unitProcessArgs, type ParallelDeps } from '../run/parallel-runner';
 import { UsageError } from '../run/usage-error';
 import { defaultScratchDir } from '../storage/data-cache';
 import { ensureSampleData } from './sample-command';
@@ -32,7 +34,7 @@ export const SCRATCH_ENV = 'FACEPOINTS_SCRATCH_DIR';
  * on a fresh machine: sample data, the quick preset, a local run). `deps` lets tests replace storage and
  * output; the CLI uses the defaults.
  */
-export function registerTrainCommands(program: Command, deps: RunDeps = {}): void {
+export function registerTrainCommands(program: Command, deps: ParallelDeps = {}): void {
   program
     .command('train')
     .description('train the models of a run (resumes when the run already exists) and write its report')
@@ -64,6 +66,12 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
       '--units <list>',
       'train only these units of the run, comma-separated (e.g. baseline or specialists/eye-centers), and no report; ' +
         'a specialist needs the finished baseline (default: every unit, then the report)',
+    )
+    .option(
+      '--parallel <n>',
+      'train independent units in N processes side by side (the baseline first, then the specialists), then the report',
+      integerOption('--parallel', { min: 1 }),
+      1,
     )
     .option(
       '--dry-run',
@@ -119,22 +127,40 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
       integerOption('--rows', { min: 1 }),
       QUICKSTART_ROWS,
     )
+    .option(
+      '--parallel <n>',
+      'units trained side by side, one process each (default: 2 with 2 or more cores, else 1)',
+      integerOption('--parallel', { min: 1 }),
+      Math.min(2, os.availableParallelism()),
+    )
     .exitOverride(usageExit)
-    .action(async (opts: { data: string; out: string; rows: number }) => {
+    .action(async (opts: { data: string; out: string; rows: number; parallel: number }) => {
       await ensureSampleData(opts.data, opts.rows, 1);
-      await runCommand(
-        () => ({
-          config: resolveTrainConfig({
-            data: opts.data,
-            out: opts.out,
-            preset: 'quick',
-            models: DEFAULT_MODELS.join(','),
-          }),
+      await runCommand(() => {
+        const config = resolveTrainConfig({
+          data: opts.data,
+          out: opts.out,
+          preset: 'quick',
+          models: DEFAULT_MODELS.join(','),
+        });
+        return {
+          config,
           scope: ALL_UNITS,
-        }),
-        deps,
-      );
+          processes: opts.parallel,
+          trainArgs: unitProcessArgs(config, [], deps.scratchDir ?? defaultScratchDir()),
+        };
+      }, deps);
     });
+}
+
+/** What one command runs: a configuration, a scope and, for `--parallel`, the processes and their options. */
+export interface CommandPlan {
+  config: TrainConfig;
+  scope: RunScope;
+  /** Unit processes side by side (runParallel) when more than 1. @default 1 */
+  processes?: number;
+  /** The `train` options each unit process repeats (unitProcessArgs). */
+  trainArgs?: string[];
 }
 
 /**
@@ -144,17 +170,20 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
  * gives them.
  */
 export async function runCommand(
-  resolve: () => Promise<{ config: TrainConfig; scope: RunScope }> | { config: TrainConfig; scope: RunScope },
-  given: RunDeps,
+  resolve: () => Promise<CommandPlan> | CommandPlan,
+  given: ParallelDeps,
 ): Promise<RunOutcome | null> {
   try {
-    const { config, scope } = await resolve();
+    const { config, scope, processes = 1, trainArgs = [] } = await resolve();
     const deps: RunDeps = { ...resolveMachine(), ...given };
     if (config.dryRun) {
       await dryRun(config, deps);
       return null;
     }
-    const outcome = await runTraining(config, deps, scope);
+    const outcome =
+      processes > 1 && scope.kind === 'all'
+        ? await runParallel(config, trainArgs, processes, deps)
+        : await runTraining(config, deps, scope);
     if (outcome.state === 'interrupted' || outcome.state === 'busy') {
       process.exitCode = EXIT_INTERRUPTED;
     } else if (outcome.state === 'trained') {
