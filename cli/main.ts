@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerPredictCommand } from '../trainer/cli/predict-command';
+import { registerReportCommand } from '../trainer/cli/report-command';
 import { registerSampleCommand } from '../trainer/cli/sample-command';
 import { registerTrainCommands } from '../trainer/cli/train-command';
 import { registerOperatorCommands } from '../ops/commands';
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerSampleCommand(program);
   registerTrainCommands(program);
+  registerReportCommand(program);
   registerPredictCommand(program);
   registerOperatorCommands(program);
   return program;

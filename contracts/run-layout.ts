@@ -1,3 +1,5 @@
+import { SPECIALISTS } from './keypoints';
+
 /**
  * Where everything of a run lives, relative to the run's directory (`<out>/<runId>/`, a local folder or
  * an S3 prefix). The trainer writes these paths, the operator commands and the tests read them; nothing
@@ -34,6 +36,24 @@ export function unitId(model: ModelName, specialist?: string): string {
   return specialist ? `${model}/${specialist}` : model;
 }
 
+/**
+ * The trained units of a run of these models, in the order a run trains them (MODEL_NAMES's): one per
+ * whole network, one per specialist of a specialist group. `mean` is computed, never trained.
+ */
+export function trainedUnitIds(models: readonly ModelName[]): string[] {
+  const wanted = new Set(models);
+  return MODEL_NAMES.filter((m) => m !== 'mean' && wanted.has(m)).flatMap((m) =>
+    m === 'specialists' || m === 'specialists-augmented'
+      ? SPECIALISTS.map((s) => unitId(m, s.name))
+      : [unitId(m)],
+  );
+}
+
+/** A specialist unit (`specialists/...`, `specialists-augmented/...`): it may start from the baseline. */
+export function isSpecialistUnit(unit: string): boolean {
+  return unit.includes('/');
+}
+
 /** Folder of every unit's checkpoints, and the file written last that commits one checkpoint folder. */
 const CHECKPOINTS = 'checkpoints';
 const CHECKPOINT_MANIFEST = 'manifest.json';
@@ -57,6 +77,15 @@ export const runLayout = {
   checkpointManifest: (unit: string, seq: number) => `${checkpointDir(unit, seq)}/${CHECKPOINT_MANIFEST}`,
   /** Marks a unit as finished: its final model and metrics are in the store. */
   unitDone: (unit: string) => `models/${unit}/done.json`,
+  /**
+   * Status of one unit trained by a `train --units` invocation (same shape as status.json); status.json
+   * itself belongs to a whole run or to `report`, so jobs training units side by side never share a file.
+   */
+  unitStatus: (unit: string) => `status/${unit}.json`,
+  unitStatusRoot: 'status/',
+  /** Who trains a unit right now and until when (see contracts/run-status.ts UnitLeaseSchema). */
+  lease: (unit: string) => `leases/${unit}.json`,
+  leasesRoot: 'leases/',
   reportDir: 'report',
   summary: 'report/summary.json',
   reportMarkdown: 'report/report.md',

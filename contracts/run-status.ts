@@ -40,3 +40,21 @@ export const STALE_HEARTBEAT_SECONDS = 5 * HEARTBEAT_SECONDS;
 export const EXIT_INTERRUPTED = 75;
 /** Exit code for invalid configuration or data: retrying cannot help. */
 export const EXIT_USAGE = 64;
+
+/**
+ * `leases/<unit>.json`: the process training a unit. It is renewed every heartbeat and expires after
+ * LEASE_HEARTBEATS missed beats, so a unit of a killed job can be taken over; a live lease held by someone
+ * else makes `train` leave the unit alone.
+ */
+export const UnitLeaseSchema = z.object({
+  unit: z.string(),
+  /** `host/pid/random`: unique per process. */
+  holder: z.string(),
+  acquiredAt: z.string(),
+  renewedAt: z.string(),
+  expiresAt: z.string(),
+});
+export type UnitLease = z.infer<typeof UnitLeaseSchema>;
+
+/** A lease lives this many heartbeats without renewal. */
+export const LEASE_HEARTBEATS = 3;

@@ -1,9 +1,17 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Command } from 'commander';
-import { type RunStatus, STALE_HEARTBEAT_SECONDS } from '../../contracts/run-status';
+import { z } from 'zod';
+import { MODEL_NAMES, runLayout, trainedUnitIds } from '../../contracts/run-layout';
+import {
+  type RunStatus,
+  RunStatusSchema,
+  STALE_HEARTBEAT_SECONDS,
+  UnitLeaseSchema,
+} from '../../contracts/run-status';
+import { UnitSummarySchema } from '../../contracts/run-summary';
 import { type InstanceInfo, describeInstance } from '../aws/instance';
 import { type OpsContext, emit, withContext, openRunReader, resolveRunId } from '../context';
-import { formatDuration, formatUsd, formatUsdPerHour, renderFields } from '../../common/format';
+import { formatDuration, formatUsd, formatUsdPerHour, renderFields, renderTable } from '../../common/format';
 import { formatAgo, formatPx, secondsBetween } from '../format/units';
 import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
 import { durationOption } from '../../common/cli-options';
@@ -26,7 +34,26 @@ export interface StatusReport {
   /** Why no instance is shown, when none is. */
   instanceNote: string | null;
   cost: LiveCostEstimate | null;
+  /** Every trained unit of the run (from its config.json), in training order; empty before the run starts. */
+  units: UnitState[];
   checkedAt: string;
+}
+
+/**
+ * Where one unit stands. `done`: its done marker is in the run. `training`: a live status or lease says so.
+ * `stalled`: its status says training but the heartbeat stopped (a killed job; a retry resumes it).
+ * `interrupted` / `failed`: what its last `train --units` recorded. `pending`: nothing yet.
+ */
+export interface UnitState {
+  unit: string;
+  state: 'done' | 'training' | 'stalled' | 'interrupted' | 'failed' | 'pending';
+  epoch: number | null;
+  maxEpochs: number | null;
+  bestDevRmsePx: number | null;
+  /** The lease holder while one is live. */
+  holder: string | null;
+  /** The error or interruption when there is one. */
+  note: string | null;
 }
 
 export interface StatusSources {
@@ -61,6 +88,7 @@ export async function collectStatus(src: StatusSources, runId: string): Promise<
   }
 
   const heartbeatAgeSeconds = secondsBetween(status?.updatedAt, now);
+  const units = await collectUnits(reader, runId, status, now);
   return {
     bucket: reader.bucket,
     runId,
@@ -73,8 +101,101 @@ export async function collectStatus(src: StatusSources, runId: string): Promise<
     instance,
     instanceNote,
     cost,
+    units,
     checkedAt: now.toISOString(),
   };
+}
+
+const ModelsOfConfig = z.object({ models: z.array(z.enum(MODEL_NAMES)) });
+
+/** Each unit's state from its done marker, its own status file (`train --units`), its lease and status.json. */
+async function collectUnits(
+  reader: S3RunReader,
+  runId: string,
+  status: RunStatus | null,
+  now: Date,
+): Promise<UnitState[]> {
+  // The units follow from the run's models; a config.json without them (or none yet) shows no unit table.
+  const text = await reader.getText(runId, runLayout.config);
+  const config = text === null ? null : ModelsOfConfig.safeParse(safeJson(text));
+  if (!config?.success) return [];
+  const present = async (prefix: string) =>
+    new Set((await reader.list(runId, prefix)).map((o) => o.key.slice(reader.key(runId, '').length)));
+  const [models, unitStatuses, leases] = await Promise.all([
+    present('models/'),
+    present(runLayout.unitStatusRoot),
+    present(runLayout.leasesRoot),
+  ]);
+  return Promise.all(
+    trainedUnitIds(config.data.models).map(async (unit): Promise<UnitState> => {
+      const base: UnitState = {
+        unit,
+        state: 'pending',
+        epoch: null,
+        maxEpochs: null,
+        bestDevRmsePx: null,
+        holder: null,
+        note: null,
+      };
+      if (models.has(runLayout.unitDone(unit))) {
+        const done = await reader.getJson(runId, runLayout.unitDone(unit), UnitSummarySchema);
+        if (done)
+          return {
+            ...base,
+            state: 'done',
+            epoch: done.epochsRun,
+            maxEpochs: done.maxEpochs,
+            bestDevRmsePx: done.bestDevRmsePx,
+          };
+      }
+      const lease = leases.has(runLayout.lease(unit))
+        ? await reader.getJson(runId, runLayout.lease(unit), UnitLeaseSchema)
+        : null;
+      const holder = lease && Date.parse(lease.expiresAt) > now.getTime() ? lease.holder : null;
+      const own = unitStatuses.has(runLayout.unitStatus(unit))
+        ? await reader.getJson(runId, runLayout.unitStatus(unit), RunStatusSchema)
+        : null;
+      const s = own ?? (status?.model === unit ? status : null);
+      if (!s) return { ...base, state: holder ? 'training' : 'pending', holder };
+      const progress = { epoch: s.epoch, maxEpochs: s.maxEpochs, bestDevRmsePx: s.bestDevRmsePx, holder };
+      if (s.state === 'running') {
+        const age = secondsBetween(s.updatedAt, now);
+        const stalled = holder === null && age !== null && age > STALE_HEARTBEAT_SECONDS;
+        return { ...base, ...progress, state: stalled ? 'stalled' : 'training' };
+      }
+      const state = s.state === 'failed' ? 'failed' : s.state === 'interrupted' ? 'interrupted' : 'pending';
+      return { ...base, ...progress, state, note: s.error ?? s.interruption };
+    }),
+  );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** One line per unit: state, epochs, best dev RMSE, and who holds it or why it stopped. */
+export function formatUnits(units: readonly UnitState[]): string {
+  const rows = units.map((u) => [
+    u.unit,
+    u.state,
+    u.epoch === null ? '-' : `${u.epoch}${u.maxEpochs ? ` / ${u.maxEpochs}` : ''}`,
+    formatPx(u.bestDevRmsePx),
+    u.holder ?? u.note ?? '',
+  ]);
+  return renderTable(
+    [
+      { header: 'unit' },
+      { header: 'state' },
+      { header: 'epoch', right: true },
+      { header: 'best dev RMSE', right: true },
+      { header: 'holder / note' },
+    ],
+    rows,
+  );
 }
 
 function staleHeartbeat(
@@ -97,7 +218,12 @@ function staleHeartbeat(
 export function formatStatus(r: StatusReport): string {
   const s = r.status;
   const fields: Array<[string, string]> = [['run', `${r.runId}  (${r.runUrl})`]];
-  if (!s) {
+  if (!s && r.units.some((u) => u.state !== 'pending')) {
+    fields.push([
+      'state',
+      'units train in separate jobs (see below); `facepoints report` writes the run status',
+    ]);
+  } else if (!s) {
     fields.push(['state', 'no status.json yet: the instance is probably still booting or pulling the image']);
   } else {
     fields.push([
@@ -136,6 +262,7 @@ export function formatStatus(r: StatusReport): string {
     ]);
   }
   let text = renderFields(fields);
+  if (r.units.length > 0) text += `\n\n${formatUnits(r.units)}`;
   if (r.staleHeartbeat) text += `\n\n!! ${r.staleHeartbeat}`;
   return text;
 }

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { integerOption, usageExit } from '../../common/cli-options';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, type TrainConfig } from '../config';
@@ -15,6 +16,8 @@ import {
   type TrainCliOptions,
 } from '../run/resolve-config';
 import { dryRun, runTraining, type RunDeps, type RunOutcome } from '../run/run-training';
+import { ALL_UNITS, parseUnitList, type RunScope } from '../run/unit-scope';
+import { runParallel, unitProcessArgs, type ParallelDeps } from '../run/parallel-runner';
 import { UsageError } from '../run/usage-error';
 import { defaultScratchDir } from '../storage/data-cache';
 import { ensureSampleData } from './sample-command';
@@ -31,7 +34,7 @@ export const SCRATCH_ENV = 'FACEPOINTS_SCRATCH_DIR';
  * on a fresh machine: sample data, the quick preset, a local run). `deps` lets tests replace storage and
  * output; the CLI uses the defaults.
  */
-export function registerTrainCommands(program: Command, deps: RunDeps = {}): void {
+export function registerTrainCommands(program: Command, deps: ParallelDeps = {}): void {
   program
     .command('train')
     .description('train the models of a run (resumes when the run already exists) and write its report')
@@ -60,6 +63,17 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
       '0',
     )
     .option(
+      '--units <list>',
+      'train only these units of the run, comma-separated (e.g. baseline or specialists/eye-centers), and no report; ' +
+        'a specialist needs the finished baseline (default: every unit, then the report)',
+    )
+    .option(
+      '--parallel <n>',
+      'train independent units in N processes side by side (the baseline first, then the specialists), then the report',
+      integerOption('--parallel', { min: 1 }),
+      1,
+    )
+    .option(
       '--dry-run',
       'load and check the data, print the plan with time estimates, train nothing, write nothing',
       false,
@@ -83,7 +97,7 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
         .default(deps.scratchDir ?? defaultScratchDir()),
     )
     .exitOverride(usageExit)
-    .action(async ({ scratch, ...opts }: TrainCliOptions & { scratch: string }) => {
+    .action(async ({ scratch, units, ...opts }: TrainCliOptions & { scratch: string; units?: string }) => {
       await runCommand(
         () => {
           const config = resolveTrainConfig(opts);
@@ -92,7 +106,9 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
               `invalid options: --scratch (or ${SCRATCH_ENV}): expected a folder, found an empty string`,
             );
           }
-          return config;
+          const scope: RunScope =
+            units === undefined ? ALL_UNITS : { kind: 'units', units: parseUnitList(units) };
+          return { config, scope };
         },
         { ...deps, scratchDir: scratch },
       );
@@ -111,37 +127,69 @@ export function registerTrainCommands(program: Command, deps: RunDeps = {}): voi
       integerOption('--rows', { min: 1 }),
       QUICKSTART_ROWS,
     )
+    .option(
+      '--parallel <n>',
+      'units trained side by side, one process each (default: 2 with 2 or more cores, else 1)',
+      integerOption('--parallel', { min: 1 }),
+      Math.min(2, os.availableParallelism()),
+    )
     .exitOverride(usageExit)
-    .action(async (opts: { data: string; out: string; rows: number }) => {
+    .action(async (opts: { data: string; out: string; rows: number; parallel: number }) => {
       await ensureSampleData(opts.data, opts.rows, 1);
-      await runCommand(
-        () =>
-          resolveTrainConfig({
-            data: opts.data,
-            out: opts.out,
-            preset: 'quick',
-            models: DEFAULT_MODELS.join(','),
-          }),
-        deps,
-      );
+      await runCommand(() => {
+        const config = resolveTrainConfig({
+          data: opts.data,
+          out: opts.out,
+          preset: 'quick',
+          models: DEFAULT_MODELS.join(','),
+        });
+        return {
+          config,
+          scope: ALL_UNITS,
+          processes: opts.parallel,
+          trainArgs: unitProcessArgs(config, [], deps.scratchDir ?? defaultScratchDir()),
+        };
+      }, deps);
     });
 }
 
+/** What one command runs: a configuration, a scope and, for `--parallel`, the processes and their options. */
+export interface CommandPlan {
+  config: TrainConfig;
+  scope: RunScope;
+  /** Unit processes side by side (runParallel) when more than 1. @default 1 */
+  processes?: number;
+  /** The `train` options each unit process repeats (unitProcessArgs). */
+  trainArgs?: string[];
+}
+
 /**
- * Validate, run (or dry-run), print where the results are, and set the exit code the boot script relies on.
- * The machine settings come from the environment unless `deps` gives them.
+ * Validate, run (or dry-run), print where the results are, and set the exit code the boot script and
+ * AWS Batch rely on: 0 done, EXIT_INTERRUPTED to resume later (interrupted, or a unit busy elsewhere),
+ * EXIT_USAGE for what no retry can fix. The machine settings come from the environment unless `deps`
+ * gives them.
  */
-async function runCommand(resolve: () => TrainConfig, given: RunDeps): Promise<RunOutcome | null> {
+export async function runCommand(
+  resolve: () => Promise<CommandPlan> | CommandPlan,
+  given: ParallelDeps,
+): Promise<RunOutcome | null> {
   try {
-    const config = resolve();
+    const { config, scope, processes = 1, trainArgs = [] } = await resolve();
     const deps: RunDeps = { ...resolveMachine(), ...given };
     if (config.dryRun) {
       await dryRun(config, deps);
       return null;
     }
-    const outcome = await runTraining(config, deps);
-    if (outcome.state === 'interrupted') {
+    const outcome =
+      processes > 1 && scope.kind === 'all'
+        ? await runParallel(config, trainArgs, processes, deps)
+        : await runTraining(config, deps, scope);
+    if (outcome.state === 'interrupted' || outcome.state === 'busy') {
       process.exitCode = EXIT_INTERRUPTED;
+    } else if (outcome.state === 'trained') {
+      process.stdout.write(
+        `trained: ${outcome.trained.join(', ') || 'nothing (every unit named was finished earlier)'}\n`,
+      );
     } else {
       printResults(outcome);
     }

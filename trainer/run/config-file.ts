@@ -12,17 +12,8 @@ const IGNORED_ON_RESUME: ReadonlySet<string> = new Set(['dryRun']);
  * two experiments in one report).
  */
 export async function checkResumedConfig(store: Store, config: TrainConfig): Promise<void> {
-  const body = await store.get(runLayout.config);
-  if (body === null) return;
-  const where = `${store.url}/${runLayout.config}`;
-  let stored: TrainConfig;
-  try {
-    stored = TrainConfigSchema.parse(JSON.parse(body.toString('utf8')));
-  } catch (err) {
-    throw new UsageError(
-      `${where}: expected a valid run configuration, found one that does not parse (${(err as Error).message.split('\n')[0]})`,
-    );
-  }
+  const stored = await readStoredConfig(store);
+  if (stored === null) return;
   const differences: string[] = [];
   const now = flatten(config);
   const before = flatten(stored);
@@ -36,6 +27,19 @@ export async function checkResumedConfig(store: Store, config: TrainConfig): Pro
     throw new UsageError(
       `run ${config.runId} in ${store.url} was started with other settings; resume it with the same options or choose another --run:\n  ` +
         differences.join('\n  '),
+    );
+  }
+}
+
+/** The configuration a run was started with (config.json), or null for a run not started yet. */
+export async function readStoredConfig(store: Store): Promise<TrainConfig | null> {
+  const body = await store.get(runLayout.config);
+  if (body === null) return null;
+  try {
+    return TrainConfigSchema.parse(JSON.parse(body.toString('utf8')));
+  } catch (err) {
+    throw new UsageError(
+      `${store.url}/${runLayout.config}: expected a valid run configuration, found one that does not parse (${(err as Error).message.split('\n')[0]})`,
     );
   }
 }

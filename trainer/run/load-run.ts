@@ -40,6 +40,8 @@ export async function loadAndPlan(
   services: Pick<RunServices, 'resolveDataDir'>,
   cacheDir: string,
   log: (line: string) => void,
+  /** Time training steps for the plan's estimates; the report trains nothing and skips it. @default true */
+  opts: { measureSpeed?: boolean } = {},
 ): Promise<LoadedRun> {
   const started = Date.now();
   const data = await asUsageErrorForLocalData(settings.data, async () => {
@@ -71,7 +73,10 @@ export async function loadAndPlan(
     training: data.training,
     split,
     isDone: async (unit) => (await store.get(runLayout.unitDone(unit))) !== null,
-    probe: speedProbe(settings, sample, { workers, backend: backend.name }),
+    probe:
+      opts.measureSpeed === false
+        ? undefined
+        : speedProbe(settings, sample, { workers, backend: backend.name }),
   });
   const dev = { ...gatherAllColumns(data.training, split.dev), rows: split.dev };
   return { data, split, dev, backend, workers, plan };

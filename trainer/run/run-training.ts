@@ -2,18 +2,21 @@ import * as path from 'node:path';
 import type { TrainConfig } from '../config';
 import type { RunSummary } from '../../contracts/run-summary';
 import { runLayout } from '../../contracts/run-layout';
+import type { UnitLease } from '../../contracts/run-status';
 import { DATA_CACHE_FOLDER, defaultScratchDir } from '../storage/data-cache';
 import type { Store } from '../storage/store';
 import { checkResumedConfig } from './config-file';
 import { HashedWrites } from './hashed-writes';
-import { loadAndPlan, type LoadedRun } from './load-run';
-import { formatPlan, isTrained, type RunPlan } from './plan';
+import { loadAndPlan } from './load-run';
+import { Leases } from './lease';
+import { formatPlan, type RunPlan, type TrainedUnit } from './plan';
 import type { ProgressOptions } from './progress';
 import { evaluateAndReport } from './report-inputs';
 import { readRunState, readSummary } from './run-files';
 import { defaultRunServices, type RunServices } from './run-services';
 import { StatusReporter } from './status-reporter';
-import { UnitTrainer } from './unit-trainer';
+import { UnitTrainer, type UnitTrainerContext } from './unit-trainer';
+import { ALL_UNITS, type RunScope, unitsInScope } from './unit-scope';
 
 export interface RunDeps {
   /** Progress and messages. @default a line on stderr */
@@ -31,14 +34,25 @@ export interface RunDeps {
   heartbeatMs?: number;
   /** Extra interruption source (tests); SIGTERM and spot notices come from the services. */
   signal?: AbortSignal;
+  /** Time between writing a unit's lease and reading it back (Leases). @default 2000 */
+  leaseSettleMs?: number;
 }
 
 export interface RunOutcome {
-  state: 'succeeded' | 'interrupted';
+  /**
+   * `succeeded`: the report is written. `trained`: the units of a `--units` invocation are finished (the
+   * run needs `report` once all are). `interrupted`: stopped with a checkpoint, resume with the same
+   * command. `busy`: a unit is being trained by another process (its lease is live); try again later.
+   */
+  state: 'succeeded' | 'trained' | 'interrupted' | 'busy';
   /** The run directory, e.g. file:///home/me/runs/20261129-043000. */
   runUrl: string;
   /** The run's summary when it succeeded (read back when it had already succeeded). */
   summary: RunSummary | null;
+  /** Units this invocation trained to the end. */
+  trained: string[];
+  /** When `busy`: the unit and who holds it. */
+  busy: UnitLease | null;
 }
 
 /**
@@ -46,8 +60,16 @@ export interface RunOutcome {
  * resume, finished units (done marker present) are never retrained, the unit in progress continues from
  * its latest checkpoint, and the report is written at the end. A run that already succeeded returns at
  * once. Failures are recorded in status.json and rethrown.
+ *
+ * `scope` narrows one invocation to some units (no report, no status.json: each unit gets its own
+ * status file) or to the report alone. Every unit is trained under a lease, so two invocations never
+ * train the same unit at once.
  */
-export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Promise<RunOutcome> {
+export async function runTraining(
+  config: TrainConfig,
+  deps: RunDeps = {},
+  scope: RunScope = ALL_UNITS,
+): Promise<RunOutcome> {
   const log = deps.log ?? logToStderr;
   const services: RunServices = { ...defaultRunServices(), ...deps.services };
   const runStore = services.openStore(config.out).child(config.runId);
@@ -57,59 +79,124 @@ export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Prom
   const previous = await readRunState(runStore);
   if (previous === 'succeeded') {
     log(`run ${config.runId} already succeeded; its results are in ${runUrl}/${runLayout.reportDir}`);
-    return { state: 'succeeded', runUrl, summary: await readSummary(runStore) };
+    return { ...ended('succeeded', runUrl), summary: await readSummary(runStore) };
   }
 
   // Results are hashed as they are written, so the results manifest needs no read-back.
   const store = new HashedWrites(runStore);
   const startedAt = new Date();
   const instanceType = deps.instanceType ?? null;
-  const status = new StatusReporter(
-    runStore,
-    { runId: config.runId, startedAt, instanceType },
-    { heartbeatMs: deps.heartbeatMs },
-  );
+  // status.json belongs to invocations that end in the report; `--units` ones write one file per unit.
+  const runStatus =
+    scope.kind === 'units'
+      ? null
+      : new StatusReporter(
+          runStore,
+          { runId: config.runId, startedAt, instanceType },
+          { heartbeatMs: deps.heartbeatMs },
+        );
   // Written once: a resumed run is checked against it (checkResumedConfig) and keeps it as it was.
   if ((await store.get(runLayout.config)) === null)
     await store.put(runLayout.config, `${JSON.stringify(config, null, 2)}\n`);
-  await status.start();
-  log(`run ${config.runId}${previous ? ` (resuming a run that was ${previous})` : ''}: writing to ${runUrl}`);
+  await runStatus?.start();
+  log(
+    `run ${config.runId}${previous ? ` (resuming a run that was ${previous})` : ''}${describeScope(scope)}: writing to ${runUrl}`,
+  );
 
   const interruptions = services.watchInterruptions(log);
-  const signal = deps.signal ? AbortSignal.any([interruptions.signal, deps.signal]) : interruptions.signal;
+  const leaseLost = new AbortController();
+  const signal = AbortSignal.any([
+    interruptions.signal,
+    leaseLost.signal,
+    ...(deps.signal ? [deps.signal] : []),
+  ]);
   const checkpointer = services.createCheckpointer(runStore, log);
+  // A store of its own: flushing a lease write must not wait for queued checkpoint uploads.
+  const leases = new Leases(services.openStore(config.out).child(config.runId), {
+    renewMs: deps.heartbeatMs,
+    settleMs: deps.leaseSettleMs,
+    log,
+  });
+  const unitStatuses = new Set<StatusReporter>();
   try {
-    await status.update({ phase: 'loading' });
+    await runStatus?.update({ phase: scope.kind === 'report' ? 'report' : 'loading' });
     const loadStart = Date.now();
-    const loaded = await loadAndPlan(config, store, services, cacheDir(deps), log);
+    const loaded = await loadAndPlan(loadSettings(config, scope), store, services, cacheDir(deps), log, {
+      measureSpeed: scope.kind !== 'report',
+    });
     const loadingSeconds = (Date.now() - loadStart) / 1000;
-    await status.update({ backend: loaded.backend.name, gpuName: loaded.backend.gpuName });
+    await runStatus?.update({ backend: loaded.backend.name, gpuName: loaded.backend.gpuName });
     log(formatPlan(loaded.plan, loaded.backend.name));
+    const units = unitsInScope(loaded.plan, scope, runUrl);
 
-    const trainer = new UnitTrainer({
+    const context: Omit<UnitTrainerContext, 'status'> = {
       settings: config,
       store,
       checkpointer,
-      status,
       loaded,
       signal,
       progress: deps.progress ?? {},
       log,
-    });
-    if ((await trainUnits(trainer, loaded, log)) === 'interrupted') {
+    };
+    // One trainer for a whole run (it keeps the augmented set and the predictions for the report);
+    // one per unit when each unit reports its own status.
+    const shared = runStatus ? new UnitTrainer({ ...context, status: runStatus }) : null;
+    const trainerFor = async (unit: string): Promise<UnitTrainer> => {
+      if (shared) return shared;
+      const status = new StatusReporter(
+        runStore,
+        { runId: config.runId, startedAt: new Date(), instanceType },
+        { heartbeatMs: deps.heartbeatMs, key: runLayout.unitStatus(unit) },
+      );
+      unitStatuses.add(status);
+      await status.start();
+      await status.update({ backend: loaded.backend.name, gpuName: loaded.backend.gpuName });
+      return new UnitTrainer({ ...context, status });
+    };
+
+    const outcome = await trainUnits(units, { trainerFor, leases, leaseLost, store, log });
+    for (const status of unitStatuses) {
+      if (outcome.ended === 'interrupted')
+        await finishStatus(status, store, 'interrupted', { interruption: describeAbort(signal.reason) });
+      else if (outcome.ended === 'busy')
+        await finishStatus(status, store, 'interrupted', { interruption: 'busy' });
+      else await finishStatus(status, store, 'succeeded', { phase: 'done' });
+    }
+    unitStatuses.clear();
+    if (outcome.ended === 'busy') {
+      const b = outcome.busy;
+      log(
+        `${b.unit}: being trained by ${b.holder} (lease until ${b.expiresAt}); not trained here, try again later`,
+      );
+      await checkpointer.flush();
+      if (runStatus) await finishStatus(runStatus, store, 'interrupted', { interruption: `busy: ${b.unit}` });
+      else await store.flush();
+      return { ...ended('busy', runUrl), trained: outcome.trained, busy: b };
+    }
+    if (outcome.ended === 'interrupted') {
       const reason = describeAbort(signal.reason);
       log(`interrupted (${reason}): checkpoint saved; re-run the same command to resume`);
       await checkpointer.flush();
-      await finishStatus(status, store, 'interrupted', { interruption: reason });
-      return { state: 'interrupted', runUrl, summary: null };
+      if (runStatus) await finishStatus(runStatus, store, 'interrupted', { interruption: reason });
+      else await store.flush();
+      return { ...ended('interrupted', runUrl), trained: outcome.trained };
+    }
+    if (!runStatus) {
+      await checkpointer.flush();
+      await store.flush();
+      log(
+        `run ${config.runId}: ${units.map((u) => u.unit).join(', ')} finished; ` +
+          'write the report with `facepoints report` once every unit is',
+      );
+      return { ...ended('trained', runUrl), trained: outcome.trained };
     }
 
-    await status.update({ phase: 'report', model: null, epoch: null, maxEpochs: null });
+    await runStatus.update({ phase: 'report', model: null, epoch: null, maxEpochs: null });
     const summary = await evaluateAndReport({
       settings: config,
       store,
       loaded,
-      predictions: trainer.predictions,
+      predictions: shared?.predictions ?? new Map(),
       written: store.written(),
       loadingSeconds,
       startedAt,
@@ -120,18 +207,34 @@ export async function runTraining(config: TrainConfig, deps: RunDeps = {}): Prom
     // "succeeded" promises the results are in the store: every queued upload lands before the status says so.
     await checkpointer.flush();
     await store.flush();
-    await finishStatus(status, store, 'succeeded', { phase: 'done' });
+    await finishStatus(runStatus, store, 'succeeded', { phase: 'done' });
     log(`run ${config.runId} succeeded: report in ${runUrl}/${runLayout.reportMarkdown}`);
-    return { state: 'succeeded', runUrl, summary };
+    return { ...ended('succeeded', runUrl), summary, trained: outcome.trained };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    await status.finish('failed', { error: message }).catch(() => undefined);
+    for (const status of [runStatus, ...unitStatuses])
+      await status?.finish('failed', { error: message }).catch(() => undefined);
     await store.flush().catch(() => undefined);
     throw err;
   } finally {
-    status.stop();
+    runStatus?.stop();
+    for (const status of unitStatuses) status.stop();
     interruptions.dispose();
   }
+}
+
+function ended(state: RunOutcome['state'], runUrl: string): RunOutcome {
+  return { state, runUrl, summary: null, trained: [], busy: null };
+}
+
+function describeScope(scope: RunScope): string {
+  if (scope.kind === 'units') return `, units ${scope.units.join(', ')}`;
+  return scope.kind === 'report' ? ', report only' : '';
+}
+
+/** The report trains nothing: it runs wherever it is started, GPU or not. */
+function loadSettings(config: TrainConfig, scope: RunScope): TrainConfig {
+  return scope.kind === 'report' ? { ...config, requireGpu: false } : config;
 }
 
 /** Record the final state and wait until it, and everything before it, is in the store. */
@@ -145,20 +248,48 @@ async function finishStatus(
   await store.flush();
 }
 
-/** Every planned unit not finished earlier, in plan order, until one is interrupted. */
-async function trainUnits(
-  trainer: UnitTrainer,
-  loaded: LoadedRun,
-  log: (line: string) => void,
-): Promise<'done' | 'interrupted'> {
-  for (const unit of loaded.plan.units.filter(isTrained)) {
+interface TrainUnitsContext {
+  trainerFor(unit: string): Promise<UnitTrainer>;
+  leases: Leases;
+  /** Aborted when a held lease is lost, which interrupts the unit in training. */
+  leaseLost: AbortController;
+  store: Store;
+  log: (line: string) => void;
+}
+
+type TrainUnitsOutcome =
+  | { ended: 'done' | 'interrupted'; trained: string[] }
+  | { ended: 'busy'; trained: string[]; busy: UnitLease };
+
+/**
+ * The given units not finished earlier, in plan order, each under its lease, until one is interrupted
+ * or held by another process. A unit another process finished meanwhile is not trained again.
+ */
+async function trainUnits(units: readonly TrainedUnit[], c: TrainUnitsContext): Promise<TrainUnitsOutcome> {
+  const trained: string[] = [];
+  for (const unit of units) {
     if (unit.done) {
-      log(`${unit.unit}: finished earlier, not retrained`);
+      c.log(`${unit.unit}: finished earlier, not retrained`);
       continue;
     }
-    if ((await trainer.train(unit)) === 'interrupted') return 'interrupted';
+    const lease = await c.leases.acquire(unit.unit);
+    if (!lease.held) return { ended: 'busy', trained, busy: lease.current };
+    const onLost = () => c.leaseLost.abort(lease.lost.reason);
+    lease.lost.addEventListener('abort', onLost);
+    try {
+      if ((await c.store.get(runLayout.unitDone(unit.unit))) !== null) {
+        c.log(`${unit.unit}: finished by another process, not retrained`);
+        continue;
+      }
+      const trainer = await c.trainerFor(unit.unit);
+      if ((await trainer.train(unit)) === 'interrupted') return { ended: 'interrupted', trained };
+      trained.push(unit.unit);
+    } finally {
+      lease.lost.removeEventListener('abort', onLost);
+      await lease.release();
+    }
   }
-  return 'done';
+  return { ended: 'done', trained };
 }
 
 /**

@@ -33,7 +33,13 @@ export class StatusReporter {
   constructor(
     private readonly store: Store,
     start: StatusStart,
-    private readonly opts: { heartbeatMs?: number; minWriteMs?: number; now?: () => Date } = {},
+    private readonly opts: {
+      heartbeatMs?: number;
+      minWriteMs?: number;
+      now?: () => Date;
+      /** Where the status goes: status.json for a whole run, runLayout.unitStatus(unit) for one unit. @default runLayout.status */
+      key?: string;
+    } = {},
   ) {
     const now = this.now().toISOString();
     this.status = {
@@ -112,7 +118,7 @@ export class StatusReporter {
     this.status = { ...this.status, updatedAt: this.now().toISOString() };
     const body = `${JSON.stringify(this.status, null, 2)}\n`;
     this.chain = this.chain.then(() =>
-      this.store.put(runLayout.status, body).catch((err: unknown) => {
+      this.store.put(this.opts.key ?? runLayout.status, body).catch((err: unknown) => {
         this.writeError ??= err;
       }),
     );

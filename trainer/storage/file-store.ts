@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Dirent, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Store, StoredObject } from './store';
@@ -22,7 +23,8 @@ export class FileStore implements Store {
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const target = this.resolve(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
+    // Unique per write: two writes of one key in the same millisecond must not share a temporary file.
+    const tmp = `${target}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
     const handle = await fs.open(tmp, 'w');
     try {
       await handle.writeFile(body);

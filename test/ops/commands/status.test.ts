@@ -4,10 +4,11 @@ import {
   EC2Client,
   EC2ServiceException,
 } from '@aws-sdk/client-ec2';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { collectStatus, formatStatus, REDRAW, watchStatus } from '../../../ops/commands/status';
-import { STALE_HEARTBEAT_SECONDS } from '../../../contracts/run-status';
+import { type RunStatus, STALE_HEARTBEAT_SECONDS } from '../../../contracts/run-status';
+import { runLayout } from '../../../contracts/run-layout';
 import { S3RunReader } from '../../../ops/s3-run-reader';
 import { ON_DEMAND_USD_PER_HOUR } from '../../../contracts/instance-prices';
 import { type LocalS3Server, startS3Server } from '../../support/s3-server';
@@ -189,4 +190,58 @@ test('without ec2:DescribeInstances the run status still shows, with the permiss
   expect(formatStatus(r)).toMatch(
     /instance:\s+access denied: your AWS identity lacks the permission ec2:DescribeInstances \(instance i-0abc\)/,
   );
+});
+
+test('a run split into unit jobs: each unit with its state, epochs, best dev RMSE and lease holder', async () => {
+  const put = (key: string, body: unknown) =>
+    s3.send(
+      new PutObjectCommand({
+        Bucket: server.bucket,
+        Key: reader.key('split', key),
+        Body: JSON.stringify(body),
+      }),
+    );
+  await put(runLayout.config, { runId: 'split', preset: 'quick', models: ['baseline', 'specialists'] });
+  await put(runLayout.unitDone('baseline'), {
+    unit: 'baseline',
+    trainRows: 1600,
+    devRows: 400,
+    params: 806,
+    maxEpochs: 30,
+    epochsRun: 24,
+    bestEpoch: 14,
+    bestDevRmsePx: 2.125,
+    stoppedEarly: true,
+    trainSeconds: 60,
+    finishedAt: '2026-11-29T02:00:00.000Z',
+  });
+  const unitStatus = (unit: string, overrides: Partial<RunStatus>) =>
+    put(runLayout.unitStatus(unit), runStatus('split', { model: unit, ...overrides }));
+  await unitStatus('specialists/eye-centers', { epoch: 40, maxEpochs: 100, bestDevRmsePx: 1.5 });
+  await put(runLayout.lease('specialists/eye-centers'), {
+    unit: 'specialists/eye-centers',
+    holder: 'ip-10-0-0-7/1/ab12cd34',
+    acquiredAt: '2026-11-29T03:00:00.000Z',
+    renewedAt: '2026-11-29T03:59:30.000Z',
+    expiresAt: '2026-11-29T04:02:30.000Z',
+  });
+  await unitStatus('specialists/nose-tip', { state: 'interrupted', interruption: 'SIGTERM', epoch: 7 });
+  await unitStatus('specialists/mouth-bottom-lip', { updatedAt: '2026-11-29T03:30:00.000Z', epoch: 3 });
+
+  const r = await collectStatus({ reader, ec2: null, instanceId: null, now }, 'split');
+  expect(r.units.map((u) => [u.unit, u.state, u.epoch, u.bestDevRmsePx, u.holder ?? u.note])).toEqual([
+    ['baseline', 'done', 24, 2.125, null],
+    ['specialists/eye-centers', 'training', 40, 1.5, 'ip-10-0-0-7/1/ab12cd34'],
+    ['specialists/nose-tip', 'interrupted', 7, 1.612, 'SIGTERM'],
+    ['specialists/mouth-corners-top-lip', 'pending', null, null, null],
+    ['specialists/mouth-bottom-lip', 'stalled', 3, 1.612, null],
+    ['specialists/eye-corners', 'pending', null, null, null],
+    ['specialists/eyebrows', 'pending', null, null, null],
+  ]);
+  const text = formatStatus(r);
+  expect(text).toMatch(/state:\s+units train in separate jobs/);
+  expect(text).toMatch(
+    /specialists\/eye-centers\s+training\s+40 \/ 100\s+1\.500 px\s+ip-10-0-0-7\/1\/ab12cd34/,
+  );
+  expect(text).toMatch(/baseline\s+done\s+24 \/ 30\s+2\.125 px/);
 });

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runLayout } from '../../../contracts/run-layout';
+import { Leases } from '../../../trainer/run/lease';
+import { FileStore } from '../../../trainer/storage/file-store';
+
+describe('Leases', () => {
+  let root: string;
+  let store: FileStore;
+  const leases = (holder: string, renewMs = 60_000) => new Leases(store, { holder, settleMs: 30, renewMs });
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'facepoints-lease-'));
+    store = new FileStore(root);
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('refuses a unit another holder has, naming it, and gives it out once released', async () => {
+    const a = await leases('a').acquire('baseline');
+    expect(a.held).toBe(true);
+    const refused = await leases('b').acquire('baseline');
+    expect(refused).toEqual({
+      held: false,
+      current: expect.objectContaining({ unit: 'baseline', holder: 'a' }),
+    });
+    if (a.held) await a.release();
+    expect(await store.get(runLayout.lease('baseline'))).toBeNull();
+    expect((await leases('b').acquire('baseline')).held).toBe(true);
+  });
+
+  it('takes over a lease whose holder stopped renewing it', async () => {
+    await store.put(
+      runLayout.lease('specialists/nose-tip'),
+      JSON.stringify({
+        unit: 'specialists/nose-tip',
+        holder: 'killed',
+        acquiredAt: '2026-12-01T00:00:00.000Z',
+        renewedAt: '2026-12-01T00:00:00.000Z',
+        expiresAt: '2026-12-01T00:03:00.000Z',
+      }),
+    );
+    expect((await leases('b').acquire('specialists/nose-tip')).held).toBe(true);
+  });
+
+  it('of two processes acquiring a free unit at the same moment, exactly one holds it', async () => {
+    for (let round = 0; round < 5; round++) {
+      const unit = `specialists/u${round}`;
+      const results = await Promise.all([leases('a').acquire(unit), leases('b').acquire(unit)]);
+      expect(results.filter((r) => r.held)).toHaveLength(1);
+    }
+  });
+
+  it('renews a held lease, and signals its loss when another holder took it', async () => {
+    const a = await leases('a', 40).acquire('baseline');
+    if (!a.held) throw new Error('expected the lease');
+    const first = JSON.parse((await store.get(runLayout.lease('baseline')))!.toString());
+    await sleep(150);
+    const renewed = JSON.parse((await store.get(runLayout.lease('baseline')))!.toString());
+    expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.parse(first.expiresAt));
+    expect(a.lost.aborted).toBe(false);
+
+    await store.put(runLayout.lease('baseline'), JSON.stringify({ ...renewed, holder: 'b' }));
+    await sleep(150);
+    expect([a.lost.aborted, a.lost.reason]).toEqual([true, 'lease of baseline lost to b']);
+    await a.release();
+    // Released by a holder that lost it: the other holder's lease stays.
+    expect(JSON.parse((await store.get(runLayout.lease('baseline')))!.toString()).holder).toBe('b');
+  });
+});

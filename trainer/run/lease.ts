@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseJson } from '../../common/parse-json';
+import { runLayout } from '../../contracts/run-layout';
+import {
+  HEARTBEAT_SECONDS,
+  LEASE_HEARTBEATS,
+  UnitLeaseSchema,
+  type UnitLease,
+} from '../../contracts/run-status';
+import type { Store } from '../storage/store';
+
+export interface LeaseOptions {
+  /** How often a held lease is renewed. @default HEARTBEAT_SECONDS */
+  renewMs?: number;
+  /** Time between writing a lease and reading it back (see acquire). @default 2000 */
+  settleMs?: number;
+  /** This process's holder id. @default `host/pid/random` */
+  holder?: string;
+  now?: () => Date;
+  log?: (line: string) => void;
+}
+
+/** A lease this process holds: renewed in the background until released. */
+export interface HeldLease {
+  held: true;
+  /** Aborted when a renewal finds the lease taken by another holder (it had expired). */
+  lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+/** Another live holder has the unit. */
+export interface RefusedLease {
+  held: false;
+  current: UnitLease;
+}
+
+/**
+ * Leases on units (`leases/<unit>.json`), so that two processes never train the same unit at once.
+ *
+ * The store has no conditional write, so acquiring writes the lease, waits `settleMs` and reads it back:
+ * of two processes that both found the unit free, the one whose write landed last keeps it and the other
+ * backs off. Both can still win when one takes longer than `settleMs` between its read and its write
+ * (a stalled process or a very slow store), the residual race of a write-then-verify lock; units are
+ * deterministic (their seed depends on the run and the unit only), so a unit trained twice still
+ * ends with the same model. `store` must read its own writes once flushed (both stores do).
+ */
+export class Leases {
+  readonly holder: string;
+  private readonly renewMs: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: LeaseOptions = {},
+  ) {
+    this.holder = opts.holder ?? `${os.hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+    this.renewMs = opts.renewMs ?? HEARTBEAT_SECONDS * 1000;
+  }
+
+  /** The unit's lease when one exists and has not expired. */
+  async current(unit: string): Promise<UnitLease | null> {
+    const lease = await this.read(unit);
+    return lease && Date.parse(lease.expiresAt) > this.now().getTime() ? lease : null;
+  }
+
+  async acquire(unit: string): Promise<HeldLease | RefusedLease> {
+    const existing = await this.current(unit);
+    if (existing && existing.holder !== this.holder) return { held: false, current: existing };
+    const acquiredAt = this.now().toISOString();
+    await this.write(unit, acquiredAt);
+    await sleep(this.opts.settleMs ?? 2000);
+    const back = await this.read(unit);
+    if (back === null || back.holder !== this.holder) {
+      // Someone wrote after us: theirs; or deleted it: try again later rather than race on.
+      return { held: false, current: back ?? this.lease(unit, acquiredAt) };
+    }
+    return this.keep(unit, acquiredAt);
+  }
+
+  private keep(unit: string, acquiredAt: string): HeldLease {
+    const lost = new AbortController();
+    let renewing: Promise<void> = Promise.resolve();
+    const renew = async (): Promise<void> => {
+      const now = await this.read(unit);
+      if (now !== null && now.holder !== this.holder) {
+        lost.abort(`lease of ${unit} lost to ${now.holder}`);
+        clearInterval(timer);
+        return;
+      }
+      await this.write(unit, acquiredAt);
+    };
+    const timer = setInterval(() => {
+      renewing = renewing
+        .then(renew)
+        .catch((err: unknown) =>
+          this.opts.log?.(`lease ${unit}: renewal failed (${(err as Error).message}); will retry`),
+        );
+    }, this.renewMs);
+    // A lease must never keep a finished process alive.
+    timer.unref();
+    return {
+      held: true,
+      lost: lost.signal,
+      release: async () => {
+        clearInterval(timer);
+        await renewing;
+        const now = await this.read(unit);
+        if (now?.holder === this.holder) {
+          await this.store.delete(runLayout.lease(unit));
+          await this.store.flush();
+        }
+      },
+    };
+  }
+
+  private lease(unit: string, acquiredAt: string): UnitLease {
+    const now = this.now();
+    return {
+      unit,
+      holder: this.holder,
+      acquiredAt,
+      renewedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + LEASE_HEARTBEATS * this.renewMs).toISOString(),
+    };
+  }
+
+  private async write(unit: string, acquiredAt: string): Promise<void> {
+    await this.store.put(runLayout.lease(unit), `${JSON.stringify(this.lease(unit, acquiredAt), null, 2)}\n`);
+    // Durable before anyone relies on it: an S3 store queues writes in the background.
+    await this.store.flush();
+  }
+
+  private async read(unit: string): Promise<UnitLease | null> {
+    const key = runLayout.lease(unit);
+    const body = await this.store.get(key);
+    return body === null
+      ? null
+      : parseJson(body.toString('utf8'), UnitLeaseSchema, `${this.store.url}/${key}`);
+  }
+
+  private now(): Date {
+    return this.opts.now ? this.opts.now() : new Date();
+  }
+}
