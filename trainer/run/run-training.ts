@@ -17,6 +17,7 @@ import { defaultRunServices, type RunServices } from './run-services';
 import { StatusReporter } from './status-reporter';
 import { UnitTrainer, type UnitTrainerContext } from './unit-trainer';
 import { ALL_UNITS, type RunScope, unitsInScope } from './unit-scope';
+import { describePlanEngines } from './engine-estimate';
 
 export interface RunDeps {
   /** Progress and messages. @default a line on stderr */
@@ -303,6 +304,7 @@ export async function dryRun(config: TrainConfig, deps: RunDeps = {}): Promise<R
   await checkResumedConfig(store, config);
   const loaded = await loadAndPlan(config, store, services, cacheDir(deps), log);
   log(formatPlan(loaded.plan, loaded.backend.name));
+  for (const line of describePlanEngines(loaded.plan, deps.instanceType ?? null)) log(line);
   return loaded.plan;
 }
 
