@@ -51,9 +51,10 @@ const SEED: PresetSettings = {
   cnnHidden: 500,
   mlp: schedule(1000, 1000, [0.01, 0.01], [0.9, 0.9]),
   cnn: schedule(1000, 1000, [0.01, 0.01], [0.9, 0.9]),
-  baseline: schedule(3000, 200, [0.03, 0.001], [0.9, 0.999]),
+  // The seed trained on complete rows only.
+  baseline: { ...schedule(3000, 200, [0.03, 0.001], [0.9, 0.999]), missing: 'drop' },
   // The tutorial's specialists run int(1e7 / rows) epochs (1,462 for 6,839 rows, 5,025 for 1,990); the cap only guards tiny row counts.
-  specialists: schedule(10000, 200, [0.03, 0.001], [0.9, 0.999]),
+  specialists: { ...schedule(10000, 200, [0.03, 0.001], [0.9, 0.999]), missing: 'drop' },
   specialistEpochBudget: 10_000_000,
   specialistsFromBaseline: true,
   augmentations: ['contrast-stretch', 'sharpen', 'adaptive-3x3', 'adaptive-9x9'],
@@ -89,12 +90,12 @@ const QUICK: PresetSettings = {
   cnnHidden: 64,
   mlp: schedule(8, 8, [0.05, 0.01], [0.9, 0.9]),
   cnn: schedule(5, 5, [0.1, 0.03], [0.9, 0.9]),
-  baseline: schedule(30, 10, [0.1, 0.02], [0.9, 0.9]),
+  baseline: { ...schedule(30, 10, [0.1, 0.02], [0.9, 0.9]), missing: 'drop' },
   // On 1,200 generated rows (seed 5), merged specialists against the mean predictor's 3.85 px dev RMSE:
   // momentum 0.97 and 25,000 images each reach 1.85 px (0.48); momentum 0.9 needed 40,000 images for
   // 1.90 px (0.49), and 0.95 with 25,000 reached 1.89. A 20,000-image budget stopped at 1.95 px (0.51).
   // maxEpochs only caps the budget's epochs for the smallest specialists (25,000 / ~290 rows = 86).
-  specialists: schedule(100, 10, [0.15, 0.02], [0.97, 0.97]),
+  specialists: { ...schedule(100, 10, [0.15, 0.02], [0.97, 0.97]), missing: 'drop' },
   specialistEpochBudget: 25_000,
   augmentations: ['contrast-stretch'],
   checkpointEveryEpochs: 5,

@@ -42,6 +42,8 @@ describe('presets', () => {
       learningRateEnd: 0.001,
       momentumStart: 0.9,
       momentumEnd: 0.999,
+      // The seed trained on complete rows only.
+      missing: 'drop',
     });
     expect(s.mlp.maxEpochs).toBe(1000);
     expect(s.cnn.maxEpochs).toBe(1000);

@@ -38,6 +38,16 @@ describe('resolveTrainConfig', () => {
     expect(config.specialists.maxEpochs).toBe(presetConfig('quick').specialists.maxEpochs);
   });
 
+  it('sets missing: drop or mask for the baseline and the specialists, and refuses anything else', () => {
+    const config = resolveTrainConfig({ ...base, preset: 'quick', set: ['baseline.missing=mask'] });
+    expect(config.baseline.missing).toBe('mask');
+    expect(config.specialists.missing).toBe(presetConfig('quick').specialists.missing);
+    expect(settingKeys()).toEqual(expect.arrayContaining(['baseline.missing', 'specialists.missing']));
+    expect(() => resolveTrainConfig({ ...base, set: ['specialists.missing=maybe'] })).toThrow(
+      'invalid options: --set specialists.missing: Invalid option: expected one of "drop"|"mask"',
+    );
+  });
+
   it('expands --models all into the ladder and keeps --seed', () => {
     const config = resolveTrainConfig({ ...base, models: 'all', seed: '7' });
     expect(config.models).toEqual(['mlp', 'cnn', 'baseline', 'specialists', 'specialists-augmented']);
