@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { benchCsvLoad } from './csv-load';
 import { benchTrainSpeed, benchPyTorchReference } from './train-speed';
 import { benchCheckpointOverhead } from './checkpoint-overhead';
+import { compareMissing } from './missing-comparison';
 
 /**
  * `npm run bench -- [--json] [--csv PATH]`: the speed figures the project tracks. Targets are benchmarks,
@@ -17,6 +18,7 @@ interface BenchOptions {
   only?: string;
   steps: number;
   workers: number;
+  missingModels: string;
 }
 
 function parseArguments(argv: string[]): BenchOptions {
@@ -26,7 +28,15 @@ function parseArguments(argv: string[]): BenchOptions {
       '--csv <path>',
       'training.csv to load (default: a generated full-size file, cached under .cache/bench)',
     )
-    .option('--only <parts>', 'comma-separated subset: csv,train,pytorch,checkpoint')
+    .option(
+      '--only <parts>',
+      'comma-separated subset: csv,train,pytorch,checkpoint (default), and missing (drop against mask, minutes per run)',
+    )
+    .option(
+      '--missing-models <list>',
+      'models the missing comparison trains (baseline; baseline,specialists takes minutes per run)',
+      'baseline',
+    )
     .option('--steps <n>', 'timed training steps after warm-up', integerOption('--steps', { min: 1 }), 5)
     .option(
       '--workers <n>',
@@ -77,6 +87,17 @@ async function main(): Promise<void> {
   if (parts.has('checkpoint')) {
     log('bench: checkpoint overhead against a local S3 server ...');
     Object.assign(result, await benchCheckpointOverhead({ log }));
+  }
+
+  if (parts.has('missing')) {
+    log('bench: drop against mask on generated data, 2 data sets x 3 seeds ...');
+    const { table, cells } = await compareMissing({
+      workDir: path.resolve('.cache/bench/missing'),
+      models: opts.missingModels.split(','),
+      log,
+    });
+    log(table);
+    result.missingComparison = cells;
   }
 
   if (opts.json) {

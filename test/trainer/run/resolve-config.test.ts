@@ -86,7 +86,7 @@ describe('resolveTrainConfig', () => {
     expect((error as Error).message).toBe(
       [
         'invalid options:',
-        '  --preset: expected one of seed, quick, found "fast"',
+        '  --preset: expected one of seed, quick, best, found "fast"',
         '  --data: expected a folder or s3://BUCKET/PREFIX holding training.csv, test.csv and IdLookupTable.csv, found nothing',
         '  --backend: expected one of tensorflow-gpu, tensorflow, wasm, cpu, found "tpu"',
         '  --models: unknown model "bogus"; expected some of mlp, cnn, baseline, specialists, specialists-augmented (or all)',
