@@ -6,6 +6,7 @@ import { benchCsvLoad } from './csv-load';
 import { benchTrainSpeed, benchPyTorchReference } from './train-speed';
 import { benchCheckpointOverhead } from './checkpoint-overhead';
 import { benchPredictSpeed } from './predict-speed';
+import { compareMissing } from './missing-comparison';
 
 /**
  * `npm run bench -- [--json] [--csv PATH]`: the speed figures the project tracks. Targets are benchmarks,
@@ -20,6 +21,7 @@ interface BenchOptions {
   steps: number;
   workers: number;
   images: number;
+  missingModels: string;
 }
 
 function parseArguments(argv: string[]): BenchOptions {
@@ -29,7 +31,15 @@ function parseArguments(argv: string[]): BenchOptions {
       '--csv <path>',
       'training.csv to load (default: a generated full-size file, cached under .cache/bench)',
     )
-    .option('--only <parts>', 'comma-separated subset: csv,train,pytorch,checkpoint,predict')
+    .option(
+      '--only <parts>',
+      'comma-separated subset: csv,train,pytorch,checkpoint,predict (default), and missing (drop against mask, minutes per run)',
+    )
+    .option(
+      '--missing-models <list>',
+      'models the missing comparison trains (baseline; baseline,specialists takes minutes per run)',
+      'baseline',
+    )
     .option('--steps <n>', 'timed training steps after warm-up', integerOption('--steps', { min: 1 }), 5)
     .option(
       '--workers <n>',
@@ -94,6 +104,17 @@ async function main(): Promise<void> {
       const r = await benchPredictSpeed({ images: opts.images, preset, log });
       for (const [k, v] of Object.entries(r)) result[`${k}${preset === 'seed' ? 'Seed' : 'Quick'}`] = v;
     }
+  }
+
+  if (parts.has('missing')) {
+    log('bench: drop against mask on generated data, 2 data sets x 3 seeds ...');
+    const { table, cells } = await compareMissing({
+      workDir: path.resolve('.cache/bench/missing'),
+      models: opts.missingModels.split(','),
+      log,
+    });
+    log(table);
+    result.missingComparison = cells;
   }
 
   if (opts.json) {

@@ -14,6 +14,10 @@ export type BackendName = (typeof BACKENDS)[number];
 export const AUGMENTATIONS = ['contrast-stretch', 'sharpen', 'adaptive-3x3', 'adaptive-9x9'] as const;
 export type AugmentationName = (typeof AUGMENTATIONS)[number];
 
+/** What the baseline and the specialists do with rows lacking some of their keypoints (see UnitScheduleSchema). */
+export const MISSING_MODES = ['drop', 'mask'] as const;
+export type MissingMode = (typeof MISSING_MODES)[number];
+
 export const INITIALIZERS = ['glorot-uniform', 'he-normal'] as const;
 export type InitializerName = (typeof INITIALIZERS)[number];
 
@@ -93,6 +97,16 @@ export const ScheduleSchema = z.object({
   momentumEnd: z.number().min(0).lt(1),
 });
 
+/**
+ * The schedule of the baseline or the specialists, and what they do with rows that lack some of their
+ * keypoints: 'drop' trains on complete rows only (the seed), 'mask' on every row with at least one, the
+ * missing labels left out of the loss and the dev loss (trainer/train/masked-loss.ts).
+ */
+export const UnitScheduleSchema = ScheduleSchema.extend({
+  /** @default 'drop' (runs started before the setting existed read as 'drop') */
+  missing: z.enum(MISSING_MODES).default('drop'),
+});
+
 export const TrainConfigSchema = z.object({
   runId: z.string().regex(RUN_ID_PATTERN, 'a run id is 1-64 letters, digits, dot, dash or underscore'),
   preset: z.enum(PRESETS),
@@ -121,9 +135,9 @@ export const TrainConfigSchema = z.object({
   cnnHidden: positiveInt,
   mlp: ScheduleSchema,
   cnn: ScheduleSchema,
-  baseline: ScheduleSchema,
+  baseline: UnitScheduleSchema,
   /** Specialists: max epochs = round(specialistEpochBudget / rows), capped by `specialists.maxEpochs`. */
-  specialists: ScheduleSchema,
+  specialists: UnitScheduleSchema,
   specialistEpochBudget: positiveInt,
   /** Initialise each specialist from the trained baseline (all layers but the output). */
   specialistsFromBaseline: z.boolean(),

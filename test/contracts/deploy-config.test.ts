@@ -148,7 +148,7 @@ describe('parseDeployConfig', () => {
       'budgetScope: expected one of project, account, found "team"',
       'alertEmail: expected an email address such as me@example.com, found "me-at-example"',
       'keyPairName: expected a key pair name of 1-255 printable ASCII characters, found "bad\u00e9name"',
-      'preset: expected one of seed, quick, found "huge"',
+      'preset: expected one of seed, quick, best, found "huge"',
     ]);
   });
 

@@ -42,6 +42,8 @@ describe('presets', () => {
       learningRateEnd: 0.001,
       momentumStart: 0.9,
       momentumEnd: 0.999,
+      // The seed trained on complete rows only.
+      missing: 'drop',
     });
     expect(s.mlp.maxEpochs).toBe(1000);
     expect(s.cnn.maxEpochs).toBe(1000);
@@ -76,6 +78,24 @@ describe('presets', () => {
     expect(q.specialistsFromBaseline).toBe(true);
   });
 
+  it('best: the seed network and schedules, missing labels masked, no contrast stretch', () => {
+    const s = presetConfig('seed');
+    const b = presetConfig('best');
+    expect(TrainConfigSchema.safeParse({ ...identity, preset: 'best', ...b }).success).toBe(true);
+    expect(b.network).toEqual(s.network);
+    expect([b.batchSize, b.flip, b.devFraction, b.specialistEpochBudget]).toEqual([
+      s.batchSize,
+      s.flip,
+      s.devFraction,
+      s.specialistEpochBudget,
+    ]);
+    expect(b.baseline).toEqual({ ...s.baseline, missing: 'mask' });
+    expect(b.specialists).toEqual({ ...s.specialists, missing: 'mask' });
+    expect(b.augmentations).toEqual(s.augmentations.filter((a) => a !== 'contrast-stretch'));
+    // The seed itself stays as published.
+    expect([s.baseline.missing, s.specialists.missing]).toEqual(['drop', 'drop']);
+  });
+
   it('returns a fresh copy each time', () => {
     const a = presetConfig('seed');
     a.network.convFilters[0] = 1;
@@ -85,6 +105,8 @@ describe('presets', () => {
   });
 
   it('names the presets it knows when asked for another', () => {
-    expect(() => presetConfig('fast' as never)).toThrow('unknown preset "fast"; expected one of seed, quick');
+    expect(() => presetConfig('fast' as never)).toThrow(
+      'unknown preset "fast"; expected one of seed, quick, best',
+    );
   });
 });

@@ -18,8 +18,13 @@ export interface ShardJob {
   /** count x inputSize image floats and count x outputs targets for this shard. */
   images: Float32Array;
   targets: Float32Array;
+  /** count x outputs 0/1 flags of the present targets; absent when every target is present. */
+  mask?: Float32Array;
   count: number;
-  /** count / batch count: the shard's share of the batch mean loss. */
+  /**
+   * The shard's share of the batch loss: count / batch count times the shard's mean squared error, or with
+   * a mask 1 / (present targets in the whole batch) times the shard's masked squared sum.
+   */
   weight: number;
   /** Seeds this shard's dropout masks; derived from the step seed and the shard index. */
   seed: number;

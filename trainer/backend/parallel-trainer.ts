@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { presentTargets } from '../train/masked-loss';
 import type { OptimizerState } from '../train/nesterov';
 import { type ReplyOf, type RequestOf, startWorker, type WorkerClient } from '../workers/worker-rpc';
 import type { GradientProtocol, ShardJob, UpdateJob, WorkerInit } from './parallel-protocol';
@@ -26,6 +27,8 @@ export interface ParallelStep {
   images: Float32Array;
   /** count x outputs targets. */
   targets: Float32Array;
+  /** count x outputs 0/1 flags of the present targets (the loss covers those only); null when all are present. */
+  mask?: Float32Array | null;
   count: number;
   learningRate: number;
   momentum: number;
@@ -113,9 +116,16 @@ export class ParallelTrainer {
     return trainer;
   }
 
-  /** One training step on `count` examples; returns the batch's mean squared error before the update. */
+  /**
+   * One training step on `count` examples; returns the batch's mean squared error (over its present targets
+   * when masked) before the update.
+   */
   async step(s: ParallelStep): Promise<number> {
     const shards = this.shardCount;
+    const mask = s.mask ?? null;
+    // Every shard's masked sum is divided by the whole batch's present targets, so the shards' losses and
+    // gradients add up to the batch's masked mean, as in one thread.
+    const perTarget = mask ? 1 / Math.max(presentTargets(mask, s.count * this.outputs), 1) : 0;
     const jobs: ShardJob[] = [];
     for (let k = 0; k < shards; k++) {
       const from = Math.floor((k * s.count) / shards);
@@ -124,8 +134,9 @@ export class ParallelTrainer {
         shard: k,
         images: s.images.slice(from * this.inputSize, to * this.inputSize),
         targets: s.targets.slice(from * this.outputs, to * this.outputs),
+        ...(mask ? { mask: mask.slice(from * this.outputs, to * this.outputs) } : {}),
         count: to - from,
-        weight: (to - from) / s.count,
+        weight: mask ? perTarget : (to - from) / s.count,
         // Distinct per (step, shard) and below 2^53; the worker seeds a SeedSource with it.
         seed: s.seed * 64 + k,
       });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SeedSource } from '../models/seed-source';
+import { maskedSquaredSum } from '../train/masked-loss';
 import { attachSeedSource } from '../models/seeded-dropout';
 import { type Handlers, serve } from '../workers/worker-rpc';
 import type { GradientProtocol, ShardJob, WorkerInit } from './parallel-protocol';
@@ -11,7 +12,7 @@ import type { WasmHeapBackend } from './kernels/compose';
  * A gradient worker of ParallelTrainer: holds its own copy of the network on its own tfjs backend (each
  * worker thread has its own wasm instance, so two workers use two cores), and for each shard of a batch
  * reads the current weights from shared memory, computes the gradient of the shard's weighted mean squared
- * error, and writes it into that shard's shared gradient region; asked to, it applies the SGD step to its
+ * error (or masked squared sum), and writes it into that shard's shared gradient region; asked to, it applies the SGD step to its
  * range of the shared weights.
  */
 async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
@@ -41,13 +42,12 @@ async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
     const { value, grads } = tf.tidy(() => {
       const x = tf.tensor(job.images, [job.count, ...inputShape]);
       const y = tf.tensor2d(job.targets, [job.count, outputs]);
-      return tf.variableGrads(
-        () =>
-          tf
-            .mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y))
-            .mul(job.weight) as tf.Scalar,
-        variables,
-      );
+      const mask = job.mask ? tf.tensor2d(job.mask, [job.count, outputs]) : null;
+      return tf.variableGrads(() => {
+        const pred = model.apply(x, { training: true }) as tf.Tensor;
+        const loss = mask ? maskedSquaredSum(pred, y, mask) : tf.mean(tf.squaredDifference(pred, y));
+        return loss.mul(job.weight) as tf.Scalar;
+      }, variables);
     });
     const out = at(gradientViews, job.shard, 'shard');
     variables.forEach((v, i) => {

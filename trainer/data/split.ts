@@ -55,6 +55,12 @@ export function splitTrainDev(
   return { train: sorted(train), dev: sorted(dev) };
 }
 
+/** The rows of `rows` where at least one of the given label columns is present (not NaN). */
+export function rowsWithAny(set: FaceSet, rows: Int32Array, columns: readonly string[]): Int32Array {
+  const cols = columns.map(columnIndex);
+  return rows.filter((r) => cols.some((c) => !Number.isNaN(set.labels[r * COORDINATES + c])));
+}
+
 /** The rows of `rows` where every given label column is present (not NaN). */
 export function rowsWithAll(set: FaceSet, rows: Int32Array, columns: readonly string[]): Int32Array {
   const cols = columns.map(columnIndex);

@@ -1,7 +1,7 @@
 import { type Column, formatDuration, renderTable } from '../../common/format';
-import type { TrainConfig } from '../config';
+import type { MissingMode, TrainConfig } from '../config';
 import type { FaceSet } from '../data/dataset';
-import { rowsWithAll } from '../data/split';
+import { rowsWithAll, rowsWithAny } from '../data/split';
 import { FLIP_PAIRS, KEYPOINT_COLUMNS, SPECIALISTS } from '../../contracts/keypoints';
 import { SeedSource } from '../models/seed-source';
 import { buildNetwork, countParams, type NetworkConfig, type NetworkKind } from '../models/ladder';
@@ -20,7 +20,7 @@ interface UnitBase {
   flipPairs: ReadonlyArray<readonly [number, number]>;
   /** Training-set rows (original rows; augmented units train on their augmented copies too). */
   trainRows: Int32Array;
-  /** Dev rows where all of `columns` are present. */
+  /** Dev rows where all of `columns` are present (at least one for a unit with missing: 'mask'). */
   devRows: Int32Array;
   /** Images per epoch: trainRows, times (1 + augmentations) for `specialists-augmented`. */
   trainImages: number;
@@ -43,6 +43,8 @@ export interface TrainedUnit extends UnitBase {
   kind: 'trained';
   network: NetworkKind;
   schedule: Schedule;
+  /** 'mask': rows with at least one of `columns` train it, missing labels left out of the loss. */
+  missing: MissingMode;
   maxEpochs: number;
   /** Initialise from the trained baseline (all layers but the output). */
   initFromBaseline: boolean;
@@ -103,12 +105,12 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
   const imagesPerSecond: RunPlan['imagesPerSecond'] = {};
   const augmentFactor = 1 + config.augmentations.length;
 
-  const rowsOf = (unit: string, columns: readonly string[]) => {
-    const trainRows = rowsWithAll(training, split.train, columns);
-    const devRows = rowsWithAll(training, split.dev, columns);
+  const rowsOf = (unit: string, columns: readonly string[], missing: MissingMode) => {
+    const trainRows = unitRows(training, split.train, columns, missing);
+    const devRows = unitRows(training, split.dev, columns, missing);
     if (trainRows.length === 0 || devRows.length === 0) {
       problems.push(
-        `${unit}: expected train and dev rows where all of its ${columns.length} columns are present, ` +
+        `${unit}: expected train and dev rows where ${missing === 'mask' ? 'at least one' : 'all'} of its ${columns.length} columns ${missing === 'mask' ? 'is' : 'are'} present, ` +
           `found ${trainRows.length} train and ${devRows.length} dev rows (use more data, or fewer --set maxRows)`,
       );
     }
@@ -123,7 +125,8 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
     specialist?: string,
   ): Promise<void> => {
     const unit = unitId(model, specialist);
-    const { trainRows, devRows } = rowsOf(unit, columns);
+    const missing = missingOf(config, model);
+    const { trainRows, devRows } = rowsOf(unit, columns, missing);
     const trainImages =
       model === 'specialists-augmented' ? trainRows.length * augmentFactor : trainRows.length;
     const schedule = scheduleOf(config, model);
@@ -148,6 +151,7 @@ export async function planRun(inputs: PlanInputs): Promise<RunPlan> {
       devRows,
       trainImages,
       schedule: { ...schedule, maxEpochs },
+      missing,
       maxEpochs,
       params: paramsOf(network, columns.length, config, paramsCache),
       initFromBaseline: specialist !== undefined && config.specialistsFromBaseline,
@@ -201,6 +205,26 @@ function meanUnit(split: PlanInputs['split']): ComputedUnit {
     done: false,
     estimatedSeconds: 0,
   };
+}
+
+/**
+ * The rows of `rows` that train (or judge) a unit predicting `columns`: all of them present under 'drop',
+ * at least one under 'mask'.
+ */
+export function unitRows(
+  set: FaceSet,
+  rows: Int32Array,
+  columns: readonly string[],
+  missing: MissingMode,
+): Int32Array {
+  return missing === 'mask' ? rowsWithAny(set, rows, columns) : rowsWithAll(set, rows, columns);
+}
+
+/** Only the baseline and the specialists have the setting; Models 1 and 2 train on complete rows, as the seed's. */
+function missingOf(config: PlanSettings, model: ModelName): MissingMode {
+  if (model === 'baseline') return config.baseline.missing;
+  if (model === 'specialists' || model === 'specialists-augmented') return config.specialists.missing;
+  return 'drop';
 }
 
 function scheduleOf(config: PlanSettings, model: ModelName): Schedule {

@@ -2,7 +2,6 @@ import type * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config';
 import type { FaceSet } from '../data/dataset';
 import { flipSpec } from '../data/flip';
-import { rowsWithAll } from '../data/split';
 import { buildNetwork, copyAllButOutput, type NetworkConfig } from '../models/ladder';
 import { SeedSource } from '../models/seed-source';
 import { runLayout } from '../../contracts/run-layout';
@@ -14,7 +13,7 @@ import { augmentedTrainingSet } from './augmented-set';
 import type { LoadedRun } from './load-run';
 import { appendEpoch, formatMetricsCsv } from './metrics-csv';
 import { loadModel, saveModel } from './model-io';
-import type { TrainedUnit } from './plan';
+import { type TrainedUnit, unitRows } from './plan';
 import { unitProgress, type ProgressOptions, type UnitProgress } from './progress';
 import { readMetrics, writeDoneMarker } from './run-files';
 import type { StatusReporter } from './status-reporter';
@@ -97,10 +96,11 @@ export class UnitTrainer {
     const set = this.augmented;
     return {
       set,
-      rows: rowsWithAll(
+      rows: unitRows(
         set,
         Int32Array.from({ length: set.count }, (_, i) => i),
         u.columns,
+        u.missing,
       ),
     };
   }
@@ -137,6 +137,7 @@ export class UnitTrainer {
         schedule: u.schedule,
         batchSize: settings.batchSize,
         flip: settings.flip ? flipSpec(u.columns, u.flipPairs) : null,
+        missing: u.missing,
         train: gatherUnitRows(train.set, train.rows, u.columns),
         dev: gatherUnitRows(loaded.data.training, u.devRows, u.columns),
         seed,
@@ -199,8 +200,10 @@ export class UnitTrainer {
       trainSeconds: result.history.reduce((s, h) => s + h.seconds, 0),
       finishedAt: new Date().toISOString(),
     });
+    const devTargets = result.history[result.bestEpoch - 1]?.devTargets;
     log(
       `${u.unit}: best dev RMSE ${result.bestDevRmsePx.toFixed(2)} px at epoch ${result.bestEpoch}` +
+        `${devTargets === undefined ? '' : ` over ${devTargets} dev targets`}` +
         `${result.stoppedEarly ? ' (stopped early)' : ''}`,
     );
   }

@@ -38,7 +38,8 @@ export function fillImages(
 /**
  * Copy `n` label rows of `cols` pixel coordinates into `dst` on the target scale (px - 48) / 48. Rows
  * flagged in `flipRows` get flipFace's labels: left/right partners swapped by `flip.permutation` and every
- * x mirrored to 95 - x, then scaled.
+ * x mirrored to 95 - x, then scaled. With `mask`, a missing (NaN) label writes target 0 and mask 0, a
+ * present one mask 1; the flip moves a label's mask with it, since both are read through the same index.
  */
 export function fillTargets(
   dst: Float32Array,
@@ -48,6 +49,7 @@ export function fillTargets(
   start: number,
   n: number,
   flip: { spec: FlipSpec; rows: Uint8Array } | null = null,
+  mask: Float32Array | null = null,
 ): void {
   for (let b = 0; b < n; b++) {
     const row = order ? order[start + b]! : start + b;
@@ -60,6 +62,13 @@ export function fillTargets(
       }
     } else {
       for (let c = 0; c < cols; c++) dst[b * cols + c] = toTarget(labelsPx[src + c]!);
+    }
+    if (mask) {
+      for (let i = b * cols; i < (b + 1) * cols; i++) {
+        const present = !Number.isNaN(dst[i]!);
+        mask[i] = present ? 1 : 0;
+        if (!present) dst[i] = 0;
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import { IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import { attachSeedSource } from '../models/seeded-dropout';
 import type { SeedSource } from '../models/seed-source';
 import { outputCount } from './evaluate';
+import { squaredErrorLoss } from './masked-loss';
 import { NesterovSgd, type OptimizerState } from './nesterov';
 
 /**
@@ -33,6 +34,8 @@ export interface StepEngine {
 export interface StepBatch {
   images: Float32Array;
   targets: Float32Array;
+  /** 1 where a target is present, 0 where missing (see squaredErrorLoss); absent when every target is present. */
+  mask?: Float32Array | null;
   n: number;
   learningRate: number;
   momentum: number;
@@ -95,7 +98,7 @@ class InProcessEngine implements StepEngine {
     this.outputs = outputCount(model);
   }
 
-  async step({ images, targets, n, learningRate, momentum }: StepBatch): Promise<number> {
+  async step({ images, targets, mask, n, learningRate, momentum }: StepBatch): Promise<number> {
     // The schedules change once per epoch; setMomentum allocates a scalar, so only on change.
     if (learningRate !== this.learningRate) {
       this.learningRate = learningRate;
@@ -108,8 +111,8 @@ class InProcessEngine implements StepEngine {
     const cost = tf.tidy(() => {
       const x = tf.tensor4d(images.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
       const y = tf.tensor2d(targets.subarray(0, n * this.outputs), [n, this.outputs]);
-      const lossFn = () =>
-        tf.mean(tf.squaredDifference(this.model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
+      const present = mask ? tf.tensor2d(mask.subarray(0, n * this.outputs), [n, this.outputs]) : null;
+      const lossFn = () => squaredErrorLoss(this.model.apply(x, { training: true }) as tf.Tensor, y, present);
       return this.optimizer.optimizer.minimize(lossFn, true, this.variables) as tf.Scalar;
     });
     // An empty result reads as NaN, which the training loop reports as divergence.
@@ -180,11 +183,12 @@ class ParallelEngine implements StepEngine {
     return new ParallelEngine(model, rng, trainer);
   }
 
-  async step({ images, targets, n, learningRate, momentum }: StepBatch): Promise<number> {
+  async step({ images, targets, mask, n, learningRate, momentum }: StepBatch): Promise<number> {
     this.dirty = true;
     return this.trainer.step({
       images: images.subarray(0, n * PIXELS),
       targets: targets.subarray(0, n * this.outputs),
+      mask: mask ? mask.subarray(0, n * this.outputs) : null,
       count: n,
       learningRate,
       momentum,

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { BackendName } from '../config';
+import type { BackendName, MissingMode } from '../config';
 import type { FlipSpec } from '../data/flip';
 import { PIXELS } from '../../contracts/keypoints';
 import { SeedSource } from '../models/seed-source';
@@ -20,7 +20,7 @@ import { lossToRmsePx, meanSquaredError, type EpochMetrics } from './metrics';
 import { learningRateAt, momentumAt, type Schedule } from './schedule';
 import { createStepEngine, setModelWeights, type StepEngine } from './step-engine';
 
-/** Rows of one unit: images as bytes, labels in pixels of this unit's columns only, all present. */
+/** Rows of one unit: images as bytes, labels in pixels of this unit's columns only (NaN marks a missing one). */
 export interface UnitRows {
   pixels: Uint8Array;
   labelsPx: Float32Array;
@@ -36,8 +36,14 @@ export interface TrainUnitOptions {
   batchSize: number;
   /** Null: no flip augmentation. */
   flip: FlipSpec | null;
+  /** Every label present, unless `missing` is 'mask' (then each row needs at least one). */
   train: UnitRows;
   dev: UnitRows;
+  /**
+   * 'mask': the loss and the dev loss cover the present labels only; 'drop': every label must be present.
+   * @default 'drop'
+   */
+  missing?: MissingMode;
   /** Seeds shuffling, flips and dropout masks (the state of that generator is checkpointed). */
   seed: number;
   checkpointer: Checkpointer;
@@ -140,6 +146,8 @@ const FRESH: Progress = {
 interface Buffers {
   images: Float32Array;
   targets: Float32Array;
+  /** 0/1 flags of the present targets; null when the unit drops rows with missing labels. */
+  mask: Float32Array | null;
   flipRows: Uint8Array;
 }
 
@@ -208,6 +216,7 @@ class UnitRun {
     const buffers: Buffers = {
       images: new Float32Array(o.batchSize * PIXELS),
       targets: new Float32Array(o.batchSize * outputs),
+      mask: o.missing === 'mask' ? new Float32Array(o.batchSize * outputs) : null,
       flipRows: new Uint8Array(o.batchSize),
     };
     while (p.epochIndex < schedule.maxEpochs && !p.stoppedEarly) {
@@ -277,10 +286,11 @@ class UnitRun {
     const start = b * o.batchSize;
     const flips = o.flip ? { spec: o.flip, rows: chooseHalf(n, () => rng.next(), buffers.flipRows) } : null;
     fillImages(buffers.images, o.train.pixels, this.order, start, n, flips?.rows ?? null);
-    fillTargets(buffers.targets, o.train.labelsPx, outputs, this.order, start, n, flips);
+    fillTargets(buffers.targets, o.train.labelsPx, outputs, this.order, start, n, flips, buffers.mask);
     const loss = await this.engine.step({
       images: buffers.images,
       targets: buffers.targets,
+      mask: buffers.mask,
       n,
       learningRate,
       momentum,
@@ -305,7 +315,7 @@ class UnitRun {
     const { o, progress: p } = this;
     const evalStart = performance.now();
     this.engine.syncModel();
-    const devLoss = meanSquaredError(
+    const { mse: devLoss, targets: devTargets } = meanSquaredError(
       predictTargets(o.model, o.dev.pixels, o.dev.count, o.batchSize),
       o.dev.labelsPx,
     );
@@ -315,6 +325,7 @@ class UnitRun {
       trainLoss: p.epochLossSum / o.train.count,
       devLoss,
       devRmsePx: lossToRmsePx(devLoss),
+      devTargets,
       learningRate,
       momentum,
       seconds: trainSeconds + (performance.now() - evalStart) / 1000,
@@ -421,11 +432,8 @@ function checkOptions(o: TrainUnitOptions, outputs: number): void {
         `${name}.labelsPx: expected ${rows.count} x ${outputs} (the model's outputs) values, found ${rows.labelsPx.length}`,
       );
     } else {
-      const missing = rows.labelsPx.findIndex((v) => !Number.isFinite(v));
-      if (missing >= 0)
-        errors.push(
-          `${name}.labelsPx: expected every label present, found ${rows.labelsPx[missing]} at row ${Math.floor(missing / outputs)} column ${missing % outputs}`,
-        );
+      const problem = labelProblem(rows.labelsPx, outputs, o.missing ?? 'drop');
+      if (problem) errors.push(`${name}.labelsPx: ${problem}`);
     }
   }
   if (o.flip && o.flip.permutation.length !== outputs)
@@ -435,4 +443,23 @@ function checkOptions(o: TrainUnitOptions, outputs: number): void {
   if (!Number.isInteger(o.schedule.maxEpochs) || o.schedule.maxEpochs < 1)
     errors.push(`schedule.maxEpochs: expected a positive integer, found ${o.schedule.maxEpochs}`);
   if (errors.length) throw new Error(`trainUnit "${o.unit}": ${errors.join('; ')}`);
+}
+
+/** What is wrong with a unit's labels: a missing one under 'drop', an infinite one, or under 'mask' a row without any. */
+function labelProblem(labelsPx: Float32Array, outputs: number, missing: MissingMode): string | null {
+  const where = (i: number) => `row ${Math.floor(i / outputs)} column ${i % outputs}`;
+  if (missing === 'drop') {
+    const bad = labelsPx.findIndex((v) => !Number.isFinite(v));
+    return bad < 0 ? null : `expected every label present, found ${labelsPx[bad]} at ${where(bad)}`;
+  }
+  const infinite = labelsPx.findIndex((v) => !Number.isFinite(v) && !Number.isNaN(v));
+  if (infinite >= 0)
+    return `expected finite labels or NaN (missing), found ${labelsPx[infinite]} at ${where(infinite)}`;
+  for (let r = 0; r < labelsPx.length / outputs; r++) {
+    let present = false;
+    for (let c = 0; c < outputs && !present; c++) present = !Number.isNaN(labelsPx[r * outputs + c]!);
+    if (!present)
+      return `expected at least one label present in every row (missing: mask), found none in row ${r}`;
+  }
+  return null;
 }

@@ -3,6 +3,7 @@ import { ParallelTrainer } from '../../../trainer/backend/parallel-trainer';
 import { selectBackend } from '../../../trainer/backend/select-backend';
 import { buildNetwork, type NetworkConfig } from '../../../trainer/models/ladder';
 import { SeedSource } from '../../../trainer/models/seed-source';
+import { squaredErrorLoss } from '../../../trainer/train/masked-loss';
 import { NesterovSgd } from '../../../trainer/train/nesterov';
 import { relativeError } from './kernel-check';
 
@@ -47,10 +48,28 @@ async function modelAndWeights(
   return { model, weights, shapes: model.trainableWeights.map((w) => w.shape as number[]) };
 }
 
+/**
+ * A mask for step `step`'s batch: row 0 keeps every target, the others lose a varying share (row 5 all of
+ * them); missing targets hold `fill` ('garbage': large values that must not matter).
+ */
+function maskedBatch(
+  step: number,
+  fill: 'zero' | 'garbage',
+): { images: Float32Array; targets: Float32Array; mask: Float32Array } {
+  const { images, targets } = batchData(step);
+  const mask = Float32Array.from({ length: BATCH * OUTPUTS }, (_, i) => {
+    const row = Math.floor(i / OUTPUTS);
+    return row === 5 || (row > 0 && (i + step) % (row + 1) === 0) ? 0 : 1;
+  });
+  for (let i = 0; i < mask.length; i++) if (!mask[i]) targets[i] = fill === 'zero' ? 0 : 1e4 * (i + 1);
+  return { images, targets, mask };
+}
+
 async function trainParallel(
   workers: number,
   dropout: boolean,
   steps = SCHEDULE.length,
+  batch: (step: number) => { images: Float32Array; targets: Float32Array; mask?: Float32Array } = batchData,
 ): Promise<{ weights: Float32Array[]; losses: number[]; tensors: number[][] }> {
   const { model, weights, shapes } = await modelAndWeights(dropout);
   const trainer = await ParallelTrainer.create({
@@ -65,7 +84,7 @@ async function trainParallel(
     const losses: number[] = [];
     const tensors: number[][] = [];
     for (let i = 0; i < steps; i++) {
-      losses.push(await trainer.step({ ...batchData(i), count: BATCH, ...SCHEDULE[i % SCHEDULE.length]! }));
+      losses.push(await trainer.step({ ...batch(i), count: BATCH, ...SCHEDULE[i % SCHEDULE.length]! }));
       tensors.push(trainer.workerTensorCounts);
     }
     return { weights: trainer.getWeights(), losses, tensors };
@@ -109,6 +128,41 @@ describe('ParallelTrainer', () => {
     });
     model.trainableWeights.forEach((w, i) => {
       expect(relativeError(parallel.weights[i]!, w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
+    });
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  test('with a mask: matches single-threaded masked training, and missing targets change nothing', async () => {
+    const garbage = await trainParallel(2, false, SCHEDULE.length, (i) => maskedBatch(i, 'garbage'));
+    const zeros = await trainParallel(1, false, SCHEDULE.length, (i) => maskedBatch(i, 'zero'));
+    expect(garbage.losses).toEqual(zeros.losses);
+    garbage.weights.forEach((w, i) => {
+      expect(relativeError(w, zeros.weights[i]!)).toBeLessThan(1e-6);
+    });
+    const { model } = await modelAndWeights(false);
+    const optimizer = new NesterovSgd(SCHEDULE[0]!.learningRate, SCHEDULE[0]!.momentum);
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const losses: number[] = [];
+    SCHEDULE.forEach((s, i) => {
+      optimizer.setLearningRate(s.learningRate);
+      optimizer.setMomentum(s.momentum);
+      const { images, targets, mask } = maskedBatch(i, 'zero');
+      const cost = tf.tidy(() => {
+        const x = tf.tensor4d(images, [BATCH, 96, 96, 1]);
+        const y = tf.tensor2d(targets, [BATCH, OUTPUTS]);
+        const m = tf.tensor2d(mask, [BATCH, OUTPUTS]);
+        const lossFn = () => squaredErrorLoss(model.apply(x, { training: true }) as tf.Tensor, y, m);
+        return optimizer.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
+      });
+      losses.push(cost.arraySync());
+      cost.dispose();
+    });
+    garbage.losses.forEach((l, i) => {
+      expect(l).toBeCloseTo(losses[i]!, 5);
+    });
+    model.trainableWeights.forEach((w, i) => {
+      expect(relativeError(garbage.weights[i]!, w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
     });
     optimizer.dispose();
     model.dispose();

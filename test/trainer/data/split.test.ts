@@ -1,5 +1,5 @@
 import type { FaceSet } from '../../../trainer/data/dataset';
-import { rowsWithAll, splitTrainDev } from '../../../trainer/data/split';
+import { rowsWithAll, rowsWithAny, splitTrainDev } from '../../../trainer/data/split';
 import { ALWAYS_LABELLED, KEYPOINT_COLUMNS, columnIndex } from '../../../contracts/keypoints';
 
 /** Rows 0..59 carry the 4 always-labelled keypoints, 60..89 all 15, 90..99 all but the eyebrows. */
@@ -56,5 +56,19 @@ describe('rowsWithAll', () => {
       60, 89, 90, 99,
     ]);
     expect(Array.from(rowsWithAll(set, rows, ['left_eyebrow_outer_end_x']))).toEqual([60, 89]);
+  });
+});
+
+describe('rowsWithAny', () => {
+  it('keeps the rows where at least one given column is present', () => {
+    const set = patternedSet();
+    const rows = Int32Array.from([0, 59, 60, 89, 90, 99]);
+    expect(Array.from(rowsWithAny(set, rows, ['left_eyebrow_outer_end_x']))).toEqual([60, 89]);
+    expect(Array.from(rowsWithAny(set, rows, ['left_eyebrow_outer_end_x', 'mouth_left_corner_x']))).toEqual([
+      60, 89, 90, 99,
+    ]);
+    expect(Array.from(rowsWithAny(set, rows, ['nose_tip_x', 'left_eyebrow_outer_end_x']))).toEqual([
+      0, 59, 60, 89, 90, 99,
+    ]);
   });
 });

@@ -5,7 +5,7 @@ import { loadKaggleDir } from '../../../trainer/data/kaggle-csv';
 import { splitTrainDev } from '../../../trainer/data/split';
 import type { FaceSet } from '../../../trainer/data/dataset';
 import { KEYPOINT_COLUMNS, SPECIALISTS } from '../../../contracts/keypoints';
-import { formatPlan, planRun } from '../../../trainer/run/plan';
+import { formatPlan, planRun, type TrainedUnit } from '../../../trainer/run/plan';
 import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { writeKaggleFixture } from './kaggle-fixture';
 
@@ -66,6 +66,32 @@ describe('planRun', () => {
     expect(brows.initFromBaseline).toBe(true);
     // The networks differ only in the output layer: (hidden 8 + 1 bias) per output.
     expect(brows.params - eyes.params).toBe(9 * (8 - 4));
+  });
+
+  it('with missing: mask, trains and judges each unit on the rows with at least one of its columns', async () => {
+    const plan = await planRun({
+      config: config('baseline,specialists', ['baseline.missing=mask', 'specialists.missing=mask']),
+      training,
+      split,
+      isDone: notDone,
+    });
+    const baseline = plan.units.find((u) => u.unit === 'baseline') as TrainedUnit;
+    expect(baseline.missing).toBe('mask');
+    // Every fixture row carries the four keypoints of the incomplete rows.
+    expect([baseline.trainRows.length, baseline.devRows.length]).toEqual([72, 18]);
+    const brows = plan.units.find((u) => u.unit === 'specialists/eyebrows')!;
+    const anyBrow = (rows: Int32Array) =>
+      Array.from(rows).filter((r) =>
+        SPECIALISTS[5]!.columns.some(
+          (c) => !Number.isNaN(training.labels[r * 30 + KEYPOINT_COLUMNS.indexOf(c)]!),
+        ),
+      ).length;
+    expect([brows.trainRows.length, brows.devRows.length]).toEqual([
+      anyBrow(split.train),
+      anyBrow(split.dev),
+    ]);
+    const drop = await planRun({ config: config('baseline'), training, split, isDone: notDone });
+    expect((drop.units.find((u) => u.unit === 'baseline') as TrainedUnit).missing).toBe('drop');
   });
 
   it('caps specialist epochs by the epoch budget over their training images', async () => {

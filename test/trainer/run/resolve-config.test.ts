@@ -38,6 +38,16 @@ describe('resolveTrainConfig', () => {
     expect(config.specialists.maxEpochs).toBe(presetConfig('quick').specialists.maxEpochs);
   });
 
+  it('sets missing: drop or mask for the baseline and the specialists, and refuses anything else', () => {
+    const config = resolveTrainConfig({ ...base, preset: 'quick', set: ['baseline.missing=mask'] });
+    expect(config.baseline.missing).toBe('mask');
+    expect(config.specialists.missing).toBe(presetConfig('quick').specialists.missing);
+    expect(settingKeys()).toEqual(expect.arrayContaining(['baseline.missing', 'specialists.missing']));
+    expect(() => resolveTrainConfig({ ...base, set: ['specialists.missing=maybe'] })).toThrow(
+      'invalid options: --set specialists.missing: Invalid option: expected one of "drop"|"mask"',
+    );
+  });
+
   it('expands --models all into the ladder and keeps --seed', () => {
     const config = resolveTrainConfig({ ...base, models: 'all', seed: '7' });
     expect(config.models).toEqual(['mlp', 'cnn', 'baseline', 'specialists', 'specialists-augmented']);
@@ -76,7 +86,7 @@ describe('resolveTrainConfig', () => {
     expect((error as Error).message).toBe(
       [
         'invalid options:',
-        '  --preset: expected one of seed, quick, found "fast"',
+        '  --preset: expected one of seed, quick, best, found "fast"',
         '  --data: expected a folder or s3://BUCKET/PREFIX holding training.csv, test.csv and IdLookupTable.csv, found nothing',
         '  --backend: expected one of tensorflow-gpu, tensorflow, wasm, cpu, found "tpu"',
         '  --models: unknown model "bogus"; expected some of mlp, cnn, baseline, specialists, specialists-augmented (or all)',

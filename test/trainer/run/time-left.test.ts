@@ -16,6 +16,7 @@ const trained = (
   trainRows: new Int32Array(0),
   devRows: new Int32Array(0),
   trainImages: 0,
+  missing: 'drop',
   schedule: {
     maxEpochs: 10,
     patience: 10,

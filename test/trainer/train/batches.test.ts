@@ -41,4 +41,28 @@ describe('filling a training batch', () => {
     expect(targets[0]).toBeCloseTo((labelsPx[3 * 30]! - 48) / 48, 6);
     expect(targets[59]).toBeCloseTo((labelsPx[5 * 30 - 1]! - 48) / 48, 6);
   });
+
+  it('with a mask, marks missing labels 0 (target 0) and a flip moves each mask with its label', () => {
+    const cols = 4;
+    // left_eye_center x,y then right_eye_center x,y; row 0 lacks the right eye, row 1 the left eye's y.
+    const eyes = flipSpec(
+      ['left_eye_center_x', 'left_eye_center_y', 'right_eye_center_x', 'right_eye_center_y'],
+      [
+        [0, 2],
+        [1, 3],
+      ],
+    );
+    const labels = Float32Array.of(66, 38, Number.NaN, Number.NaN, 60, Number.NaN, 30, 40);
+    const targets = new Float32Array(2 * cols).fill(-9);
+    const mask = new Float32Array(2 * cols).fill(-9);
+    fillTargets(targets, labels, cols, null, 0, 2, { spec: eyes, rows: Uint8Array.of(1, 0) }, mask);
+    // Row 0 flipped: its left eye becomes the right one (x mirrored to 95 - 66), the missing right eye the left.
+    expect(Array.from(mask)).toEqual([0, 0, 1, 1, 1, 0, 1, 1]);
+    expect(Array.from(targets.subarray(0, 4))).toEqual(
+      [0, 0, (29 - 48) / 48, (38 - 48) / 48].map(Math.fround),
+    );
+    expect(Array.from(targets.subarray(4))).toEqual(
+      [(60 - 48) / 48, 0, (30 - 48) / 48, (40 - 48) / 48].map(Math.fround),
+    );
+  });
 });

@@ -262,3 +262,111 @@ describe('trainUnit', () => {
     );
   });
 });
+
+/** `rows` with some labels missing (NaN): every third row lacks x, every fifth y; rows lacking both keep y. */
+function withGaps(rows: { pixels: Uint8Array; labelsPx: Float32Array; count: number }) {
+  const labelsPx = Float32Array.from(rows.labelsPx);
+  for (let r = 0; r < rows.count; r++) {
+    if (r % 3 === 0) labelsPx[r * 2] = Number.NaN;
+    if (r % 5 === 0 && r % 3 !== 0) labelsPx[r * 2 + 1] = Number.NaN;
+  }
+  return { ...rows, labelsPx };
+}
+const present = (labels: Float32Array) => labels.filter((v) => !Number.isNaN(v)).length;
+
+describe('trainUnit with missing: mask', () => {
+  beforeAll(useTrainingBackend);
+  const gappyTrain = withGaps(train);
+  const gappyDev = withGaps(dev);
+  const masked = (over: Partial<TrainUnitOptions> & { initSeed?: number } = {}) =>
+    options({ missing: 'mask', train: gappyTrain, dev: gappyDev, ...over });
+
+  it('learns from rows with missing labels; the dev loss covers the present labels and counts them', async () => {
+    const o = masked({
+      schedule: { ...schedule(4), learningRateStart: 0.1, learningRateEnd: 0.02 },
+      batchSize: 16,
+      train: withGaps(blobRows(128, 3)),
+    });
+    const r = await trainUnit(o);
+    for (const m of r.history) {
+      expect(m.devTargets).toBe(present(gappyDev.labelsPx));
+      expect(Number.isFinite(m.devLoss)).toBe(true);
+    }
+    expect(r.bestDevRmsePx).toBeLessThan(r.history[0]!.devRmsePx * 0.6);
+    o.model.dispose();
+  });
+
+  it('resumes bit for bit after a crash at an epoch checkpoint and after an interrupt inside an epoch', async () => {
+    const straight = masked();
+    const reference = await trainUnit(straight);
+    expect(reference.history).toHaveLength(4);
+
+    const crashed = masked({
+      checkpointer: (straight.checkpointer as MemoryCheckpointer).upTo(2),
+      initSeed: 99,
+    });
+    const resumed = await trainUnit(crashed);
+    expect(resumed.resumedFromEpoch).toBe(2);
+    expect(figures(resumed.history)).toEqual(figures(reference.history));
+    expect(weights(crashed.model)).toEqual(weights(straight.model));
+
+    const abort = new AbortController();
+    const store = new MemoryCheckpointer();
+    let batches = 0;
+    const stopped = await trainUnit(
+      masked({
+        checkpointer: store,
+        signal: abort.signal,
+        onBatch: () => {
+          if (++batches === 8) abort.abort();
+        },
+      }),
+    );
+    expect(stopped.interrupted).toBe(true);
+    const again = masked({ checkpointer: store, initSeed: 5 });
+    const finished = await trainUnit(again);
+    expect(finished.resumedFromEpoch).toBe(2);
+    expect(figures(finished.history)).toEqual(figures(reference.history));
+    expect(weights(again.model)).toEqual(weights(straight.model));
+  });
+
+  it('with two gradient workers: resumes bit for bit after an interrupt and leaves no tensor behind', async () => {
+    const before = tf.memory().numTensors;
+    const two = { workers: 2, backend: 'wasm' as const, batchSize: 16 };
+    const straight = masked(two);
+    const reference = await trainUnit(straight);
+    const abort = new AbortController();
+    const store = new MemoryCheckpointer();
+    let batches = 0;
+    const interrupted = masked({
+      ...two,
+      checkpointer: store,
+      signal: abort.signal,
+      onBatch: () => {
+        if (++batches === 15) abort.abort();
+      },
+    });
+    expect((await trainUnit(interrupted)).interrupted).toBe(true);
+    const again = masked({ ...two, checkpointer: store, initSeed: 5 });
+    const finished = await trainUnit(again);
+    expect(finished.resumedFromEpoch).toBe(2);
+    expect(figures(finished.history)).toEqual(figures(reference.history));
+    expect(weights(again.model)).toEqual(weights(straight.model));
+    for (const m of [straight.model, interrupted.model, again.model]) m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses a row without any label and an infinite label, naming where', async () => {
+    const none = Float32Array.from(gappyTrain.labelsPx);
+    none[4] = Number.NaN;
+    none[5] = Number.NaN;
+    await expect(trainUnit(masked({ train: { ...gappyTrain, labelsPx: none } }))).rejects.toThrow(
+      'trainUnit "baseline": train.labelsPx: expected at least one label present in every row (missing: mask), found none in row 2',
+    );
+    const infinite = Float32Array.from(gappyDev.labelsPx);
+    infinite[3] = Number.POSITIVE_INFINITY;
+    await expect(trainUnit(masked({ dev: { ...gappyDev, labelsPx: infinite } }))).rejects.toThrow(
+      'trainUnit "baseline": dev.labelsPx: expected finite labels or NaN (missing), found Infinity at row 1 column 1',
+    );
+  });
+});
