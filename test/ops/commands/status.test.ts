@@ -310,6 +310,30 @@ describe('engine=batch', () => {
     expect(text).toMatch(/cost so far:\s+\$1\.3\d? \(2\.50 job h/);
   });
 
+  test('--watch stops once the execution has ended, not while it runs', async () => {
+    batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
+    const started = { executionArn, stateMachineArn: 'sm', startDate: new Date('2026-11-29T01:00:00Z') };
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ ...started, status: 'RUNNING' })
+      .resolves({ ...started, status: 'SUCCEEDED', stopDate: new Date('2026-11-29T03:59:00Z') });
+    let sleeps = 0;
+    const final = await watchStatus(
+      () => collectStatus({ reader, ec2: null, instanceId: null, batch: batchSources(), now }, 'r1'),
+      {
+        intervalMs: 30_000,
+        out: { write: () => true } as unknown as NodeJS.WritableStream,
+        shouldStop: () => sleeps > 5,
+        sleep: async () => {
+          sleeps++;
+        },
+      },
+    );
+    expect(final.batch?.execution?.status).toBe('SUCCEEDED');
+    expect(sleeps).toBe(1);
+    expect(formatStatus(final)).toContain(`jobs: no jobs of this run in queue RunQueue-7Hq2 yet`);
+  });
+
   test('a denied Batch call blanks only the jobs; the execution still shows', async () => {
     batchMock.on(ListJobsCommand).rejects(
       new BatchServiceException({
