@@ -16,6 +16,11 @@ export interface Deployment {
   instanceType: string | null;
   spot: boolean | null;
   logGroupName: string | null;
+  /** `batch` when the training stack runs the units as AWS Batch jobs; null for the single instance. */
+  engine: 'batch' | null;
+  /** Only with engine=batch: the run's job queue and the execution the deploy started. */
+  jobQueueName: string | null;
+  executionArn: string | null;
   budgetName: string | null;
   accountId: string | null;
   /** Which stacks exist; null when they were not consulted (--endpoint-url). */
@@ -37,6 +42,9 @@ export async function discoverDeployment(clients: AwsClients, opts: CommonOption
     instanceType: null,
     spot: null,
     logGroupName: null,
+    engine: null,
+    jobQueueName: null,
+    executionArn: null,
     budgetName: null,
     accountId: null,
     stacks: null,
@@ -58,6 +66,9 @@ export async function discoverDeployment(clients: AwsClients, opts: CommonOption
   const spot = pick(OUTPUT_KEYS.spot);
   dep.spot = spot === null ? null : spot.toLowerCase() === 'true';
   dep.logGroupName = pick(OUTPUT_KEYS.logGroupName);
+  dep.engine = pick(OUTPUT_KEYS.engine) === 'batch' ? 'batch' : null;
+  dep.jobQueueName = pick(OUTPUT_KEYS.jobQueueName);
+  dep.executionArn = pick(OUTPUT_KEYS.executionArn);
   dep.budgetName = pick(OUTPUT_KEYS.budgetName);
   dep.accountId = accountIdFromArn(data?.stackId ?? training?.stackId ?? '');
   return dep;

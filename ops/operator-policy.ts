@@ -78,6 +78,20 @@ export function operatorPolicy(t: OperatorPolicyTarget): OperatorPolicyDocument 
         Resource: ['*'],
       },
       {
+        // engine=batch: the run's jobs (Service Authorization Reference, AWS Batch: ListJobs and DescribeJobs
+        // have no resource types, "*" only) and its execution, whose state machine CDK names at deploy time.
+        Sid: 'ReadBatchRun',
+        Effect: 'Allow',
+        Action: ['batch:ListJobs', 'batch:DescribeJobs'],
+        Resource: ['*'],
+      },
+      {
+        Sid: 'ReadRunExecution',
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution'],
+        Resource: [`arn:${p}:states:${t.region}:${t.accountId}:execution:*`],
+      },
+      {
         // Cost Explorer: ListCostAllocationTags and UpdateCostAllocationTagsStatus have no resource types,
         // GetCostAndUsage only an optional billing view this command does not name (Service Authorization
         // Reference, AWS Cost Explorer Service): "*" only.

@@ -1,9 +1,11 @@
+import { BatchClient } from '@aws-sdk/client-batch';
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { s3ClientConfig } from '../../common/s3-client';
 import { OpsError } from '../errors';
 import { BUDGETS_REGION } from './budget';
@@ -60,6 +62,12 @@ export class AwsClients {
   }
   get costExplorer(): CostExplorerClient {
     return this.get('ce', () => new CostExplorerClient(this.base(COST_EXPLORER_REGION)));
+  }
+  get batch(): BatchClient {
+    return this.get('batch', () => new BatchClient(this.base()));
+  }
+  get sfn(): SFNClient {
+    return this.get('sfn', () => new SFNClient(this.base()));
   }
   get budgets(): BudgetsClient {
     return this.get('budgets', () => new BudgetsClient(this.base(BUDGETS_REGION)));

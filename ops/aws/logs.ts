@@ -15,6 +15,8 @@ export interface LogLine {
 
 export interface LogQuery {
   logGroupName: string;
+  /** Only streams whose name starts with this, e.g. `<runId>/` for every job of a Batch run. */
+  logStreamNamePrefix?: string;
   /** Epoch milliseconds, inclusive. */
   startTime: number;
   endTime?: number;
@@ -40,6 +42,7 @@ export async function fetchLogEvents(
           client.send(
             new FilterLogEventsCommand({
               logGroupName: query.logGroupName,
+              logStreamNamePrefix: query.logStreamNamePrefix,
               startTime: query.startTime,
               endTime: query.endTime,
               nextToken,
@@ -93,7 +96,7 @@ export async function followLogEvents(
   while (!opts.shouldStop()) {
     const lines = await fetchLogEvents(
       client,
-      { logGroupName: query.logGroupName, startTime: from },
+      { logGroupName: query.logGroupName, logStreamNamePrefix: query.logStreamNamePrefix, startTime: from },
       opts.retry,
     );
     for (const line of lines) {

@@ -1,3 +1,4 @@
+import type { BatchClient } from '@aws-sdk/client-batch';
 import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -11,7 +12,9 @@ import {
   type TagActivation,
   type TaggedCost,
 } from '../aws/cost-explorer';
+import { listJobsByName } from '../aws/batch';
 import { describeInstance } from '../aws/instance';
+import { type BatchCostEstimate, batchJobPrefix, estimateBatchCost } from '../batch-run';
 import { emit, withContext } from '../context';
 import { formatUsd, formatUsdPerHour, renderFields, renderTable } from '../../common/format';
 import { type LiveCostEstimate, estimateLiveCost } from '../live-cost';
@@ -21,7 +24,13 @@ import { SEED_TIME_AND_COST } from '../../contracts/seed-reference';
 
 export interface CostReport {
   checkedAt: string;
-  live: { estimate: LiveCostEstimate | null; note: string | null; freshness: string };
+  live: {
+    estimate: LiveCostEstimate | null;
+    /** engine=batch: every job attempt of the run, instead of one instance. */
+    batch: BatchCostEstimate | null;
+    note: string | null;
+    freshness: string;
+  };
   explorer: {
     tag: string;
     activation: TagActivation | null;
@@ -50,6 +59,14 @@ export interface CostSources {
   costExplorer: CostExplorerClient;
   budgets: BudgetsClient;
   instanceId: string | null;
+  /** Set on an engine=batch deployment: the live estimate sums the run's job attempts. */
+  batch?: {
+    client: BatchClient;
+    jobQueueName: string;
+    runId: string;
+    instanceTypes: string[];
+    spot: boolean;
+  };
   accountId: string | null;
   budgetName: string | null;
   days: number;
@@ -70,9 +87,20 @@ export async function collectCost(src: CostSources): Promise<CostReport> {
 
   const live = async (): Promise<CostReport['live']> => {
     const freshness = `live, computed ${now.toISOString()}`;
+    if (src.batch) {
+      const b = src.batch;
+      try {
+        const jobs = await listJobsByName(b.client, b.jobQueueName, batchJobPrefix(b.runId));
+        const batch = estimateBatchCost(jobs, b.instanceTypes, b.spot, now);
+        return { estimate: null, batch, note: null, freshness };
+      } catch (err) {
+        return { estimate: null, batch: null, note: message(err), freshness };
+      }
+    }
     if (!src.instanceId)
       return {
         estimate: null,
+        batch: null,
         note: 'no training instance deployed (stack FacepointsTraining absent)',
         freshness,
       };
@@ -81,12 +109,13 @@ export async function collectCost(src: CostSources): Promise<CostReport> {
       if (!instance)
         return {
           estimate: null,
+          batch: null,
           note: `instance ${src.instanceId} is no longer known to EC2; see Cost Explorer below`,
           freshness,
         };
-      return { estimate: await estimateLiveCost(src.ec2, instance, now), note: null, freshness };
+      return { estimate: await estimateLiveCost(src.ec2, instance, now), batch: null, note: null, freshness };
     } catch (err) {
-      return { estimate: null, note: message(err), freshness };
+      return { estimate: null, batch: null, note: message(err), freshness };
     }
   };
 
@@ -150,7 +179,7 @@ export function formatCost(r: CostReport): string {
   const overview = renderTable(
     [{ header: 'VIEW' }, { header: 'AMOUNT', right: true }, { header: 'AS OF' }],
     [
-      ['live instance estimate', formatUsd(est?.usd), r.live.freshness],
+      ['live instance estimate', formatUsd(est?.usd ?? r.live.batch?.usd), r.live.freshness],
       [
         `Cost Explorer, last ${r.explorer.cost ? dayCount(r.explorer.cost) : '?'} days`,
         formatUsd(r.explorer.cost?.totalUsd),
@@ -171,18 +200,26 @@ export function formatCost(r: CostReport): string {
   const parts = [overview, ''];
 
   parts.push('Live estimate (instance hours x price)');
+  const jobs = r.live.batch;
   parts.push(
-    est
+    jobs
       ? renderFields([
-          [
-            'instance',
-            `${est.instanceId} ${est.instanceType} ${est.pricing}${est.running ? ', running' : ''}`,
-          ],
-          ['hours', est.hours === null ? '-' : est.hours.toFixed(2)],
-          ['price', `${formatUsdPerHour(est.usdPerHour)} (${est.priceSource})`],
-          ['cost', formatUsd(est.usd)],
+          ['instances', `one per Batch job attempt; ${jobs.running} job(s) running`],
+          ['hours', jobs.hours.toFixed(2)],
+          ['price', `${formatUsdPerHour(jobs.usdPerHour)} (${jobs.priceSource})`],
+          ['cost', formatUsd(jobs.usd)],
         ])
-      : `  ${r.live.note}`,
+      : est
+        ? renderFields([
+            [
+              'instance',
+              `${est.instanceId} ${est.instanceType} ${est.pricing}${est.running ? ', running' : ''}`,
+            ],
+            ['hours', est.hours === null ? '-' : est.hours.toFixed(2)],
+            ['price', `${formatUsdPerHour(est.usdPerHour)} (${est.priceSource})`],
+            ['cost', formatUsd(est.usd)],
+          ])
+        : `  ${r.live.note}`,
   );
   parts.push('', `Cost Explorer, tag ${r.explorer.tag}, by day and service`);
   const c = r.explorer.cost;
@@ -267,6 +304,16 @@ export function registerCostCommand(program: Command): void {
           costExplorer: ctx.clients.costExplorer,
           budgets: ctx.clients.budgets,
           instanceId: dep.instanceId,
+          batch:
+            dep.engine === 'batch' && dep.jobQueueName && dep.stackRunId
+              ? {
+                  client: ctx.clients.batch,
+                  jobQueueName: dep.jobQueueName,
+                  runId: dep.stackRunId,
+                  instanceTypes: dep.instanceType ? dep.instanceType.split(',') : [],
+                  spot: dep.spot ?? false,
+                }
+              : undefined,
           accountId: dep.accountId,
           budgetName: dep.budgetName,
           days: flags.days,

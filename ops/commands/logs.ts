@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type LogLine, fetchLogEvents, followLogEvents } from '../aws/logs';
 import { withContext } from '../context';
-import { requireTrainingOutput } from '../deployment';
+import { type Deployment, requireTrainingOutput } from '../deployment';
 import { durationOption } from '../../common/cli-options';
 import { type CommonOptions, withCommonOptions } from '../options';
 import { abortableSleep } from '../sleep';
@@ -11,6 +11,14 @@ import { OUTPUT_KEYS } from '../../contracts/deployment-names';
 export function formatLogLine(line: LogLine, showStream: boolean): string {
   const time = new Date(line.timestamp).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return showStream ? `${time} ${line.stream}  ${line.message}` : `${time}  ${line.message}`;
+}
+
+/**
+ * On engine=batch every attempt of every job writes its own stream `<runId>/default/<task>`: the run's
+ * lines are those under `<runId>/`, interleaved by time. The instance engine's group holds one run's streams.
+ */
+export function batchRunStreamPrefix(dep: Pick<Deployment, 'engine' | 'runId'>): string | undefined {
+  return dep.engine === 'batch' && dep.runId ? `${dep.runId}/` : undefined;
 }
 
 interface LogsFlags extends CommonOptions {
@@ -47,7 +55,11 @@ export function registerLogsCommand(program: Command): void {
             OUTPUT_KEYS.logGroupName,
             'pass --log-group',
           );
-        const query = { logGroupName, startTime: ctx.now().getTime() - flags.since * 1000 };
+        const query = {
+          logGroupName,
+          logStreamNamePrefix: batchRunStreamPrefix(ctx.deployment),
+          startTime: ctx.now().getTime() - flags.since * 1000,
+        };
         const streams = new Set<string>();
         const print = (line: LogLine) => {
           streams.add(line.stream);

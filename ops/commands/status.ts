@@ -1,4 +1,6 @@
+import type { BatchClient } from '@aws-sdk/client-batch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { MODEL_NAMES, runLayout, trainedUnitIds } from '../../contracts/run-layout';
@@ -9,7 +11,16 @@ import {
   UnitLeaseSchema,
 } from '../../contracts/run-status';
 import { UnitSummarySchema } from '../../contracts/run-summary';
+import { listJobsByName } from '../aws/batch';
+import { type ExecutionInfo, describeExecution } from '../aws/execution';
 import { type InstanceInfo, describeInstance } from '../aws/instance';
+import {
+  type BatchCostEstimate,
+  type UnitJob,
+  batchJobPrefix,
+  estimateBatchCost,
+  unitJobs,
+} from '../batch-run';
 import { type OpsContext, emit, withContext, openRunReader, resolveRunId } from '../context';
 import { formatDuration, formatUsd, formatUsdPerHour, renderFields, renderTable } from '../../common/format';
 import { formatAgo, formatPx, secondsBetween } from '../format/units';
@@ -36,6 +47,8 @@ export interface StatusReport {
   cost: LiveCostEstimate | null;
   /** Every trained unit of the run (from its config.json), in training order; empty before the run starts. */
   units: UnitState[];
+  /** Only with engine=batch: the execution and each unit's job; null otherwise. */
+  batch: BatchView | null;
   checkedAt: string;
 }
 
@@ -56,6 +69,26 @@ export interface UnitState {
   note: string | null;
 }
 
+/** Where an engine=batch run stands in Step Functions and Batch; each part is blank with a note when it cannot be read. */
+export interface BatchView {
+  execution: ExecutionInfo | null;
+  executionNote: string | null;
+  jobs: UnitJob[];
+  jobsNote: string | null;
+  /** Instance hours of every job attempt times the list price. */
+  cost: BatchCostEstimate | null;
+}
+
+/** What status asks Batch and Step Functions about an engine=batch run. */
+export interface BatchSources {
+  batch: BatchClient;
+  sfn: SFNClient;
+  jobQueueName: string | null;
+  executionArn: string | null;
+  instanceTypes: string[];
+  spot: boolean;
+}
+
 export interface StatusSources {
   reader: S3RunReader;
   /** EC2 client and the instance working on this run; null when there is none to ask about. */
@@ -63,6 +96,8 @@ export interface StatusSources {
   instanceId: string | null;
   /** Explains a null instanceId in the report. */
   noInstanceReason?: string;
+  /** Set on an engine=batch deployment for this run. */
+  batch?: BatchSources;
   now: Date;
 }
 
@@ -88,7 +123,10 @@ export async function collectStatus(src: StatusSources, runId: string): Promise<
   }
 
   const heartbeatAgeSeconds = secondsBetween(status?.updatedAt, now);
-  const units = await collectUnits(reader, runId, status, now);
+  const [units, batch] = await Promise.all([
+    collectUnits(reader, runId, status, now),
+    src.batch ? collectBatch(src.batch, runId, now) : null,
+  ]);
   return {
     bucket: reader.bucket,
     runId,
@@ -102,8 +140,65 @@ export async function collectStatus(src: StatusSources, runId: string): Promise<
     instanceNote,
     cost,
     units,
+    batch,
     checkedAt: now.toISOString(),
   };
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** The execution and the run's jobs, each read on its own so that a missing permission blanks only one. */
+export async function collectBatch(src: BatchSources, runId: string, now: Date): Promise<BatchView> {
+  const view: BatchView = { execution: null, executionNote: null, jobs: [], jobsNote: null, cost: null };
+  const execution = async () => {
+    if (!src.executionArn) {
+      view.executionNote = 'unknown: the training stack has no ExecutionArn output';
+      return;
+    }
+    try {
+      view.execution = await describeExecution(src.sfn, src.executionArn);
+      if (!view.execution)
+        view.executionNote = `execution ${src.executionArn} is no longer known to Step Functions`;
+    } catch (err) {
+      view.executionNote = message(err);
+    }
+  };
+  const jobs = async () => {
+    if (!src.jobQueueName) {
+      view.jobsNote = 'unknown: the training stack has no JobQueueName output';
+      return;
+    }
+    try {
+      const all = await listJobsByName(src.batch, src.jobQueueName, batchJobPrefix(runId));
+      view.jobs = unitJobs(all, runId);
+      view.cost = estimateBatchCost(all, src.instanceTypes, src.spot, now);
+      if (all.length === 0) view.jobsNote = `no jobs of this run in queue ${src.jobQueueName} yet`;
+    } catch (err) {
+      view.jobsNote = message(err);
+    }
+  };
+  await Promise.all([execution(), jobs()]);
+  return view;
+}
+
+/** One line per Batch job: unit, status, attempts, job id, and the container instance or why it stopped. */
+export function formatBatchJobs(jobs: readonly UnitJob[]): string {
+  return renderTable(
+    [
+      { header: 'job unit' },
+      { header: 'batch status' },
+      { header: 'attempts', right: true },
+      { header: 'job id' },
+      { header: 'container instance / reason' },
+    ],
+    jobs.map((j) => [
+      j.unit,
+      j.status,
+      String(j.attempts),
+      j.jobId,
+      j.containerInstance ?? j.statusReason ?? '',
+    ]),
+  );
 }
 
 const ModelsOfConfig = z.object({ models: z.array(z.enum(MODEL_NAMES)) });
@@ -261,8 +356,27 @@ export function formatStatus(r: StatusReport): string {
       `${formatUsd(c.usd)} (${c.hours === null ? '?' : c.hours.toFixed(2)} h x ${formatUsdPerHour(c.usdPerHour)}, ${c.priceSource}; instance only, estimated ${r.checkedAt})`,
     ]);
   }
+  if (r.batch) {
+    const b = r.batch;
+    const e = b.execution;
+    fields.push([
+      'execution',
+      e
+        ? `${e.status}${e.error ? ` (${e.error})` : ''}, started ${e.startDate?.toISOString() ?? '-'}${e.stopDate ? `, stopped ${e.stopDate.toISOString()}` : ''}`
+        : (b.executionNote ?? '-'),
+    ]);
+    if (b.cost) {
+      const c = b.cost;
+      fields.push([
+        'cost so far',
+        `${formatUsd(c.usd)} (${c.hours.toFixed(2)} job h x ${formatUsdPerHour(c.usdPerHour)}, ${c.priceSource}; ${c.running} job(s) running; instances only, estimated ${c.asOf})`,
+      ]);
+    }
+  }
   let text = renderFields(fields);
   if (r.units.length > 0) text += `\n\n${formatUnits(r.units)}`;
+  if (r.batch)
+    text += `\n\n${r.batch.jobs.length > 0 ? formatBatchJobs(r.batch.jobs) : `jobs: ${r.batch.jobsNote ?? 'none'}`}`;
   if (r.staleHeartbeat) text += `\n\n!! ${r.staleHeartbeat}`;
   return text;
 }
@@ -278,13 +392,27 @@ export async function statusSources(ctx: OpsContext): Promise<{ sources: StatusS
   else if (!dep.stacks.training) noInstanceReason = 'none: stack FacepointsTraining is not deployed';
   else if (dep.stackRunId && dep.stackRunId !== runId)
     noInstanceReason = `none for this run (the training stack runs ${dep.stackRunId})`;
+  else if (dep.engine === 'batch')
+    noInstanceReason = 'one per job, launched by AWS Batch (see the jobs below)';
   else instanceId = dep.instanceId;
+  const batch: BatchSources | undefined =
+    dep.engine === 'batch' && !(dep.stackRunId && dep.stackRunId !== runId)
+      ? {
+          batch: ctx.clients.batch,
+          sfn: ctx.clients.sfn,
+          jobQueueName: dep.jobQueueName,
+          executionArn: dep.executionArn,
+          instanceTypes: dep.instanceType ? dep.instanceType.split(',') : [],
+          spot: dep.spot ?? false,
+        }
+      : undefined;
   return {
     sources: {
       reader,
       ec2: instanceId ? ctx.clients.ec2 : null,
       instanceId,
       noInstanceReason,
+      batch,
       now: ctx.now(),
     },
     runId,
@@ -314,7 +442,8 @@ export async function watchStatus(
     );
     const ended = report.status !== null && report.status.state !== 'running';
     const instanceGone = !report.instance || ['terminated', 'stopped'].includes(report.instance.state);
-    if ((ended && instanceGone) || opts.shouldStop()) return report;
+    const executionEnded = report.batch?.execution ? report.batch.execution.status !== 'RUNNING' : null;
+    if ((executionEnded ?? (ended && instanceGone)) || opts.shouldStop()) return report;
     await sleep(opts.intervalMs);
     if (opts.shouldStop()) return report;
   }

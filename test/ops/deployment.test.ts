@@ -119,3 +119,26 @@ test('account id from a stack ARN', () => {
   expect(accountIdFromArn('arn:aws:cloudformation:eu-west-1:123456789012:stack/X/abc')).toBe('123456789012');
   expect(accountIdFromArn('not-an-arn')).toBeNull();
 });
+
+test('an engine=batch training stack yields its queue and execution, and no instance', async () => {
+  cfn
+    .on(DescribeStacksCommand, { StackName: STACK_NAMES.persistent })
+    .resolves(stack('FacepointsData', { BucketName: 'fp-bucket' }));
+  cfn.on(DescribeStacksCommand, { StackName: STACK_NAMES.training }).resolves(
+    stack('FacepointsTraining', {
+      RunId: 'r1',
+      Engine: 'batch',
+      InstanceType: 'g4dn.xlarge,g5.xlarge',
+      Spot: 'true',
+      JobQueueName: 'RunQueue-7Hq2',
+      StateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:RunStateMachine4F1C-abc',
+      ExecutionArn: 'arn:aws:states:eu-west-1:123456789012:execution:RunStateMachine4F1C-abc:r1',
+    }),
+  );
+  expect(await discoverDeployment(clients(), {})).toMatchObject({
+    engine: 'batch',
+    instanceId: null,
+    jobQueueName: 'RunQueue-7Hq2',
+    executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:RunStateMachine4F1C-abc:r1',
+  });
+});

@@ -21,6 +21,8 @@ import {
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -62,7 +64,19 @@ const budgets = mockClient(BudgetsClient);
 const sts = mockClient(STSClient);
 const quotas = mockClient(ServiceQuotasClient);
 // Only read back for the commands sent, whatever the service.
-const mocks: Array<{ calls(): Array<{ args: unknown[] }> }> = [cfn, ec2, logs, ce, budgets, sts, quotas];
+const batch = mockClient(BatchClient);
+const sfn = mockClient(SFNClient);
+const mocks: Array<{ calls(): Array<{ args: unknown[] }> }> = [
+  cfn,
+  ec2,
+  logs,
+  ce,
+  budgets,
+  sts,
+  quotas,
+  batch,
+  sfn,
+];
 
 let stacks: StackPolicies;
 let policy: OperatorPolicyDocument;
@@ -71,6 +85,8 @@ let work: string;
 /** Every authorization the commands needed: S3's from the stand-in, the others mapped from the SDK calls. */
 /** What the preflight runs printed: they must have found nothing to fix. */
 const preflightOutputs: string[] = [];
+/** What `facepoints status` printed on the engine=batch deployment. */
+let batchStatusOutput = '';
 let needed: Array<{ call: string; auth: Omit<Authorization, 'decision' | 'grantedBy'> }>;
 
 /**
@@ -104,6 +120,12 @@ function authorizationsOf(
       ];
     case 'GetCallerIdentityCommand':
       return [];
+    case 'ListJobsCommand':
+      return [{ action: 'batch:ListJobs', resource: '*' }];
+    case 'DescribeJobsCommand':
+      return [{ action: 'batch:DescribeJobs', resource: '*' }];
+    case 'DescribeExecutionCommand':
+      return [{ action: 'states:DescribeExecution', resource: String(input.executionArn) }];
     case 'FilterLogEventsCommand':
       return [
         {
@@ -250,6 +272,50 @@ function deployed(): void {
   });
 }
 
+/** The same run on engine=batch: a queue and an execution instead of an instance. */
+function deployedOnBatch(): void {
+  const executionArn = `arn:${partition}:states:${region}:${accountId}:execution:RunStateMachine4F1C-abc:${RUN_ID}`;
+  cfn.on(DescribeStacksCommand, { StackName: STACK_NAMES.training }).resolves({
+    Stacks: [
+      {
+        StackId: stackId(STACK_NAMES.training),
+        StackName: STACK_NAMES.training,
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE' as const,
+        Outputs: Object.entries({
+          RunId: RUN_ID,
+          Engine: 'batch',
+          InstanceType: 'g4dn.xlarge',
+          Spot: 'true',
+          LogGroupName: TRAINING_LOG_GROUP,
+          JobQueueName: 'RunQueue-7Hq2',
+          ExecutionArn: executionArn,
+        }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  });
+  batch.on(ListJobsCommand).resolves({ jobSummaryList: [{ jobId: 'job-1', jobName: `${RUN_ID}-baseline` }] });
+  batch.on(DescribeJobsCommand).resolves({
+    jobs: [
+      {
+        jobId: 'job-1',
+        jobName: `${RUN_ID}-baseline`,
+        jobQueue: 'RunQueue-7Hq2',
+        jobDefinition: 'TrainerDefinition:1',
+        status: 'RUNNING',
+        startedAt: Date.now() - 600_000,
+        parameters: { units: 'baseline' },
+      },
+    ],
+  });
+  sfn.on(DescribeExecutionCommand).resolves({
+    executionArn,
+    stateMachineArn: `arn:${partition}:states:${region}:${accountId}:stateMachine:RunStateMachine4F1C-abc`,
+    status: 'RUNNING',
+    startDate: new Date(),
+  });
+}
+
 beforeAll(async () => {
   stacks = synthesizedPolicies();
   policy = operatorPolicy({ accountId, region, bucket: stacks.bucket, partition });
@@ -290,6 +356,11 @@ beforeAll(async () => {
     await run('cost', '--region', region, '--activate-tag');
     await run('runs', '--region', region);
     await run('results', '--region', region, '--out', path.join(work, 'results'));
+    deployedOnBatch();
+    batchStatusOutput = await run('status', '--region', region);
+    await run('logs', '--region', region, '--since', '2h');
+    await run('cost', '--region', region, '--days', '3');
+    deployed();
     // Docker is not what is under test here: it answers as a ready Docker Desktop would.
     const docker = jest.spyOn(preflightRunner, 'runCommand').mockImplementation(async (_program, args) => ({
       code: 0,
@@ -360,6 +431,9 @@ test('the commands used every service, and S3 refused none of their requests und
     'DescribeInstancesCommand',
     'DescribeSpotPriceHistoryCommand',
     'FilterLogEventsCommand',
+    'ListJobsCommand',
+    'DescribeJobsCommand',
+    'DescribeExecutionCommand',
     'GetCostAndUsageCommand',
     'ListCostAllocationTagsCommand',
     'UpdateCostAllocationTagsStatusCommand',
@@ -376,6 +450,8 @@ test('the commands used every service, and S3 refused none of their requests und
   // The one preflight call that needs no permission, so it is not in `needed`.
   expect(sts.commandCalls(GetCallerIdentityCommand).length).toBeGreaterThan(0);
   expect(preflightOutputs).toHaveLength(2);
+  expect(batchStatusOutput).toMatch(/execution:\s+RUNNING/);
+  expect(batchStatusOutput).toMatch(/baseline\s+RUNNING\s+1\s+job-1/);
   for (const out of preflightOutputs)
     expect(out.trimEnd().split('\n').pop()).toBe('ready to deploy (exit 0)');
   expect(s3.deniedRequests().map(describeRequest)).toEqual([]);

@@ -78,3 +78,40 @@ test('follow prints each event once, also events sharing the boundary millisecon
     0, 2000, 2000,
   ]);
 });
+
+test("a Batch run's job streams are read by prefix, interleaved by time, and follow keeps the prefix", async () => {
+  const job = (stream: string, id: string, timestamp: number, message: string) => ({
+    ...event(id, timestamp, message),
+    logStreamName: stream,
+  });
+  // FilterLogEvents returns each stream's events in order, not the streams interleaved.
+  logs.on(FilterLogEventsCommand).resolves({
+    events: [
+      job('r1/default/aa11', '1', 1000, 'eye-centers epoch 1'),
+      job('r1/default/aa11', '3', 3000, 'eye-centers epoch 2'),
+      job('r1/default/bb22', '2', 2000, 'nose-tip epoch 1'),
+    ],
+  });
+  const query = { logGroupName: '/facepoints/training', logStreamNamePrefix: 'r1/', startTime: 0 };
+  const lines = await fetchLogEvents(client, query, noWait);
+  expect(lines.map((l) => `${l.stream} ${l.message}`)).toEqual([
+    'r1/default/aa11 eye-centers epoch 1',
+    'r1/default/bb22 nose-tip epoch 1',
+    'r1/default/aa11 eye-centers epoch 2',
+  ]);
+
+  logs.resetHistory();
+  let polls = 0;
+  await followLogEvents(client, query, () => {}, {
+    intervalMs: 1,
+    shouldStop: () => polls >= 2,
+    sleep: async () => {
+      polls++;
+    },
+    retry: noWait,
+  });
+  expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.logStreamNamePrefix)).toEqual([
+    'r1/',
+    'r1/',
+  ]);
+});

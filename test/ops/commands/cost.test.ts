@@ -1,3 +1,4 @@
+import { BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import {
   BudgetsClient,
   DescribeBudgetCommand,
@@ -13,6 +14,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { collectCost, type CostSources, formatCost } from '../../../ops/commands/cost';
 import { ON_DEMAND_USD_PER_HOUR } from '../../../contracts/instance-prices';
+import { DESCRIBE_JOBS, LIST_JOBS } from '../aws/fixtures/batch-jobs';
 
 const ec2 = mockClient(EC2Client);
 const ce = mockClient(CostExplorerClient);
@@ -147,4 +149,33 @@ test('a missing Cost Explorer permission blanks that view only, naming the permi
   expect(r.explorer.note).toMatch(/lacks the permission ce:ListCostAllocationTags/);
   expect(r.budget.view?.actualUsd).toBe(12.5);
   expect(r.live.note).toContain('no training instance deployed');
+});
+
+test('on engine=batch the live estimate sums every job attempt of the run, not one instance', async () => {
+  const batch = mockClient(BatchClient);
+  batch.on(ListJobsCommand).resolves(LIST_JOBS);
+  batch.on(DescribeJobsCommand).resolves(DESCRIBE_JOBS);
+  ce.on(ListCostAllocationTagsCommand).resolves({ CostAllocationTags: [] });
+  const r = await collectCost(
+    sources({
+      instanceId: null,
+      batch: {
+        client: new BatchClient({ region: 'us-east-1' }),
+        jobQueueName: 'RunQueue-7Hq2',
+        runId: 'r1',
+        instanceTypes: ['g4dn.xlarge'],
+        spot: false,
+      },
+    }),
+  );
+  expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+  // Baseline 1 h, the reclaimed nose-tip attempt 1 h, its retry 30 min until now.
+  expect(r.live.batch?.hours).toBeCloseTo(2.5, 9);
+  const usd = 2.5 * (ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'] ?? Number.NaN);
+  expect(r.live.batch?.usd).toBeCloseTo(usd, 9);
+  const text = formatCost(r);
+  expect(text).toMatch(new RegExp(`live instance estimate\\s+\\$${usd.toFixed(2).replace('.', '\\.')}`));
+  expect(text).toMatch(/instances:\s+one per Batch job attempt; 1 job\(s\) running/);
+  expect(text).toMatch(/hours:\s+2\.50/);
+  batch.restore();
 });

@@ -5,8 +5,22 @@ import {
   EC2ServiceException,
 } from '@aws-sdk/client-ec2';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  BatchClient,
+  BatchServiceException,
+  DescribeJobsCommand,
+  ListJobsCommand,
+} from '@aws-sdk/client-batch';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { collectStatus, formatStatus, REDRAW, watchStatus } from '../../../ops/commands/status';
+import {
+  type BatchSources,
+  collectStatus,
+  formatStatus,
+  REDRAW,
+  watchStatus,
+} from '../../../ops/commands/status';
+import { DESCRIBE_JOBS, LIST_JOBS } from '../aws/fixtures/batch-jobs';
 import { type RunStatus, STALE_HEARTBEAT_SECONDS } from '../../../contracts/run-status';
 import { runLayout } from '../../../contracts/run-layout';
 import { S3RunReader } from '../../../ops/s3-run-reader';
@@ -244,4 +258,106 @@ test('a run split into unit jobs: each unit with its state, epochs, best dev RMS
     /specialists\/eye-centers\s+training\s+40 \/ 100\s+1\.500 px\s+ip-10-0-0-7\/1\/ab12cd34/,
   );
   expect(text).toMatch(/baseline\s+done\s+24 \/ 30\s+2\.125 px/);
+});
+
+describe('engine=batch', () => {
+  const batchMock = mockClient(BatchClient);
+  const sfnMock = mockClient(SFNClient);
+  const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:RunStateMachine4F1C-abc:r1';
+  const batchSources = (over: Partial<BatchSources> = {}): BatchSources => ({
+    batch: new BatchClient({ region: 'us-east-1' }),
+    sfn: new SFNClient({ region: 'us-east-1' }),
+    jobQueueName: 'RunQueue-7Hq2',
+    executionArn,
+    instanceTypes: ['g4dn.xlarge'],
+    spot: false,
+    ...over,
+  });
+  beforeEach(() => {
+    batchMock.reset();
+    sfnMock.reset();
+  });
+
+  test('shows the execution, each unit job and the cost of every attempt, without an instance id', async () => {
+    batchMock.on(ListJobsCommand).resolves(LIST_JOBS);
+    batchMock.on(DescribeJobsCommand).resolves(DESCRIBE_JOBS);
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn,
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:RunStateMachine4F1C-abc',
+      status: 'RUNNING',
+      startDate: new Date('2026-11-29T01:00:00Z'),
+    });
+    const r = await collectStatus(
+      { reader, ec2: null, instanceId: null, noInstanceReason: 'one per job', batch: batchSources(), now },
+      // A run that has not written its status yet: Batch is what shows progress.
+      'r1',
+    );
+    expect(batchMock.commandCalls(ListJobsCommand)[0]?.args[0].input.jobQueue).toBe('RunQueue-7Hq2');
+    expect(r.batch?.execution?.status).toBe('RUNNING');
+    expect(r.batch?.jobs.map((j) => [j.unit, j.status, j.attempts])).toEqual([
+      ['baseline', 'SUCCEEDED', 1],
+      ['specialists/nose-tip', 'RUNNING', 2],
+    ]);
+    // Baseline 1 h + reclaimed attempt 1 h + the retry since 03:30 (30 min).
+    expect(r.batch?.cost?.hours).toBeCloseTo(2.5, 9);
+    expect(r.batch?.cost?.usd).toBeCloseTo(2.5 * (ON_DEMAND_USD_PER_HOUR['g4dn.xlarge'] ?? Number.NaN), 9);
+
+    const text = formatStatus(r);
+    expect(text).toMatch(/execution:\s+RUNNING, started 2026-11-29T01:00:00.000Z/);
+    expect(text).toMatch(/instance:\s+one per job/);
+    expect(text).toMatch(/specialists\/nose-tip\s+RUNNING\s+2\s+2c3d-nose\s+5555eeee6666/);
+    expect(text).toMatch(/baseline\s+SUCCEEDED\s+1\s+0a1b-base\s+Essential container in task exited/);
+    expect(text).toMatch(/cost so far:\s+\$1\.3\d? \(2\.50 job h/);
+  });
+
+  test('--watch stops once the execution has ended, not while it runs', async () => {
+    batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
+    const started = { executionArn, stateMachineArn: 'sm', startDate: new Date('2026-11-29T01:00:00Z') };
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ ...started, status: 'RUNNING' })
+      .resolves({ ...started, status: 'SUCCEEDED', stopDate: new Date('2026-11-29T03:59:00Z') });
+    let sleeps = 0;
+    const final = await watchStatus(
+      () => collectStatus({ reader, ec2: null, instanceId: null, batch: batchSources(), now }, 'r1'),
+      {
+        intervalMs: 30_000,
+        out: { write: () => true } as unknown as NodeJS.WritableStream,
+        shouldStop: () => sleeps > 5,
+        sleep: async () => {
+          sleeps++;
+        },
+      },
+    );
+    expect(final.batch?.execution?.status).toBe('SUCCEEDED');
+    expect(sleeps).toBe(1);
+    expect(formatStatus(final)).toContain(`jobs: no jobs of this run in queue RunQueue-7Hq2 yet`);
+  });
+
+  test('a denied Batch call blanks only the jobs; the execution still shows', async () => {
+    batchMock.on(ListJobsCommand).rejects(
+      new BatchServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'not authorized',
+      }),
+    );
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn,
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:RunStateMachine4F1C-abc',
+      status: 'FAILED',
+      startDate: new Date('2026-11-29T01:00:00Z'),
+      stopDate: new Date('2026-11-29T02:00:00Z'),
+      error: 'States.TaskFailed',
+    });
+    const r = await collectStatus(
+      { reader, ec2: null, instanceId: null, batch: batchSources(), now },
+      'booting',
+    );
+    const text = formatStatus(r);
+    expect(text).toMatch(/execution:\s+FAILED \(States\.TaskFailed\)/);
+    expect(text).toContain('jobs: access denied: your AWS identity lacks the permission batch:ListJobs');
+    expect(r.batch?.cost).toBeNull();
+  });
 });
