@@ -97,22 +97,39 @@ export function registerTrainCommands(program: Command, deps: ParallelDeps = {})
         .default(deps.scratchDir ?? defaultScratchDir()),
     )
     .exitOverride(usageExit)
-    .action(async ({ scratch, units, ...opts }: TrainCliOptions & { scratch: string; units?: string }) => {
-      await runCommand(
-        () => {
-          const config = resolveTrainConfig(opts);
-          if (scratch.trim() === '') {
-            throw new UsageError(
-              `invalid options: --scratch (or ${SCRATCH_ENV}): expected a folder, found an empty string`,
-            );
-          }
-          const scope: RunScope =
-            units === undefined ? ALL_UNITS : { kind: 'units', units: parseUnitList(units) };
-          return { config, scope };
-        },
-        { ...deps, scratchDir: scratch },
-      );
-    });
+    .action(
+      async ({
+        scratch,
+        units,
+        parallel,
+        ...opts
+      }: TrainCliOptions & { scratch: string; units?: string; parallel: number }) => {
+        await runCommand(
+          () => {
+            const config = resolveTrainConfig(opts);
+            if (scratch.trim() === '') {
+              throw new UsageError(
+                `invalid options: --scratch (or ${SCRATCH_ENV}): expected a folder, found an empty string`,
+              );
+            }
+            if (units !== undefined && parallel > 1) {
+              throw new UsageError(
+                `invalid options: --units with --parallel ${parallel}: expected one of them (--units trains in this process, --parallel starts one process per unit)`,
+              );
+            }
+            const scope: RunScope =
+              units === undefined ? ALL_UNITS : { kind: 'units', units: parseUnitList(units) };
+            return {
+              config,
+              scope,
+              processes: parallel,
+              trainArgs: unitProcessArgs(config, opts.set ?? [], scratch),
+            };
+          },
+          { ...deps, scratchDir: scratch },
+        );
+      },
+    );
 
   program
     .command('quickstart')

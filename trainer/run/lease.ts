@@ -18,6 +18,13 @@ export interface LeaseOptions {
   settleMs?: number;
   /** This process's holder id. @default `host/pid/random` */
   holder?: string;
+  /**
+   * How long acquire waits for a unit another holder has: a holder that died without releasing (SIGKILL,
+   * a lost machine) stops renewing, and its lease expires within this time. @default (LEASE_HEARTBEATS + 1) * renewMs
+   */
+  waitMs?: number;
+  /** Time between looks at a lease held by someone else while waiting. @default 5000 */
+  pollMs?: number;
   now?: () => Date;
   log?: (line: string) => void;
 }
@@ -64,9 +71,18 @@ export class Leases {
     return lease && Date.parse(lease.expiresAt) > this.now().getTime() ? lease : null;
   }
 
+  /**
+   * Take the unit's lease. While another holder has it, wait (up to waitMs) for it to be released or to
+   * expire; a holder on this host whose process is gone is not waited for.
+   */
   async acquire(unit: string): Promise<HeldLease | RefusedLease> {
-    const existing = await this.current(unit);
-    if (existing && existing.holder !== this.holder) return { held: false, current: existing };
+    const waitUntil = Date.now() + (this.opts.waitMs ?? (LEASE_HEARTBEATS + 1) * this.renewMs);
+    for (;;) {
+      const existing = await this.current(unit);
+      if (!existing || existing.holder === this.holder || !isAlive(existing.holder)) break;
+      if (Date.now() >= waitUntil) return { held: false, current: existing };
+      await sleep(this.opts.pollMs ?? 5000);
+    }
     const acquiredAt = this.now().toISOString();
     await this.write(unit, acquiredAt);
     await sleep(this.opts.settleMs ?? 2000);
@@ -141,5 +157,21 @@ export class Leases {
 
   private now(): Date {
     return this.opts.now ? this.opts.now() : new Date();
+  }
+}
+
+/**
+ * False only for a holder on this host whose process has ended (killed without releasing its lease), so
+ * a restart on the same machine resumes at once; on another host nothing can tell, and the lease expires.
+ */
+function isAlive(holder: string): boolean {
+  const [host, pidText] = holder.split('/');
+  const pid = Number(pidText);
+  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

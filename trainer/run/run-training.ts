@@ -118,7 +118,7 @@ export async function runTraining(
     settleMs: deps.leaseSettleMs,
     log,
   });
-  const unitStatuses = new Set<StatusReporter>();
+  const unitStatuses = new Map<string, StatusReporter>();
   try {
     await runStatus?.update({ phase: scope.kind === 'report' ? 'report' : 'loading' });
     const loadStart = Date.now();
@@ -149,21 +149,21 @@ export async function runTraining(
         { runId: config.runId, startedAt: new Date(), instanceType },
         { heartbeatMs: deps.heartbeatMs, key: runLayout.unitStatus(unit) },
       );
-      unitStatuses.add(status);
+      unitStatuses.set(unit, status);
       await status.start();
       await status.update({ backend: loaded.backend.name, gpuName: loaded.backend.gpuName });
       return new UnitTrainer({ ...context, status });
     };
 
-    const outcome = await trainUnits(units, { trainerFor, leases, leaseLost, store, log });
-    for (const status of unitStatuses) {
-      if (outcome.ended === 'interrupted')
-        await finishStatus(status, store, 'interrupted', { interruption: describeAbort(signal.reason) });
-      else if (outcome.ended === 'busy')
-        await finishStatus(status, store, 'interrupted', { interruption: 'busy' });
-      else await finishStatus(status, store, 'succeeded', { phase: 'done' });
-    }
-    unitStatuses.clear();
+    // A unit's own status ends with the unit, before the next one starts.
+    const unitEnded = async (unit: string, ended: 'done' | 'interrupted'): Promise<void> => {
+      const status = unitStatuses.get(unit);
+      if (!status) return;
+      unitStatuses.delete(unit);
+      if (ended === 'done') await finishStatus(status, store, 'succeeded', { phase: 'done' });
+      else await finishStatus(status, store, 'interrupted', { interruption: describeAbort(signal.reason) });
+    };
+    const outcome = await trainUnits(units, { trainerFor, unitEnded, leases, leaseLost, store, log });
     if (outcome.ended === 'busy') {
       const b = outcome.busy;
       log(
@@ -213,13 +213,13 @@ export async function runTraining(
     return { ...ended('succeeded', runUrl), summary, trained: outcome.trained };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    for (const status of [runStatus, ...unitStatuses])
+    for (const status of [runStatus, ...unitStatuses.values()])
       await status?.finish('failed', { error: message }).catch(() => undefined);
     await store.flush().catch(() => undefined);
     throw err;
   } finally {
     runStatus?.stop();
-    for (const status of unitStatuses) status.stop();
+    for (const status of unitStatuses.values()) status.stop();
     interruptions.dispose();
   }
 }
@@ -251,6 +251,8 @@ async function finishStatus(
 
 interface TrainUnitsContext {
   trainerFor(unit: string): Promise<UnitTrainer>;
+  /** Called when a unit this invocation trained finishes or is interrupted. */
+  unitEnded(unit: string, ended: 'done' | 'interrupted'): Promise<void>;
   leases: Leases;
   /** Aborted when a held lease is lost, which interrupts the unit in training. */
   leaseLost: AbortController;
@@ -283,7 +285,9 @@ async function trainUnits(units: readonly TrainedUnit[], c: TrainUnitsContext): 
         continue;
       }
       const trainer = await c.trainerFor(unit.unit);
-      if ((await trainer.train(unit)) === 'interrupted') return { ended: 'interrupted', trained };
+      const ended = await trainer.train(unit);
+      await c.unitEnded(unit.unit, ended);
+      if (ended === 'interrupted') return { ended: 'interrupted', trained };
       trained.push(unit.unit);
     } finally {
       lease.lost.removeEventListener('abort', onLost);

@@ -71,6 +71,22 @@ describe('facepoints train', () => {
     );
   });
 
+  it('refuses --units with --parallel, and an empty --units, with exit code 64', async () => {
+    const base = ['train', '--data', path.join(root, 'data'), '--out', `file://${root}/runs`, '--run', 'u'];
+    await expect(
+      program([]).parseAsync([...base, '--units', 'baseline', '--parallel', '2'], { from: 'user' }),
+    ).rejects.toThrow(
+      'invalid options: --units with --parallel 2: expected one of them (--units trains in this process, --parallel starts one process per unit)',
+    );
+    expect(process.exitCode).toBe(EXIT_USAGE);
+    process.exitCode = undefined;
+    await expect(program([]).parseAsync([...base, '--units', ','], { from: 'user' })).rejects.toThrow(
+      '--units: expected a comma-separated list of units',
+    );
+    expect(process.exitCode).toBe(EXIT_USAGE);
+    expect(existsSync(path.join(root, 'runs', 'u'))).toBe(false);
+  });
+
   it('exits with 64 when the data folder does not exist', async () => {
     const missing = path.join(root, 'no-such-data');
     await expect(
@@ -99,6 +115,8 @@ describe('facepoints train', () => {
       '--dry-run',
       '--seed',
       '--set',
+      '--units',
+      '--parallel',
     ]) {
       expect(help).toContain(flag);
     }

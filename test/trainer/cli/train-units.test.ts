@@ -112,8 +112,8 @@ describe('train --units in separate processes (local S3)', () => {
       const retry = train('term', 'baseline');
       expect({ code: await retry.exit }).toEqual({ code: 0 });
       const epochs = [...retry.output().matchAll(/baseline: epoch (\d+)\/12/g)].map((m) => Number(m[1]));
-      // Continues after the last checkpoint (every epoch is checkpointed): nothing before it again.
-      expect(epochs[0]).toBeGreaterThan(interruptedAt - 1);
+      // Continues after the last finished epoch (every epoch is checkpointed): nothing before it again.
+      expect(epochs[0]).toBe(interruptedAt + 1);
       expect(epochs.at(-1)).toBe(12);
       const csv = (await s.get(runLayout.metrics('baseline')))!.toString('utf8').trim().split('\n');
       expect(csv.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(

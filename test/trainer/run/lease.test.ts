@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +10,15 @@ import { FileStore } from '../../../trainer/storage/file-store';
 describe('Leases', () => {
   let root: string;
   let store: FileStore;
-  const leases = (holder: string, renewMs = 60_000) => new Leases(store, { holder, settleMs: 30, renewMs });
+  const leases = (holder: string, renewMs = 60_000, waitMs = 0) =>
+    new Leases(store, { holder, settleMs: 30, renewMs, waitMs, pollMs: 20 });
+  const liveLease = (unit: string, holder: string) => ({
+    unit,
+    holder,
+    acquiredAt: new Date().toISOString(),
+    renewedAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 180_000).toISOString(),
+  });
 
   beforeEach(() => {
     root = mkdtempSync(path.join(os.tmpdir(), 'facepoints-lease-'));
@@ -42,6 +51,34 @@ describe('Leases', () => {
       }),
     );
     expect((await leases('b').acquire('specialists/nose-tip')).held).toBe(true);
+  });
+
+  it('waits for a unit held by another holder, and takes it once released', async () => {
+    const a = await leases('a').acquire('baseline');
+    if (!a.held) throw new Error('expected the lease');
+    setTimeout(() => void a.release(), 200);
+    const started = Date.now();
+    const b = await leases('b', 60_000, 10_000).acquire('baseline');
+    expect(b.held).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  });
+
+  it('takes over at once a live lease of a process on this host that has ended', async () => {
+    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const pid = Number(ended.stdout.toString());
+    await store.put(
+      runLayout.lease('baseline'),
+      JSON.stringify(liveLease('baseline', `${os.hostname()}/${pid}/dead`)),
+    );
+    expect((await leases('b').acquire('baseline')).held).toBe(true);
+    // A live process on this host (this one) or a holder elsewhere is respected.
+    await store.put(
+      runLayout.lease('cnn'),
+      JSON.stringify(liveLease('cnn', `${os.hostname()}/${process.pid}/other`)),
+    );
+    expect((await leases('b').acquire('cnn')).held).toBe(false);
+    await store.put(runLayout.lease('mlp'), JSON.stringify(liveLease('mlp', `elsewhere/${pid}/x`)));
+    expect((await leases('b').acquire('mlp')).held).toBe(false);
   });
 
   it('of two processes acquiring a free unit at the same moment, exactly one holds it', async () => {
