@@ -14,6 +14,11 @@ export const RunStatusSchema = z.object({
   epoch: z.number().int().nonnegative().nullable(),
   maxEpochs: z.number().int().nonnegative().nullable(),
   bestDevRmsePx: z.number().nullable(),
+  /**
+   * The mean predictor's (Model 0's) dev RMSE, known once the data is loaded; the line every curve should
+   * end below. Absent in status files written before it existed.
+   */
+  meanDevRmsePx: z.number().nullable().optional(),
   imagesPerSecond: z.number().nullable(),
   etaPhaseSeconds: z.number().nullable(),
   etaRunSeconds: z.number().nullable(),

@@ -34,7 +34,7 @@ export interface RunSnapshot {
   /** Instance cost so far; null for runs outside the deployment (a laptop run, a foreign store). */
   cost: CostSoFar | null;
   units: UnitCurve[];
-  /** The mean predictor's dev RMSE (Model 0): the line every curve should end below; known once the report is written. */
+  /** The mean predictor's dev RMSE (Model 0): the line every curve should end below; in the status once the run's data is loaded, else from the report. */
   meanDevRmsePx: number | null;
   /** `report/summary.json` once the run has written its report. */
   summary: RunSummary | null;

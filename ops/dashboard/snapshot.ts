@@ -107,7 +107,9 @@ export async function runSnapshot(src: DashboardSource, runId: string): Promise<
           }
         : null,
       units: curves,
-      meanDevRmsePx: summary?.models.find((m) => m.name === 'mean')?.devRmsePx ?? null,
+      // The trainer records it once the data is loaded; runs from before that have it only in the report.
+      meanDevRmsePx:
+        status?.meanDevRmsePx ?? summary?.models.find((m) => m.name === 'mean')?.devRmsePx ?? null,
       summary,
       images: {
         bestWorst: keys.has(runLayout.bestWorst),

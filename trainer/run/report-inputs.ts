@@ -5,6 +5,7 @@ import { COORDINATES } from '../../contracts/keypoints';
 import type { UnitCurve } from '../report/learning-curves';
 import type { PhaseTime, RunSummary, UnitSummary } from '../../contracts/run-summary';
 import { UnitSummarySchema } from '../../contracts/run-summary';
+import { devErrors } from '../report/dev-metrics';
 import { writeReport, type ModelPredictions } from '../report/write-report';
 import type { ModelName } from '../../contracts/run-layout';
 import type { Store } from '../storage/store';
@@ -89,6 +90,15 @@ export async function evaluateAndReport(c: ReportContext): Promise<RunSummary> {
   );
   for (const m of summary.models) c.log(`${m.name.padEnd(22)} dev RMSE ${m.devRmsePx.toFixed(2)} px`);
   return summary;
+}
+
+/**
+ * Model 0's dev RMSE in pixels, exactly as the report's summary gives it (null when the dev rows have no
+ * label): known as soon as the data is loaded, so the run status carries it from the start.
+ */
+export function meanDevRmsePx(loaded: LoadedRun): number | null {
+  const { rmsePx } = devErrors(loaded.dev.labelsPx, meanPredictions(loaded).devPredPx, loaded.dev.count);
+  return Number.isFinite(rmsePx) ? rmsePx : null;
 }
 
 /** Model 0: the training mean of each coordinate, for every dev row and test image. */

@@ -11,7 +11,7 @@ import { loadAndPlan } from './load-run';
 import { Leases } from './lease';
 import { formatPlan, type RunPlan, type TrainedUnit } from './plan';
 import type { ProgressOptions } from './progress';
-import { evaluateAndReport } from './report-inputs';
+import { evaluateAndReport, meanDevRmsePx } from './report-inputs';
 import { readRunState, readSummary } from './run-files';
 import { defaultRunServices, type RunServices } from './run-services';
 import { StatusReporter } from './status-reporter';
@@ -126,7 +126,13 @@ export async function runTraining(
       measureSpeed: scope.kind !== 'report',
     });
     const loadingSeconds = (Date.now() - loadStart) / 1000;
-    await runStatus?.update({ backend: loaded.backend.name, gpuName: loaded.backend.gpuName });
+    // Every status of the run (status.json, status/<unit>.json) carries what is known once the data is loaded.
+    const loadedStatus = {
+      backend: loaded.backend.name,
+      gpuName: loaded.backend.gpuName,
+      meanDevRmsePx: meanDevRmsePx(loaded),
+    };
+    await runStatus?.update(loadedStatus);
     log(formatPlan(loaded.plan, loaded.backend.name));
     const units = unitsInScope(loaded.plan, scope, runUrl);
 
@@ -151,7 +157,7 @@ export async function runTraining(
       );
       unitStatuses.set(unit, status);
       await status.start();
-      await status.update({ backend: loaded.backend.name, gpuName: loaded.backend.gpuName });
+      await status.update(loadedStatus);
       return new UnitTrainer({ ...context, status });
     };
 

@@ -50,6 +50,7 @@ export class StatusReporter {
       epoch: null,
       maxEpochs: null,
       bestDevRmsePx: null,
+      meanDevRmsePx: null,
       imagesPerSecond: null,
       etaPhaseSeconds: null,
       etaRunSeconds: null,

@@ -24,6 +24,8 @@ let browser: Browser;
 let page: Page;
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+/** The mean predictor's dev RMSE, as the trainer records it once the run's data is loaded. */
+const MEAN_DEV_RMSE_PX = 3.214;
 
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'facepoints-dashboard-page-'));
@@ -83,6 +85,24 @@ describeWithChromium('dashboard page in chromium', () => {
     expect(await page.locator('#stale').isHidden()).toBe(true);
   });
 
+  it("adds the mean predictor's line while the run trains, once the status has its dev RMSE", async () => {
+    await writer.status({
+      updatedAt: minutesAgo(0),
+      phase: 'baseline',
+      model: 'baseline',
+      epoch: 3,
+      maxEpochs: 40,
+      meanDevRmsePx: MEAN_DEV_RMSE_PX,
+    });
+    await page.locator('.chart[data-unit="baseline"] .u-legend .u-series:nth-child(4)').waitFor();
+    expect(await legendSeries('baseline').allTextContents()).toEqual([
+      expect.stringContaining('train RMSE'),
+      expect.stringContaining('dev RMSE'),
+      expect.stringContaining('mean predictor'),
+    ]);
+    expect(await page.locator('#done').isHidden()).toBe(true);
+  });
+
   it('grows as the trainer appends epochs, and adds a chart for a new unit', async () => {
     await writer.epochs('baseline', 2);
     await writer.epochs('specialists/nose-tip', 1);
@@ -90,7 +110,8 @@ describeWithChromium('dashboard page in chromium', () => {
     await page
       .locator('.chart[data-unit="baseline"] .last', { hasText: 'epoch 5: train 2.100 px, dev 2.400 px' })
       .waitFor();
-    expect(await legendSeries('baseline').count()).toBe(2);
+    expect(await legendSeries('baseline').count()).toBe(3);
+    expect(await legendSeries('specialists/nose-tip').count()).toBe(3);
     expect(await lastLine('specialists/nose-tip').textContent()).toBe(
       'epoch 1: train 5.700 px, dev 6.000 px',
     );
@@ -98,7 +119,12 @@ describeWithChromium('dashboard page in chromium', () => {
   });
 
   it('warns when the heartbeat stops', async () => {
-    await writer.status({ updatedAt: minutesAgo(10), phase: 'baseline', model: 'baseline' });
+    await writer.status({
+      updatedAt: minutesAgo(10),
+      phase: 'baseline',
+      model: 'baseline',
+      meanDevRmsePx: MEAN_DEV_RMSE_PX,
+    });
     await page.locator('#stale').waitFor({ state: 'visible' });
     expect(await page.locator('#stale').textContent()).toMatch(/^STALE: no heartbeat for 10m \d\ds/);
   });
@@ -124,7 +150,7 @@ describeWithChromium('dashboard page in chromium', () => {
     const models = await page.locator('#models tr td:first-child').allTextContents();
     expect(models).toEqual(['mean', 'baseline', 'specialists (best)']);
     expect(await page.locator('#keypoints tr').count()).toBeGreaterThan(1);
-    // The mean predictor's line joins every chart once its dev RMSE is known.
+    // The mean predictor's line stays: a status from before the trainer recorded it has it from the report.
     await expect(legendSeries('baseline').count()).resolves.toBe(3);
     const img = page.locator('#faces img');
     await img.waitFor();

@@ -92,7 +92,16 @@ describe('runSnapshot', () => {
     });
   });
 
-  it('shows the report once written: the summary, the mean predictor line and the pictures present', async () => {
+  it("draws the mean predictor line from a running run's status, before any report", async () => {
+    const w = new RunWriter(store, 'r1');
+    await w.status({ phase: 'baseline', model: 'baseline', epoch: 2, meanDevRmsePx: 3.5 });
+    await w.epochs('baseline', 2);
+    const snap = ok<RunSnapshot>(await runSnapshot(source(), 'r1'));
+    expect(snap.summary).toBeNull();
+    expect(snap.meanDevRmsePx).toBe(3.5);
+  });
+
+  it('shows the report once written: the summary, the mean predictor line of an older status and the pictures present', async () => {
     const w = new RunWriter(store, 'r1');
     await w.status({ state: 'succeeded', phase: 'done' });
     await w.epochs('baseline', 2);

@@ -115,6 +115,18 @@ describe('runTraining on generated data', () => {
     expect(summary.phases.map((p) => p.name)).toEqual(['loading', 'baseline', 'specialists', 'evaluation']);
   });
 
+  it("records the mean predictor's dev RMSE in the status: the summary's number, known from the start", async () => {
+    const status = RunStatusSchema.parse(
+      JSON.parse(await fs.readFile(path.join(runDir('t1'), runLayout.status), 'utf8')),
+    );
+    const summary = RunSummarySchema.parse(
+      JSON.parse(await fs.readFile(path.join(runDir('t1'), runLayout.summary), 'utf8')),
+    );
+    const mean = summary.models.find((m) => m.name === 'mean')!.devRmsePx;
+    expect(mean).toBeGreaterThan(0);
+    expect(status.meanDevRmsePx).toBe(mean);
+  });
+
   it('writes a submission with every RowId of the lookup table, in [0, 96]', async () => {
     const lookup = (await fs.readFile(path.join(data, 'IdLookupTable.csv'), 'utf8'))
       .trim()
@@ -249,6 +261,9 @@ describe('runTraining interrupted', () => {
       JSON.parse(await fs.readFile(path.join(dir, runLayout.status), 'utf8')),
     );
     expect([status.state, status.interruption, status.epoch]).toEqual(['interrupted', 'SIGTERM', 1]);
+    // Known before any report: the dashboard draws the mean predictor's line while the run trains.
+    expect(status.meanDevRmsePx).toBeGreaterThan(0);
+    expect(existsSync(path.join(dir, runLayout.summary))).toBe(false);
     expect(existsSync(path.join(dir, runLayout.unitDone('baseline')))).toBe(false);
     expect(existsSync(path.join(dir, runLayout.checkpointsDir('baseline')))).toBe(true);
 

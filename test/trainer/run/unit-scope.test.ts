@@ -93,6 +93,7 @@ describe('runTraining with a scope (train --units, report)', () => {
     expect(existsSync(path.join(dir, runLayout.lease('baseline')))).toBe(false);
     const status = RunStatusSchema.parse(await readJson('split', runLayout.unitStatus('baseline')));
     expect([status.state, status.model, status.epoch]).toEqual(['succeeded', 'baseline', 1]);
+    expect(status.meanDevRmsePx).toBeGreaterThan(0);
   });
 
   it('report refuses while units are unfinished, naming them', async () => {
@@ -116,5 +117,8 @@ describe('runTraining with a scope (train --units, report)', () => {
     expect(summary.units.map((u) => u.unit)).toEqual(['baseline', ...SPECIALIST_UNITS]);
     const status = RunStatusSchema.parse(await readJson('split', runLayout.status));
     expect([status.state, status.phase]).toEqual(['succeeded', 'done']);
+    // A `--units` job computes the mean predictor's dev RMSE as the report does: the same number.
+    const unitStatus = RunStatusSchema.parse(await readJson('split', runLayout.unitStatus('baseline')));
+    expect(unitStatus.meanDevRmsePx).toBe(summary.models.find((m) => m.name === 'mean')!.devRmsePx);
   });
 });
