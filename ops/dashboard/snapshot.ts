@@ -24,12 +24,29 @@ export interface DashboardSource {
   now: () => Date;
 }
 
-/** status.json of one run, through the schema the trainer writes it with; null before the first beat. */
+async function readStatusFile(run: Store, key: string): Promise<RunStatus | null> {
+  const body = await run.get(key);
+  return body === null ? null : parseJson(body.toString('utf8'), RunStatusSchema, `${run.url}/${key}`);
+}
+
+/**
+ * status.json of one run, through the schema the trainer writes it with; null before the first beat. A run
+ * split into `train --units` jobs (engine=batch) has no status.json until its report job: then the unit
+ * status (`status/<unit>.json`, same schema) with the latest heartbeat stands for the run.
+ */
 export async function readStatus(run: Store): Promise<RunStatus | null> {
-  const body = await run.get(runLayout.status);
-  return body === null
-    ? null
-    : parseJson(body.toString('utf8'), RunStatusSchema, `${run.url}/${runLayout.status}`);
+  const status = await readStatusFile(run, runLayout.status);
+  if (status !== null) return status;
+  const keys = (await run.list(runLayout.unitStatusRoot))
+    .map((o) => o.key)
+    .filter((k) => k.endsWith('.json'));
+  const units = (await Promise.all(keys.map((k) => readStatusFile(run, k)))).filter(
+    (u): u is RunStatus => u !== null,
+  );
+  return units.reduce<RunStatus | null>(
+    (latest, u) => (latest === null || u.updatedAt > latest.updatedAt ? u : latest),
+    null,
+  );
 }
 
 /**

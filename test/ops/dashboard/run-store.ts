@@ -24,6 +24,13 @@ export class RunWriter {
     return status;
   }
 
+  /** A `train --units` job's own status file, as on engine=batch before the report job. */
+  async unitStatus(unit: string, overrides: Partial<RunStatus>): Promise<RunStatus> {
+    const status = runStatus(this.runId, overrides);
+    await this.run.put(runLayout.unitStatus(unit), JSON.stringify(status));
+    return status;
+  }
+
   async config(preset: string): Promise<void> {
     await this.run.put(runLayout.config, JSON.stringify({ runId: this.runId, preset }));
   }

@@ -48,6 +48,28 @@ describe('runSnapshot', () => {
     expect(snap.meanDevRmsePx).toBeNull();
   });
 
+  it('shows the unit status with the latest heartbeat while a run split into --units jobs has no status.json', async () => {
+    const w = new RunWriter(store, 'r1');
+    await w.unitStatus('baseline', {
+      state: 'succeeded',
+      model: 'baseline',
+      updatedAt: '2026-11-29T03:20:00.000Z',
+    });
+    await w.unitStatus('specialists/nose-tip', {
+      model: 'specialists/nose-tip',
+      epoch: 7,
+      updatedAt: '2026-11-29T03:59:00.000Z',
+    });
+    await w.unitStatus('specialists/eyebrows', {
+      model: 'specialists/eyebrows',
+      updatedAt: '2026-11-29T03:58:00.000Z',
+    });
+    const snap = ok<RunSnapshot>(await runSnapshot(source(), 'r1'));
+    expect(snap.status?.model).toBe('specialists/nose-tip');
+    expect(snap.status?.epoch).toBe(7);
+    expect(snap.heartbeatAgeSeconds).toBe(60);
+  });
+
   it('sees epochs appended since the last read', async () => {
     const w = new RunWriter(store, 'r1');
     await w.status({});
