@@ -91,9 +91,10 @@ const QUICK: PresetSettings = {
   mlp: schedule(8, 8, [0.05, 0.01], [0.9, 0.9]),
   cnn: schedule(5, 5, [0.1, 0.03], [0.9, 0.9]),
   // A constant 0.2: on the 2,000-row sample (seed 1) the baseline reached 2.76 px where 0.1 -> 0.02 stopped
-  // at 3.29 (Model 0: 3.86), in the same 30 epochs. 'mask' at the same 30 epochs trains on 3.3x the images
-  // (1,601 rows instead of 486), which npm start cannot afford; at the same images (9 epochs) it reached
-  // 2.84 px. bench/missing-comparison.ts has the figures over seeds.
+  // at 3.29 (Model 0: 3.86), in the same 30 epochs. 'drop', because on two generated sets x three seeds
+  // 'mask' at the same images (9 epochs over 1,601 rows instead of 30 over 486) reached 2.85 px against
+  // drop's 2.83; at the same 30 epochs it reached 2.35-2.41 px, but at 3.3x the baseline's time, which
+  // npm start cannot afford (npm run bench -- --only missing).
   baseline: { ...schedule(30, 10, [0.2, 0.2], [0.9, 0.9]), missing: 'drop' },
   // On 1,200 generated rows (seed 5), merged specialists against the mean predictor's 3.85 px dev RMSE:
   // momentum 0.97 and 25,000 images each reach 1.85 px (0.48); momentum 0.9 needed 40,000 images for
