@@ -46,7 +46,8 @@ export interface RefusedLease {
 /**
  * Leases on units (`leases/<unit>.json`), so that two processes never train the same unit at once.
  *
- * The store has no conditional write, so acquiring writes the lease, waits `settleMs` and reads it back:
+ * The Store interface has no conditional write (S3 has If-None-Match/If-Match on PutObject, a local folder
+ * has none; using S3's would close the race below), so acquiring writes the lease, waits `settleMs` and reads it back:
  * of two processes that both found the unit free, the one whose write landed last keeps it and the other
  * backs off. Both can still win when one takes longer than `settleMs` between its read and its write
  * (a stalled process or a very slow store), the residual race of a write-then-verify lock; units are
