@@ -1,19 +1,15 @@
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { ArnFormat, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as batch from 'aws-cdk-lib/aws-batch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import {
-  AwsCustomResource,
-  AwsCustomResourcePolicy,
-  PhysicalResourceId,
-  PhysicalResourceIdReference,
-} from 'aws-cdk-lib/custom-resources';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { SPECIALISTS } from '../../contracts/keypoints';
 import { UNITS_PARAMETER } from './batch-job-definition';
-import { acknowledgeCustomResourceProvider } from './custom-resource-provider';
 
 /** The units of the specialist jobs, in the trainer's `--units` syntax. */
 export const SPECIALIST_UNITS = SPECIALISTS.map((s) => ({ name: s.name, units: `specialists/${s.name}` }));
@@ -28,20 +24,23 @@ export interface BatchRunProps {
   readonly maxParallel: number;
   /** Where the state machine logs every state transition. */
   readonly logGroup: logs.ILogGroup;
+  /** When the template is synthesized (default: now); it changes at every deploy, so the run is checked each time. */
+  readonly synthesizedAt?: Date;
 }
 
 /**
  * The run as a Step Functions state machine: the baseline job, then the six specialists (each starts from
  * the baseline's weights) at most `maxParallel` at a time, then the report. Each step waits for its Batch
  * job (`.sync`), so the console shows which unit runs, retries or failed, and stopping the execution stops
- * the job. The deploy starts one execution named after the run id and stops it on destroy.
+ * the job. Every deploy makes sure an execution of the run id runs: it keeps the one that runs, or starts
+ * `<runId>-<n>` (which skips the units already done); destroy stops it.
  */
 export class BatchRun extends Construct {
   readonly stateMachine: sfn.StateMachine;
-  /** The execution the deploy started. */
+  /** The execution of the run id that runs after the deploy (started by it, or already running). */
   readonly executionArn: string;
-  /** The deploy-time resource that starts the execution (and stops it on destroy). */
-  readonly start: AwsCustomResource;
+  /** The deploy-time resource that starts or resumes the run (and stops it on destroy). */
+  readonly start: CustomResource;
 
   constructor(scope: Construct, id: string, props: BatchRunProps) {
     super(scope, id);
@@ -121,44 +120,67 @@ export class BatchRun extends Construct {
       resourceName: `${this.stateMachine.stateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const start = {
-      service: 'SFN',
-      action: 'startExecution',
-      parameters: { stateMachineArn: this.stateMachine.stateMachineArn, name: props.runId },
-      physicalResourceId: PhysicalResourceId.fromResponse('executionArn'),
-    };
-    // Created once per run id: an unchanged redeploy leaves the execution alone, a new run id starts a new
-    // one, and CloudFormation then deletes the old resource, which stops the old execution.
-    this.start = new AwsCustomResource(this, 'StartRun', {
-      onCreate: start,
-      onUpdate: start,
-      onDelete: {
-        service: 'SFN',
-        action: 'stopExecution',
-        parameters: {
-          executionArn: new PhysicalResourceIdReference(),
-          error: 'Destroyed',
-          cause: 'the run stack was destroyed or given another run id',
-        },
-        // An execution past Step Functions' history retention is gone: nothing left to stop.
-        ignoreErrorCodesMatching: 'ExecutionDoesNotExist',
+    const role = new iam.Role(this, 'StartRunRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole'),
+      ],
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:ListExecutions', 'states:StartExecution'],
+        resources: [this.stateMachine.stateMachineArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [executionArns] }),
+    );
+    const onEvent = new lambda.Function(this, 'StartRunFunction', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(path.join(__dirname, 'batch-run-handler'), { exclude: ['*.d.ts'] }),
+      role,
+      timeout: Duration.minutes(1),
+      description: 'facepoints: starts or resumes the run at deploy, stops it on destroy',
+    });
+    const provider = new cr.Provider(this, 'StartRunProvider', { onEventHandler: onEvent });
+    // A property that changes at every synth, so every `cdk deploy` sends an Update: the handler then
+    // starts a new execution of the run id unless one runs (a failed or stopped run resumes).
+    this.start = new CustomResource(this, 'StartRun', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::FacepointsRun',
+      properties: {
+        stateMachineArn: this.stateMachine.stateMachineArn,
+        runId: props.runId,
+        deployedAt: (props.synthesizedAt ?? new Date()).toISOString(),
       },
-      policy: AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({
-          actions: ['states:StartExecution'],
-          resources: [this.stateMachine.stateMachineArn],
-        }),
-        new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [executionArns] }),
-      ]),
-      installLatestAwsSdk: false,
     });
-    this.executionArn = this.start.getResponseField('executionArn');
+    this.executionArn = this.start.getAttString('executionArn');
 
-    Validations.of(this.start).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine)}.Name>:*]`,
-      reason:
-        'StopExecution on executions of this state machine only; the execution is named at deploy time.',
-    });
-    acknowledgeCustomResourceProvider(this);
+    Validations.of(role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine)}.Name>:*]`,
+        reason:
+          'StopExecution on executions of this state machine only; executions are named at deploy time.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'The function runs only during the deploy; the basic execution policy only lets it write its own logs.',
+      },
+    );
+    const managedByCdk =
+      'The function is generated by aws-cdk-lib custom-resources and runs only during the deploy';
+    Validations.of(provider).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: `${managedByCdk}; the basic execution policy only lets it write its own logs.`,
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(onEvent.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: `${managedByCdk}; it invokes the versions of this run's handler function only.`,
+      },
+      { id: 'AwsSolutions-L1', reason: `${managedByCdk}; its runtime is chosen by aws-cdk-lib.` },
+    );
   }
 }

@@ -105,7 +105,11 @@ describe('engine=batch: what it creates instead of the instance', () => {
   });
 
   it('matches the snapshot (asset hashes scrubbed)', () => {
-    expect(scrubHashes(t.toJSON())).toMatchSnapshot('FacepointsTraining engine=batch');
+    const json = JSON.stringify(scrubHashes(t.toJSON())).replace(
+      /"deployedAt":"[^"]+"/,
+      '"deployedAt":"<synth time>"',
+    );
+    expect(JSON.parse(json)).toMatchSnapshot('FacepointsTraining engine=batch');
   });
 
   it('retains nothing on destroy', () => {
@@ -299,32 +303,25 @@ describe('orchestration', () => {
     expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
-  it('starts one execution named after the run id at deploy, and stops that execution on delete', () => {
+  it('checks the run at every deploy: the handler gets the state machine, the run id and the synth time', () => {
     const [smId] = only(spotT, 'AWS::StepFunctions::StateMachine');
-    const [, start] = only(spotT, 'Custom::AWS');
-    const create = JSON.parse(joinedText(start.Properties.Create));
-    expect(create).toEqual({
-      service: 'SFN',
-      action: 'startExecution',
-      parameters: { stateMachineArn: '<token>', name: 'run.2' },
-      physicalResourceId: { responsePath: 'executionArn' },
-    });
-    expect(start.Properties.Create['Fn::Join'][1]).toContainEqual({ Ref: smId });
-    expect(JSON.parse(joinedText(start.Properties.Update))).toEqual(create);
-    expect(JSON.parse(start.Properties.Delete)).toEqual({
-      service: 'SFN',
-      action: 'stopExecution',
-      parameters: {
-        executionArn: 'PHYSICAL:RESOURCEID:',
-        error: 'Destroyed',
-        cause: 'the run stack was destroyed or given another run id',
-      },
-      ignoreErrorCodesMatching: 'ExecutionDoesNotExist',
-    });
+    const [, start] = only(spotT, 'Custom::FacepointsRun');
+    const [fnId, fn] = resourcesOf(spotT, 'AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('RunStartRunFunction'),
+    ) ?? ['', undefined];
+    const { ServiceToken, deployedAt, ...rest } = start.Properties;
+    expect(rest).toEqual({ stateMachineArn: { Ref: smId }, runId: 'run.2' });
+    // A value that differs at every synth, so every `cdk deploy` sends an Update and a failed or stopped run resumes.
+    expect(new Date(deployedAt).toISOString()).toBe(deployedAt);
+    expect(Date.now() - Date.parse(deployedAt)).toBeLessThan(10 * 60 * 1000);
+    expect(ServiceToken['Fn::GetAtt'][0]).toMatch(/^RunStartRunProviderframeworkonEvent/);
+    expect(fn?.Properties.Handler).toBe('index.handler');
+    expect(fn?.Properties.Runtime).toMatch(/^nodejs\d+\.x$/);
+    expect(fnId).not.toBe('');
   });
 
   it('starts the run only once the data is uploaded and the job role can use it', () => {
-    const [, start] = only(spotT, 'Custom::AWS');
+    const [, start] = only(spotT, 'Custom::FacepointsRun');
     const [uploadId] = only(spotT, 'Custom::CDKBucketDeployment');
     const [jobRoleId] = roleIdAssumedBy(spotT, 'ecs-tasks.amazonaws.com').filter((id) =>
       id.startsWith('JobRole'),
@@ -429,12 +426,16 @@ describe('IAM (least privilege)', () => {
     expect(submit.Resource[1]).toEqual({ 'Fn::GetAtt': [queueId, 'JobQueueArn'] });
   });
 
-  it('lets the deploy start only this state machine and stop only its executions', () => {
+  it('lets the deploy list and start executions of this state machine only and stop only its executions', () => {
     const [smId] = only(t, 'AWS::StepFunctions::StateMachine');
-    const policy = resourcesOf(t, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('RunStartRun'));
+    const policy = resourcesOf(t, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('RunStartRunRole'));
     const statements = policy.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     expect(statements).toEqual([
-      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: smId } },
+      {
+        Action: ['states:ListExecutions', 'states:StartExecution'],
+        Effect: 'Allow',
+        Resource: { Ref: smId },
+      },
       {
         Action: 'states:StopExecution',
         Effect: 'Allow',
@@ -456,6 +457,14 @@ describe('IAM (least privilege)', () => {
         },
       },
     ]);
+    const [roleId] = resourcesOf(t, 'AWS::IAM::Role').find(([id]) => id.startsWith('RunStartRunRole')) ?? [
+      '',
+    ];
+    expect(only(t, 'Custom::FacepointsRun')[1].Properties.ServiceToken).toBeDefined();
+    expect(
+      resourcesOf(t, 'AWS::Lambda::Function').find(([id]) => id.startsWith('RunStartRunFunction'))?.[1]
+        .Properties.Role,
+    ).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
   });
 });
 
@@ -465,6 +474,10 @@ describe('outputs', () => {
     expect(outputs[OUTPUT_KEYS.engine].Value).toBe('batch');
     expect(outputs[OUTPUT_KEYS.instanceType].Value).toBe('g4dn.xlarge');
     expect(outputs[OUTPUT_KEYS.runId].Value).toBe('test-run');
+    // The execution that runs after the deploy, as the handler returned it (started or already running).
+    expect(outputs[OUTPUT_KEYS.executionArn].Value).toEqual({
+      'Fn::GetAtt': [only(t, 'Custom::FacepointsRun')[0], 'executionArn'],
+    });
     expect(joinedText(outputs[OUTPUT_KEYS.executionCommand].Value)).toBe(
       'aws stepfunctions describe-execution --execution-arn <token> --region <token>',
     );
