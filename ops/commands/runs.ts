@@ -4,6 +4,7 @@ import { type RunStatus, RunStatusSchema } from '../../contracts/run-status';
 import { type RunSummary, RunSummarySchema } from '../../contracts/run-summary';
 import { emit, withContext, openRunReader } from '../context';
 import { renderTable } from '../../common/format';
+import { mapLimit } from '../../common/map-limit';
 import { formatPx } from '../format/units';
 import { type CommonOptions, withCommonOptions } from '../options';
 import type { S3RunReader } from '../s3-run-reader';
@@ -108,19 +109,6 @@ export async function listRuns(reader: S3RunReader): Promise<RunListing[]> {
 
 /** Runs read at once: three small GETs each; a bucket with hundreds of runs should not open hundreds of sockets. */
 const LIST_CONCURRENCY = 8;
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 export function formatRuns(runs: RunListing[]): string {
   if (runs.length === 0) return 'no runs in this bucket yet';

@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { integerOption } from '../../common/cli-options';
+import { mapLimit } from '../../common/map-limit';
 import { COORDINATES, IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import { DATA_FILES } from '../../contracts/run-layout';
 import { selectBackend } from '../backend/select-backend';
@@ -99,19 +100,6 @@ const toInputEdges = (v: number) => Math.min(IMAGE_SIZE - 0.5, Math.max(-0.5, v)
 /** Images are read and drawn this many at a time: sharp works in its own threads. */
 const CONCURRENT_FILES = 8;
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /** `<name>.png` for each drawn image; `<name>-2.png`, ... when two folders hold the same name. */
 function uniqueNames(): { next(file: string): string } {
   const used = new Set<string>();
@@ -142,7 +130,7 @@ async function predictImages(
   try {
     for (let start = 0; start < files.length; start += opts.batch) {
       const batchFiles = files.slice(start, start + opts.batch);
-      const read = await mapLimited(batchFiles, CONCURRENT_FILES, async (file) => {
+      const read = await mapLimit(batchFiles, CONCURRENT_FILES, async (file) => {
         try {
           return { file, image: await loadNetworkImage(file, fit, box) };
         } catch (err) {
@@ -167,7 +155,7 @@ async function predictImages(
       result.predictions.push(...batch);
       const drawDir = opts.draw;
       if (drawDir)
-        await mapLimited(batch, CONCURRENT_FILES, async (p) => {
+        await mapLimit(batch, CONCURRENT_FILES, async (p) => {
           const outFile = path.join(drawDir, drawnNames.next(p.image));
           await drawKeypoints(p.image, p, outFile).catch((err: unknown) =>
             result.failures.push({ file: p.image, reason: `drawing ${outFile}: ${reasonOf(err)}` }),

@@ -6,11 +6,12 @@ import {
   type UnitHours,
 } from '../../contracts/engine-comparison';
 import { DEFAULT_INSTANCE_TYPE, ON_DEMAND_USD_PER_HOUR } from '../../contracts/instance-prices';
+import { SPECIALISTS } from '../../contracts/keypoints';
 import { unitId } from '../../contracts/run-layout';
 import { isTrained, type RunPlan } from './plan';
 
 /** Specialists side by side on Batch: the deploy's default, and all six at once. */
-export const DRY_RUN_PARALLEL: readonly number[] = [DEFAULT_MAX_PARALLEL, 6];
+export const DRY_RUN_PARALLEL: readonly number[] = [DEFAULT_MAX_PARALLEL, SPECIALISTS.length];
 
 /**
  * The hours the plan's baseline and specialists still need at the measured speed, or null when the plan

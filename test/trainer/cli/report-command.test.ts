@@ -4,8 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { SPECIALISTS } from '../../../contracts/keypoints';
-import { runLayout } from '../../../contracts/run-layout';
+import { trainedUnitIds, runLayout } from '../../../contracts/run-layout';
 import { EXIT_USAGE, RunStatusSchema } from '../../../contracts/run-status';
 import { RunSummarySchema, type RunSummary } from '../../../contracts/run-summary';
 import { createS3Client } from '../../../common/s3-client';
@@ -14,20 +13,13 @@ import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { runTraining } from '../../../trainer/run/run-training';
 import { S3Store } from '../../../trainer/storage/s3-store';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';
-import { writeKaggleFixture } from '../run/kaggle-fixture';
+import { tinySettings, writeKaggleFixture } from '../run/kaggle-fixture';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/main.ts');
-const TINY = [
-  'baseline.maxEpochs=2',
-  'specialists.maxEpochs=2',
-  'batchSize=32',
-  'network.convFilters=2,2,2',
-  'network.denseUnits=8,8',
-  'checkpointEveryEpochs=1',
-];
+const TINY = tinySettings(2);
 const SETTINGS = ['--preset', 'quick', '--workers', '1', ...TINY.flatMap((s) => ['--set', s])];
-const SPECIALIST_UNITS = SPECIALISTS.map((s) => `specialists/${s.name}`);
+const SPECIALIST_UNITS = trainedUnitIds(['specialists']);
 
 /** `facepoints ARGS` in a child process (node --import tsx, so signals reach the trainer itself). */
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {

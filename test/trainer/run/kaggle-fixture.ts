@@ -96,3 +96,18 @@ export async function writeKaggleFixture(
   await fs.writeFile(path.join(dir, 'test.csv'), `${test.join('\n')}\n`);
   await fs.writeFile(path.join(dir, 'IdLookupTable.csv'), `${lookup.join('\n')}\n`);
 }
+
+/**
+ * `--set` settings that make a run of the quick preset train in seconds: `epochs` per unit, a
+ * checkpoint every epoch, a network of a few hundred weights. Results still differ per unit and seed.
+ */
+export function tinySettings(epochs: number): string[] {
+  return [
+    `baseline.maxEpochs=${epochs}`,
+    `specialists.maxEpochs=${epochs}`,
+    'batchSize=32',
+    'network.convFilters=2,2,2',
+    'network.denseUnits=8,8',
+    'checkpointEveryEpochs=1',
+  ];
+}

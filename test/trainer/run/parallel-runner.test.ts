@@ -2,26 +2,18 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { SPECIALISTS } from '../../../contracts/keypoints';
-import { runLayout } from '../../../contracts/run-layout';
+import { trainedUnitIds, runLayout } from '../../../contracts/run-layout';
 import { RunStatusSchema } from '../../../contracts/run-status';
 import type { RunSummary } from '../../../contracts/run-summary';
 import { runParallel, unitProcessArgs } from '../../../trainer/run/parallel-runner';
 import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { runTraining } from '../../../trainer/run/run-training';
-import { writeKaggleFixture } from './kaggle-fixture';
+import { tinySettings, writeKaggleFixture } from './kaggle-fixture';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/main.ts');
-const TINY = [
-  'baseline.maxEpochs=2',
-  'specialists.maxEpochs=2',
-  'batchSize=32',
-  'network.convFilters=2,2,2',
-  'network.denseUnits=8,8',
-  'checkpointEveryEpochs=1',
-];
-const SPECIALIST_UNITS = SPECIALISTS.map((s) => `specialists/${s.name}`);
+const TINY = tinySettings(2);
+const SPECIALIST_UNITS = trainedUnitIds(['specialists']);
 
 function results(s: RunSummary) {
   return {

@@ -12,17 +12,10 @@ import { dryRun, runTraining, type RunDeps } from '../../../trainer/run/run-trai
 import { UsageError } from '../../../trainer/run/usage-error';
 import { RunStatusSchema } from '../../../contracts/run-status';
 import { FileStore } from '../../../trainer/storage/file-store';
-import { writeKaggleFixture } from './kaggle-fixture';
+import { tinySettings, writeKaggleFixture } from './kaggle-fixture';
 
 /** A tiny network and one epoch per unit: this test checks the run's files, not learning (learning.test.ts does). */
-const TINY = [
-  'baseline.maxEpochs=1',
-  'specialists.maxEpochs=1',
-  'batchSize=32',
-  'network.convFilters=2,2,2',
-  'network.denseUnits=8,8',
-  'checkpointEveryEpochs=1',
-];
+const TINY = tinySettings(1);
 
 const UNITS = ['baseline', ...SPECIALISTS.map((s) => `specialists/${s.name}`)];
 

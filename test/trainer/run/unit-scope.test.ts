@@ -2,25 +2,17 @@ import { existsSync, promises as fs, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { SPECIALISTS } from '../../../contracts/keypoints';
-import { runLayout } from '../../../contracts/run-layout';
+import { trainedUnitIds, runLayout } from '../../../contracts/run-layout';
 import { RunStatusSchema } from '../../../contracts/run-status';
 import { RunSummarySchema } from '../../../contracts/run-summary';
 import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { runTraining, type RunDeps } from '../../../trainer/run/run-training';
 import { parseUnitList } from '../../../trainer/run/unit-scope';
 import { UsageError } from '../../../trainer/run/usage-error';
-import { writeKaggleFixture } from './kaggle-fixture';
+import { tinySettings, writeKaggleFixture } from './kaggle-fixture';
 
-const TINY = [
-  'baseline.maxEpochs=1',
-  'specialists.maxEpochs=1',
-  'batchSize=32',
-  'network.convFilters=2,2,2',
-  'network.denseUnits=8,8',
-  'checkpointEveryEpochs=1',
-];
-const SPECIALIST_UNITS = SPECIALISTS.map((s) => `specialists/${s.name}`);
+const TINY = tinySettings(1);
+const SPECIALIST_UNITS = trainedUnitIds(['specialists']);
 
 describe('parseUnitList', () => {
   it('splits, trims and drops repeats', () => {
