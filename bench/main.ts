@@ -22,6 +22,7 @@ interface BenchOptions {
   workers: number;
   images: number;
   missingModels: string;
+  missingDataSeeds: string;
 }
 
 function parseArguments(argv: string[]): BenchOptions {
@@ -39,6 +40,11 @@ function parseArguments(argv: string[]): BenchOptions {
       '--missing-models <list>',
       'models the missing comparison trains (baseline; baseline,specialists takes minutes per run)',
       'baseline',
+    )
+    .option(
+      '--missing-data-seeds <list>',
+      'generated data sets of the missing comparison, by seed (1 is the sample); one process per seed runs them side by side',
+      '1,2',
     )
     .option('--steps <n>', 'timed training steps after warm-up', integerOption('--steps', { min: 1 }), 5)
     .option(
@@ -107,10 +113,17 @@ async function main(): Promise<void> {
   }
 
   if (parts.has('missing')) {
-    log('bench: drop against mask on generated data, 2 data sets x 3 seeds ...');
+    const dataSeeds = opts.missingDataSeeds.split(',').map((s) => {
+      const seed = Number(s);
+      if (!Number.isInteger(seed) || seed < 1)
+        throw new Error(`--missing-data-seeds: expected positive integers, found "${s}"`);
+      return seed;
+    });
+    log(`bench: drop against mask on generated data, ${dataSeeds.length} data set(s) x 3 seeds ...`);
     const { table, cells } = await compareMissing({
       workDir: path.resolve('.cache/bench/missing'),
       models: opts.missingModels.split(','),
+      dataSeeds,
       log,
     });
     log(table);

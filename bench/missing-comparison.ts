@@ -57,6 +57,8 @@ export async function compareMissing(
     for (const seed of opts.seeds ?? [1, 2, 3]) {
       for (const missing of ['drop', 'mask'] as const) {
         const run = `${preset}-d${dataSeed}-s${seed}-${missing}`;
+        // A fresh run each time: an earlier bench's finished run would resume as done, with old settings.
+        await fs.rm(path.join(opts.workDir, 'runs', run), { recursive: true, force: true });
         const config = resolveTrainConfig({
           data,
           out: `file://${path.join(opts.workDir, 'runs')}`,

@@ -74,7 +74,7 @@ export async function benchTrainSpeed(opts: TrainSpeedOptions = {}): Promise<Tra
       `bench: expected the baseline network to have ${BASELINE_PARAMS} parameters, found ${model.countParams()}`,
     );
   }
-  const engine = await createStepEngine(model, seeds, workers, selected.name);
+  const engine = await createStepEngine(model, seeds, workers, selected.name, 'nesterov');
   const inputs = new SeedSource(2);
   const batchInput: StepBatch = {
     images: Float32Array.from({ length: batch * PIXELS }, () => inputs.next()),

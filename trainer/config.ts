@@ -18,6 +18,13 @@ export type AugmentationName = (typeof AUGMENTATIONS)[number];
 export const MISSING_MODES = ['drop', 'mask'] as const;
 export type MissingMode = (typeof MISSING_MODES)[number];
 
+/**
+ * How a unit's steps move its weights: SGD with Nesterov momentum (the seed's; trainer/train/nesterov.ts) or
+ * Adam (trainer/train/adam.ts), which follows the learning-rate ramp and ignores the momentum ramp.
+ */
+export const OPTIMIZERS = ['nesterov', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
 export const INITIALIZERS = ['glorot-uniform', 'he-normal'] as const;
 export type InitializerName = (typeof INITIALIZERS)[number];
 
@@ -95,6 +102,8 @@ export const ScheduleSchema = z.object({
   learningRateEnd: z.number().positive(),
   momentumStart: z.number().min(0).lt(1),
   momentumEnd: z.number().min(0).lt(1),
+  /** @default 'nesterov' (runs started before the setting existed read as 'nesterov') */
+  optimizer: z.enum(OPTIMIZERS).default('nesterov'),
 });
 
 /**

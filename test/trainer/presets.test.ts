@@ -42,6 +42,7 @@ describe('presets', () => {
       learningRateEnd: 0.001,
       momentumStart: 0.9,
       momentumEnd: 0.999,
+      optimizer: 'nesterov',
       // The seed trained on complete rows only.
       missing: 'drop',
     });
@@ -76,6 +77,12 @@ describe('presets', () => {
       expect(q[k].maxEpochs).toBeLessThanOrEqual(s[k].maxEpochs / 100);
     expect(q.flip).toBe(true);
     expect(q.specialistsFromBaseline).toBe(true);
+    // Adam for the units npm start trains; the seed and best keep the seed's Nesterov.
+    expect([q.baseline.optimizer, q.specialists.optimizer]).toEqual(['adam', 'adam']);
+    for (const k of ['mlp', 'cnn', 'baseline', 'specialists'] as const) {
+      expect(s[k].optimizer).toBe('nesterov');
+      expect(presetConfig('best')[k].optimizer).toBe('nesterov');
+    }
   });
 
   it('best: the seed network and schedules, missing labels masked, no contrast stretch', () => {

@@ -1,12 +1,19 @@
 /** What ParallelTrainer (main thread) and its gradient workers (parallel-worker.ts) exchange. */
+import type { OptimizerName } from '../config';
 
 export interface WorkerInit {
   /** model.toJSON(null, false): the architecture; weights arrive through `weights`. */
   modelTopology: object;
   /** Trainable weights, in model.trainableWeights order, as views over one SharedArrayBuffer. */
   weights: SharedArrayBuffer;
-  /** Momentum accumulators, same layout as `weights`, shared: each worker updates its own range. */
+  /**
+   * Momentum accumulators (Adam: first moments), same layout as `weights`, shared: each worker updates its
+   * own range.
+   */
   accumulators: SharedArrayBuffer;
+  /** Adam's second moments, same layout; empty for Nesterov. */
+  secondMoments: SharedArrayBuffer;
+  optimizer: OptimizerName;
   /** One gradient region per shard (same layout as `weights`), also shared. */
   gradients: SharedArrayBuffer[];
   shapes: number[][];
@@ -30,13 +37,15 @@ export interface ShardJob {
   seed: number;
 }
 
-/** Apply the SGD step to the flat parameter range [from, to) with the gradients of `shards` (in that order). */
+/** Apply the optimizer's step to the flat parameter range [from, to) with the gradients of `shards` (in that order). */
 export interface UpdateJob {
   from: number;
   to: number;
   shards: number[];
   learningRate: number;
   momentum: number;
+  /** 1-based count of this update (Adam's bias correction). */
+  step: number;
 }
 
 /** The gradient worker's requests (served by parallel-worker.ts over worker-rpc). */

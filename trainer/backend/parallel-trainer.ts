@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { presentTargets } from '../train/masked-loss';
+import type { OptimizerName } from '../config';
 import type { OptimizerState } from '../train/nesterov';
 import { type ReplyOf, type RequestOf, startWorker, type WorkerClient } from '../workers/worker-rpc';
 import type { GradientProtocol, ShardJob, UpdateJob, WorkerInit } from './parallel-protocol';
@@ -20,6 +21,8 @@ export interface ParallelTrainerOptions {
   shards?: number;
   /** tfjs backend inside the workers. @default 'wasm' */
   backend?: 'wasm' | 'cpu';
+  /** @default 'nesterov' */
+  optimizer?: OptimizerName;
 }
 
 export interface ParallelStep {
@@ -39,14 +42,16 @@ export interface ParallelStep {
 /**
  * Data-parallel training on several cores: each worker thread computes the gradient of its shards of the
  * batch on its own tfjs wasm instance (the wasm backend is single-threaded in Node), the gradients meet in
- * shared memory, and one SGD step with Nesterov momentum (as tf.train.momentum(lr, m, true)) updates the
- * one set of weights, also in shared memory, that every worker reads at the start of the next step. The
+ * shared memory, and one step of SGD with Nesterov momentum (as tf.train.momentum(lr, m, true)) or of Adam
+ * (as trainer/train/adam.ts) updates the one set of weights, also in shared memory, that every worker reads at the start of the next step. The
  * update itself is split too: each worker updates its own range of the parameters.
  * Shards are summed in shard order, so one worker and two give the same weights to float rounding.
  */
 export class ParallelTrainer {
   private readonly weights: Float32Array;
   private readonly accumulators: Float32Array;
+  /** Adam's second moments; empty for Nesterov. */
+  private readonly secondMoments: Float32Array;
   private readonly shardCount: number;
   private iterations = 0;
   /** tf.memory().numTensors in each worker after its last step: constant from step to step when nothing leaks. */
@@ -57,12 +62,14 @@ export class ParallelTrainer {
     private readonly shapes: number[][],
     weightBuffer: SharedArrayBuffer,
     accumulatorBuffer: SharedArrayBuffer,
+    secondMomentBuffer: SharedArrayBuffer,
     shardCount: number,
     private readonly inputSize: number,
     private readonly outputs: number,
   ) {
     this.weights = new Float32Array(weightBuffer);
     this.accumulators = new Float32Array(accumulatorBuffer);
+    this.secondMoments = new Float32Array(secondMomentBuffer);
     this.shardCount = shardCount;
   }
 
@@ -84,12 +91,16 @@ export class ParallelTrainer {
     const total = opts.weightShapes.reduce((sum, s) => sum + size(s), 0);
     const weightBuffer = new SharedArrayBuffer(total * 4);
     const accumulatorBuffer = new SharedArrayBuffer(total * 4);
+    const optimizer = opts.optimizer ?? 'nesterov';
+    const secondMomentBuffer = new SharedArrayBuffer(optimizer === 'adam' ? total * 4 : 0);
     const gradientBuffers = Array.from({ length: shards }, () => new SharedArrayBuffer(total * 4));
     const { inputSize, outputs } = ioSizes(opts.modelTopology);
     const init: WorkerInit = {
       modelTopology: opts.modelTopology,
       weights: weightBuffer,
       accumulators: accumulatorBuffer,
+      secondMoments: secondMomentBuffer,
+      optimizer,
       gradients: gradientBuffers,
       shapes: opts.weightShapes,
       backend: opts.backend ?? 'wasm',
@@ -108,6 +119,7 @@ export class ParallelTrainer {
       opts.weightShapes,
       weightBuffer,
       accumulatorBuffer,
+      secondMomentBuffer,
       shards,
       inputSize,
       outputs,
@@ -158,7 +170,7 @@ export class ParallelTrainer {
     return loss;
   }
 
-  /** The SGD step, each worker on a contiguous range of the flat parameters (a 16.5M-parameter loop is ~0.1-0.2 s). */
+  /** The optimizer's step, each worker on a contiguous range of the flat parameters (a 16.5M-parameter loop is ~0.1-0.2 s). */
   private async update(shards: number[], learningRate: number, momentum: number): Promise<void> {
     const total = this.weights.length;
     const n = this.workers.length;
@@ -170,6 +182,7 @@ export class ParallelTrainer {
           shards,
           learningRate,
           momentum,
+          step: this.iterations + 1,
         };
         return call(worker, 'update', job);
       }),
@@ -186,21 +199,34 @@ export class ParallelTrainer {
     for (const { view, values } of this.pair(this.weights, weights, 'setWeights')) view.set(values);
   }
 
-  /** The optimizer state in NesterovSgd's checkpoint format (one momentum accumulator per weight). */
+  /**
+   * The optimizer state in the in-thread optimizers' checkpoint format: one momentum accumulator per weight
+   * (NesterovSgd), or the first moments then the second moments (Adam).
+   */
   getOptimizerState(): OptimizerState {
+    const arrays = [this.accumulators, ...(this.secondMoments.length ? [this.secondMoments] : [])];
     return {
       iterations: this.iterations,
-      accumulators: this.split(this.accumulators).map(({ shape, view }) => ({
-        shape: shape.slice(),
-        values: view.slice(),
-      })),
+      accumulators: arrays.flatMap((flat) =>
+        this.split(flat).map(({ shape, view }) => ({ shape: shape.slice(), values: view.slice() })),
+      ),
     };
   }
 
   setOptimizerState(state: OptimizerState): void {
     const arrays = state.accumulators.map((a) => a.values);
-    for (const { view, values } of this.pair(this.accumulators, arrays, 'setOptimizerState'))
+    const n = this.shapes.length;
+    const adam = this.secondMoments.length > 0;
+    if (arrays.length !== (adam ? 2 * n : n)) {
+      throw new Error(
+        `ParallelTrainer.setOptimizerState: expected ${adam ? `${2 * n} arrays (Adam's first and second moments)` : `${n} arrays`}, found ${arrays.length}`,
+      );
+    }
+    for (const { view, values } of this.pair(this.accumulators, arrays.slice(0, n), 'setOptimizerState'))
       view.set(values);
+    if (adam)
+      for (const { view, values } of this.pair(this.secondMoments, arrays.slice(n), 'setOptimizerState'))
+        view.set(values);
     this.iterations = state.iterations;
   }
 

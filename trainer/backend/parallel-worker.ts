@@ -4,6 +4,8 @@ import { maskedSquaredSum } from '../train/masked-loss';
 import { attachSeedSource } from '../models/seeded-dropout';
 import { type Handlers, serve } from '../workers/worker-rpc';
 import type { GradientProtocol, ShardJob, WorkerInit } from './parallel-protocol';
+import { adamStepSize } from '../train/adam';
+import { adamUpdate } from './adam-update';
 import { nesterovUpdate } from './nesterov-update';
 import { selectBackend } from './select-backend';
 import type { WasmHeapBackend } from './kernels/compose';
@@ -12,8 +14,8 @@ import type { WasmHeapBackend } from './kernels/compose';
  * A gradient worker of ParallelTrainer: holds its own copy of the network on its own tfjs backend (each
  * worker thread has its own wasm instance, so two workers use two cores), and for each shard of a batch
  * reads the current weights from shared memory, computes the gradient of the shard's weighted mean squared
- * error (or masked squared sum), and writes it into that shard's shared gradient region; asked to, it applies the SGD step to its
- * range of the shared weights.
+ * error (or masked squared sum), and writes it into that shard's shared gradient region; asked to, it applies
+ * the optimizer's step (Nesterov or Adam) to its range of the shared weights.
  */
 async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
   await selectBackend({ backend: init.backend, requireGpu: false, log: () => undefined });
@@ -22,6 +24,7 @@ async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
   const weightViews = views(init.weights, init.shapes);
   const flatWeights = new Float32Array(init.weights);
   const flatAccumulators = new Float32Array(init.accumulators);
+  const flatSecondMoments = new Float32Array(init.secondMoments);
   const flatGradients = init.gradients.map((g) => new Float32Array(g));
   const gradientViews = init.gradients.map((g) => views(g, init.shapes));
   const [input] = model.inputs;
@@ -66,16 +69,14 @@ async function start(init: WorkerInit): Promise<Handlers<GradientProtocol>> {
       const losses = jobs.map((job) => ({ shard: job.shard, loss: runShard(job) }));
       return { losses, tensors: tf.memory().numTensors };
     },
-    update({ from, to, shards, learningRate, momentum }) {
-      nesterovUpdate(
-        flatWeights,
-        flatAccumulators,
-        shards.map((k) => at(flatGradients, k, 'shard')),
-        from,
-        to,
-        learningRate,
-        momentum,
-      );
+    update({ from, to, shards, learningRate, momentum, step }) {
+      const gradients = shards.map((k) => at(flatGradients, k, 'shard'));
+      if (init.optimizer === 'adam') {
+        const stepSize = adamStepSize(learningRate, step);
+        adamUpdate(flatWeights, flatAccumulators, flatSecondMoments, gradients, from, to, stepSize);
+      } else {
+        nesterovUpdate(flatWeights, flatAccumulators, gradients, from, to, learningRate, momentum);
+      }
     },
   };
 }

@@ -36,6 +36,11 @@ export class NesterovSgd {
     internals.m = tf.keep(tf.scalar(momentum));
   }
 
+  /** One step on the gradient of `lossFn` with respect to `variables`; the loss before the step. */
+  minimize(lossFn: () => tf.Scalar, variables: tf.Variable[]): tf.Scalar {
+    return this.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
+  }
+
   get momentum(): number {
     return tf.tidy(() => (this.optimizer as unknown as MomentumInternals).m.dataSync()[0] ?? Number.NaN);
   }

@@ -1,16 +1,17 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { ParallelTrainer } from '../backend/parallel-trainer';
-import type { BackendName } from '../config';
+import type { BackendName, OptimizerName } from '../config';
 import { IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import { attachSeedSource } from '../models/seeded-dropout';
 import type { SeedSource } from '../models/seed-source';
 import { outputCount } from './evaluate';
 import { squaredErrorLoss } from './masked-loss';
+import { Adam } from './adam';
 import { NesterovSgd, type OptimizerState } from './nesterov';
 
 /**
- * Where trainUnit's SGD steps run: in this thread with tfjs's optimizer (GPU and native backends, and small
+ * Where trainUnit's SGD steps run: in this thread on tensors (GPU and native backends, and small
  * batches), or data-parallel in worker threads (ParallelTrainer) on the wasm backend, whose Node build is
  * single-threaded. Either way the weights end up in `model` for evaluation and saving.
  */
@@ -38,6 +39,7 @@ export interface StepBatch {
   mask?: Float32Array | null;
   n: number;
   learningRate: number;
+  /** Nesterov's momentum; Adam ignores it. */
   momentum: number;
 }
 
@@ -74,16 +76,17 @@ export async function createStepEngine(
   rng: SeedSource,
   workers: number,
   backend: BackendName,
+  optimizer: OptimizerName,
 ): Promise<StepEngine> {
-  if (workers <= 1) return new InProcessEngine(model, rng);
+  if (workers <= 1) return new InProcessEngine(model, rng, optimizer);
   if (backend !== 'wasm' && backend !== 'cpu')
     throw new Error(`workers: expected the wasm or cpu backend for ${workers} workers, found ${backend}`);
-  return ParallelEngine.create(model, rng, workers, backend);
+  return ParallelEngine.create(model, rng, workers, backend, optimizer);
 }
 
-/** tfjs's optimizer on the model's own variables, in this thread; dropout draws from `rng` through the model. */
+/** The optimizer on the model's own variables, in this thread; dropout draws from `rng` through the model. */
 class InProcessEngine implements StepEngine {
-  private readonly optimizer = new NesterovSgd(0.01, 0.9);
+  private readonly optimizer: NesterovSgd | Adam;
   private readonly variables: tf.Variable[];
   private readonly outputs: number;
   private learningRate = NaN;
@@ -92,7 +95,9 @@ class InProcessEngine implements StepEngine {
   constructor(
     private readonly model: tf.LayersModel,
     rng: SeedSource,
+    optimizer: OptimizerName,
   ) {
+    this.optimizer = optimizer === 'adam' ? new Adam(0.001) : new NesterovSgd(0.01, 0.9);
     attachSeedSource(model, rng);
     this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     this.outputs = outputCount(model);
@@ -104,7 +109,7 @@ class InProcessEngine implements StepEngine {
       this.learningRate = learningRate;
       this.optimizer.setLearningRate(learningRate);
     }
-    if (momentum !== this.momentum) {
+    if (momentum !== this.momentum && this.optimizer instanceof NesterovSgd) {
       this.momentum = momentum;
       this.optimizer.setMomentum(momentum);
     }
@@ -113,7 +118,7 @@ class InProcessEngine implements StepEngine {
       const y = tf.tensor2d(targets.subarray(0, n * this.outputs), [n, this.outputs]);
       const present = mask ? tf.tensor2d(mask.subarray(0, n * this.outputs), [n, this.outputs]) : null;
       const lossFn = () => squaredErrorLoss(this.model.apply(x, { training: true }) as tf.Tensor, y, present);
-      return this.optimizer.optimizer.minimize(lossFn, true, this.variables) as tf.Scalar;
+      return this.optimizer.minimize(lossFn, this.variables);
     });
     // An empty result reads as NaN, which the training loop reports as divergence.
     const loss = (await cost.data())[0] ?? Number.NaN;
@@ -166,6 +171,7 @@ class ParallelEngine implements StepEngine {
     rng: SeedSource,
     workers: number,
     backend: 'wasm' | 'cpu',
+    optimizer: OptimizerName,
   ): Promise<ParallelEngine> {
     if (model.nonTrainableWeights.length > 0) {
       throw new Error(
@@ -179,6 +185,7 @@ class ParallelEngine implements StepEngine {
       initialWeights: model.trainableWeights.map((w) => w.read().dataSync() as Float32Array),
       workers,
       backend,
+      optimizer,
     });
     return new ParallelEngine(model, rng, trainer);
   }

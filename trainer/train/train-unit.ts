@@ -78,7 +78,7 @@ export interface TrainUnitResult {
 }
 
 /**
- * Train one unit with SGD + Nesterov momentum on linear schedules, half of each batch flipped, early
+ * Train one unit with SGD + Nesterov momentum or Adam on linear schedules, half of each batch flipped, early
  * stopping on dev loss that restores the best weights, and checkpoints from which a restarted process
  * continues bit for bit: at every new best, every `checkpointEveryEpochs` epochs, every
  * `checkpointEveryMinutes` (checked after each batch), on abort, and once finished (see checkpointDue).
@@ -93,7 +93,13 @@ export async function trainUnit(o: TrainUnitOptions): Promise<TrainUnitResult> {
     return resultOf(checkpoint.state, false, checkpoint.state.epochIndex);
   }
   const rng = checkpoint ? SeedSource.fromState(checkpoint.state.rng) : new SeedSource(o.seed);
-  const engine = await createStepEngine(o.model, rng, o.workers ?? 1, o.backend ?? 'wasm');
+  const engine = await createStepEngine(
+    o.model,
+    rng,
+    o.workers ?? 1,
+    o.backend ?? 'wasm',
+    o.schedule.optimizer,
+  );
   try {
     const run = await UnitRun.resume(o, engine, rng, weightShapes, checkpoint);
     if ((await run.trainEpochs(outputs)) === 'interrupted') return run.result(true);

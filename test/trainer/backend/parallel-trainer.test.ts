@@ -4,7 +4,9 @@ import { selectBackend } from '../../../trainer/backend/select-backend';
 import { buildNetwork, type NetworkConfig } from '../../../trainer/models/ladder';
 import { SeedSource } from '../../../trainer/models/seed-source';
 import { squaredErrorLoss } from '../../../trainer/train/masked-loss';
+import { Adam } from '../../../trainer/train/adam';
 import { NesterovSgd } from '../../../trainer/train/nesterov';
+import type { OptimizerName } from '../../../trainer/config';
 import { relativeError } from './kernel-check';
 
 // The baseline's layer structure at quick-preset width, so each step takes milliseconds.
@@ -70,6 +72,7 @@ async function trainParallel(
   dropout: boolean,
   steps = SCHEDULE.length,
   batch: (step: number) => { images: Float32Array; targets: Float32Array; mask?: Float32Array } = batchData,
+  optimizer: OptimizerName = 'nesterov',
 ): Promise<{ weights: Float32Array[]; losses: number[]; tensors: number[][] }> {
   const { model, weights, shapes } = await modelAndWeights(dropout);
   const trainer = await ParallelTrainer.create({
@@ -78,6 +81,7 @@ async function trainParallel(
     initialWeights: weights,
     workers,
     shards: 2,
+    optimizer,
   });
   model.dispose();
   try {
@@ -196,6 +200,74 @@ describe('ParallelTrainer', () => {
     after.forEach((w, i) => {
       expect(relativeError(w, straight.weights[i]!)).toBeLessThan(1e-6);
     });
+  });
+
+  test('with Adam: matches single-threaded Adam, and restores into a new trainer exactly', async () => {
+    // Adam's steps are about the learning rate whatever the gradient, so smaller rates than Nesterov's.
+    const rates = SCHEDULE.map((s) => ({ ...s, learningRate: s.learningRate / 50 }));
+    const { model, weights, shapes } = await modelAndWeights(false);
+    const topology = model.toJSON(null, false) as object;
+    const make = (initialWeights: Float32Array[], workers: number) =>
+      ParallelTrainer.create({
+        modelTopology: topology,
+        weightShapes: shapes,
+        initialWeights,
+        workers,
+        optimizer: 'adam',
+      });
+    const parallel = await make(weights, 2);
+    const losses: number[] = [];
+    for (let i = 0; i < rates.length; i++)
+      losses.push(await parallel.step({ ...batchData(i), count: BATCH, ...rates[i]! }));
+    const parallelWeights = parallel.getWeights();
+    await parallel.dispose();
+
+    const optimizer = new Adam(rates[0]!.learningRate);
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    rates.forEach((s, i) => {
+      optimizer.setLearningRate(s.learningRate);
+      const { images, targets } = batchData(i);
+      const cost = tf.tidy(() => {
+        const x = tf.tensor4d(images, [BATCH, 96, 96, 1]);
+        const y = tf.tensor2d(targets, [BATCH, OUTPUTS]);
+        return optimizer.minimize(
+          () =>
+            tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar,
+          variables,
+        );
+      });
+      expect(losses[i]).toBeCloseTo(cost.arraySync(), 5);
+      cost.dispose();
+    });
+    model.trainableWeights.forEach((w, i) => {
+      expect(relativeError(parallelWeights[i]!, w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
+    });
+    optimizer.dispose();
+    model.dispose();
+
+    // Two steps straight, or one, saved, restored into a one-worker trainer, and one more: the same weights.
+    const straight = await make(weights, 2);
+    for (let i = 0; i < 2; i++) await straight.step({ ...batchData(i), count: BATCH, ...rates[i]! });
+    const first = await make(weights, 2);
+    await first.step({ ...batchData(0), count: BATCH, ...rates[0]! });
+    const saved = { weights: first.getWeights(), optimizer: first.getOptimizerState() };
+    expect(saved.optimizer.accumulators).toHaveLength(2 * shapes.length);
+    const resumed = await make(saved.weights, 1);
+    resumed.setOptimizerState(saved.optimizer);
+    await resumed.step({ ...batchData(1), count: BATCH, ...rates[1]! });
+    const expected = straight.getWeights();
+    resumed.getWeights().forEach((w, i) => {
+      expect(Array.from(w)).toEqual(Array.from(expected[i]!));
+    });
+    expect(() =>
+      resumed.setOptimizerState({
+        ...saved.optimizer,
+        accumulators: saved.optimizer.accumulators.slice(shapes.length),
+      }),
+    ).toThrow(
+      `ParallelTrainer.setOptimizerState: expected ${2 * shapes.length} arrays (Adam's first and second moments), found ${shapes.length}`,
+    );
+    await Promise.all([straight, first, resumed].map((t) => t.dispose()));
   });
 
   test('no tensor leaks in the workers from step to step', async () => {

@@ -1,3 +1,4 @@
+import { TrainConfigSchema } from '../../../trainer/config';
 import { presetConfig } from '../../../trainer/presets';
 import { DEFAULT_MODELS, resolveTrainConfig, settingKeys } from '../../../trainer/run/resolve-config';
 import { UsageError } from '../../../trainer/run/usage-error';
@@ -46,6 +47,21 @@ describe('resolveTrainConfig', () => {
     expect(() => resolveTrainConfig({ ...base, set: ['specialists.missing=maybe'] })).toThrow(
       'invalid options: --set specialists.missing: Invalid option: expected one of "drop"|"mask"',
     );
+  });
+
+  it("sets each unit's optimizer, nesterov or adam; a config.json written before the setting reads as nesterov", () => {
+    const config = resolveTrainConfig({ ...base, set: ['baseline.optimizer=adam'] });
+    expect(config.baseline.optimizer).toBe('adam');
+    expect([config.mlp.optimizer, config.cnn.optimizer, config.specialists.optimizer]).toEqual([
+      'nesterov',
+      'nesterov',
+      'nesterov',
+    ]);
+    expect(() => resolveTrainConfig({ ...base, set: ['specialists.optimizer=sgd'] })).toThrow(
+      'invalid options: --set specialists.optimizer: Invalid option: expected one of "nesterov"|"adam"',
+    );
+    const { optimizer: _dropped, ...older } = config.baseline;
+    expect(TrainConfigSchema.parse({ ...config, baseline: older }).baseline.optimizer).toBe('nesterov');
   });
 
   it('expands --models all into the ladder and keeps --seed', () => {

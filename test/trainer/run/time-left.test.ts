@@ -24,6 +24,7 @@ const trained = (
     learningRateEnd: 0.1,
     momentumStart: 0.9,
     momentumEnd: 0.9,
+    optimizer: 'nesterov',
   },
   maxEpochs: 10,
   params: 0,

@@ -74,14 +74,19 @@ export const TINY_NETWORK: NetworkConfig = {
   cnnHidden: 16,
 };
 
-export function schedule(maxEpochs: number, patience = maxEpochs): Schedule {
+export function schedule(
+  maxEpochs: number,
+  patience = maxEpochs,
+  optimizer: Schedule['optimizer'] = 'nesterov',
+): Schedule {
   return {
     maxEpochs,
     patience,
-    learningRateStart: 0.01,
-    learningRateEnd: 0.005,
+    learningRateStart: optimizer === 'adam' ? 0.002 : 0.01,
+    learningRateEnd: optimizer === 'adam' ? 0.001 : 0.005,
     momentumStart: 0.9,
     momentumEnd: 0.95,
+    optimizer,
   };
 }
 

@@ -53,11 +53,44 @@ const overshooting = (maxEpochs: number, patience: number) =>
       learningRateEnd: 0.02,
       momentumStart: 0.5,
       momentumEnd: 0.5,
+      optimizer: 'nesterov',
     },
   });
 const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 /** Everything of the history but wall-clock figures, which differ between any two runs. */
 const figures = (h: EpochMetrics[]) => h.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
+
+/**
+ * Two gradient workers, trained straight through and interrupted after 15 batches then resumed in a new
+ * process (other initial weights): the same history and weights, and no tensor left behind.
+ */
+async function expectTwoWorkerResume(
+  make: (over: Partial<TrainUnitOptions> & { initSeed?: number }) => TrainUnitOptions,
+): Promise<void> {
+  const before = tf.memory().numTensors;
+  const two = { workers: 2, backend: 'wasm' as const, batchSize: 16 };
+  const straight = make(two);
+  const reference = await trainUnit(straight);
+  const abort = new AbortController();
+  const store = new MemoryCheckpointer();
+  let batches = 0;
+  const interrupted = make({
+    ...two,
+    checkpointer: store,
+    signal: abort.signal,
+    onBatch: () => {
+      if (++batches === 15) abort.abort();
+    },
+  });
+  expect((await trainUnit(interrupted)).interrupted).toBe(true);
+  const again = make({ ...two, checkpointer: store, initSeed: 5 });
+  const finished = await trainUnit(again);
+  expect(finished.resumedFromEpoch).toBe(2);
+  expect(figures(finished.history)).toEqual(figures(reference.history));
+  expect(weights(again.model)).toEqual(weights(straight.model));
+  for (const m of [straight.model, interrupted.model, again.model]) m.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+}
 
 describe('trainUnit', () => {
   beforeAll(useTrainingBackend);
@@ -229,6 +262,7 @@ describe('trainUnit', () => {
         learningRateEnd: 0.02,
         momentumStart: 0.9,
         momentumEnd: 0.9,
+        optimizer: 'nesterov',
       },
     });
     const r = await trainUnit(o);
@@ -260,6 +294,63 @@ describe('trainUnit', () => {
     await expect(trainUnit(options({ dev: { ...dev, count: 31 } }))).rejects.toThrow(
       'dev.pixels: expected 31 x 9216 bytes, found 294912',
     );
+  });
+
+  describe('with Adam', () => {
+    const adam = (over: Partial<TrainUnitOptions> & { initSeed?: number } = {}) =>
+      options({ schedule: schedule(4, 4, 'adam'), ...over });
+
+    it('learns, and resumes bit for bit after a crash at an epoch checkpoint and after an interrupt', async () => {
+      const before = tf.memory().numTensors;
+      const straight = adam({
+        train: blobRows(128, 3),
+        dev: blobRows(64, 4),
+        batchSize: 16,
+        schedule: { ...schedule(4, 4, 'adam'), learningRateStart: 0.003, learningRateEnd: 0.001 },
+      });
+      const reference = await trainUnit(straight);
+      expect(reference.history).toHaveLength(4);
+      expect(reference.bestDevRmsePx).toBeLessThan(reference.history[0]!.devRmsePx * 0.6);
+
+      const crashed = {
+        ...straight,
+        model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(99)),
+        checkpointer: (straight.checkpointer as MemoryCheckpointer).upTo(2),
+      };
+      const resumed = await trainUnit(crashed);
+      expect(resumed.resumedFromEpoch).toBe(2);
+      expect(figures(resumed.history)).toEqual(figures(reference.history));
+      expect(weights(crashed.model)).toEqual(weights(straight.model));
+
+      const abort = new AbortController();
+      const store = new MemoryCheckpointer();
+      let batches = 0;
+      const interrupted = {
+        ...straight,
+        model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(1)),
+        checkpointer: store,
+        signal: abort.signal,
+        onBatch: () => {
+          if (++batches === 19) abort.abort();
+        },
+      };
+      expect((await trainUnit(interrupted)).interrupted).toBe(true);
+      const again = {
+        ...straight,
+        model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(5)),
+        checkpointer: store,
+      };
+      const finished = await trainUnit(again);
+      expect(finished.resumedFromEpoch).toBe(2);
+      expect(figures(finished.history)).toEqual(figures(reference.history));
+      expect(weights(again.model)).toEqual(weights(straight.model));
+      for (const m of [straight.model, crashed.model, interrupted.model, again.model]) m.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('with two gradient workers: resumes bit for bit after an interrupt and leaves no tensor behind', async () => {
+      await expectTwoWorkerResume(adam);
+    });
   });
 });
 
@@ -331,29 +422,7 @@ describe('trainUnit with missing: mask', () => {
   });
 
   it('with two gradient workers: resumes bit for bit after an interrupt and leaves no tensor behind', async () => {
-    const before = tf.memory().numTensors;
-    const two = { workers: 2, backend: 'wasm' as const, batchSize: 16 };
-    const straight = masked(two);
-    const reference = await trainUnit(straight);
-    const abort = new AbortController();
-    const store = new MemoryCheckpointer();
-    let batches = 0;
-    const interrupted = masked({
-      ...two,
-      checkpointer: store,
-      signal: abort.signal,
-      onBatch: () => {
-        if (++batches === 15) abort.abort();
-      },
-    });
-    expect((await trainUnit(interrupted)).interrupted).toBe(true);
-    const again = masked({ ...two, checkpointer: store, initSeed: 5 });
-    const finished = await trainUnit(again);
-    expect(finished.resumedFromEpoch).toBe(2);
-    expect(figures(finished.history)).toEqual(figures(reference.history));
-    expect(weights(again.model)).toEqual(weights(straight.model));
-    for (const m of [straight.model, interrupted.model, again.model]) m.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    await expectTwoWorkerResume(masked);
   });
 
   it('refuses a row without any label and an infinite label, naming where', async () => {
