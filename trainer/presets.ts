@@ -92,8 +92,8 @@ const QUICK: PresetSettings = {
   mlp: schedule(8, 8, [0.05, 0.01], [0.9, 0.9]),
   cnn: schedule(5, 5, [0.1, 0.03], [0.9, 0.9]),
   // Adam: on the sample (2,000 rows) it took the baseline from 3.29 px to 2.56 and the specialists from 1.76
-  // to 1.54 in the same time (Model 0: 3.86 px); on the learning test's 1,200 rows from 3.61 to 2.76 and 1.85
-  // to 1.81. Its rates are Nesterov's times 0.03 (times 0.01: 3.08 px; 0.02: 2.88; 0.04: 2.78); specialists
+  // to 1.54 in the same time (Model 0: 3.86 px); on the learning test's 1,200 rows from 3.61 to 2.73 and 1.85
+  // to 1.75. Its rates are Nesterov's times 0.03 (times 0.01: 3.08 px; 0.02: 2.88; 0.04: 2.78); specialists
   // starting at 0.0021 or 0.009 instead of 0.0045 reached 1.61 and 1.71 px. The momentum ramps are unused.
   // 'drop': 'mask' at the same images learns no more (2.47 px against 2.56 on the sample) and at the same
   // epochs costs 2.5x the baseline's time, which npm start cannot afford (npm run bench -- --only missing
