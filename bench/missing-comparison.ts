@@ -104,12 +104,16 @@ export async function compareMissing(
             rmsePx: m.devRmsePx,
           });
           if (m.name === 'specialists') {
-            for (const s of SPECIALISTS)
+            for (const s of SPECIALISTS) {
+              const unit = `specialists/${s.name}`;
               cells.push({
                 ...base,
-                unit: `specialists/${s.name}`,
+                unit,
                 rmsePx: pooled(m.perKeypointRmsePx, s.columns),
+                // The specialist's own time; the merged model's is the sum of the six.
+                trainSeconds: outcome.summary.units.find((u) => u.unit === unit)?.trainSeconds ?? Number.NaN,
               });
+            }
           }
         }
         log(

@@ -11,6 +11,7 @@ import { RunSummarySchema } from '../../../contracts/run-summary';
 import { registerPredictCommand } from '../../../trainer/cli/predict-command';
 import { loadTest } from '../../../trainer/data/kaggle-csv';
 import { saveModel } from '../../../trainer/run/model-io';
+import { loadNetworkImage } from '../../../trainer/predict/image-transform';
 import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { runTraining } from '../../../trainer/run/run-training';
 import { openStore } from '../../../trainer/storage/open-store';
@@ -204,17 +205,27 @@ describe('facepoints predict with a trained run', () => {
       ])
       .png()
       .toFile(big);
-    await cli().run(['--run', run, '--out', out('small.csv'), path.join(faces, 'face0.png')]);
+    // The network's input for that box, saved as a 96x96 picture, which predict takes as it is.
+    const input = await loadNetworkImage(big, 'box', { x: 40, y: 4, w: 192, h: 192 });
+    await sharp(Buffer.from(input.pixels), { raw: { width: IMAGE_SIZE, height: IMAGE_SIZE, channels: 1 } })
+      .png()
+      .toFile(path.join(root, 'input.png'));
+    await cli().run(['--run', run, '--out', out('small.csv'), path.join(root, 'input.png')]);
     await cli().run(['--run', run, '--box', '40,4,192,192', '--out', out('box.csv'), big]);
     const small = coordinatesOf((await readCsvRows(out('small.csv')))[0]!);
     const boxed = (await readCsvRows(out('box.csv')))[0]!;
     expect([boxed.width, boxed.height]).toEqual(['300', '200']);
-    // Input pixel u covers original pixels [40 + 2u, 40 + 2u + 2): its centre is at 40 + 2u + 0.5. Resampling
-    // up and down changes the input a little, so allow half an input pixel.
+    // Input pixel u covers original pixels [40 + 2u, 40 + 2u + 2): its centre is at 40 + 2u + 0.5 (the CSV
+    // keeps two decimals).
     coordinatesOf(boxed).forEach((v, i) => {
-      const expected = (i % 2 === 0 ? 40 : 4) + 2 * small[i]! + 0.5;
-      expect(Math.abs(v - expected)).toBeLessThan(1);
+      expect(v).toBeCloseTo((i % 2 === 0 ? 40 : 4) + 2 * small[i]! + 0.5, 1);
     });
+    // The face itself, scaled down from the canvas, lands where the network finds it in the original.
+    const original = path.join(faces, 'face0.png');
+    await cli().run(['--run', run, '--out', out('original.csv'), original]);
+    const face = coordinatesOf((await readCsvRows(out('original.csv')))[0]!);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(Math.abs(mean(small) - mean(face))).toBeLessThan(1);
 
     // --fit pad of a 192x150 picture is the 192x192 square with 21 black rows above and below it.
     const square = path.join(root, 'square.png');
