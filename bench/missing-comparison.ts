@@ -55,6 +55,7 @@ export async function compareMissing(
     await writeSampleData(data, { rows, testRows: 20, seed: dataSeed });
     const training = (await loadKaggleDir(data)).training;
     for (const seed of opts.seeds ?? [1, 2, 3]) {
+      let labels: Float64Array | null = null;
       for (const missing of ['drop', 'mask'] as const) {
         const run = `${preset}-d${dataSeed}-s${seed}-${missing}`;
         // A fresh run each time: an earlier bench's finished run would resume as done, with old settings.
@@ -78,17 +79,15 @@ export async function compareMissing(
         const seconds = (performance.now() - started) / 1000;
         if (outcome.state !== 'succeeded' || !outcome.summary)
           throw new Error(`run ${run}: expected success, found ${outcome.state}`);
-        // Labels per column among the dev rows, to pool the per-keypoint RMSEs of a unit's columns.
-        const { dev } = splitTrainDev(training, config.devFraction, config.seed);
-        const labels = new Float64Array(COORDINATES);
-        for (const r of dev)
-          for (let c = 0; c < COORDINATES; c++)
-            if (!Number.isNaN(training.labels[r * COORDINATES + c]!)) labels[c]!++;
+        // Labels per column among the dev rows, to pool the per-keypoint RMSEs of a unit's columns; drop and
+        // mask share the seed's split.
+        labels ??= devLabelCounts(training, config.devFraction, config.seed);
+        const counts = labels;
         const pooled = (perColumn: Record<string, number>, columns: readonly string[]) => {
           let sum = 0;
           let n = 0;
           for (const name of columns) {
-            const k = labels[KEYPOINT_COLUMNS.indexOf(name)]!;
+            const k = counts[KEYPOINT_COLUMNS.indexOf(name)]!;
             sum += k * (perColumn[name] ?? Number.NaN) ** 2;
             n += k;
           }
@@ -123,6 +122,20 @@ export async function compareMissing(
     }
   }
   return { table: formatComparison(cells), cells };
+}
+
+/** Present labels per column (KEYPOINT_COLUMNS order) among the dev rows of the split for `seed`. */
+function devLabelCounts(
+  training: Awaited<ReturnType<typeof loadKaggleDir>>['training'],
+  devFraction: number,
+  seed: number,
+): Float64Array {
+  const { dev } = splitTrainDev(training, devFraction, seed);
+  const labels = new Float64Array(COORDINATES);
+  for (const r of dev)
+    for (let c = 0; c < COORDINATES; c++)
+      if (!Number.isNaN(training.labels[r * COORDINATES + c]!)) labels[c]!++;
+  return labels;
 }
 
 /** Markdown: one line per data set and unit, drop and mask as mean ± sample standard deviation over the seeds. */

@@ -67,12 +67,18 @@ function maskedBatch(
   return { images, targets, mask };
 }
 
+type Batch = (step: number) => { images: Float32Array; targets: Float32Array; mask?: Float32Array };
+type Schedule = ReadonlyArray<{ learningRate: number; momentum: number; seed: number }>;
+
 async function trainParallel(
   workers: number,
   dropout: boolean,
-  steps = SCHEDULE.length,
-  batch: (step: number) => { images: Float32Array; targets: Float32Array; mask?: Float32Array } = batchData,
-  optimizer: OptimizerName = 'nesterov',
+  {
+    steps = SCHEDULE.length,
+    batch = batchData,
+    optimizer = 'nesterov',
+    schedule = SCHEDULE,
+  }: { steps?: number; batch?: Batch; optimizer?: OptimizerName; schedule?: Schedule } = {},
 ): Promise<{ weights: Float32Array[]; losses: number[]; tensors: number[][] }> {
   const { model, weights, shapes } = await modelAndWeights(dropout);
   const trainer = await ParallelTrainer.create({
@@ -88,13 +94,48 @@ async function trainParallel(
     const losses: number[] = [];
     const tensors: number[][] = [];
     for (let i = 0; i < steps; i++) {
-      losses.push(await trainer.step({ ...batch(i), count: BATCH, ...SCHEDULE[i % SCHEDULE.length]! }));
+      losses.push(await trainer.step({ ...batch(i), count: BATCH, ...schedule[i % schedule.length]! }));
       tensors.push(trainer.workerTensorCounts);
     }
     return { weights: trainer.getWeights(), losses, tensors };
   } finally {
     await trainer.dispose();
   }
+}
+
+/**
+ * Trains the same network (no dropout) in this thread with `optimizer` on the same batches and schedule,
+ * and expects the parallel run's losses (5 decimals) and weights (1e-4 relative) to match.
+ */
+async function expectSameAsInThread(
+  parallel: { weights: Float32Array[]; losses: number[] },
+  optimizer: NesterovSgd | Adam,
+  batch: Batch,
+  schedule: Schedule,
+): Promise<void> {
+  const { model } = await modelAndWeights(false);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  schedule.forEach((s, i) => {
+    optimizer.setLearningRate(s.learningRate);
+    if (optimizer instanceof NesterovSgd) optimizer.setMomentum(s.momentum);
+    const { images, targets, mask } = batch(i);
+    const cost = tf.tidy(() => {
+      const x = tf.tensor4d(images, [BATCH, 96, 96, 1]);
+      const y = tf.tensor2d(targets, [BATCH, OUTPUTS]);
+      const m = mask ? tf.tensor2d(mask, [BATCH, OUTPUTS]) : null;
+      return optimizer.minimize(
+        () => squaredErrorLoss(model.apply(x, { training: true }) as tf.Tensor, y, m),
+        variables,
+      );
+    });
+    expect(parallel.losses[i]).toBeCloseTo(cost.arraySync(), 5);
+    cost.dispose();
+  });
+  model.trainableWeights.forEach((w, i) => {
+    expect(relativeError(parallel.weights[i]!, w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
+  });
+  optimizer.dispose();
+  model.dispose();
 }
 
 describe('ParallelTrainer', () => {
@@ -109,71 +150,33 @@ describe('ParallelTrainer', () => {
 
   test('matches single-threaded tfjs training (tf.train.momentum, Nesterov) without dropout', async () => {
     const parallel = await trainParallel(2, false);
-    const { model } = await modelAndWeights(false);
-    const optimizer = new NesterovSgd(SCHEDULE[0]!.learningRate, SCHEDULE[0]!.momentum);
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const losses: number[] = [];
-    SCHEDULE.forEach((s, i) => {
-      optimizer.setLearningRate(s.learningRate);
-      optimizer.setMomentum(s.momentum);
-      const { images, targets } = batchData(i);
-      const cost = tf.tidy(() => {
-        const x = tf.tensor4d(images, [BATCH, 96, 96, 1]);
-        const y = tf.tensor2d(targets, [BATCH, OUTPUTS]);
-        const lossFn = () =>
-          tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar;
-        return optimizer.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
-      });
-      losses.push(cost.arraySync());
-      cost.dispose();
-    });
-    parallel.losses.forEach((l, i) => {
-      expect(l).toBeCloseTo(losses[i]!, 5);
-    });
-    model.trainableWeights.forEach((w, i) => {
-      expect(relativeError(parallel.weights[i]!, w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
-    });
-    optimizer.dispose();
-    model.dispose();
+    const first = SCHEDULE[0]!;
+    await expectSameAsInThread(
+      parallel,
+      new NesterovSgd(first.learningRate, first.momentum),
+      batchData,
+      SCHEDULE,
+    );
   });
 
   test('with a mask: matches single-threaded masked training, and missing targets change nothing', async () => {
-    const garbage = await trainParallel(2, false, SCHEDULE.length, (i) => maskedBatch(i, 'garbage'));
-    const zeros = await trainParallel(1, false, SCHEDULE.length, (i) => maskedBatch(i, 'zero'));
+    const garbage = await trainParallel(2, false, { batch: (i) => maskedBatch(i, 'garbage') });
+    const zeros = await trainParallel(1, false, { batch: (i) => maskedBatch(i, 'zero') });
     expect(garbage.losses).toEqual(zeros.losses);
     garbage.weights.forEach((w, i) => {
       expect(relativeError(w, zeros.weights[i]!)).toBeLessThan(1e-6);
     });
-    const { model } = await modelAndWeights(false);
-    const optimizer = new NesterovSgd(SCHEDULE[0]!.learningRate, SCHEDULE[0]!.momentum);
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const losses: number[] = [];
-    SCHEDULE.forEach((s, i) => {
-      optimizer.setLearningRate(s.learningRate);
-      optimizer.setMomentum(s.momentum);
-      const { images, targets, mask } = maskedBatch(i, 'zero');
-      const cost = tf.tidy(() => {
-        const x = tf.tensor4d(images, [BATCH, 96, 96, 1]);
-        const y = tf.tensor2d(targets, [BATCH, OUTPUTS]);
-        const m = tf.tensor2d(mask, [BATCH, OUTPUTS]);
-        const lossFn = () => squaredErrorLoss(model.apply(x, { training: true }) as tf.Tensor, y, m);
-        return optimizer.optimizer.minimize(lossFn, true, variables) as tf.Scalar;
-      });
-      losses.push(cost.arraySync());
-      cost.dispose();
-    });
-    garbage.losses.forEach((l, i) => {
-      expect(l).toBeCloseTo(losses[i]!, 5);
-    });
-    model.trainableWeights.forEach((w, i) => {
-      expect(relativeError(garbage.weights[i]!, w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
-    });
-    optimizer.dispose();
-    model.dispose();
+    const first = SCHEDULE[0]!;
+    await expectSameAsInThread(
+      garbage,
+      new NesterovSgd(first.learningRate, first.momentum),
+      (i) => maskedBatch(i, 'zero'),
+      SCHEDULE,
+    );
   });
 
   test('weights and optimizer state restore into a new trainer and continue exactly', async () => {
-    const straight = await trainParallel(2, true, 2);
+    const straight = await trainParallel(2, true, { steps: 2 });
     const { model, weights, shapes } = await modelAndWeights(true);
     const topology = model.toJSON(null, false) as object;
     model.dispose();
@@ -215,35 +218,9 @@ describe('ParallelTrainer', () => {
         workers,
         optimizer: 'adam',
       });
-    const parallel = await make(weights, 2);
-    const losses: number[] = [];
-    for (let i = 0; i < rates.length; i++)
-      losses.push(await parallel.step({ ...batchData(i), count: BATCH, ...rates[i]! }));
-    const parallelWeights = parallel.getWeights();
-    await parallel.dispose();
-
-    const optimizer = new Adam(rates[0]!.learningRate);
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    rates.forEach((s, i) => {
-      optimizer.setLearningRate(s.learningRate);
-      const { images, targets } = batchData(i);
-      const cost = tf.tidy(() => {
-        const x = tf.tensor4d(images, [BATCH, 96, 96, 1]);
-        const y = tf.tensor2d(targets, [BATCH, OUTPUTS]);
-        return optimizer.minimize(
-          () =>
-            tf.mean(tf.squaredDifference(model.apply(x, { training: true }) as tf.Tensor, y)) as tf.Scalar,
-          variables,
-        );
-      });
-      expect(losses[i]).toBeCloseTo(cost.arraySync(), 5);
-      cost.dispose();
-    });
-    model.trainableWeights.forEach((w, i) => {
-      expect(relativeError(parallelWeights[i]!, w.read().dataSync() as Float32Array)).toBeLessThan(1e-4);
-    });
-    optimizer.dispose();
     model.dispose();
+    const parallel = await trainParallel(2, false, { optimizer: 'adam', schedule: rates });
+    await expectSameAsInThread(parallel, new Adam(rates[0]!.learningRate), batchData, rates);
 
     // Two steps straight, or one, saved, restored into a one-worker trainer, and one more: the same weights.
     const straight = await make(weights, 2);
@@ -271,7 +248,7 @@ describe('ParallelTrainer', () => {
   });
 
   test('no tensor leaks in the workers from step to step', async () => {
-    const { tensors } = await trainParallel(2, true, 4);
+    const { tensors } = await trainParallel(2, true, { steps: 4 });
     expect(tensors[3]).toEqual(tensors[1]);
   });
 

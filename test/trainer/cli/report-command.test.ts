@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { trainedUnitIds, runLayout } from '../../../contracts/run-layout';
 import { EXIT_USAGE, RunStatusSchema } from '../../../contracts/run-status';
 import { RunSummarySchema, type RunSummary } from '../../../contracts/run-summary';
@@ -13,7 +12,7 @@ import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { runTraining } from '../../../trainer/run/run-training';
 import { S3Store } from '../../../trainer/storage/s3-store';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';
-import { tinySettings, writeKaggleFixture } from '../run/kaggle-fixture';
+import { quietDeps, tinySettings, writeKaggleFixture } from '../run/kaggle-fixture';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/main.ts');
@@ -75,8 +74,6 @@ describe('facepoints report', () => {
   });
 
   it('a run split into the baseline, then six concurrent --units processes on S3, then report, has the summary of one sequential run', async () => {
-    const sink = new PassThrough();
-    sink.resume();
     const sequential = await runTraining(
       resolveTrainConfig({
         data,
@@ -86,7 +83,7 @@ describe('facepoints report', () => {
         workers: '1',
         set: TINY,
       }),
-      { log: () => undefined, progress: { stream: sink, tty: false }, instanceType: null },
+      quietDeps(),
     );
     expect(sequential.state).toBe('succeeded');
 

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,6 +5,7 @@ import { runLayout } from '../../../contracts/run-layout';
 import { EXIT_INTERRUPTED, RunStatusSchema } from '../../../contracts/run-status';
 import { createS3Client } from '../../../common/s3-client';
 import { S3Store } from '../../../trainer/storage/s3-store';
+import { startCli as cli } from '../../support/cli-process';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';
 import { writeKaggleFixture } from '../run/kaggle-fixture';
 
@@ -13,8 +13,6 @@ import { writeKaggleFixture } from '../run/kaggle-fixture';
  * `facepoints train --units` as AWS Batch runs it: child processes against a real S3 server, one of them
  * sent SIGTERM mid-unit (a spot reclaim), two of them asked for the same unit at once.
  */
-const ROOT = path.resolve(__dirname, '../../..');
-const CLI = path.join(ROOT, 'cli/main.ts');
 // Enough epochs of a tiny network that a unit trains for several seconds.
 const SETTINGS = [
   '--preset',
@@ -30,46 +28,6 @@ const SETTINGS = [
     'checkpointEveryEpochs=1',
   ].flatMap((s) => ['--set', s]),
 ];
-
-interface CliRun {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-  waitFor(pattern: RegExp): Promise<void>;
-}
-
-function cli(args: string[], env: Record<string, string>): CliRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, FACEPOINTS_ON_EC2: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  const watchers: Array<{ pattern: RegExp; resolve: () => void }> = [];
-  const onData = (d: Buffer) => {
-    text += d.toString();
-    for (const w of [...watchers]) {
-      if (w.pattern.test(text)) {
-        watchers.splice(watchers.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => text,
-    exit,
-    waitFor: (pattern) =>
-      new Promise<void>((resolve, reject) => {
-        if (pattern.test(text)) return resolve();
-        watchers.push({ pattern, resolve });
-        void exit.then((code) => reject(new Error(`exited (${code}) before printing ${pattern}:\n${text}`)));
-      }),
-  };
-}
 
 describe('train --units in separate processes (local S3)', () => {
   let server: LocalS3Server;

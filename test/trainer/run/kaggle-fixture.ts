@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import seedrandom from 'seedrandom';
+import type { RunDeps } from '../../../trainer/run/run-training';
 import {
   ALWAYS_LABELLED,
   IMAGE_SIZE,
@@ -110,4 +112,14 @@ export function tinySettings(epochs: number): string[] {
     'network.denseUnits=8,8',
     'checkpointEveryEpochs=1',
   ];
+}
+
+/**
+ * Run dependencies for a test: logged lines go to `lines`, the progress display to a sink nobody reads, and
+ * the machine is not an EC2 instance; `extra` adds or overrides.
+ */
+export function quietDeps(lines: string[] = [], extra: Partial<RunDeps> = {}): RunDeps {
+  const sink = new PassThrough();
+  sink.resume();
+  return { log: (l) => lines.push(l), progress: { stream: sink, tty: false }, instanceType: null, ...extra };
 }

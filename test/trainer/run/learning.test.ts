@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { writeSampleData } from '../../../trainer/data/sample-faces';
 import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { runTraining } from '../../../trainer/run/run-training';
+import { quietDeps } from './kaggle-fixture';
 
 /**
  * The product's promise on a laptop: the quick preset, unchanged, on generated faces, takes the baseline
@@ -23,12 +23,9 @@ describe('learning with the quick preset', () => {
     async () => {
       const data = path.join(root, 'data');
       await writeSampleData(data, { rows: 1200, testRows: 20, seed: 5 });
-      const sink = new PassThrough();
-      sink.resume();
-      const lines: string[] = [];
       const outcome = await runTraining(
         resolveTrainConfig({ data, out: `file://${root}/runs`, run: 'learn', preset: 'quick' }),
-        { log: (l) => lines.push(l), progress: { stream: sink, tty: false }, instanceType: null },
+        quietDeps(),
       );
       expect(outcome.state).toBe('succeeded');
       const rmse = Object.fromEntries(outcome.summary!.models.map((m) => [m.name, m.devRmsePx]));

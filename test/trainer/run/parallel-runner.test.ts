@@ -1,14 +1,13 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { trainedUnitIds, runLayout } from '../../../contracts/run-layout';
 import { RunStatusSchema } from '../../../contracts/run-status';
 import type { RunSummary } from '../../../contracts/run-summary';
 import { runParallel, unitProcessArgs } from '../../../trainer/run/parallel-runner';
 import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { runTraining } from '../../../trainer/run/run-training';
-import { tinySettings, writeKaggleFixture } from './kaggle-fixture';
+import { quietDeps, tinySettings, writeKaggleFixture } from './kaggle-fixture';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/main.ts');
@@ -36,9 +35,7 @@ describe('runParallel (train --parallel N)', () => {
   afterAll(() => fs.rm(tmp, { recursive: true, force: true }));
 
   it('trains every unit in its own process, two at a time, with prefixed lines, and reports what a sequential run reports', async () => {
-    const sink = new PassThrough();
-    sink.resume();
-    const quiet = { log: () => undefined, progress: { stream: sink, tty: false }, instanceType: null };
+    const quiet = quietDeps();
     const sequential = await runTraining(config('sequential'), quiet);
 
     const lines: string[] = [];

@@ -12,7 +12,7 @@ import { dryRun, runTraining, type RunDeps } from '../../../trainer/run/run-trai
 import { UsageError } from '../../../trainer/run/usage-error';
 import { RunStatusSchema } from '../../../contracts/run-status';
 import { FileStore } from '../../../trainer/storage/file-store';
-import { tinySettings, writeKaggleFixture } from './kaggle-fixture';
+import { quietDeps, tinySettings, writeKaggleFixture } from './kaggle-fixture';
 
 /** A tiny network and one epoch per unit: this test checks the run's files, not learning (learning.test.ts does). */
 const TINY = tinySettings(1);
@@ -40,14 +40,7 @@ describe('runTraining on generated data', () => {
   let lines: string[];
   const deps = (): RunDeps => {
     lines = [];
-    const sink = new PassThrough();
-    sink.resume();
-    return {
-      log: (l) => lines.push(l),
-      progress: { stream: sink, tty: false },
-      instanceType: null,
-      heartbeatMs: 60_000,
-    };
+    return quietDeps(lines, { heartbeatMs: 60_000 });
   };
   const config = (run: string, extra: string[] = [], out = `file://${root}/runs`) =>
     resolveTrainConfig({ data, out, run, preset: 'quick', set: [...TINY, ...extra] });

@@ -1,7 +1,6 @@
 import { existsSync, promises as fs, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { trainedUnitIds, runLayout } from '../../../contracts/run-layout';
 import { RunStatusSchema } from '../../../contracts/run-status';
 import { RunSummarySchema } from '../../../contracts/run-summary';
@@ -9,7 +8,7 @@ import { resolveTrainConfig } from '../../../trainer/run/resolve-config';
 import { runTraining, type RunDeps } from '../../../trainer/run/run-training';
 import { parseUnitList } from '../../../trainer/run/unit-scope';
 import { UsageError } from '../../../trainer/run/usage-error';
-import { tinySettings, writeKaggleFixture } from './kaggle-fixture';
+import { quietDeps, tinySettings, writeKaggleFixture } from './kaggle-fixture';
 
 const TINY = tinySettings(1);
 const SPECIALIST_UNITS = trainedUnitIds(['specialists']);
@@ -36,14 +35,7 @@ describe('runTraining with a scope (train --units, report)', () => {
   let lines: string[];
   const deps = (): RunDeps => {
     lines = [];
-    const sink = new PassThrough();
-    sink.resume();
-    return {
-      log: (l) => lines.push(l),
-      progress: { stream: sink, tty: false },
-      instanceType: null,
-      leaseSettleMs: 20,
-    };
+    return quietDeps(lines, { leaseSettleMs: 20 });
   };
   const out = () => `file://${root}/runs`;
   const config = (run: string) =>

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs, readdirSync } from 'node:fs';
 import * as os from 'node:os';
@@ -7,14 +6,13 @@ import { runLayout } from '../../../contracts/run-layout';
 import { EXIT_INTERRUPTED, RunStatusSchema } from '../../../contracts/run-status';
 import { createS3Client } from '../../../common/s3-client';
 import { S3Store } from '../../../trainer/storage/s3-store';
+import { startCli } from '../../support/cli-process';
 import { startS3Server, type LocalS3Server } from '../../support/s3-server';
 
 /**
  * The trainer as a user runs it: `facepoints train` in a child process writing to a real S3 server on
  * loopback, killed, interrupted and cut off from S3 along the way.
  */
-const ROOT = path.resolve(__dirname, '../../..');
-const CLI = path.join(ROOT, 'cli/main.ts');
 // A small CNN with a wide dense layer: epochs take about a second here, and each checkpoint is ~30 MB,
 // so uploads take long enough to be caught in the middle.
 const TRAIN_ARGS = [
@@ -32,14 +30,6 @@ const TRAIN_ARGS = [
   'cnnHidden=2000',
 ];
 
-interface CliRun {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-  /** Resolves when a line of output matches. */
-  waitFor(pattern: RegExp): Promise<void>;
-}
-
 describe('resume end to end (facepoints train against a local S3 server)', () => {
   let server: LocalS3Server;
   let tmp: string;
@@ -50,42 +40,7 @@ describe('resume end to end (facepoints train against a local S3 server)', () =>
       client: createS3Client({ ...process.env, ...server.env }),
     });
 
-  function cli(args: string[]): CliRun {
-    // node --import tsx, not npx: signals must reach the trainer itself, not a wrapper process.
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      // In the project folder, where `tsx` resolves; every path passed is absolute.
-      cwd: ROOT,
-      env: { ...process.env, ...server.env, FACEPOINTS_ON_EC2: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let text = '';
-    const watchers: Array<{ pattern: RegExp; resolve: () => void }> = [];
-    const onData = (d: Buffer) => {
-      text += d.toString();
-      for (const w of [...watchers]) {
-        if (w.pattern.test(text)) {
-          watchers.splice(watchers.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return {
-      child,
-      output: () => text,
-      exit,
-      waitFor: (pattern) =>
-        new Promise<void>((resolve, reject) => {
-          if (pattern.test(text)) return resolve();
-          watchers.push({ pattern, resolve });
-          void exit.then((code) =>
-            reject(new Error(`exited (${code}) before printing ${pattern}:\n${text}`)),
-          );
-        }),
-    };
-  }
+  const cli = (args: string[]) => startCli(args, server.env);
 
   async function train(runId: string): Promise<{ code: number | null; output: string }> {
     const run = cli(['train', '--data', dataDir, '--out', out(), '--run', runId, ...TRAIN_ARGS]);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, type NetworkKind } from '../../../trainer/models/ladder';
 import { SeedSource } from '../../../trainer/models/seed-source';
 import type { EpochMetrics } from '../../../trainer/train/metrics';
-import { trainUnit, type TrainUnitOptions } from '../../../trainer/train/train-unit';
+import { trainUnit, type TrainUnitOptions, type TrainUnitResult } from '../../../trainer/train/train-unit';
 import { predictTargets } from '../../../trainer/train/evaluate';
 import { flipSpec } from '../../../trainer/data/flip';
 import { MemoryCheckpointer, TINY_NETWORK, blobRows, schedule, useTrainingBackend } from './helpers';
@@ -61,34 +61,52 @@ const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.da
 const figures = (h: EpochMetrics[]) => h.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
 
 /**
- * Two gradient workers, trained straight through and interrupted after 15 batches then resumed in a new
- * process (other initial weights): the same history and weights, and no tensor left behind.
+ * `straight` trained through (or its given result), then the same unit interrupted after `atBatch` batches
+ * and resumed in a new process (other initial weights): the same history and weights, and no tensor left
+ * behind by either. Returns the uninterrupted result; the caller disposes `straight.model`.
  */
-async function expectTwoWorkerResume(
-  make: (over: Partial<TrainUnitOptions> & { initSeed?: number }) => TrainUnitOptions,
-): Promise<void> {
+async function expectResumesAfterInterrupt(
+  straight: TrainUnitOptions,
+  atBatch: number,
+  given?: TrainUnitResult,
+): Promise<TrainUnitResult> {
+  const reference = given ?? (await trainUnit(straight));
   const before = tf.memory().numTensors;
-  const two = { workers: 2, backend: 'wasm' as const, batchSize: 16 };
-  const straight = make(two);
-  const reference = await trainUnit(straight);
   const abort = new AbortController();
   const store = new MemoryCheckpointer();
   let batches = 0;
-  const interrupted = make({
-    ...two,
+  const interrupted = {
+    ...straight,
+    model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(1)),
     checkpointer: store,
     signal: abort.signal,
     onBatch: () => {
-      if (++batches === 15) abort.abort();
+      if (++batches === atBatch) abort.abort();
     },
-  });
+  };
   expect((await trainUnit(interrupted)).interrupted).toBe(true);
-  const again = make({ ...two, checkpointer: store, initSeed: 5 });
+  const again = {
+    ...straight,
+    model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(5)),
+    checkpointer: store,
+  };
   const finished = await trainUnit(again);
   expect(finished.resumedFromEpoch).toBe(2);
   expect(figures(finished.history)).toEqual(figures(reference.history));
   expect(weights(again.model)).toEqual(weights(straight.model));
-  for (const m of [straight.model, interrupted.model, again.model]) m.dispose();
+  for (const m of [interrupted.model, again.model]) m.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+  return reference;
+}
+
+/** Two gradient workers: resumes bit for bit after an interrupt (see expectResumesAfterInterrupt). */
+async function expectTwoWorkerResume(
+  make: (over: Partial<TrainUnitOptions> & { initSeed?: number }) => TrainUnitOptions,
+): Promise<void> {
+  const before = tf.memory().numTensors;
+  const straight = make({ workers: 2, backend: 'wasm' as const, batchSize: 16 });
+  await expectResumesAfterInterrupt(straight, 15);
+  straight.model.dispose();
   expect(tf.memory().numTensors).toBe(before);
 }
 
@@ -157,33 +175,9 @@ describe('trainUnit', () => {
       batchSize: 16,
       schedule: { ...schedule(4), learningRateStart: 0.1, learningRateEnd: 0.02 },
     });
-    const reference = await trainUnit(straight);
+    const reference = await expectResumesAfterInterrupt(straight, 19);
     expect(reference.bestDevRmsePx).toBeLessThan(reference.history[0]!.devRmsePx * 0.6);
-
-    const abort = new AbortController();
-    const store = new MemoryCheckpointer();
-    let batches = 0;
-    const interrupted = buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(1));
-    const stopped = await trainUnit({
-      ...straight,
-      model: interrupted,
-      checkpointer: store,
-      signal: abort.signal,
-      onBatch: () => {
-        if (++batches === 19) abort.abort();
-      },
-    });
-    expect(stopped.interrupted).toBe(true);
-    const again = {
-      ...straight,
-      model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(5)),
-      checkpointer: store,
-    };
-    const finished = await trainUnit(again);
-    expect(finished.resumedFromEpoch).toBe(2);
-    expect(figures(finished.history)).toEqual(figures(reference.history));
-    expect(weights(again.model)).toEqual(weights(straight.model));
-    for (const m of [straight.model, interrupted, again.model]) m.dispose();
+    straight.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -322,29 +316,8 @@ describe('trainUnit', () => {
       expect(figures(resumed.history)).toEqual(figures(reference.history));
       expect(weights(crashed.model)).toEqual(weights(straight.model));
 
-      const abort = new AbortController();
-      const store = new MemoryCheckpointer();
-      let batches = 0;
-      const interrupted = {
-        ...straight,
-        model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(1)),
-        checkpointer: store,
-        signal: abort.signal,
-        onBatch: () => {
-          if (++batches === 19) abort.abort();
-        },
-      };
-      expect((await trainUnit(interrupted)).interrupted).toBe(true);
-      const again = {
-        ...straight,
-        model: buildNetwork('baseline', 2, TINY_NETWORK, new SeedSource(5)),
-        checkpointer: store,
-      };
-      const finished = await trainUnit(again);
-      expect(finished.resumedFromEpoch).toBe(2);
-      expect(figures(finished.history)).toEqual(figures(reference.history));
-      expect(weights(again.model)).toEqual(weights(straight.model));
-      for (const m of [straight.model, crashed.model, interrupted.model, again.model]) m.dispose();
+      await expectResumesAfterInterrupt(straight, 19, reference);
+      for (const m of [straight.model, crashed.model]) m.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });
 
