@@ -5,6 +5,7 @@ import { type RunSummary, RunSummarySchema } from '../../contracts/run-summary';
 import { emit, withContext, openRunReader } from '../context';
 import { renderTable } from '../../common/format';
 import { mapLimit } from '../../common/map-limit';
+import { summarizeSplitRun } from '../../common/split-run-status';
 import { formatPx } from '../format/units';
 import { type CommonOptions, withCommonOptions } from '../options';
 import type { S3RunReader } from '../s3-run-reader';
@@ -41,41 +42,6 @@ async function unitStatuses(reader: S3RunReader, runId: string): Promise<RunStat
   return statuses.filter((s): s is RunStatus => s !== null);
 }
 
-/**
- * A run split into `train --units` jobs (engine=batch) has no status.json until its report job writes one:
- * its unit statuses stand for it. Running while any unit runs; else failed or interrupted when one is;
- * else every unit that started has succeeded and the report is still to come.
- */
-export function splitRunStatus(
-  units: readonly RunStatus[],
-): Pick<RunListing, 'state' | 'phase' | 'startedAt' | 'updatedAt' | 'bestDevRmsePx' | 'bestModel'> | null {
-  if (units.length === 0) return null;
-  const count = (state: RunStatus['state']) => units.filter((u) => u.state === state).length;
-  const state = count('running')
-    ? 'running'
-    : count('failed')
-      ? 'failed'
-      : count('interrupted')
-        ? 'interrupted'
-        : 'report pending';
-  const phase =
-    state === 'running'
-      ? `${count('running')} of ${units.length} units training`
-      : `${count('succeeded')} of ${units.length} units done`;
-  const best = units
-    .filter((u) => u.bestDevRmsePx !== null)
-    .reduce<RunStatus | null>((b, u) => (b === null || u.bestDevRmsePx! < b.bestDevRmsePx! ? u : b), null);
-  const times = (key: 'startedAt' | 'updatedAt') => units.map((u) => u[key]).sort();
-  return {
-    state,
-    phase,
-    startedAt: times('startedAt')[0] ?? null,
-    updatedAt: times('updatedAt').at(-1) ?? null,
-    bestDevRmsePx: best?.bestDevRmsePx ?? null,
-    bestModel: best?.model ?? null,
-  };
-}
-
 export async function listRuns(reader: S3RunReader): Promise<RunListing[]> {
   const ids = await reader.listRunIds();
   return mapLimit(ids, LIST_CONCURRENCY, async (runId): Promise<RunListing> => {
@@ -85,11 +51,14 @@ export async function listRuns(reader: S3RunReader): Promise<RunListing[]> {
       reader.head(runId, runLayout.resultsManifest),
     ]);
     const best = summary ? bestRmse(summary) : null;
-    const split = status === null ? splitRunStatus(await unitStatuses(reader, runId)) : null;
+    const split = status === null ? summarizeSplitRun(await unitStatuses(reader, runId)) : null;
     if (split !== null)
       return {
         runId,
-        ...split,
+        state: split.state,
+        phase: split.phase,
+        startedAt: split.startedAt,
+        updatedAt: split.updatedAt,
         bestDevRmsePx: best?.devRmsePx ?? split.bestDevRmsePx,
         bestModel: best?.model ?? split.bestModel,
         hasResults: manifest !== null,

@@ -3,6 +3,7 @@ import { MODEL_NAMES, runLayout, unitId } from '../../contracts/run-layout';
 import { type RunStatus, RunStatusSchema, STALE_HEARTBEAT_SECONDS } from '../../contracts/run-status';
 import { formatDuration } from '../../common/format';
 import { parseJson } from '../../common/parse-json';
+import { splitRunAsStatus, summarizeSplitRun } from '../../common/split-run-status';
 import { readMetrics, readSummary } from '../../trainer/run/run-files';
 import type { Store } from '../../trainer/storage/store';
 import { TrainConfigSchema } from '../../trainer/config';
@@ -31,8 +32,8 @@ async function readStatusFile(run: Store, key: string): Promise<RunStatus | null
 
 /**
  * status.json of one run, through the schema the trainer writes it with; null before the first beat. A run
- * split into `train --units` jobs (engine=batch) has no status.json until its report job: then the unit
- * status (`status/<unit>.json`, same schema) with the latest heartbeat stands for the run.
+ * split into `train --units` jobs (engine=batch) has no status.json until its report job: then its unit
+ * statuses (`status/<unit>.json`, same schema) stand for it, summarized as `facepoints runs` does.
  */
 export async function readStatus(run: Store): Promise<RunStatus | null> {
   const status = await readStatusFile(run, runLayout.status);
@@ -43,10 +44,8 @@ export async function readStatus(run: Store): Promise<RunStatus | null> {
   const units = (await Promise.all(keys.map((k) => readStatusFile(run, k)))).filter(
     (u): u is RunStatus => u !== null,
   );
-  return units.reduce<RunStatus | null>(
-    (latest, u) => (latest === null || u.updatedAt > latest.updatedAt ? u : latest),
-    null,
-  );
+  const split = summarizeSplitRun(units);
+  return split && splitRunAsStatus(split);
 }
 
 /**

@@ -67,7 +67,33 @@ describe('runSnapshot', () => {
     const snap = ok<RunSnapshot>(await runSnapshot(source(), 'r1'));
     expect(snap.status?.model).toBe('specialists/nose-tip');
     expect(snap.status?.epoch).toBe(7);
+    expect(snap.status?.state).toBe('running');
+    expect(snap.status?.phase).toBe('2 of 3 units training');
     expect(snap.heartbeatAgeSeconds).toBe(60);
+
+    // A unit that failed stays the run's verdict after the others finish later, here and in the runs view.
+    await w.unitStatus('specialists/nose-tip', {
+      state: 'failed',
+      model: 'specialists/nose-tip',
+      error: 'out of memory',
+      updatedAt: '2026-11-29T03:59:00.000Z',
+    });
+    await w.unitStatus('specialists/eyebrows', {
+      state: 'succeeded',
+      model: 'specialists/eyebrows',
+      updatedAt: '2026-11-29T03:59:50.000Z',
+    });
+    const failed = ok<RunSnapshot>(await runSnapshot(source(), 'r1'));
+    expect(failed.status).toMatchObject({
+      state: 'failed',
+      phase: '2 of 3 units done',
+      model: 'specialists/eyebrows',
+      error: 'specialists/nose-tip: out of memory',
+    });
+    expect(failed.staleWarning).toBeNull();
+    await w.config('quick');
+    const runs = ok<RunsSnapshot>(await runsSnapshot(source()));
+    expect(runs.runs.map((r) => [r.state, r.phase])).toEqual([['failed', '2 of 3 units done']]);
   });
 
   it('sees epochs appended since the last read', async () => {
