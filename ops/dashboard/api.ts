@@ -21,6 +21,24 @@ export interface CostSoFar {
   priceSource: string;
 }
 
+/** One AWS Batch job of an engine=batch run, as `facepoints status` lists it. */
+export interface BatchJobRow {
+  /** `baseline`, `specialists/<name>`, or `report`. */
+  unit: string;
+  /** SUBMITTED, PENDING, RUNNABLE, STARTING, RUNNING, SUCCEEDED or FAILED. */
+  status: string;
+  attempts: number;
+  statusReason: string | null;
+}
+
+/** An engine=batch run's Step Functions execution and its jobs; what could not be read is said in the notes. */
+export interface BatchJobs {
+  execution: { status: string; error: string | null } | null;
+  executionNote: string | null;
+  jobs: BatchJobRow[];
+  jobsNote: string | null;
+}
+
 export interface RunSnapshot {
   reconnecting: false;
   runId: string;
@@ -31,8 +49,10 @@ export interface RunSnapshot {
   heartbeatAgeSeconds: number | null;
   /** Set when the run says it is running but has stopped beating (or its instance is gone). */
   staleWarning: string | null;
-  /** Instance cost so far; null for runs outside the deployment (a laptop run, a foreign store). */
+  /** Instance (or Batch job) cost so far; null for runs outside the deployment (a laptop run, a foreign store). */
   cost: CostSoFar | null;
+  /** The run's Batch execution and jobs when it runs on engine=batch; null otherwise. */
+  batch: BatchJobs | null;
   units: UnitCurve[];
   /** The mean predictor's dev RMSE (Model 0): the line every curve should end below; in the status once the run's data is loaded, else from the report. */
   meanDevRmsePx: number | null;

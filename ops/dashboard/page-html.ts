@@ -23,6 +23,7 @@ export function pageHtml(opts: { intervalSeconds: number; css: string }): string
 <main id="run-view">
   <div id="stale" class="banner alert" role="alert" hidden></div>
   <section id="status"><dl id="status-fields"></dl></section>
+  <section id="batch" hidden><h2>Batch jobs</h2><p id="batch-execution" class="hint"></p><table id="batch-jobs"></table></section>
   <section><h2>Learning curves</h2><p class="hint">RMSE in pixels per epoch, train and dev, one chart per unit; the dashed line is the mean predictor's, known once the run has loaded its data.</p><div id="charts"></div></section>
   <section id="done" hidden>
     <h2>Models</h2><table id="models"></table>

@@ -11,7 +11,7 @@ import { lossToRmsePx } from '../../trainer/train/metrics';
 import { bestRmse } from '../commands/runs';
 import type { StatusReport } from '../commands/status';
 import { secondsBetween } from '../format/units';
-import type { RunRow, RunSnapshot, RunsSnapshot, UnitCurve, Unreachable } from './api';
+import type { BatchJobs, CostSoFar, RunRow, RunSnapshot, RunsSnapshot, UnitCurve, Unreachable } from './api';
 
 /** Where the dashboard reads runs from: a store holding one folder per run, and what AWS adds. */
 export interface DashboardSource {
@@ -114,14 +114,8 @@ export async function runSnapshot(src: DashboardSource, runId: string): Promise<
       status,
       heartbeatAgeSeconds,
       staleWarning: aws ? aws.staleHeartbeat : staleWarning(status, heartbeatAgeSeconds),
-      cost: aws?.cost
-        ? {
-            usd: aws.cost.usd,
-            hours: aws.cost.hours,
-            usdPerHour: aws.cost.usdPerHour,
-            priceSource: aws.cost.priceSource,
-          }
-        : null,
+      cost: costSoFar(aws),
+      batch: batchJobs(aws),
       units: curves,
       // The trainer records it once the data is loaded; runs from before that have it only in the report.
       meanDevRmsePx:
@@ -135,6 +129,28 @@ export async function runSnapshot(src: DashboardSource, runId: string): Promise<
   } catch (err) {
     return unreachable(err, now);
   }
+}
+
+/** The instance's cost so far, else the Batch jobs' (an engine=batch run has no instance of its own). */
+function costSoFar(aws: StatusReport | null): CostSoFar | null {
+  const c = aws?.cost ?? aws?.batch?.cost;
+  return c ? { usd: c.usd, hours: c.hours, usdPerHour: c.usdPerHour, priceSource: c.priceSource } : null;
+}
+
+function batchJobs(aws: StatusReport | null): BatchJobs | null {
+  const b = aws?.batch;
+  if (!b) return null;
+  return {
+    execution: b.execution ? { status: b.execution.status, error: b.execution.error } : null,
+    executionNote: b.executionNote,
+    jobs: b.jobs.map(({ unit, status, attempts, statusReason }) => ({
+      unit,
+      status,
+      attempts,
+      statusReason,
+    })),
+    jobsNote: b.jobsNote,
+  };
 }
 
 /** The runs view: one row per run of the store, side by side. */

@@ -2,7 +2,7 @@ import uPlot from 'uplot';
 import { formatDuration, formatUsd, formatUsdPerHour } from '../../../common/format';
 import { MODEL_NAMES } from '../../../contracts/run-layout';
 import { formatAgo, formatPx } from '../../format/units';
-import type { RunSnapshot, RunsSnapshot, UnitCurve, Unreachable } from '../api';
+import type { BatchJobs, RunSnapshot, RunsSnapshot, UnitCurve, Unreachable } from '../api';
 
 /** The page: polls /api/run (and /api/runs while that view is open) and redraws what changed. */
 
@@ -47,6 +47,7 @@ async function refreshRun(): Promise<void> {
   document.title = `${snap.runId} - facepoints`;
   renderStale(snap.staleWarning);
   renderStatus(snap);
+  renderBatch(snap.batch);
   renderCharts(snap.units, snap.meanDevRmsePx);
   renderDone(snap);
 }
@@ -209,6 +210,26 @@ function table(el: HTMLElement, header: string[], rows: string[][], numeric: (co
       });
       return tr;
     }),
+  );
+}
+
+/** An engine=batch run: its execution's state and one row per job, or why they could not be read. */
+function renderBatch(batch: BatchJobs | null): void {
+  byId('batch').hidden = batch === null;
+  if (!batch) return;
+  const e = batch.execution;
+  byId('batch-execution').textContent = [
+    e ? `execution ${e.status}${e.error ? ` (${e.error})` : ''}` : 'no execution',
+    batch.executionNote,
+    batch.jobsNote,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  table(
+    byId('batch-jobs'),
+    ['unit', 'job', 'attempts', 'reason'],
+    batch.jobs.map((j) => [j.unit, j.status, String(j.attempts), j.statusReason ?? '']),
+    (i) => i === 2,
   );
 }
 

@@ -83,6 +83,8 @@ describeWithChromium('dashboard page in chromium', () => {
     expect(await page.locator('[data-field="phase"]').textContent()).toBe('baseline');
     expect(await page.locator('[data-field="epoch"]').textContent()).toBe('3 / 40');
     expect(await page.locator('#stale').isHidden()).toBe(true);
+    // A run outside a deployment has no Batch jobs to list.
+    expect(await page.locator('#batch').isHidden()).toBe(true);
   });
 
   it("adds the mean predictor's line while the run trains, once the status has its dev RMSE", async () => {
@@ -180,5 +182,71 @@ describeWithChromium('dashboard page in chromium', () => {
     await page.click('#runs a >> text=20261202-080000');
     await page.locator('[data-field="run"]', { hasText: '20261202-080000' }).waitFor();
     expect(await page.locator('[data-field="state"]').textContent()).toBe('failed');
+  });
+
+  it("lists an engine=batch run's jobs and their cost when facepoints status reports them", async () => {
+    const job = (unit: string, status: string, attempts: number, statusReason: string | null) => ({
+      unit,
+      jobId: `job-${unit}`,
+      status,
+      statusReason,
+      attempts,
+      containerInstance: null,
+    });
+    const batchServer = await startDashboardServer({
+      source: {
+        store: flaky,
+        now: () => new Date(),
+        awsStatus: async () =>
+          ({
+            staleHeartbeat: null,
+            cost: null,
+            batch: {
+              execution: {
+                executionArn: 'arn:x',
+                status: 'FAILED',
+                startDate: null,
+                stopDate: null,
+                error: 'States.TaskFailed: nose-tip',
+              },
+              executionNote: null,
+              jobs: [
+                job('baseline', 'SUCCEEDED', 1, null),
+                job('specialists/nose-tip', 'FAILED', 3, 'Host EC2 terminated'),
+              ],
+              jobsNote: null,
+              cost: {
+                hours: 1.5,
+                usdPerHour: 0.526,
+                usd: 0.789,
+                priceSource: 'list price',
+                running: 0,
+                asOf: 'x',
+              },
+            },
+          }) as never,
+      },
+      defaultRunId: async () => RUN,
+      intervalSeconds: 0.25,
+      port: 0,
+    });
+    const batchPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await batchPage.goto(batchServer.url);
+      await batchPage.locator('#batch-jobs tr').nth(2).waitFor();
+      expect(await batchPage.locator('#batch-execution').textContent()).toBe(
+        'execution FAILED (States.TaskFailed: nose-tip)',
+      );
+      expect(await batchPage.locator('#batch-jobs tr').allTextContents()).toEqual([
+        'unitjobattemptsreason',
+        'baselineSUCCEEDED1',
+        'specialists/nose-tipFAILED3Host EC2 terminated',
+      ]);
+      expect(await batchPage.locator('[data-field="cost so far"]').textContent()).toContain('$0.79');
+      await batchPage.screenshot({ path: path.join(SHOTS, 'dashboard-batch.png'), fullPage: true });
+    } finally {
+      await batchPage.close();
+      await batchServer.close();
+    }
   });
 });

@@ -140,6 +140,64 @@ describe('runSnapshot', () => {
     });
   });
 
+  it("shows an engine=batch run's execution, its jobs and their cost from facepoints status's report", async () => {
+    const w = new RunWriter(store, 'r1');
+    await w.unitStatus('specialists/nose-tip', { model: 'specialists/nose-tip' });
+    const snap = ok<RunSnapshot>(
+      await runSnapshot(
+        {
+          ...source(),
+          awsStatus: async () =>
+            ({
+              staleHeartbeat: null,
+              cost: null,
+              batch: {
+                execution: {
+                  executionArn: 'arn:x',
+                  status: 'RUNNING',
+                  startDate: null,
+                  stopDate: null,
+                  error: null,
+                },
+                executionNote: null,
+                jobs: [
+                  batchJob('baseline', 'SUCCEEDED', 1, 'Essential container in task exited'),
+                  batchJob('specialists/nose-tip', 'RUNNING', 2, null),
+                ],
+                jobsNote: null,
+                cost: {
+                  hours: 1.5,
+                  usdPerHour: 0.526,
+                  usd: 0.789,
+                  priceSource: 'list price',
+                  running: 1,
+                  asOf: 'x',
+                },
+              },
+            }) as never,
+        },
+        'r1',
+      ),
+    );
+    expect(snap.batch).toEqual({
+      execution: { status: 'RUNNING', error: null },
+      executionNote: null,
+      jobs: [
+        {
+          unit: 'baseline',
+          status: 'SUCCEEDED',
+          attempts: 1,
+          statusReason: 'Essential container in task exited',
+        },
+        { unit: 'specialists/nose-tip', status: 'RUNNING', attempts: 2, statusReason: null },
+      ],
+      jobsNote: null,
+    });
+    expect(snap.cost).toEqual({ usd: 0.789, hours: 1.5, usdPerHour: 0.526, priceSource: 'list price' });
+    // Without facepoints status's report (a run outside the deployment) there is no Batch section.
+    expect(ok<RunSnapshot>(await runSnapshot(source(), 'r1')).batch).toBeNull();
+  });
+
   it("draws the mean predictor line from a running run's status, before any report", async () => {
     const w = new RunWriter(store, 'r1');
     await w.status({ phase: 'baseline', model: 'baseline', epoch: 2, meanDevRmsePx: 3.5 });
@@ -229,3 +287,7 @@ describe('runsSnapshot', () => {
     });
   });
 });
+
+function batchJob(unit: string, status: string, attempts: number, statusReason: string | null) {
+  return { unit, jobId: `job-${unit}`, status, statusReason, attempts, containerInstance: null };
+}
