@@ -5,6 +5,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { type DashboardServer, startDashboardServer } from '../../../ops/dashboard/server';
 import { FileStore } from '../../../trainer/storage/file-store';
+import { batchJob, batchStatusReport } from '../support/run-fixture';
 import { FlakyStore, RunWriter } from './run-store';
 
 /** Debian's chromium (.ci/run installs it); CHROMIUM_PATH points elsewhere. */
@@ -185,46 +186,19 @@ describeWithChromium('dashboard page in chromium', () => {
   });
 
   it("lists an engine=batch run's jobs and their cost when facepoints status reports them", async () => {
-    const job = (unit: string, status: string, attempts: number, statusReason: string | null) => ({
-      unit,
-      jobId: `job-${unit}`,
-      status,
-      statusReason,
-      attempts,
-      containerInstance: null,
-    });
     const batchServer = await startDashboardServer({
       source: {
         store: flaky,
         now: () => new Date(),
         awsStatus: async () =>
-          ({
-            staleHeartbeat: null,
-            cost: null,
-            batch: {
-              execution: {
-                executionArn: 'arn:x',
-                status: 'FAILED',
-                startDate: null,
-                stopDate: null,
-                error: 'States.TaskFailed: nose-tip',
-              },
-              executionNote: null,
-              jobs: [
-                job('baseline', 'SUCCEEDED', 1, null),
-                job('specialists/nose-tip', 'FAILED', 3, 'Host EC2 terminated'),
-              ],
-              jobsNote: null,
-              cost: {
-                hours: 1.5,
-                usdPerHour: 0.526,
-                usd: 0.789,
-                priceSource: 'list price',
-                running: 0,
-                asOf: 'x',
-              },
-            },
-          }) as never,
+          batchStatusReport(
+            { status: 'FAILED', error: 'States.TaskFailed: nose-tip' },
+            [
+              batchJob('baseline', 'SUCCEEDED', 1, null),
+              batchJob('specialists/nose-tip', 'FAILED', 3, 'Host EC2 terminated'),
+            ],
+            0,
+          ),
       },
       defaultRunId: async () => RUN,
       intervalSeconds: 0.25,

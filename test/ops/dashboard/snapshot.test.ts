@@ -6,7 +6,7 @@ import type { RunSnapshot, RunsSnapshot, Unreachable } from '../../../ops/dashbo
 import { listMetricUnits, runSnapshot, runsSnapshot } from '../../../ops/dashboard/snapshot';
 import { FileStore } from '../../../trainer/storage/file-store';
 import type { Store } from '../../../trainer/storage/store';
-import { runSummary } from '../support/run-fixture';
+import { batchJob, batchStatusReport, runSummary } from '../support/run-fixture';
 import { FlakyStore, RunWriter } from './run-store';
 
 const NOW = new Date('2026-11-29T04:00:00.000Z');
@@ -148,33 +148,14 @@ describe('runSnapshot', () => {
         {
           ...source(),
           awsStatus: async () =>
-            ({
-              staleHeartbeat: null,
-              cost: null,
-              batch: {
-                execution: {
-                  executionArn: 'arn:x',
-                  status: 'RUNNING',
-                  startDate: null,
-                  stopDate: null,
-                  error: null,
-                },
-                executionNote: null,
-                jobs: [
-                  batchJob('baseline', 'SUCCEEDED', 1, 'Essential container in task exited'),
-                  batchJob('specialists/nose-tip', 'RUNNING', 2, null),
-                ],
-                jobsNote: null,
-                cost: {
-                  hours: 1.5,
-                  usdPerHour: 0.526,
-                  usd: 0.789,
-                  priceSource: 'list price',
-                  running: 1,
-                  asOf: 'x',
-                },
-              },
-            }) as never,
+            batchStatusReport(
+              { status: 'RUNNING', error: null },
+              [
+                batchJob('baseline', 'SUCCEEDED', 1, 'Essential container in task exited'),
+                batchJob('specialists/nose-tip', 'RUNNING', 2, null),
+              ],
+              1,
+            ),
         },
         'r1',
       ),
@@ -287,7 +268,3 @@ describe('runsSnapshot', () => {
     });
   });
 });
-
-function batchJob(unit: string, status: string, attempts: number, statusReason: string | null) {
-  return { unit, jobId: `job-${unit}`, status, statusReason, attempts, containerInstance: null };
-}

@@ -8,6 +8,8 @@ import { type ModelName, runLayout, RUNS_PREFIX } from '../../../contracts/run-l
 import type { RunSummary } from '../../../contracts/run-summary';
 import type { RunStatus } from '../../../contracts/run-status';
 import { FileStore } from '../../../trainer/storage/file-store';
+import type { UnitJob } from '../../../ops/batch-run';
+import type { StatusReport } from '../../../ops/commands/status';
 
 /** Deterministic bytes (a seeded xorshift), so that sizes and checksums differ per file but never per run. */
 export function pseudoRandomBytes(size: number, seed: number): Buffer {
@@ -174,3 +176,32 @@ export async function seedRun(
 }
 
 export { localS3Client } from '../../support/s3-server';
+
+/** One job row of `facepoints status`'s Batch view (ops/batch-run.ts UnitJob). */
+export function batchJob(
+  unit: string,
+  status: string,
+  attempts: number,
+  statusReason: string | null,
+): UnitJob {
+  return { unit, jobId: `job-${unit}`, status, statusReason, attempts, containerInstance: null };
+}
+
+/** What `facepoints status` reports of an engine=batch run with no instance of its own, for the dashboard. */
+export function batchStatusReport(
+  execution: { status: string; error: string | null },
+  jobs: UnitJob[],
+  running: number,
+): StatusReport {
+  return {
+    staleHeartbeat: null,
+    cost: null,
+    batch: {
+      execution: { executionArn: 'arn:x', startDate: null, stopDate: null, ...execution },
+      executionNote: null,
+      jobs,
+      jobsNote: null,
+      cost: { hours: 1.5, usdPerHour: 0.526, usd: 0.789, priceSource: 'list price', running, asOf: 'x' },
+    },
+  } as Partial<StatusReport> as StatusReport;
+}
