@@ -25,6 +25,10 @@ export type MissingMode = (typeof MISSING_MODES)[number];
 export const OPTIMIZERS = ['nesterov', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
+/** The views each unit predicts an image in, averaged: trainer/predict/test-time-views.ts. */
+export const TEST_TIME_AUGMENTATIONS = ['none', 'flip', 'flip-shift'] as const;
+export type TestTimeAugmentation = (typeof TEST_TIME_AUGMENTATIONS)[number];
+
 export const INITIALIZERS = ['glorot-uniform', 'he-normal'] as const;
 export type InitializerName = (typeof INITIALIZERS)[number];
 
@@ -138,6 +142,12 @@ export const TrainConfigSchema = z.object({
   batchSize: positiveInt,
   /** Flip half of each batch horizontally with the left/right swap. */
   flip: z.boolean(),
+  /**
+   * Views of each image the trained units predict in, averaged, for the report, the submission and
+   * `facepoints predict` (training and its dev RMSE per epoch use one view). @default 'none' (runs started
+   * before the setting existed read as 'none')
+   */
+  testTimeAugmentation: z.enum(TEST_TIME_AUGMENTATIONS).default('none'),
   network: NetworkSchema,
   /** Hidden units of Model 1 (mlp) and of Model 2's dense layer (cnn). */
   mlpHidden: positiveInt,

@@ -85,7 +85,7 @@ describe('presets', () => {
     }
   });
 
-  it('best: the seed network and schedules, missing labels masked, no contrast stretch', () => {
+  it('best: the seed network and schedules, missing labels masked, no contrast stretch, mirrored views', () => {
     const s = presetConfig('seed');
     const b = presetConfig('best');
     expect(TrainConfigSchema.safeParse({ ...identity, preset: 'best', ...b }).success).toBe(true);
@@ -99,8 +99,19 @@ describe('presets', () => {
     expect(b.baseline).toEqual({ ...s.baseline, missing: 'mask' });
     expect(b.specialists).toEqual({ ...s.specialists, missing: 'mask' });
     expect(b.augmentations).toEqual(s.augmentations.filter((a) => a !== 'contrast-stretch'));
-    // The seed itself stays as published.
-    expect([s.baseline.missing, s.specialists.missing]).toEqual(['drop', 'drop']);
+    // Predictions averaged with the mirror image's; no shifted views, as the seed's network sees every pixel.
+    expect(b.testTimeAugmentation).toBe('flip');
+    // The seed itself stays as published: one view, complete rows.
+    expect([s.baseline.missing, s.specialists.missing, s.testTimeAugmentation]).toEqual([
+      'drop',
+      'drop',
+      'none',
+    ]);
+    // The quick preset's 2x2 input blocks fall four ways: each in plain and mirrored views.
+    expect([presetConfig('quick').network.inputPool, presetConfig('quick').testTimeAugmentation]).toEqual([
+      2,
+      'flip-shift',
+    ]);
   });
 
   it('returns a fresh copy each time', () => {

@@ -6,7 +6,7 @@ import { mapLimit } from '../../common/map-limit';
 import { COORDINATES, IMAGE_SIZE, PIXELS } from '../../contracts/keypoints';
 import { DATA_FILES } from '../../contracts/run-layout';
 import { selectBackend } from '../backend/select-backend';
-import { BACKENDS, type BackendName } from '../config';
+import { BACKENDS, type BackendName, TEST_TIME_AUGMENTATIONS, type TestTimeAugmentation } from '../config';
 import { DataError } from '../data/dataset';
 import { formatSubmission, loadLookup, loadTest } from '../data/kaggle-csv';
 import { drawKeypoints } from '../predict/draw-keypoints';
@@ -37,6 +37,8 @@ export interface PredictCliOptions {
   fit: FitMode;
   box?: Box;
   model?: string;
+  /** Views each unit predicts in, averaged; by default the run's setting. */
+  testTimeAugmentation?: TestTimeAugmentation;
   draw?: string;
   /** @default 64 */
   batch: number;
@@ -250,8 +252,10 @@ export async function runPredict(
       `expected at most one test.csv (one submission), found ${inputs.kaggleTests.length}: ${inputs.kaggleTests.join(', ')}`,
     );
   await selectBackend({ backend: opts.backend, requireGpu: false, log });
-  const predictor = await openPredictor(opts.run, opts.model);
-  log(`predicting with ${predictor.units.join(', ')}`);
+  const predictor = await openPredictor(opts.run, opts.model, opts.testTimeAugmentation);
+  log(
+    `predicting with ${predictor.units.join(', ')} (test-time augmentation: ${predictor.testTimeAugmentation})`,
+  );
   const result: PredictResult = { predictions: [], failures: [...inputs.failures], submissions: [] };
   try {
     await predictImages(inputs.images, predictor, opts, { ...deps, log }, result);
@@ -298,6 +302,12 @@ export function registerPredictCommand(program: Command, deps: PredictDeps = {})
     )
     .option('--box <x,y,w,h>', 'use this box of each image (original pixels) instead', parseBox)
     .option('--model <unit>', 'one unit of the run instead of the merged specialists, e.g. baseline')
+    .addOption(
+      new Option(
+        '--test-time-augmentation <mode>',
+        "views each unit predicts in, averaged: none, flip (and the mirror image) or flip-shift (both also moved by one pixel right, down and both); default: the run's setting",
+      ).choices([...TEST_TIME_AUGMENTATIONS]),
+    )
     .option('--draw <dir>', 'write each image with its keypoints drawn and labelled into this folder')
     .option('--batch <n>', 'images per model call', integerOption('--batch', { min: 1 }), 64)
     .option(

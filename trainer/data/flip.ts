@@ -50,15 +50,25 @@ export function flipFace(
       `expected ${spec.permutation.length} label values for this flip, found ${labelsPx.length}`,
     );
   }
-  const out = new Uint8Array(PIXELS);
-  for (let r = 0; r < IMAGE_SIZE; r++) {
-    const row = r * IMAGE_SIZE;
+  return { pixels: mirrorImages(pixels, 1), labels: flipLabels(labelsPx, spec) };
+}
+
+/** `count` 96x96 images, each mirrored left to right. */
+export function mirrorImages(pixels: Uint8Array, count: number): Uint8Array {
+  const out = new Uint8Array(count * PIXELS);
+  for (let i = 0; i < count * IMAGE_SIZE; i++) {
+    const row = i * IMAGE_SIZE;
     for (let c = 0; c < IMAGE_SIZE; c++) out[row + c] = pixels[row + MIRROR_X_OFFSET - c]!;
   }
+  return out;
+}
+
+/** The labels (pixels) of one mirrored image: x mirrored, left/right partners swapped, NaN kept. */
+export function flipLabels(labelsPx: Float32Array, spec: FlipSpec): Float32Array {
   const labels = new Float32Array(labelsPx.length);
   for (let i = 0; i < labels.length; i++) {
     const v = labelsPx[spec.permutation[i]!]!;
     labels[i] = spec.isX[i] ? MIRROR_X_OFFSET - v : v;
   }
-  return { pixels: out, labels };
+  return labels;
 }

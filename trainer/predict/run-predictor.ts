@@ -1,12 +1,20 @@
 import type * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
-import { COORDINATES, IMAGE_SIZE, KEYPOINT_COLUMNS, SPECIALISTS } from '../../contracts/keypoints';
+import {
+  COORDINATES,
+  FLIP_PAIRS,
+  IMAGE_SIZE,
+  KEYPOINT_COLUMNS,
+  SPECIALISTS,
+} from '../../contracts/keypoints';
 import { runLayout, unitId } from '../../contracts/run-layout';
 import { loadModel, loadModelFrom } from '../run/model-io';
 import { openStore } from '../storage/open-store';
 import { scatterUnitColumns } from '../run/unit-data';
 import type { Store } from '../storage/store';
-import { predictPx } from '../train/evaluate';
+import type { TestTimeAugmentation } from '../config';
+import { readStoredConfig } from '../run/config-file';
+import { predictUnitPx } from './test-time-views';
 
 /** Whole-face models that fill the columns no specialist covers, best first (the report's ladder). */
 const FILLERS = ['baseline', 'cnn', 'mlp'] as const;
@@ -14,15 +22,22 @@ const FILLERS = ['baseline', 'cnn', 'mlp'] as const;
 /** The file that makes a folder a saved model (trainer/run/model-io.ts writes it). */
 const MODEL_JSON = 'model.json';
 
-interface LoadedUnit {
+interface LoadedUnit extends UnitLabels {
   unit: string;
-  columns: readonly string[];
   model: tf.LayersModel;
+}
+
+interface UnitLabels {
+  columns: readonly string[];
+  /** Left/right partners among `columns`, for the mirrored views. */
+  flipPairs: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface RunPredictor {
   /** Units in use, in merge order. */
   units: readonly string[];
+  /** The views each unit predicts in (the run's setting unless given). */
+  testTimeAugmentation: TestTimeAugmentation;
   /** count images of 96x96 -> count * 30 coordinates in the input's pixels. */
   predict(pixels: Uint8Array, count: number, batchSize: number): Float32Array;
   dispose(): void;
@@ -30,12 +45,16 @@ export interface RunPredictor {
 
 /** Columns a unit predicts, from its id. */
 export function unitColumns(unit: string): readonly string[] {
+  return unitLabels(unit).columns;
+}
+
+function unitLabels(unit: string): UnitLabels {
   const [, specialist] = unit.split('/');
-  if (specialist === undefined) return KEYPOINT_COLUMNS;
+  if (specialist === undefined) return { columns: KEYPOINT_COLUMNS, flipPairs: FLIP_PAIRS };
   const s = SPECIALISTS.find((x) => x.name === specialist);
   if (!s)
     throw new Error(`unit "${unit}": expected a specialist of ${SPECIALISTS.map((x) => x.name).join(', ')}`);
-  return s.columns;
+  return { columns: s.columns, flipPairs: s.flipPairs };
 }
 
 const isDone = async (store: Store, unit: string) => (await store.get(runLayout.unitDone(unit))) !== null;
@@ -110,12 +129,22 @@ export function modelFolderUnit(url: string): string {
 /**
  * Load what `location` holds: one model folder (it has a model.json) or a run, whose units are merged as
  * in the report (`model` picks one). Each network is checked against the input size and its unit's columns.
+ * The units predict in the views of `testTime`, by default the run's `testTimeAugmentation` (a model folder
+ * outside a run: one view).
  */
-export async function openPredictor(location: string, model?: string): Promise<RunPredictor> {
+export async function openPredictor(
+  location: string,
+  model?: string,
+  testTime?: TestTimeAugmentation,
+): Promise<RunPredictor> {
   const url = storeUrl(location);
   const store = openStore(url);
   let sources: UnitSource[];
-  if ((await store.get(MODEL_JSON)) !== null) {
+  const isModelFolder = (await store.get(MODEL_JSON)) !== null;
+  const runRoot = isModelFolder ? runOfModelFolder(url) : url;
+  const views =
+    testTime ?? (runRoot ? (await readStoredConfig(openStore(runRoot)))?.testTimeAugmentation : undefined);
+  if (isModelFolder) {
     if (model !== undefined)
       throw new Error(
         `--model ${model}: expected --run to be a run folder, found the model folder ${url} (it holds one unit)`,
@@ -129,17 +158,27 @@ export async function openPredictor(location: string, model?: string): Promise<R
       load: () => loadModel(store, unit),
     }));
   }
-  return openUnits(sources);
+  return openUnits(sources, views ?? 'none');
 }
 
-async function openUnits(sources: readonly UnitSource[]): Promise<RunPredictor> {
+/** The run a model folder belongs to (`<run>/models/<unit>`), or null for a folder outside a run. */
+function runOfModelFolder(url: string): string | null {
+  const parts = url.replace(/\/+$/, '').split('/');
+  const at = parts.lastIndexOf('models');
+  return at > 0 && at < parts.length - 1 ? parts.slice(0, at).join('/') : null;
+}
+
+async function openUnits(
+  sources: readonly UnitSource[],
+  testTimeAugmentation: TestTimeAugmentation,
+): Promise<RunPredictor> {
   const loaded: LoadedUnit[] = [];
   try {
     for (const { unit, where, load } of sources) {
-      const columns = unitColumns(unit);
+      const labels = unitLabels(unit);
       const m = await load();
-      loaded.push({ unit, columns, model: m });
-      checkShape(m, unit, columns, where);
+      loaded.push({ unit, ...labels, model: m });
+      checkShape(m, unit, labels.columns, where);
     }
   } catch (err) {
     for (const l of loaded) l.model.dispose();
@@ -147,11 +186,13 @@ async function openUnits(sources: readonly UnitSource[]): Promise<RunPredictor> 
   }
   return {
     units: loaded.map((l) => l.unit),
+    testTimeAugmentation,
     predict(pixels, count, batchSize) {
       const out = new Float32Array(count * COORDINATES).fill(Number.NaN);
       // Later units overwrite earlier ones: the filler goes first, the specialists over it.
       for (const l of loaded) {
-        scatterUnitColumns(out, predictPx(l.model, pixels, count, batchSize), l.columns);
+        const unitPx = predictUnitPx(l.model, pixels, count, batchSize, l, testTimeAugmentation);
+        scatterUnitColumns(out, unitPx, l.columns);
       }
       return out;
     },

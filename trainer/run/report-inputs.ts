@@ -9,7 +9,8 @@ import { devErrors } from '../report/dev-metrics';
 import { writeReport, type ModelPredictions } from '../report/write-report';
 import type { ModelName } from '../../contracts/run-layout';
 import type { Store } from '../storage/store';
-import { meanModel, predictPx } from '../train/evaluate';
+import { predictUnitPx } from '../predict/test-time-views';
+import { meanModel } from '../train/evaluate';
 import { lossToRmsePx } from '../train/metrics';
 import type { WrittenDigest } from './hashed-writes';
 import type { LoadedRun } from './load-run';
@@ -20,7 +21,7 @@ import { scatterUnitColumns } from './unit-data';
 import type { UnitPredictions } from './unit-trainer';
 
 /** The settings the report reads. */
-export type ReportSettings = Pick<TrainConfig, 'runId' | 'preset' | 'batchSize'>;
+export type ReportSettings = Pick<TrainConfig, 'runId' | 'preset' | 'batchSize' | 'testTimeAugmentation'>;
 
 export interface ReportContext {
   settings: ReportSettings;
@@ -147,8 +148,22 @@ async function predictStored(c: ReportContext, u: TrainedUnit): Promise<UnitPred
   try {
     const { dev, data } = c.loaded;
     return {
-      devPredPx: predictPx(model, dev.pixels, dev.count, c.settings.batchSize),
-      testPredPx: predictPx(model, data.test.pixels, data.test.count, c.settings.batchSize),
+      devPredPx: predictUnitPx(
+        model,
+        dev.pixels,
+        dev.count,
+        c.settings.batchSize,
+        u,
+        c.settings.testTimeAugmentation,
+      ),
+      testPredPx: predictUnitPx(
+        model,
+        data.test.pixels,
+        data.test.count,
+        c.settings.batchSize,
+        u,
+        c.settings.testTimeAugmentation,
+      ),
     };
   } finally {
     model.dispose();

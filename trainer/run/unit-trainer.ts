@@ -7,7 +7,7 @@ import { SeedSource } from '../models/seed-source';
 import { runLayout } from '../../contracts/run-layout';
 import type { Checkpointer } from '../storage/checkpointer';
 import type { Store } from '../storage/store';
-import { predictPx } from '../train/evaluate';
+import { predictUnitPx } from '../predict/test-time-views';
 import { trainUnit, type TrainUnitResult } from '../train/train-unit';
 import { augmentedTrainingSet } from './augmented-set';
 import type { LoadedRun } from './load-run';
@@ -24,7 +24,13 @@ import { gatherUnitRows } from './unit-data';
 export type UnitTrainerSettings = NetworkConfig &
   Pick<
     TrainConfig,
-    'seed' | 'batchSize' | 'flip' | 'augmentations' | 'checkpointEveryEpochs' | 'checkpointEveryMinutes'
+    | 'seed'
+    | 'batchSize'
+    | 'flip'
+    | 'testTimeAugmentation'
+    | 'augmentations'
+    | 'checkpointEveryEpochs'
+    | 'checkpointEveryMinutes'
   >;
 
 /** A trained unit's outputs (its own columns, in pixels) on every dev row and every test image. */
@@ -184,8 +190,22 @@ export class UnitTrainer {
     await saveModel(model, store, u.unit);
     const { dev, data } = loaded;
     this.evaluated.set(u.unit, {
-      devPredPx: predictPx(model, dev.pixels, dev.count, settings.batchSize),
-      testPredPx: predictPx(model, data.test.pixels, data.test.count, settings.batchSize),
+      devPredPx: predictUnitPx(
+        model,
+        dev.pixels,
+        dev.count,
+        settings.batchSize,
+        u,
+        settings.testTimeAugmentation,
+      ),
+      testPredPx: predictUnitPx(
+        model,
+        data.test.pixels,
+        data.test.count,
+        settings.batchSize,
+        u,
+        settings.testTimeAugmentation,
+      ),
     });
     await writeDoneMarker(store, {
       unit: u.unit,

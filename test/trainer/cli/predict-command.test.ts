@@ -136,7 +136,9 @@ describe('facepoints predict with a trained run', () => {
       }
     }
     const specialists = SPECIALISTS.map((s) => `specialists/${s.name}`);
-    expect(c.lines).toContain(`predicting with ${specialists.join(', ')}`);
+    expect(c.lines).toContain(
+      `predicting with ${specialists.join(', ')} (test-time augmentation: flip-shift)`,
+    );
     expect(c.progress()).toContain('predict: 3/3 images');
   });
 
@@ -284,6 +286,29 @@ describe('facepoints predict with a trained run', () => {
     const a = coordinatesOf((await readCsvRows(out('folder-model.csv')))[0]!);
     const b = coordinatesOf((await readCsvRows(out('unit-model.csv')))[0]!);
     expect(a).toEqual(b);
+  });
+
+  it("predicts in the run's test-time views (the quick preset's flip-shift) unless told otherwise", async () => {
+    const predictWith = async (name: string, extra: string[]) => {
+      const c = cli();
+      await c.run([
+        '--run',
+        run,
+        '--model',
+        'baseline',
+        ...extra,
+        '--out',
+        out(name),
+        path.join(faces, 'face1.jpg'),
+      ]);
+      return { at: coordinatesOf((await readCsvRows(out(name)))[0]!), lines: c.lines };
+    };
+    const byRun = await predictWith('views-run.csv', []);
+    const eight = await predictWith('views-8.csv', ['--test-time-augmentation', 'flip-shift']);
+    const one = await predictWith('views-1.csv', ['--test-time-augmentation', 'none']);
+    expect(byRun.lines).toContain('predicting with baseline (test-time augmentation: flip-shift)');
+    expect(byRun.at).toEqual(eight.at);
+    expect(one.at).not.toEqual(eight.at);
   });
 
   it('draws each picture at its own size', async () => {
