@@ -143,6 +143,11 @@ export const TrainConfigSchema = z.object({
   /** Flip half of each batch horizontally with the left/right swap. */
   flip: z.boolean(),
   /**
+   * Move each training image by up to this many whole pixels in x and in y (drawn per image and batch, edges
+   * repeated), its labels with it. @default 0 (the seed; runs started before the setting existed read as 0)
+   */
+  shift: z.number().int().min(0).max(8).default(0),
+  /**
    * Views of each image the trained units predict in, averaged, for the report, the submission and
    * `facepoints predict` (training and its dev RMSE per epoch use one view). @default 'none' (runs started
    * before the setting existed read as 'none')

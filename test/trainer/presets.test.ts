@@ -101,10 +101,12 @@ describe('presets', () => {
     expect(b.augmentations).toEqual(s.augmentations.filter((a) => a !== 'contrast-stretch'));
     // Predictions averaged with the mirror image's; no shifted views, as the seed's network sees every pixel.
     expect(b.testTimeAugmentation).toBe('flip');
-    // The seed itself stays as published: one view, complete rows.
-    expect([s.baseline.missing, s.specialists.missing, s.testTimeAugmentation]).toEqual([
+    expect(b.shift).toBe(1);
+    // The seed itself stays as published: complete rows, unshifted images, one view.
+    expect([s.baseline.missing, s.specialists.missing, s.shift, s.testTimeAugmentation]).toEqual([
       'drop',
       'drop',
+      0,
       'none',
     ]);
     // The quick preset's 2x2 input blocks fall four ways: each in plain and mirrored views.

@@ -27,6 +27,7 @@ export type UnitTrainerSettings = NetworkConfig &
     | 'seed'
     | 'batchSize'
     | 'flip'
+    | 'shift'
     | 'testTimeAugmentation'
     | 'augmentations'
     | 'checkpointEveryEpochs'
@@ -143,6 +144,7 @@ export class UnitTrainer {
         schedule: u.schedule,
         batchSize: settings.batchSize,
         flip: settings.flip ? flipSpec(u.columns, u.flipPairs) : null,
+        shift: settings.shift,
         missing: u.missing,
         train: gatherUnitRows(train.set, train.rows, u.columns),
         dev: gatherUnitRows(loaded.data.training, u.devRows, u.columns),

@@ -36,6 +36,8 @@ export interface TrainUnitOptions {
   batchSize: number;
   /** Null: no flip augmentation. */
   flip: FlipSpec | null;
+  /** Move each training image (after the flip) by whole pixels drawn from [-shift, shift] in x and y. @default 0 */
+  shift?: number;
   /** Every label present, unless `missing` is 'mask' (then each row needs at least one). */
   train: UnitRows;
   dev: UnitRows;
@@ -155,6 +157,8 @@ interface Buffers {
   /** 0/1 flags of the present targets; null when the unit drops rows with missing labels. */
   mask: Float32Array | null;
   flipRows: Uint8Array;
+  /** dx, dy per row; null without shifts. */
+  shifts: Int8Array | null;
 }
 
 /** One unit's training from where it stands to its end (or an interruption). */
@@ -224,6 +228,7 @@ class UnitRun {
       targets: new Float32Array(o.batchSize * outputs),
       mask: o.missing === 'mask' ? new Float32Array(o.batchSize * outputs) : null,
       flipRows: new Uint8Array(o.batchSize),
+      shifts: (o.shift ?? 0) > 0 ? new Int8Array(o.batchSize * 2) : null,
     };
     while (p.epochIndex < schedule.maxEpochs && !p.stoppedEarly) {
       const learningRate = learningRateAt(schedule, p.epochIndex);
@@ -291,8 +296,24 @@ class UnitRun {
     const { o, rng } = this;
     const start = b * o.batchSize;
     const flips = o.flip ? { spec: o.flip, rows: chooseHalf(n, () => rng.next(), buffers.flipRows) } : null;
-    fillImages(buffers.images, o.train.pixels, this.order, start, n, flips?.rows ?? null);
-    fillTargets(buffers.targets, o.train.labelsPx, outputs, this.order, start, n, flips, buffers.mask);
+    // Drawn after the flips and only with a shift, so runs without one keep their random sequence.
+    const { shifts } = buffers;
+    if (shifts) {
+      const s = o.shift ?? 0;
+      for (let i = 0; i < 2 * n; i++) shifts[i] = Math.floor(rng.next() * (2 * s + 1)) - s;
+    }
+    fillImages(buffers.images, o.train.pixels, this.order, start, n, flips?.rows ?? null, shifts);
+    fillTargets(
+      buffers.targets,
+      o.train.labelsPx,
+      outputs,
+      this.order,
+      start,
+      n,
+      flips,
+      buffers.mask,
+      shifts,
+    );
     const loss = await this.engine.step({
       images: buffers.images,
       targets: buffers.targets,

@@ -1,7 +1,7 @@
 import seedrandom from 'seedrandom';
 import { fillImages, fillTargets } from '../../../trainer/train/batches';
 import { flipFace, flipSpec } from '../../../trainer/data/flip';
-import { KEYPOINT_COLUMNS, FLIP_PAIRS, PIXELS } from '../../../contracts/keypoints';
+import { IMAGE_SIZE, KEYPOINT_COLUMNS, FLIP_PAIRS, PIXELS } from '../../../contracts/keypoints';
 
 describe('filling a training batch', () => {
   const rng = seedrandom('batches');
@@ -29,6 +29,59 @@ describe('filling a training batch', () => {
       );
       for (let c = 0; c < 30; c++) expect(targets[b * 30 + c]! * 48 + 48).toBeCloseTo(expected.labels[c]!, 4);
     }
+  });
+
+  it('moves a shifted image and its labels alike, mirrored or not, so each label stays on its feature', () => {
+    // One bright pixel per face, labelled as the nose tip (a keypoint with no left/right partner).
+    const nose = flipSpec(['nose_tip_x', 'nose_tip_y'], []);
+    const dots = [
+      [40, 60],
+      [70, 20],
+      [1, 94],
+    ] as const;
+    const faces = new Uint8Array(dots.length * PIXELS);
+    dots.forEach(([x, y], i) => {
+      faces[i * PIXELS + y * IMAGE_SIZE + x] = 255;
+    });
+    const labels = Float32Array.from(dots.flat());
+    const flipRows = Uint8Array.of(0, 1, 1);
+    const shifts = Int8Array.of(2, -1, -2, 1, -1, 1);
+    const images = new Float32Array(dots.length * PIXELS);
+    const targets = new Float32Array(dots.length * 2);
+    fillImages(images, faces, null, 0, dots.length, flipRows, shifts);
+    fillTargets(targets, labels, 2, null, 0, dots.length, { spec: nose, rows: flipRows }, null, shifts);
+    const brightest = (b: number) => {
+      const i = images.subarray(b * PIXELS, (b + 1) * PIXELS).indexOf(1);
+      return [i % IMAGE_SIZE, Math.floor(i / IMAGE_SIZE)];
+    };
+    const labelled = (b: number) => [targets[2 * b]! * 48 + 48, targets[2 * b + 1]! * 48 + 48];
+    // Mirrored x is 95 - x; (1, 94) mirrored to (94, 94) and moved left 1 and down 1 reaches (93, 95).
+    expect([0, 1, 2].map(brightest)).toEqual([
+      [42, 59],
+      [23, 21],
+      [93, 95],
+    ]);
+    for (const b of [0, 1, 2]) {
+      const [x, y] = labelled(b);
+      expect([x!, y!].map((v) => Math.round(v * 1e4) / 1e4)).toEqual(brightest(b));
+    }
+  });
+
+  it('repeats the edge where a shifted image has no pixels', () => {
+    const one = new Float32Array(PIXELS);
+    fillImages(one, pixels, null, 0, 1, null, Int8Array.of(2, -1));
+    const byte = (v: number) => Math.round(v * 255);
+    // Moved 2 right and 1 up: row r takes source row r + 1 (the last row repeats), column c takes c - 2.
+    const src = (r: number, c: number) => pixels[Math.min(95, r + 1) * IMAGE_SIZE + Math.max(0, c - 2)]!;
+    for (const [r, c] of [
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [10, 50],
+      [95, 95],
+      [95, 0],
+    ] as const)
+      expect(byte(one[r * IMAGE_SIZE + c]!)).toBe(src(r, c));
   });
 
   it('without flips, converts bytes to [0, 1] and pixels to the target scale', () => {

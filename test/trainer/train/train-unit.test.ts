@@ -165,6 +165,15 @@ describe('trainUnit', () => {
     expect(weights(rerun.model)).toEqual(weights(straight.model));
   });
 
+  it('with shifted images: resumes bit for bit after an interrupt, from batches the shifts changed', async () => {
+    const plain = options();
+    const unshifted = await trainUnit(plain);
+    const straight = options({ shift: 1 });
+    const reference = await expectResumesAfterInterrupt(straight, 8);
+    expect(figures(reference.history)).not.toEqual(figures(unshifted.history));
+    for (const m of [plain.model, straight.model]) m.dispose();
+  });
+
   it('with two gradient workers: resumes bit for bit after an interrupt, learns, and leaves no tensor behind', async () => {
     const before = tf.memory().numTensors;
     const two = { workers: 2, backend: 'wasm' as const };
