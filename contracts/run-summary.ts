@@ -42,6 +42,8 @@ export type PhaseTime = z.infer<typeof PhaseTimeSchema>;
 export const RunSummarySchema = z.object({
   runId: z.string(),
   preset: z.string(),
+  /** Views each unit's dev and test predictions were averaged over (absent in reports written before it). */
+  testTimeAugmentation: z.string().optional(),
   backend: z.string(),
   gpuName: z.string().nullable(),
   instanceType: z.string().nullable(),

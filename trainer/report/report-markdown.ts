@@ -2,6 +2,8 @@ import { type FormatOptions, formatDuration, formatUsd, formatUsdPerHour } from 
 import { runLayout } from '../../contracts/run-layout';
 import { SEED_DEV_RMSE_PX, SEED_MODEL_TITLES, SEED_TIME_AND_COST } from '../../contracts/seed-reference';
 import type { RunSummary } from '../../contracts/run-summary';
+import type { TestTimeAugmentation } from '../config';
+import { testTimeViews } from '../predict/test-time-views';
 
 /** The report is prose: `1 h 05 min`, `$0.526 per hour`. */
 const WORDS: FormatOptions = { style: 'words' };
@@ -25,6 +27,13 @@ export function renderReportMarkdown(summary: RunSummary): string {
     `- Data: ${summary.data.trainRows} training rows, ${summary.data.devRows} dev rows, ` +
       `${summary.data.testImages} test images; submission of ${summary.data.submissionRows} rows`,
   );
+  const views = summary.testTimeAugmentation ?? 'none';
+  if (views !== 'none') {
+    out(
+      `- Predictions: each unit's averaged over ${testTimeViews(views as TestTimeAugmentation).length} views of every image ` +
+        `(\`testTimeAugmentation: ${views}\`); the trained units' best dev RMSE below is in one view, as in training`,
+    );
+  }
   out();
   out('## Dev RMSE (pixels)');
   out();

@@ -1,3 +1,4 @@
+import type { TestTimeAugmentation } from '../config';
 import { COORDINATES, KEYPOINT_COLUMNS, PIXELS } from '../../contracts/keypoints';
 import type { LookupRow, TestSet } from '../data/dataset';
 import { formatSubmission } from '../data/kaggle-csv';
@@ -34,6 +35,7 @@ export interface ModelPredictions {
 export interface ReportInput {
   runId: string;
   preset: string;
+  testTimeAugmentation: TestTimeAugmentation;
   backend: string;
   gpuName: string | null;
   instanceType: string | null;
@@ -108,6 +110,7 @@ export async function writeReport(
   const summary = RunSummarySchema.parse({
     runId: input.runId,
     preset: input.preset,
+    testTimeAugmentation: input.testTimeAugmentation,
     backend: input.backend,
     gpuName: input.gpuName,
     instanceType: input.instanceType,

@@ -71,6 +71,7 @@ export async function evaluateAndReport(c: ReportContext): Promise<RunSummary> {
     {
       runId: c.settings.runId,
       preset: c.settings.preset,
+      testTimeAugmentation: c.settings.testTimeAugmentation,
       backend: c.loaded.backend.name,
       gpuName: c.loaded.backend.gpuName,
       instanceType: c.instanceType,

@@ -77,6 +77,16 @@ describe('report.md', () => {
     );
   });
 
+  it('says over how many views the predictions were averaged, and not for a run in one view', () => {
+    expect(renderReportMarkdown({ ...summary, testTimeAugmentation: 'flip-shift' })).toContain(
+      "- Predictions: each unit's averaged over 8 views of every image (`testTimeAugmentation: flip-shift`)",
+    );
+    expect(renderReportMarkdown({ ...summary, testTimeAugmentation: 'none' })).not.toContain(
+      '- Predictions:',
+    );
+    expect(md).not.toContain('- Predictions:');
+  });
+
   it('links the pictures and the submission relative to report/', () => {
     expect(md).toContain('![learning curves](learning-curves.png)');
     expect(md).toContain('![best and worst dev images](best-worst.png)');
