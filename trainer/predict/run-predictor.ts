@@ -119,11 +119,18 @@ export const storeUrl = (location: string) =>
  * else a specialist's name (`nose-tip/`) or, for any other name, a whole-face model.
  */
 export function modelFolderUnit(url: string): string {
+  const inRun = splitAtModels(url);
+  if (inRun) return inRun.unit;
+  const name = url.replace(/\/+$/, '').split('/').at(-1) ?? '';
+  return SPECIALISTS.some((s) => s.name === name) ? unitId('specialists', name) : name;
+}
+
+/** `<run>/models/<unit>` split into the run and the unit, or null for a folder outside a run's models/. */
+function splitAtModels(url: string): { run: string; unit: string } | null {
   const parts = url.replace(/\/+$/, '').split('/');
   const at = parts.lastIndexOf('models');
-  if (at >= 0 && at < parts.length - 1) return parts.slice(at + 1).join('/');
-  const name = parts.at(-1) ?? '';
-  return SPECIALISTS.some((s) => s.name === name) ? unitId('specialists', name) : name;
+  if (at < 0 || at >= parts.length - 1) return null;
+  return { run: parts.slice(0, at).join('/'), unit: parts.slice(at + 1).join('/') };
 }
 
 /**
@@ -141,7 +148,7 @@ export async function openPredictor(
   const store = openStore(url);
   let sources: UnitSource[];
   const isModelFolder = (await store.get(MODEL_JSON)) !== null;
-  const runRoot = isModelFolder ? runOfModelFolder(url) : url;
+  const runRoot = isModelFolder ? (splitAtModels(url)?.run ?? null) : url;
   const views =
     testTime ?? (runRoot ? (await readStoredConfig(openStore(runRoot)))?.testTimeAugmentation : undefined);
   if (isModelFolder) {
@@ -159,13 +166,6 @@ export async function openPredictor(
     }));
   }
   return openUnits(sources, views ?? 'none');
-}
-
-/** The run a model folder belongs to (`<run>/models/<unit>`), or null for a folder outside a run. */
-function runOfModelFolder(url: string): string | null {
-  const parts = url.replace(/\/+$/, '').split('/');
-  const at = parts.lastIndexOf('models');
-  return at > 0 && at < parts.length - 1 ? parts.slice(0, at).join('/') : null;
 }
 
 async function openUnits(
